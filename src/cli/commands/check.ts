@@ -1,0 +1,27 @@
+import { formatProblem } from '../../util/errors.js';
+import { ExitCode } from '../../util/errors.js';
+import { loadWorkspace } from '../../workspace/load.js';
+import { printJson, printLine } from '../output.js';
+
+export async function runCheck(opts: { workspace: string; json?: boolean }): Promise<number> {
+  const { workspace, problems, files } = await loadWorkspace(opts.workspace);
+  const ok = problems.length === 0;
+  if (opts.json) {
+    printJson({
+      ok,
+      files,
+      pins: [...workspace.pins.keys()],
+      images: [...workspace.images.keys()],
+      boards: [...workspace.boards.keys()],
+      problems,
+    });
+  } else if (ok) {
+    printLine(
+      `ok: ${files} files (${workspace.pins.size} pins, ${workspace.images.size} images, ${workspace.boards.size} boards)`,
+    );
+  } else {
+    for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+    process.stderr.write(`${problems.length} problem(s) found\n`);
+  }
+  return ok ? ExitCode.ok : ExitCode.config;
+}

@@ -1,0 +1,3 @@
+export async function runDoctor(_opts: { workspace: string; json?: boolean }): Promise<number> {
+  throw new Error('doctor: being written');
+}

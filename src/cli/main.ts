@@ -1,0 +1,78 @@
+/**
+ * Entry point: parses argv and lazily imports the one command module it needs,
+ * so `reprorom --version` stays fast. Every error ends here, as one message and an exit code.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, ReproromError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
+
+const workspaceOption = () => new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
+
+export function buildProgram(): Command {
+  const program = new Command('reprorom')
+    .description('Reproducible firmware builds: pinned Nix environment → deterministic image → hermetic board builds → compared ROM hashes')
+    .version(toolVersion(), '-V, --version')
+    .showHelpAfterError('(run `reprorom --help` for usage)')
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('validate every workspace file and reference')
+    .addOption(workspaceOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { workspace: string; json?: boolean }) => {
+      const { runCheck } = await import('./commands/check.js');
+      process.exitCode = await runCheck(opts);
+    });
+
+  program
+    .command('doctor')
+    .description('check the Docker engine, nix, diffoscope and free disk')
+    .addOption(workspaceOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { workspace: string; json?: boolean }) => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      process.exitCode = await runDoctor(opts);
+    });
+
+  program
+    .command('schemas')
+    .description('write the JSON Schemas of the workspace files')
+    .option('--out <dir>', 'output folder', 'schemas')
+    .action(async (opts: { out: string }) => {
+      const { runSchemas } = await import('./commands/schemas.js');
+      process.exitCode = await runSchemas(opts);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}
+
+/** The one place that turns an error into a message and an exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message; --help and --version are successes.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.config;
+  }
+  if (err instanceof ReproromError) {
+    process.stderr.write(`reprorom: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`reprorom: internal error: ${message}\n`);
+  if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write('  → this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it\n');
+  return ExitCode.buildFailed;
+}

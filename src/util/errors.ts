@@ -1,0 +1,82 @@
+/**
+ * Typed errors, each carrying the exit code documented in the README.
+ * One top-level catch (src/cli/main.ts) turns them into one-line messages.
+ */
+export const ExitCode = {
+  ok: 0,
+  mismatch: 1,
+  config: 2,
+  environment: 3,
+  buildFailed: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class ReproromError extends Error {
+  readonly exitCode: ExitCodeValue;
+  /** What the user should do next, printed on its own line. */
+  readonly hint: string | undefined;
+  constructor(message: string, exitCode: ExitCodeValue, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+/** A position-bearing problem in a workspace file. Lines and columns are 1-based. */
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+export class ConfigError extends ReproromError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[], hint?: string) {
+    super(problems.map(formatProblem).join('\n'), ExitCode.config, hint);
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends ReproromError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.config, hint);
+  }
+}
+
+export class EnvironmentError extends ReproromError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.environment, hint, options);
+  }
+}
+
+export class EngineUnavailableError extends EnvironmentError {}
+
+export class ImageBuildError extends ReproromError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.buildFailed, hint, options);
+  }
+}
+
+export class BuildFailedError extends ReproromError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.buildFailed, hint, options);
+  }
+}
+
+export class MismatchError extends ReproromError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.mismatch, hint);
+  }
+}
+
+export class InterruptedError extends ReproromError {
+  constructor(signal: string) {
+    super(`interrupted by ${signal}; partial results were discarded`, ExitCode.buildFailed);
+  }
+}
