@@ -1,0 +1,38 @@
+import { cp, mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { connectEngine } from '../../engine/docker.js';
+import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
+import { ensureLoaded } from '../../imagebuild/load.js';
+import { ExitCode } from '../../util/errors.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
+import type { ImageBuildCliOptions } from '../main.js';
+import { printJson, printLine } from '../output.js';
+import { progress } from '../progress.js';
+
+export async function runImageBuild(name: string, opts: ImageBuildCliOptions): Promise<number> {
+  const ws = await loadValidWorkspace(opts.workspace);
+  const spinner = progress(`image ${name}`);
+  let result: ImageBuildResult;
+  try {
+    result = await buildImage(ws, name, { rebuild: opts.rebuild, onStep: (s) => spinner.update(s) });
+    if (opts.load) {
+      spinner.update('loading into the Docker engine');
+      await ensureLoaded(connectEngine(), result);
+    }
+    spinner.done(`image ${name}: ${result.id}${result.cached ? ' (cached)' : ''}`);
+  } catch (err) {
+    spinner.fail(`image ${name} failed`);
+    throw err;
+  }
+  if (opts.out) {
+    await mkdir(dirname(resolve(opts.out)), { recursive: true });
+    await cp(result.archive, resolve(opts.out));
+  }
+  if (opts.oci) await cp(result.ociDir, resolve(opts.oci), { recursive: true });
+  if (opts.json) {
+    printJson({ image: result.image, id: result.id, layers: result.layers, cached: result.cached, tag: result.tag });
+  } else {
+    printLine(result.id);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,27 @@
+/**
+ * Progress for a person (an ora spinner on a TTY) or for a log (plain prefixed
+ * lines in CI and pipes). Always on stderr: stdout carries results.
+ */
+import ora from 'ora';
+import { colourAllowed } from './output.js';
+
+export interface Progress {
+  update(text: string): void;
+  done(text: string): void;
+  fail(text: string): void;
+}
+
+export function progress(prefix: string): Progress {
+  if (colourAllowed(process.stderr)) {
+    const spinner = ora({ text: prefix, stream: process.stderr }).start();
+    return {
+      update: (t) => {
+        spinner.text = `${prefix}: ${t}`;
+      },
+      done: (t) => spinner.succeed(t),
+      fail: (t) => spinner.fail(t),
+    };
+  }
+  const line = (t: string) => process.stderr.write(`[${prefix}] ${t}\n`);
+  return { update: line, done: line, fail: line };
+}

@@ -1,0 +1,122 @@
+/**
+ * Explains why two builds of one artifact differ. With diffoscope on the host, its
+ * text and HTML reports are kept; without it, a built-in summary stands in. The text
+ * report always starts with the built-in summary, because diffoscope shows unknown
+ * binaries as a hexdump, where a version string is split across lines.
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { tempSibling, writeFileAtomic } from '../util/atomic.js';
+import { builtinCompare, formatBuiltin } from './builtinDiff.js';
+
+export interface ExplainSide {
+  label: string;
+  path: string;
+}
+
+export interface Explanation {
+  tool: 'diffoscope' | 'builtin';
+  differs: boolean;
+  /** The kept text report. */
+  text: string;
+  /** diffoscope's HTML report, when diffoscope ran. */
+  html: string | undefined;
+  /** A few lines for the terminal. */
+  summary: string[];
+  /** Why diffoscope was not used or failed, when it was not. */
+  note: string | undefined;
+}
+
+export interface ExplainOptions {
+  /** Path of diffoscope; `null` forces the built-in summary; undefined looks it up in PATH. */
+  diffoscope?: string | null;
+  timeoutMs?: number;
+}
+
+/** diffoscope's path from PATH, without spawning anything. */
+export async function findDiffoscope(pathEnv = process.env['PATH'] ?? ''): Promise<string | undefined> {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'diffoscope');
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** A file name for an artifact key such as `board/bios.bin`. */
+export function reportBaseName(artifact: string): string {
+  return artifact.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'artifact';
+}
+
+export async function explainDifference(
+  a: ExplainSide,
+  b: ExplainSide,
+  outDir: string,
+  artifact: string,
+  opts: ExplainOptions = {},
+): Promise<Explanation> {
+  await mkdir(outDir, { recursive: true });
+  const base = join(outDir, reportBaseName(artifact));
+  const textPath = `${base}.txt`;
+  const builtin = await builtinCompare(a.path, b.path);
+  const summaryLines = formatBuiltin(builtin, a, b);
+  const header = [`reprorom diff report for ${artifact}`, ...summaryLines];
+
+  const tool = opts.diffoscope === null ? undefined : (opts.diffoscope ?? (await findDiffoscope()));
+  let note: string | undefined = tool
+    ? undefined
+    : opts.diffoscope === null
+      ? 'diffoscope not used: built-in summary only'
+      : 'diffoscope not found: built-in summary only (install diffoscope or diffoscope-minimal for a full report)';
+  if (tool) {
+    const tmpText = tempSibling(textPath);
+    const htmlPath = `${base}.html`;
+    const tmpHtml = tempSibling(htmlPath);
+    try {
+      const res = await execa(tool, ['--no-progress', '--text', tmpText, '--html', tmpHtml, a.path, b.path], {
+        reject: false,
+        timeout: opts.timeoutMs ?? 20 * 60_000,
+        stdin: 'ignore',
+        env: { TZ: 'UTC' },
+      });
+      if (res.exitCode === 0 || res.exitCode === 1) {
+        const diffoscopeText = await readFile(tmpText, 'utf8').catch(() => '');
+        await writeFileAtomic(textPath, `${header.join('\n')}\n\n==== diffoscope ====\n${diffoscopeText}`);
+        // diffoscope writes no report at all for identical files.
+        const html = await rename(tmpHtml, htmlPath).then(
+          () => htmlPath,
+          () => undefined,
+        );
+        return {
+          tool: 'diffoscope',
+          differs: res.exitCode === 1,
+          text: textPath,
+          html,
+          summary: summaryLines,
+          note: undefined,
+        };
+      }
+      const why = (res.stderr || res.shortMessage || '').split('\n').filter(Boolean).slice(-1)[0] ?? '';
+      note = `diffoscope failed (exit ${res.exitCode ?? 'none'}): ${why}`;
+    } finally {
+      await rm(tmpText, { force: true });
+      await rm(tmpHtml, { force: true });
+    }
+  }
+  await writeFileAtomic(textPath, `${[...header, '', `(${note})`].join('\n')}\n`);
+  return {
+    tool: 'builtin',
+    differs: !builtin.identical,
+    text: textPath,
+    html: undefined,
+    summary: summaryLines,
+    note,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Turns each compare argument into labelled hash sets: a run folder (one set per
+ * board run), a board-run folder, a manifest.json, reprorom's hashes.txt or a
+ * Heads-style hashes.txt. The format is detected, never asked for.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { baseName, comparePaths } from '../hashes/artifactPath.js';
+import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
+import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
+import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/manifest.js';
+import { sha256File } from '../hashes/sha256.js';
+import { ConfigError, UsageError } from '../util/errors.js';
+
+export type InputFormat = 'manifest' | 'hashes.txt' | 'heads';
+
+export interface ArtifactHash {
+  /** Comparison key: the file name, or the path below artifacts/ when two names collide. */
+  key: string;
+  /** The path as recorded. */
+  path: string;
+  sha256: string;
+  /** The hash the manifest recorded, when the file on disk no longer matches it. */
+  recorded?: string;
+  /** The file on this machine, when it exists (for diff reports). */
+  file?: string;
+  /** Files inside a cpio archive (Heads). */
+  members?: HeadsMember[];
+}
+
+export interface HashSet {
+  label: string;
+  /** The file the hashes were read from. */
+  source: string;
+  format: InputFormat;
+  board: string | undefined;
+  /**
+   * True when the set lists exactly a board's declared artifacts (reprorom); false for
+   * Heads lists, whose extra intermediate files are not expected elsewhere.
+   */
+  complete: boolean;
+  artifacts: ArtifactHash[];
+  notes: string[];
+  /** The folder holding the manifest, where diff reports go by default. */
+  manifestDir: string | undefined;
+}
+
+const display = (p: string) => {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+};
+
+async function kind(path: string): Promise<'file' | 'dir' | undefined> {
+  try {
+    const s = await lstat(path);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Key by file name, falling back to the path below artifacts/ for names that occur twice. */
+function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: string }> {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(baseName(i.path), (counts.get(baseName(i.path)) ?? 0) + 1);
+  return items.map((i) => {
+    const name = baseName(i.path);
+    return { ...i, key: (counts.get(name) ?? 0) > 1 ? i.path.replace(/^(\.\/)?(artifacts\/)?/, '') : name };
+  });
+}
+
+/** Hash the local copies: a file edited after its manifest was written must not pass. */
+async function withLocalFiles(
+  dir: string,
+  items: Array<{ path: string; sha256: string; key: string }>,
+  notes: string[],
+): Promise<ArtifactHash[]> {
+  const out: ArtifactHash[] = [];
+  for (const item of items) {
+    const file = join(dir, item.path);
+    if ((await kind(file)) !== 'file') {
+      out.push({ ...item });
+      continue;
+    }
+    const actual = await sha256File(file);
+    if (actual !== item.sha256) {
+      notes.push(`${display(file)}: file on disk has sha256 ${actual}, but ${item.sha256} was recorded`);
+      out.push({ ...item, sha256: actual, recorded: item.sha256, file });
+    } else out.push({ ...item, file });
+  }
+  return out;
+}
+
+async function fromManifest(path: string): Promise<HashSet> {
+  const manifest: Manifest = parseManifest(await readText(path), path);
+  const dir = dirname(path);
+  const notes: string[] = [];
+  const hashesPath = join(dir, HASHES_FILE);
+  if ((await kind(hashesPath)) === 'file') {
+    const lines = parseHashesTxt(await readText(hashesPath), hashesPath);
+    const recorded = new Map(manifest.artifacts.map((a) => [a.path, a.sha256]));
+    const problems = lines
+      .filter((l) => recorded.get(l.path) !== l.sha256)
+      .map((l) => ({
+        file: hashesPath,
+        line: l.line,
+        col: 1,
+        message: recorded.has(l.path)
+          ? `sha256 of "${l.path}" differs from ${MANIFEST_FILE}`
+          : `"${l.path}" is not in ${MANIFEST_FILE}`,
+      }));
+    const listed = new Set(lines.map((l) => l.path));
+    for (const a of manifest.artifacts) {
+      if (!listed.has(a.path))
+        problems.push({
+          file: hashesPath,
+          line: lines.length + 1,
+          col: 1,
+          message: `"${a.path}" from ${MANIFEST_FILE} is missing`,
+        });
+    }
+    if (problems.length > 0)
+      throw new ConfigError(problems, 'the run folder was edited after it was written: rebuild it');
+  }
+  if (manifest.result === 'failed')
+    notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
+  const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
+  return {
+    label: `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`,
+    source: path,
+    format: 'manifest',
+    board: manifest.board,
+    complete: true,
+    artifacts: await withLocalFiles(dir, assignKeys(manifest.artifacts), notes),
+    notes,
+    manifestDir: dir,
+  };
+}
+
+async function fromHashesFile(path: string): Promise<HashSet> {
+  const sibling = join(dirname(path), MANIFEST_FILE);
+  if (basename(path) === HASHES_FILE && (await kind(sibling)) === 'file') return fromManifest(sibling);
+  const text = await readText(path);
+  if (text.trimStart().startsWith('{')) return fromManifest(path);
+  const notes: string[] = [];
+  if (looksLikeHeads(text)) {
+    const heads = parseHeadsHashes(text, path);
+    if (heads.header) {
+      notes.push(
+        `${display(path)}: Heads build of commit ${heads.header.commit} (${heads.header.state}) on ${heads.header.date}`,
+      );
+      if (heads.header.state === 'dirty')
+        notes.push(`${display(path)}: the Heads tree was dirty: its ROM is not from a committed source`);
+    }
+    return {
+      label: display(path),
+      source: path,
+      format: 'heads',
+      board: undefined,
+      complete: false,
+      artifacts: assignKeys(heads.entries).map((e) => ({
+        key: e.key,
+        path: e.path,
+        sha256: e.sha256,
+        ...(e.members.length > 0 ? { members: e.members } : {}),
+      })),
+      notes,
+      manifestDir: undefined,
+    };
+  }
+  const lines = parseHashesTxt(text, path);
+  return {
+    label: display(path),
+    source: path,
+    format: 'hashes.txt',
+    board: undefined,
+    complete: true,
+    artifacts: await withLocalFiles(dirname(path), assignKeys(lines), notes),
+    notes,
+    manifestDir: undefined,
+  };
+}
+
+/** Board-run folders below `dir`: itself, its children (a board) or grandchildren (a run). */
+async function findRunDirs(dir: string): Promise<string[]> {
+  const holds = async (d: string) =>
+    (await kind(join(d, MANIFEST_FILE))) === 'file' || (await kind(join(d, HASHES_FILE))) === 'file';
+  if (await holds(dir)) return [dir];
+  const found: string[] = [];
+  const children = async (d: string) =>
+    (await readdir(d, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort(naturalOrder)
+      .map((n) => join(d, n));
+  for (const child of await children(dir)) {
+    if (await holds(child)) found.push(child);
+    else for (const grandchild of await children(child)) if (await holds(grandchild)) found.push(grandchild);
+  }
+  return found;
+}
+
+/** Run 10 after run 9: numeric parts compare as numbers. */
+function naturalOrder(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) - Number(b);
+  return comparePaths(a, b);
+}
+
+export async function loadInput(input: string): Promise<HashSet[]> {
+  const path = resolve(input);
+  const k = await kind(path);
+  if (k === undefined)
+    throw new UsageError(
+      `compare input "${input}" does not exist or is not a file or folder`,
+      'pass run folders, manifest.json or hashes.txt files',
+    );
+  if (k === 'file')
+    return [basename(path) === MANIFEST_FILE ? await fromManifest(path) : await fromHashesFile(path)];
+  const dirs = await findRunDirs(path);
+  if (dirs.length === 0)
+    throw new UsageError(
+      `no ${MANIFEST_FILE} or ${HASHES_FILE} found in "${input}" or the two folder levels below it`,
+      'pass a run folder such as .reprorom/runs/<RUN> or a board run folder',
+    );
+  const sets: HashSet[] = [];
+  for (const d of dirs) {
+    sets.push(
+      (await kind(join(d, MANIFEST_FILE))) === 'file'
+        ? await fromManifest(join(d, MANIFEST_FILE))
+        : await fromHashesFile(join(d, HASHES_FILE)),
+    );
+  }
+  return sets;
+}
+
+/** Load every input; labels are made unique so a verdict can name exactly one input. */
+export async function loadInputs(inputs: readonly string[]): Promise<HashSet[]> {
+  const sets: HashSet[] = [];
+  for (const input of inputs) sets.push(...(await loadInput(input)));
+  const seen = new Map<string, number>();
+  for (const s of sets) seen.set(s.label, (seen.get(s.label) ?? 0) + 1);
+  const used = new Map<string, number>();
+  for (const s of sets) {
+    if ((seen.get(s.label) ?? 0) < 2) continue;
+    const n = (used.get(s.label) ?? 0) + 1;
+    used.set(s.label, n);
+    s.label = `${s.label} (${n})`;
+  }
+  return sets;
+}

@@ -1,0 +1,117 @@
+/**
+ * reprorom's hashes.txt: exactly what `sha256sum` prints (two spaces, paths relative
+ * to the folder holding the file), sorted by path, so `sha256sum -c hashes.txt`
+ * verifies a run folder with no reprorom installed.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { artifactPathProblem, comparePaths } from './artifactPath.js';
+import { sha256Problem } from './sha256.js';
+import { parseSumLine, splitLines } from './sumLine.js';
+
+export const HASHES_FILE = 'hashes.txt';
+
+export interface HashedFile {
+  path: string;
+  sha256: string;
+}
+
+export interface HashLine extends HashedFile {
+  /** 1-based line in the file it was read from. */
+  line: number;
+}
+
+export function formatHashesTxt(artifacts: readonly HashedFile[]): string {
+  const seen = new Set<string>();
+  for (const a of artifacts) {
+    const why = artifactPathProblem(a.path) ?? sha256Problem(a.sha256);
+    if (why)
+      throw new BuildFailedError(
+        `cannot write ${HASHES_FILE}: artifact "${a.path}": ${why}`,
+        'artifact paths must be relative to the run folder',
+      );
+    if (seen.has(a.path))
+      throw new BuildFailedError(
+        `cannot write ${HASHES_FILE}: artifact "${a.path}" is listed twice`,
+        'each artifact must be hashed once',
+      );
+    seen.add(a.path);
+  }
+  const sorted = [...artifacts].sort((a, b) => comparePaths(a.path, b.path));
+  return sorted.map((a) => `${a.sha256}  ${a.path}\n`).join('');
+}
+
+/** Write `dir/hashes.txt` atomically; returns its path. */
+export async function writeHashesTxt(dir: string, artifacts: readonly HashedFile[]): Promise<string> {
+  const path = join(dir, HASHES_FILE);
+  await writeFileAtomic(path, formatHashesTxt(artifacts));
+  return path;
+}
+
+/** Parse reprorom's (strict sha256sum) format; every bad line becomes a located problem. */
+export function parseHashesTxt(text: string, file: string): HashLine[] {
+  const problems: Problem[] = [];
+  const out: HashLine[] = [];
+  const firstLine = new Map<string, number>();
+  const lines = splitLines(text);
+  if (lines.length === 0)
+    problems.push({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    const parsed = parseSumLine(text);
+    if (!parsed.ok) {
+      problems.push({ file, line, col: parsed.col, message: parsed.message });
+      return;
+    }
+    const col = text.length - parsed.path.length + 1;
+    const why = artifactPathProblem(parsed.path);
+    if (why) {
+      problems.push({ file, line, col, message: why });
+      return;
+    }
+    const earlier = firstLine.get(parsed.path);
+    if (earlier !== undefined) {
+      problems.push({
+        file,
+        line,
+        col,
+        message: `duplicate path "${parsed.path}" (first on line ${earlier})`,
+      });
+      return;
+    }
+    firstLine.set(parsed.path, line);
+    out.push({ path: parsed.path, sha256: parsed.sha256, line });
+  });
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems,
+      `fix ${file} or regenerate it (sha256sum format: "<64 hex>  <relative path>")`,
+    );
+  return out;
+}
+
+export async function readHashesTxt(path: string): Promise<HashLine[]> {
+  return parseHashesTxt(await readText(path), path);
+}
+
+/** Read a text file, turning "not there" into a ConfigError rather than a stack trace. */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      [
+        {
+          file: path,
+          line: 1,
+          col: 1,
+          message: code === 'ENOENT' ? 'file not found' : `cannot read: ${code ?? String(err)}`,
+        },
+      ],
+      'check the path',
+    );
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Heads' build/x86/<BOARD>/hashes.txt: a `DATE TIME COMMIT clean|dirty` line, then
+ * sha256sum lines with absolute or relative paths (they differ between machines),
+ * and `-----` separated blocks listing the files inside cpio archives. Artifacts
+ * are matched by file name only, as the Heads maintainers do by hand.
+ */
+import { ConfigError, type Problem } from '../util/errors.js';
+import { baseName } from './artifactPath.js';
+import { parseSumLine, splitLines } from './sumLine.js';
+
+export interface HeadsHeader {
+  date: string;
+  commit: string;
+  state: 'clean' | 'dirty';
+}
+
+export interface HeadsMember {
+  path: string;
+  sha256: string;
+  line: number;
+}
+
+export interface HeadsEntry {
+  path: string;
+  /** File name: the comparison key, since the folders differ between machines. */
+  name: string;
+  sha256: string;
+  line: number;
+  /** Files listed inside this archive, when it is a cpio with a `-----` block. */
+  members: HeadsMember[];
+}
+
+export interface HeadsHashes {
+  header: HeadsHeader | undefined;
+  entries: HeadsEntry[];
+  /** Member blocks that no listed cpio archive could own. */
+  orphanMembers: HeadsMember[];
+}
+
+const HEADER = /^(\d{4}-\d{2}-\d{2}(?:[ T]\S+)?)\s+(\S+)\s+(clean|dirty)\s*$/;
+const SEPARATOR = /^\s*-{3,}\s*$/;
+const CPIO = /\.cpio(\.[a-z0-9]+)?$/;
+
+/** True when the text is Heads-style rather than a plain relative sha256sum list. */
+export function looksLikeHeads(text: string): boolean {
+  const lines = splitLines(text).filter((l) => l.trim() !== '');
+  if (lines.length === 0) return false;
+  if (HEADER.test(lines[0] ?? '')) return true;
+  return lines.some((l) => SEPARATOR.test(l) || /^[0-9a-f]{64} [ *]\//.test(l));
+}
+
+export function parseHeadsHashes(text: string, file: string): HeadsHashes {
+  const problems: Problem[] = [];
+  const entries: HeadsEntry[] = [];
+  const orphanMembers: HeadsMember[] = [];
+  const lines = splitLines(text);
+  let header: HeadsHeader | undefined;
+  let segment: Array<{ path: string; sha256: string; line: number }> = [];
+  let segmentIndex = 0;
+
+  const closeSegment = () => {
+    const isMemberList =
+      segmentIndex > 0 && segment.length > 0 && segment.every((e) => e.path.startsWith('./'));
+    if (isMemberList) {
+      // Blocks follow the order of the archives they list: give each to the first cpio still without one.
+      const owner = entries.find((e) => CPIO.test(e.name) && e.members.length === 0);
+      if (owner) owner.members.push(...segment);
+      else orphanMembers.push(...segment);
+    } else {
+      for (const e of segment) entries.push({ ...e, name: baseName(e.path), members: [] });
+    }
+    segment = [];
+    segmentIndex++;
+  };
+
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    if (text.trim() === '') return;
+    if (header === undefined && entries.length === 0 && segment.length === 0 && segmentIndex === 0) {
+      const m = HEADER.exec(text);
+      if (m) {
+        header = { date: m[1] ?? '', commit: m[2] ?? '', state: m[3] === 'dirty' ? 'dirty' : 'clean' };
+        return;
+      }
+    }
+    if (SEPARATOR.test(text)) {
+      closeSegment();
+      return;
+    }
+    const parsed = parseSumLine(text);
+    if (!parsed.ok) {
+      const hint = line === 1 ? ' (or a header "DATE TIME COMMIT clean|dirty")' : '';
+      problems.push({ file, line, col: parsed.col, message: `${parsed.message}${hint}` });
+      return;
+    }
+    segment.push({ path: parsed.path, sha256: parsed.sha256, line });
+  });
+  closeSegment();
+  if (entries.length === 0 && problems.length === 0) {
+    problems.push({
+      file,
+      line: 1,
+      col: 1,
+      message: 'no sha256sum lines found, expected a Heads hashes.txt',
+    });
+  }
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems,
+      `fix ${file}: expected a Heads hashes.txt (header line, sha256sum lines, "-----" cpio blocks)`,
+    );
+  return { header, entries, orphanMembers };
+}

@@ -1,0 +1,179 @@
+/**
+ * manifest.json: the provenance of one board run (what went in, what came out).
+ * No wall-clock timestamps, only durationMs, so two runs of the same inputs differ
+ * only where their environments were varied on purpose.
+ */
+import { join } from 'node:path';
+import { LineCounter, type Node, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { artifactPathProblem, comparePaths } from './artifactPath.js';
+import { readText } from './hashesTxt.js';
+import { SHA256_HEX } from './sha256.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_SCHEMA = 'reprorom.manifest/v1';
+
+const HEX_MESSAGE = 'expected 64 lowercase hex digits';
+const sha256 = z.string({ error: HEX_MESSAGE }).regex(SHA256_HEX, HEX_MESSAGE);
+const narHash = z
+  .string()
+  .regex(/^sha256-[A-Za-z0-9+/]{43}=$/, 'expected an SRI hash sha256-<44 base64 characters>');
+const artifactPath = z.string().superRefine((p, ctx) => {
+  const why = artifactPathProblem(p);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+const pinRef = z.strictObject({ name: z.string().min(1), flake: z.string().min(1), narHash });
+
+export const manifestArtifactSchema = z.strictObject({
+  path: artifactPath.describe('Relative to the folder holding manifest.json, e.g. artifacts/bios.bin'),
+  sha256,
+  size: z.number().int().min(0),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    schema: z.literal(MANIFEST_SCHEMA, { error: `expected "${MANIFEST_SCHEMA}"` }),
+    tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
+    board: z.string().min(1),
+    run: z.strictObject({
+      id: z.string().min(1),
+      index: z.number().int().min(1),
+      machine: z.string().min(1).optional().describe('Who built it, when the user names the machine'),
+    }),
+    source: z.strictObject({
+      type: z.enum(['local', 'git', 'tarball', 'debian-source']),
+      hash: z.string().min(1).describe('Content hash of the source tree the build saw'),
+      commit: z.string().optional(),
+      package: z.string().optional(),
+      version: z.string().optional(),
+    }),
+    pin: pinRef,
+    extraPins: z.array(pinRef).default([]),
+    image: z.strictObject({
+      name: z.string().min(1),
+      id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
+    }),
+    commands: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    sourceDateEpoch: z.number().int().min(0),
+    variations: z.strictObject({
+      hostname: z.string(),
+      uid: z.number().int().min(0),
+      umask: z.string().regex(/^0[0-7]{3}$/, 'expected an octal umask such as 0022'),
+      tz: z.string(),
+      locale: z.string(),
+      jobs: z.number().int().min(1),
+      fileOrder: z.enum(['sorted', 'reverse', 'shuffled']),
+      seed: z.number().int().min(0).optional(),
+    }),
+    artifacts: z.array(manifestArtifactSchema),
+    durationMs: z.number().int().min(0),
+    exitCode: z.number().int(),
+    result: z.enum(['ok', 'failed']),
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Map<string, number>();
+    m.artifacts.forEach((a, i) => {
+      const first = seen.get(a.path);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['artifacts', i, 'path'],
+          message: `duplicate artifact path "${a.path}" (first at artifacts[${first}])`,
+        });
+      else seen.set(a.path, i);
+    });
+  });
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type ManifestArtifact = z.output<typeof manifestArtifactSchema>;
+
+/** Canonical bytes: artifacts sorted by path, env keys sorted, two-space JSON and a final newline. */
+export function formatManifest(manifest: ManifestInput): string {
+  const parsed = manifestSchema.safeParse(manifest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BuildFailedError(
+      `cannot write ${MANIFEST_FILE}: ${formatIssuePath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`,
+      'this is a reprorom bug: please report it',
+    );
+  }
+  const m = parsed.data;
+  const env = Object.fromEntries(Object.entries(m.env).sort(([a], [b]) => comparePaths(a, b)));
+  const artifacts = [...m.artifacts].sort((a, b) => comparePaths(a.path, b.path));
+  return `${JSON.stringify({ ...m, env, artifacts }, null, 2)}\n`;
+}
+
+/** Write `dir/manifest.json` atomically; returns its path. */
+export async function writeManifest(dir: string, manifest: ManifestInput): Promise<string> {
+  const path = join(dir, MANIFEST_FILE);
+  await writeFileAtomic(path, formatManifest(manifest));
+  return path;
+}
+
+/** `artifacts[2].sha256`: the JSON path as a person reads it. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out === '' ? String(k) : `.${String(k)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Parse and validate; every problem is located as file:line:col plus its JSON path. */
+export function parseManifest(text: string, file: string): Manifest {
+  const hint = `fix ${file} or rebuild the run that wrote it`;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const at = /position (\d+)/.exec(msg);
+    const pos = at ? linePos(text, Number(at[1])) : { line: 1, col: 1 };
+    throw new ConfigError(
+      [{ file, ...pos, message: `invalid JSON: ${msg.replace(/ in JSON at position.*$/, '')}` }],
+      hint,
+    );
+  }
+  const nul = text.indexOf('\0');
+  if (nul >= 0)
+    throw new ConfigError([{ file, ...linePos(text, nul), message: 'file contains a NUL byte' }], hint);
+  const result = manifestSchema.safeParse(value);
+  if (result.success) return result.data;
+  const locate = locator(text);
+  const problems: Problem[] = result.error.issues.map((issue) => ({
+    file,
+    ...locate(issue.path),
+    message: `${formatIssuePath(issue.path)}: ${issue.message}`,
+  }));
+  throw new ConfigError(problems, hint);
+}
+
+export async function readManifest(path: string): Promise<Manifest> {
+  return parseManifest(await readText(path), path);
+}
+
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
+}
+
+/** JSON is YAML: the yaml parser's node ranges give each path's position. */
+function locator(text: string): (path: readonly PropertyKey[]) => { line: number; col: number } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  return (path) => {
+    const keys = path.filter((k): k is string | number => typeof k !== 'symbol');
+    for (let n = keys.length; n >= 0; n--) {
+      const node = doc.getIn(keys.slice(0, n), true) as Node | undefined;
+      const offset = node && typeof node === 'object' && 'range' in node ? node.range?.[0] : undefined;
+      if (offset !== undefined) return lineCounter.linePos(offset);
+    }
+    return { line: 1, col: 1 };
+  };
+}

@@ -1,0 +1,44 @@
+/** One `sha256sum` output line: `<64 hex><space><space or *><path>`. Shared by both hashes.txt readers. */
+import { sha256Problem } from './sha256.js';
+
+export type SumLine =
+  | { ok: true; sha256: string; path: string }
+  | { ok: false; col: number; message: string };
+
+export function parseSumLine(line: string): SumLine {
+  const nul = line.indexOf('\0');
+  if (nul >= 0) return { ok: false, col: nul + 1, message: 'line contains a NUL byte' };
+  if (line.startsWith('\\')) {
+    return {
+      ok: false,
+      col: 1,
+      message: 'escaped file name (leading "\\"), expected a plain path without "\\" or line breaks',
+    };
+  }
+  const space = line.indexOf(' ');
+  const hash = space < 0 ? line : line.slice(0, space);
+  const hashProblem = sha256Problem(hash);
+  if (hashProblem) return { ok: false, col: 1, message: `sha256 "${clip(hash)}": ${hashProblem}` };
+  const mode = line.slice(space + 1, space + 2);
+  if (space < 0 || (mode !== ' ' && mode !== '*')) {
+    return {
+      ok: false,
+      col: space < 0 ? line.length + 1 : space + 2,
+      message: 'expected two spaces between the sha256 and the path (sha256sum format)',
+    };
+  }
+  const path = line.slice(space + 2);
+  if (path.length === 0) return { ok: false, col: space + 3, message: 'expected a path after the sha256' };
+  return { ok: true, sha256: hash, path };
+}
+
+function clip(s: string): string {
+  return s.length > 20 ? `${s.slice(0, 20)}…` : s;
+}
+
+/** Split text into lines without their `\n` / `\r\n`, dropping one final empty line. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}

@@ -1,0 +1,190 @@
+/**
+ * `reprorom pin fetch offline`: make every locked .deb available to nix without
+ * network at build time. Debs are downloaded with apt into the user cache,
+ * verified against the lock, then added to the nix store as the exact
+ * fixed-output paths the flake declares, so nix treats them as already built.
+ */
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { sha256File } from '../hashes/sha256.js';
+import { cacheDir } from '../util/paths.js';
+import { EnvironmentError } from '../util/errors.js';
+import { AptMissingError, aptDownload, aptUpdate, type DebSpec } from './apt.js';
+import { type DebLock, type LockedDeb, lockedDebs, readDebLock, RELOCK_COMMAND } from './lock.js';
+import { addFixed, invalidPaths } from './nixStore.js';
+import { flatFixedPath, recursiveFixedPath } from './storePath.js';
+
+export interface HealedDeb {
+  name: string;
+  expected: string;
+  actual: string;
+}
+
+export interface FetchResult {
+  cache: string;
+  debs: number;
+  downloaded: string[];
+  healed: HealedDeb[];
+  seeded: number;
+  busybox: string;
+  seconds: number;
+}
+
+export interface FetchOptions {
+  /** Progress and warnings, one line each (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export function debsCacheDir(): string {
+  return join(cacheDir(), 'debs');
+}
+
+export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {}): Promise<FetchResult> {
+  const started = Date.now();
+  const log = opts.log ?? (() => {});
+  const lock = await readDebLock(workspaceRoot);
+  const dir = debsCacheDir();
+  await mkdir(dir, { recursive: true });
+  const debs = lockedDebs(lock);
+
+  const healed: HealedDeb[] = [];
+  const missing: LockedDeb[] = [];
+  await mapLimit(debs, 4, async (deb) => {
+    const file = join(dir, deb.storeName);
+    if (!(await exists(file))) return missing.push(deb);
+    const actual = await sha256File(file);
+    if (actual === deb.sha256) return;
+    // A truncated download or a flipped bit: never hand it to nix, fetch it again.
+    log(`warning: cached ${deb.name} ${deb.version} has sha256 ${actual}, expected ${deb.sha256}; deleted, fetching again`);
+    healed.push({ name: deb.name, expected: deb.sha256, actual });
+    await rm(file, { force: true });
+    missing.push(deb);
+  });
+  missing.sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (missing.length > 0) log(`downloading ${missing.length} of ${debs.length} Debian packages with apt`);
+  await downloadVerified(dir, missing);
+
+  const seeded = await seedDebs(dir, debs);
+  const busybox = await seedBusybox(dir, lock);
+  return {
+    cache: dir,
+    debs: debs.length,
+    downloaded: missing.map((d) => d.name),
+    healed,
+    seeded,
+    busybox,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
+async function downloadVerified(dir: string, debs: LockedDeb[]): Promise<void> {
+  if (debs.length === 0) return;
+  const tmp = await mkdtemp(join(dir, '.download-'));
+  try {
+    const specs: DebSpec[] = debs.map(({ name, version }) => ({ name, version }));
+    try {
+      await aptDownload(specs, tmp);
+    } catch (err) {
+      if (!(err instanceof AptMissingError)) throw err;
+      // Stale indexes are the usual cause; only a version still unknown after an update is an error.
+      await aptUpdate();
+      try {
+        await aptDownload(specs, tmp);
+      } catch (again) {
+        if (!(again instanceof AptMissingError)) throw again;
+        const which = again.missing.map((m) => `${m.name} ${m.version}`).join(', ');
+        throw new EnvironmentError(
+          `Debian package ${which} is not available from apt (the archive no longer has this version)`,
+          `re-lock the offline set with the archive's current versions: ${RELOCK_COMMAND}; then \`reprorom pin lock offline\``,
+          { cause: again },
+        );
+      }
+    }
+    const files = await readdir(tmp);
+    for (const deb of debs) {
+      const got = files.find((f) => f.startsWith(`${deb.name}_`) && f.endsWith('.deb'));
+      if (!got) throw new EnvironmentError(`apt-get download did not produce ${deb.name} ${deb.version}`, 'run it by hand to see why');
+      const file = join(tmp, got);
+      const actual = await sha256File(file);
+      if (actual !== deb.sha256) {
+        await rm(file, { force: true });
+        throw new EnvironmentError(
+          `downloaded ${deb.name} ${deb.version} has sha256 ${actual}, but the lock says ${deb.sha256}`,
+          `the archive serves different bytes for the same version; if that is expected, re-lock: ${RELOCK_COMMAND}`,
+        );
+      }
+      await rename(file, join(dir, deb.storeName));
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Add every deb not yet in the store; the cache file name is already the store name. */
+async function seedDebs(dir: string, debs: LockedDeb[]): Promise<number> {
+  const want = new Map(debs.map((d) => [flatFixedPath(d.sha256, d.storeName), d]));
+  const invalid = await invalidPaths([...want.keys()]);
+  const toAdd = [...invalid].map((p) => want.get(p) as LockedDeb);
+  const added = await addFixed(toAdd.map((d) => join(dir, d.storeName)));
+  added.forEach((path, i) => {
+    const deb = toAdd[i] as LockedDeb;
+    const expected = flatFixedPath(deb.sha256, deb.storeName);
+    if (path !== expected) throw new EnvironmentError(`nix stored ${deb.name} at ${path}, expected ${expected}`, 'report this: the store path computation disagrees with nix');
+  });
+  return added.length;
+}
+
+/**
+ * The bootstrap builder: /bin/busybox from the verified busybox-static deb, as a
+ * directory store path whose NAR hash is locked (so the flake can name it).
+ */
+async function seedBusybox(dir: string, lock: DebLock): Promise<string> {
+  const bb = lock.busybox;
+  const expected = recursiveFixedPath(bb.narHash, bb.storeName);
+  if ((await invalidPaths([expected])).size === 0) return expected;
+  const deb = lock.debs[bb.deb];
+  if (!deb) throw new EnvironmentError(`busybox deb ${bb.deb} is not locked`, `re-lock: ${RELOCK_COMMAND}`);
+  const tree = await extractBusyboxTree(join(dir, deb.storeName), bb.path, bb.storeName);
+  try {
+    const [path] = await addFixed([tree.root], true);
+    if (path !== expected) {
+      throw new EnvironmentError(
+        `busybox from ${bb.deb} ${deb.version} was stored at ${path}, but the lock's narHash ${bb.narHash} gives ${expected}`,
+        `re-lock: ${RELOCK_COMMAND}`,
+      );
+    }
+    return expected;
+  } finally {
+    await rm(tree.tmp, { recursive: true, force: true });
+  }
+}
+
+/** `<tmp>/<storeName>/bin/busybox`, mode 0755: the shape the flake's builder path expects. */
+export async function extractBusyboxTree(debFile: string, pathInDeb: string, storeName: string): Promise<{ tmp: string; root: string }> {
+  const tmp = await mkdtemp(join(cacheDir(), '.busybox-'));
+  const unpacked = join(tmp, 'deb');
+  await execa('dpkg-deb', ['-x', debFile, unpacked]);
+  const root = join(tmp, storeName);
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await copyFile(join(unpacked, pathInDeb), join(root, 'bin', 'busybox'));
+  await chmod(join(root, 'bin', 'busybox'), 0o755);
+  return { tmp, root };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

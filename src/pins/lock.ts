@@ -1,0 +1,57 @@
+/**
+ * `pin lock`: compute a pin's narHash (resolving a branch to its commit first)
+ * and write it into the pin file, keeping the file's comments and layout.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { flakeMetadata } from '../nix/nix.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { ConfigError, UsageError } from '../util/errors.js';
+import { parseFlakeRef } from '../workspace/flakeRef.js';
+import { NAME_PATTERN } from '../workspace/schema.js';
+
+export interface LockResult {
+  name: string;
+  file: string;
+  flake: string;
+  narHash: string;
+  changed: boolean;
+}
+
+export async function lockPin(workspaceRoot: string, name: string, newRef?: string): Promise<LockResult> {
+  if (!NAME_PATTERN.test(name)) throw new UsageError(`"${name}" is not a pin name`, 'pin names are file stems in pins/');
+  const file = join('pins', `${name}.yaml`);
+  const full = resolve(workspaceRoot, file);
+  let text: string;
+  try {
+    text = await readFile(full, 'utf8');
+  } catch {
+    throw new UsageError(`pin "${name}" does not exist (${file})`, `create ${file} with a "flake:" reference first`);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new UsageError(`${file} is not valid YAML`, `run \`reprorom check\` to see where`);
+  }
+  const flake = newRef ?? String(doc.get('flake') ?? '');
+  if (!flake) throw new ConfigError([{ file, line: 1, col: 1, message: 'missing key "flake", expected a flake reference' }]);
+
+  // A branch given on the command line is resolved to the commit it points at now.
+  const fetchRef = flake.startsWith('path:') || flake.startsWith('./') ? `path:${resolve(workspaceRoot, flake.replace(/^path:/, ''))}` : flake;
+  const meta = await flakeMetadata(fetchRef);
+  let locked = flake;
+  const parsed = parseFlakeRef(flake);
+  if (!parsed.ok) {
+    const rev = meta.locked.rev;
+    const gh = /^github:([^/]+)\/([^/?]+)/.exec(flake);
+    if (rev && gh) locked = `github:${gh[1]}/${gh[2]}/${rev}`;
+    else if (rev && flake.startsWith('git+')) locked = `${flake.split('?')[0]}?rev=${rev}`;
+    else throw new UsageError(parsed.message);
+  }
+  const before = `${doc.get('flake')}|${doc.get('narHash')}`;
+  doc.set('flake', locked);
+  doc.set('narHash', meta.locked.narHash);
+  const changed = before !== `${locked}|${meta.locked.narHash}`;
+  if (changed) await writeFileAtomic(full, String(doc));
+  return { name, file, flake: locked, narHash: meta.locked.narHash, changed };
+}

@@ -1,0 +1,128 @@
+/**
+ * The one entry point for board sources: fetch (download into the cache and
+ * verify), then prepare (a fresh private copy in a chosen creation order,
+ * with its source hash). The user's tree, the cache and the copy are three
+ * different places, so a build can never write into the first two.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Source } from '../workspace/schema.js';
+import { cacheDir } from '../util/paths.js';
+import { extractDebianSource, type FetchedDebian, fetchDebianSource } from './debian.js';
+import { downloadVerified } from './download.js';
+import { checkoutGit, fetchGit } from './git.js';
+import { excludeMatcher } from './glob.js';
+import type { CreationOrder } from './order.js';
+import { copyTree, scanTree, treeHash } from './tree.js';
+import { extractTarball } from './untar.js';
+
+/** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
+export const LOCAL_SKIP = new Set(['.git', '.reprorom', 'node_modules']);
+
+export type FetchedSource =
+  | { type: 'local'; root: string }
+  | { type: 'git'; mirror: string; rev: string; hit: boolean }
+  | { type: 'tarball'; file: string; hit: boolean }
+  | ({ type: 'debian-source' } & FetchedDebian);
+
+export interface FetchOptions {
+  /** Folder that relative local paths start from (default: the current folder). */
+  workspaceRoot?: string;
+  signal?: AbortSignal;
+}
+
+/** Bring the pinned bytes into the cache and verify them (every call verifies again). */
+export async function fetchSource(source: Source, opts: FetchOptions = {}): Promise<FetchedSource> {
+  switch (source.type) {
+    case 'local':
+      return { type: 'local', root: resolve(opts.workspaceRoot ?? '.', source.path) };
+    case 'git': {
+      const { mirror, hit } = await fetchGit(source.url, source.rev, opts.signal);
+      return { type: 'git', mirror, rev: source.rev, hit };
+    }
+    case 'tarball': {
+      const dl = await downloadVerified(source.url, source.sha256, join(cacheDir(), 'tarballs', source.sha256), opts.signal);
+      return { type: 'tarball', file: dl.path, hit: dl.hit };
+    }
+    case 'debian-source':
+      return { type: 'debian-source', ...(await fetchDebianSource(source.package, source.version, source.sha256, opts.signal)) };
+  }
+}
+
+export interface PrepareOptions {
+  /** Empty (or missing) folder that receives the copy; on failure it may hold a partial copy. */
+  into: string;
+  order?: CreationOrder;
+  /** Seed of the 'shuffled' order. */
+  seed?: number;
+  /** mtime of every copied entry; default the commit time when known, else 1. */
+  mtime?: number;
+  signal?: AbortSignal;
+}
+
+export interface PreparedSource {
+  /** The private copy: the tree's root, ready to be copied into a container. */
+  dir: string;
+  /** sha256 of the canonical listing (see treeListing): equal trees, equal hashes. */
+  hash: string;
+  /** Git commit id (git sources). */
+  commit?: string;
+  /** Commit time in seconds (git), or the newest debian/changelog date (debian-source). */
+  commitTime?: number;
+  /** Regular files in the copy. */
+  files: number;
+  /** Whether the fetch was served from the cache (always true for local sources). */
+  cacheHit: boolean;
+}
+
+export async function prepareSource(workspaceRoot: string, source: Source, opts: PrepareOptions): Promise<PreparedSource> {
+  const into = resolve(opts.into);
+  const fetched = await fetchSource(source, { workspaceRoot, signal: opts.signal });
+  let stage: string | undefined;
+  try {
+    let root: string;
+    let label: string;
+    let commit: string | undefined;
+    let commitTime: number | undefined;
+    const skipNames = fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
+    if (fetched.type === 'local') {
+      root = fetched.root;
+      label = `source folder ${root}`;
+    } else {
+      // Staged beside the copy: same file system, and cleaned up whatever happens.
+      await mkdir(dirname(into), { recursive: true });
+      stage = await mkdtemp(join(dirname(into), '.reprorom-stage-'));
+      root = join(stage, 'tree');
+      if (fetched.type === 'git') {
+        label = `git ${source.type === 'git' ? source.url : ''} at ${fetched.rev}`;
+        ({ commit, commitTime } = await checkoutGit(fetched.mirror, fetched.rev, root, opts.signal));
+      } else if (fetched.type === 'tarball') {
+        label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
+        await extractTarball(fetched.file, root, { stripComponents: source.type === 'tarball' ? source.stripComponents : 0, label, signal: opts.signal });
+      } else {
+        label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
+        ({ commitTime } = await extractDebianSource(fetched, root, opts.signal));
+      }
+    }
+    const entries = await scanTree(root, {
+      skipNames,
+      exclude: source.type === 'local' ? excludeMatcher(source.exclude) : undefined,
+      skipPaths: [into],
+      label,
+      signal: opts.signal,
+    });
+    await copyTree(root, entries, into, { order: opts.order, seed: opts.seed, mtime: opts.mtime ?? commitTime ?? 1, signal: opts.signal });
+    const hash = await treeHash(into, entries);
+    const prepared: PreparedSource = {
+      dir: into,
+      hash,
+      files: entries.filter((e) => e.kind === 'file').length,
+      cacheHit: fetched.type === 'local' ? true : fetched.hit,
+    };
+    if (commit !== undefined) prepared.commit = commit;
+    if (commitTime !== undefined) prepared.commitTime = commitTime;
+    return prepared;
+  } finally {
+    if (stage) await rm(stage, { recursive: true, force: true });
+  }
+}
