@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { execa, ExecaError } from 'execa';
+import { ExecaError, execa } from 'execa';
 import { EnvironmentError } from '../util/errors.js';
 
 export interface DebSpec {
@@ -23,20 +23,31 @@ export interface DebInfo extends DebSpec {
 
 /** Thrown when apt does not know a name=version (it vanished from the archive, or indexes are stale). */
 export class AptMissingError extends Error {
-  constructor(readonly missing: DebSpec[], readonly output: string) {
+  constructor(
+    readonly missing: DebSpec[],
+    readonly output: string,
+  ) {
     super(`apt does not know ${missing.map((m) => `${m.name}=${m.version}`).join(', ')}`);
   }
 }
 
 const HOST_ARCH = ['-o', 'APT::Architectures=amd64'];
 
-async function apt(cmd: 'apt-get' | 'apt-cache', args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+async function apt(
+  cmd: 'apt-get' | 'apt-cache',
+  args: string[],
+  cwd?: string,
+): Promise<{ stdout: string; stderr: string }> {
   try {
     const r = await execa(cmd, args, { cwd, env: { LC_ALL: 'C' }, maxBuffer: 256 * 1024 * 1024 });
     return { stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError(`${cmd} is not installed`, 'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host', { cause: err });
+      throw new EnvironmentError(
+        `${cmd} is not installed`,
+        'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host',
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -63,14 +74,22 @@ export async function aptDownload(specs: DebSpec[], dir: string): Promise<void> 
   if (specs.length === 0) return;
   try {
     // Sandbox user root: the cache folder is private to this user, _apt could not write it.
-    await apt('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...specs.map((s) => `${s.name}=${s.version}`)], dir);
+    await apt(
+      'apt-get',
+      ['download', '-q', '-o', 'APT::Sandbox::User=root', ...specs.map((s) => `${s.name}=${s.version}`)],
+      dir,
+    );
   } catch (err) {
     if (!(err instanceof ExecaError)) throw err;
     const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
     const missing = missingFromAptOutput(output, specs);
     if (missing.length > 0) throw new AptMissingError(missing, output);
     const tail = output.trim().split('\n').slice(-4).join('\n  ');
-    throw new EnvironmentError(`apt-get download failed: ${tail || err.shortMessage}`, 'check the apt sources and network access (apt-get update)', { cause: err });
+    throw new EnvironmentError(
+      `apt-get download failed: ${tail || err.shortMessage}`,
+      'check the apt sources and network access (apt-get update)',
+      { cause: err },
+    );
   }
 }
 
@@ -79,7 +98,11 @@ export async function aptUpdate(): Promise<void> {
     await apt('apt-get', ['update', '-q']);
   } catch (err) {
     if (!(err instanceof ExecaError)) throw err;
-    throw new EnvironmentError(`apt-get update failed: ${err.shortMessage}`, 'check the apt sources and network access', { cause: err });
+    throw new EnvironmentError(
+      `apt-get update failed: ${err.shortMessage}`,
+      'check the apt sources and network access',
+      { cause: err },
+    );
   }
 }
 
@@ -90,8 +113,16 @@ export async function aptResolve(roots: string[]): Promise<DebSpec[]> {
     const status = join(dir, 'status');
     await writeFile(status, '');
     const { stdout } = await apt('apt-get', [
-      'install', '-s', '-qq', '--no-install-recommends',
-      '-o', `Dir::State::status=${status}`, '-o', 'Debug::NoLocking=1', ...HOST_ARCH, ...roots,
+      'install',
+      '-s',
+      '-qq',
+      '--no-install-recommends',
+      '-o',
+      `Dir::State::status=${status}`,
+      '-o',
+      'Debug::NoLocking=1',
+      ...HOST_ARCH,
+      ...roots,
     ]);
     return parseSimulatedInstall(stdout);
   } finally {
@@ -102,7 +133,8 @@ export async function aptResolve(roots: string[]): Promise<DebSpec[]> {
 /** `Inst NAME (VERSION suite… [ARCH])` lines of `apt-get install -s`. */
 export function parseSimulatedInstall(stdout: string): DebSpec[] {
   const out: DebSpec[] = [];
-  for (const m of stdout.matchAll(/^Inst (\S+) \((\S+) /gm)) out.push({ name: (m[1] ?? '').split(':')[0] ?? '', version: m[2] ?? '' });
+  for (const m of stdout.matchAll(/^Inst (\S+) \((\S+) /gm))
+    out.push({ name: (m[1] ?? '').split(':')[0] ?? '', version: m[2] ?? '' });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -110,7 +142,11 @@ export function parseSimulatedInstall(stdout: string): DebSpec[] {
 export async function aptShow(specs: DebSpec[]): Promise<DebInfo[]> {
   let stdout: string;
   try {
-    ({ stdout } = await apt('apt-cache', ['show', ...HOST_ARCH, ...specs.map((s) => `${s.name}=${s.version}`)]));
+    ({ stdout } = await apt('apt-cache', [
+      'show',
+      ...HOST_ARCH,
+      ...specs.map((s) => `${s.name}=${s.version}`),
+    ]));
   } catch (err) {
     if (!(err instanceof ExecaError)) throw err;
     const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
@@ -126,7 +162,14 @@ export async function aptShow(specs: DebSpec[]): Promise<DebInfo[]> {
     if (!name || !version || !filename || !sha256) continue;
     const key = `${name}=${version}`;
     if (byKey.has(key)) continue;
-    byKey.set(key, { name, version, arch: field('Architecture') ?? 'amd64', filename: basename(filename), sha256, size: Number(field('Size') ?? 0) });
+    byKey.set(key, {
+      name,
+      version,
+      arch: field('Architecture') ?? 'amd64',
+      filename: basename(filename),
+      sha256,
+      size: Number(field('Size') ?? 0),
+    });
   }
   const missing = specs.filter((s) => !byKey.has(`${s.name}=${s.version}`));
   if (missing.length > 0) throw new AptMissingError(missing, stdout);

@@ -8,10 +8,10 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { sha256File } from '../hashes/sha256.js';
-import { cacheDir } from '../util/paths.js';
 import { EnvironmentError } from '../util/errors.js';
+import { cacheDir } from '../util/paths.js';
 import { AptMissingError, aptDownload, aptUpdate, type DebSpec } from './apt.js';
-import { type DebLock, type LockedDeb, lockedDebs, readDebLock, RELOCK_COMMAND } from './lock.js';
+import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './lock.js';
 import { addFixed, invalidPaths } from './nixStore.js';
 import { flatFixedPath, recursiveFixedPath } from './storePath.js';
 
@@ -56,7 +56,9 @@ export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {
     const actual = await sha256File(file);
     if (actual === deb.sha256) return;
     // A truncated download or a flipped bit: never hand it to nix, fetch it again.
-    log(`warning: cached ${deb.name} ${deb.version} has sha256 ${actual}, expected ${deb.sha256}; deleted, fetching again`);
+    log(
+      `warning: cached ${deb.name} ${deb.version} has sha256 ${actual}, expected ${deb.sha256}; deleted, fetching again`,
+    );
     healed.push({ name: deb.name, expected: deb.sha256, actual });
     await rm(file, { force: true });
     missing.push(deb);
@@ -104,7 +106,11 @@ async function downloadVerified(dir: string, debs: LockedDeb[]): Promise<void> {
     const files = await readdir(tmp);
     for (const deb of debs) {
       const got = files.find((f) => f.startsWith(`${deb.name}_`) && f.endsWith('.deb'));
-      if (!got) throw new EnvironmentError(`apt-get download did not produce ${deb.name} ${deb.version}`, 'run it by hand to see why');
+      if (!got)
+        throw new EnvironmentError(
+          `apt-get download did not produce ${deb.name} ${deb.version}`,
+          'run it by hand to see why',
+        );
       const file = join(tmp, got);
       const actual = await sha256File(file);
       if (actual !== deb.sha256) {
@@ -130,7 +136,11 @@ async function seedDebs(dir: string, debs: LockedDeb[]): Promise<number> {
   added.forEach((path, i) => {
     const deb = toAdd[i] as LockedDeb;
     const expected = flatFixedPath(deb.sha256, deb.storeName);
-    if (path !== expected) throw new EnvironmentError(`nix stored ${deb.name} at ${path}, expected ${expected}`, 'report this: the store path computation disagrees with nix');
+    if (path !== expected)
+      throw new EnvironmentError(
+        `nix stored ${deb.name} at ${path}, expected ${expected}`,
+        'report this: the store path computation disagrees with nix',
+      );
   });
   return added.length;
 }
@@ -161,7 +171,11 @@ async function seedBusybox(dir: string, lock: DebLock): Promise<string> {
 }
 
 /** `<tmp>/<storeName>/bin/busybox`, mode 0755: the shape the flake's builder path expects. */
-export async function extractBusyboxTree(debFile: string, pathInDeb: string, storeName: string): Promise<{ tmp: string; root: string }> {
+export async function extractBusyboxTree(
+  debFile: string,
+  pathInDeb: string,
+  storeName: string,
+): Promise<{ tmp: string; root: string }> {
   const tmp = await mkdtemp(join(cacheDir(), '.busybox-'));
   const unpacked = join(tmp, 'deb');
   await execa('dpkg-deb', ['-x', debFile, unpacked]);

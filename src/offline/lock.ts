@@ -40,7 +40,10 @@ export const debLockSchema = z.strictObject({
     z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a flake attribute name'),
     z.strictObject({
       roots: z.array(debName).min(1).describe('What was asked for; re-locking resolves these'),
-      closure: z.boolean().default(true).describe('false: only the roots (a static binary needs no dependencies)'),
+      closure: z
+        .boolean()
+        .default(true)
+        .describe('false: only the roots (a static binary needs no dependencies)'),
       debs: z.array(debName).describe('The resolved closure: keys of "debs"'),
     }),
   ),
@@ -63,7 +66,12 @@ export function parseDebLock(text: string, file = LOCK_FILE): DebLock {
   const parsed = debLockSchema.safeParse(json);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => ({ file, line: 1, col: 1, message: `${i.path.join('.') || '(root)'}: ${i.message}` })),
+      parsed.error.issues.map((i) => ({
+        file,
+        line: 1,
+        col: 1,
+        message: `${i.path.join('.') || '(root)'}: ${i.message}`,
+      })),
       `fix ${file}, or re-lock it: ${RELOCK_COMMAND}`,
     );
   }
@@ -72,10 +80,12 @@ export function parseDebLock(text: string, file = LOCK_FILE): DebLock {
   for (const [set, { debs }] of Object.entries(lock.sets)) {
     for (const d of debs) if (!lock.debs[d]) problems.push(`sets.${set}.debs: "${d}" has no entry in "debs"`);
   }
-  if (!lock.debs[lock.busybox.deb]) problems.push(`busybox.deb: "${lock.busybox.deb}" has no entry in "debs"`);
+  if (!lock.debs[lock.busybox.deb])
+    problems.push(`busybox.deb: "${lock.busybox.deb}" has no entry in "debs"`);
   for (const [name, e] of Object.entries(lock.debs)) {
     const want = storeNameOf(name, e.version, e.arch);
-    if (e.storeName !== want) problems.push(`debs.${name}.storeName: expected "${want}", found "${e.storeName}"`);
+    if (e.storeName !== want)
+      problems.push(`debs.${name}.storeName: expected "${want}", found "${e.storeName}"`);
   }
   if (problems.length > 0) {
     throw new ConfigError(
@@ -92,7 +102,10 @@ export async function readDebLock(workspaceRoot: string): Promise<DebLock> {
   try {
     text = await readFile(full, 'utf8');
   } catch {
-    throw new ConfigError([{ file: LOCK_FILE, line: 1, col: 1, message: 'missing lock file of the offline package set' }], `create it: ${RELOCK_COMMAND}`);
+    throw new ConfigError(
+      [{ file: LOCK_FILE, line: 1, col: 1, message: 'missing lock file of the offline package set' }],
+      `create it: ${RELOCK_COMMAND}`,
+    );
   }
   return parseDebLock(text, LOCK_FILE);
 }

@@ -64,9 +64,7 @@ export function debSrcFromOneLine(text: string): string[] {
     const line = raw.replace(/#.*$/, '').trim();
     const m = /^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(.+)$/.exec(line);
     if (!m) continue;
-    const opts = (m[2] ?? '')
-      .split(/\s+/)
-      .filter((o) => o !== '' && !/^arch(-|\+)?=/.test(o));
+    const opts = (m[2] ?? '').split(/\s+/).filter((o) => o !== '' && !/^arch(-|\+)?=/.test(o));
     out.push(`deb-src ${opts.length ? `[${opts.join(' ')}] ` : ''}${m[3]}`);
   }
   return out;
@@ -97,5 +95,9 @@ export async function hostDebSrc(etcApt = '/etc/apt'): Promise<HostAptSources> {
   const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
   const d = uniq(deb822);
   const o = uniq(oneLine);
-  return { deb822: d.length ? `${d.join('\n\n')}\n` : '', oneLine: o.length ? `${o.join('\n')}\n` : '', count: d.length + o.length };
+  return {
+    deb822: d.length ? `${d.join('\n\n')}\n` : '',
+    oneLine: o.length ? `${o.join('\n')}\n` : '',
+    count: d.length + o.length,
+  };
 }

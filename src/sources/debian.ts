@@ -4,7 +4,7 @@
  * sources at run time; the host's apt state is never touched), verified
  * against the board's sha256 pins on every use, and unpacked with dpkg-source.
  */
-import { readdir, readFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecaError, execa } from 'execa';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
@@ -39,15 +39,19 @@ interface AptRun {
   exitCode: number;
 }
 
-async function aptTool(tool: 'apt-get' | 'apt-cache', args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<AptRun> {
+async function aptTool(
+  tool: 'apt-get' | 'apt-cache',
+  args: string[],
+  opts: { cwd?: string; signal?: AbortSignal } = {},
+): Promise<AptRun> {
   const root = aptDir();
   const config = [
-    '-o', `Dir::Etc::SourceList=${join(root, 'etc', 'sources.list')}`,
-    '-o', `Dir::Etc::SourceParts=${join(root, 'etc', 'sources.list.d')}`,
-    '-o', `Dir::State::Lists=${join(root, 'lists')}`,
-    '-o', `Dir::Cache=${join(root, 'cache')}`,
-    '-o', 'APT::Get::List-Cleanup=1',
-  ]; // biome-ignore format: pairs
+    `Dir::Etc::SourceList=${join(root, 'etc', 'sources.list')}`,
+    `Dir::Etc::SourceParts=${join(root, 'etc', 'sources.list.d')}`,
+    `Dir::State::Lists=${join(root, 'lists')}`,
+    `Dir::Cache=${join(root, 'cache')}`,
+    'APT::Get::List-Cleanup=1',
+  ].flatMap((o) => ['-o', o]);
   const r = await execa(tool, [...config, ...args], {
     cwd: opts.cwd,
     cancelSignal: opts.signal,
@@ -57,7 +61,10 @@ async function aptTool(tool: 'apt-get' | 'apt-cache', args: string[], opts: { cw
   if (r.isCanceled) throw opts.signal?.reason ?? new Error(`${tool} was cancelled`);
   if (r.exitCode === undefined) {
     // Never started: apt is missing (Debian and Ubuntu only) or not runnable.
-    throw new EnvironmentError(`cannot run ${tool}: ${r.shortMessage ?? 'not found'}`, 'debian-source boards need a Debian or Ubuntu machine with apt');
+    throw new EnvironmentError(
+      `cannot run ${tool}: ${r.shortMessage ?? 'not found'}`,
+      'debian-source boards need a Debian or Ubuntu machine with apt',
+    );
   }
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode };
 }
@@ -66,7 +73,10 @@ async function aptTool(tool: 'apt-get' | 'apt-cache', args: string[], opts: { cw
  * Write the private apt config (deb-src twins of the host's entries) and run
  * `apt-get update` with it when the lists are missing, old, or the entries changed.
  */
-async function ensureAptLists(force: boolean, signal?: AbortSignal): Promise<{ updated: boolean; warnings: string }> {
+async function ensureAptLists(
+  force: boolean,
+  signal?: AbortSignal,
+): Promise<{ updated: boolean; warnings: string }> {
   const root = aptDir();
   const host = await hostDebSrc();
   if (host.count === 0) {
@@ -111,7 +121,11 @@ export async function availableVersions(pkg: string, signal?: AbortSignal): Prom
 }
 
 /** The sha256 of each file of `pkg=version` as the signed Sources index lists them (for writing pins). */
-export async function indexedSha256(pkg: string, version: string, signal?: AbortSignal): Promise<Record<string, string>> {
+export async function indexedSha256(
+  pkg: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
   await serialised(() => ensureAptLists(false, signal));
   const r = await aptTool('apt-cache', ['showsrc', '--only-source', pkg], { signal });
   for (const stanza of r.stdout.split(/\n\n+/)) {
@@ -153,25 +167,45 @@ async function aptDownload(pkg: string, version: string, tmp: string, signal?: A
   const spec = `${pkg}=${version}`;
   let lists = await ensureAptLists(false, signal);
   let r = await aptTool('apt-get', ['source', '--download-only', '-q', spec], { cwd: tmp, signal });
-  if (r.exitCode !== 0 && /Can not find version|Unable to find a source package/.test(r.stderr) && !lists.updated) {
+  if (
+    r.exitCode !== 0 &&
+    /Can not find version|Unable to find a source package/.test(r.stderr) &&
+    !lists.updated
+  ) {
     lists = await ensureAptLists(true, signal); // the lists may predate the version: refresh once
     r = await aptTool('apt-get', ['source', '--download-only', '-q', spec], { cwd: tmp, signal });
   }
   if (r.exitCode === 0) return;
   const what = `Debian source package ${pkg} ${version}`;
-  const otherMirror = 'use a tarball or git source for it instead, or add a deb entry for a mirror that serves it to /etc/apt/sources.list.d';
-  if (/Unable to find a source package/.test(r.stderr)) {
-    throw new SourceError(`${what} is not available: apt knows no source package named ${pkg}`, `check source.package; ${otherMirror}${lists.warnings ? ` (apt update said: ${lists.warnings})` : ''}`);
-  }
+  const otherMirror =
+    'use a tarball or git source for it instead, or add a deb entry for a mirror that serves it to /etc/apt/sources.list.d';
+  // apt says "Can not find version" and then "Unable to find a source package": the version test goes first.
   if (/Can not find version/.test(r.stderr)) {
     const versions = await availableVersions(pkg, signal);
-    throw new SourceError(`${what} is not available: the mirror has ${versions.length ? versions.join(', ') : 'no versions'}`, `set source.version to one of those and update the sha256 pins, or ${otherMirror}`);
+    throw new SourceError(
+      `${what} is not available: the mirror has ${versions.length ? versions.join(', ') : 'no versions'}`,
+      `set source.version to one of those and update the sha256 pins, or ${otherMirror}`,
+    );
   }
-  const failed = [...r.stderr.matchAll(/Failed to fetch (\S+)\s+(.*)$/gm)].map((m) => `${(m[1] ?? '').split('/').pop()} (${(m[2] ?? '').replace(/\s*\[IP:.*\]/, '').trim()})`);
+  if (/Unable to find a source package/.test(r.stderr)) {
+    throw new SourceError(
+      `${what} is not available: apt knows no source package named ${pkg}`,
+      `check source.package; ${otherMirror}${lists.warnings ? ` (apt update said: ${lists.warnings})` : ''}`,
+    );
+  }
+  const failed = [...r.stderr.matchAll(/Failed to fetch (\S+)\s+(.*)$/gm)].map(
+    (m) => `${(m[1] ?? '').split('/').pop()} (${(m[2] ?? '').replace(/\s*\[IP:.*\]/, '').trim()})`,
+  );
   if (failed.length > 0) {
-    throw new SourceError(`${what} is not available from this machine's apt mirror: ${failed.join(', ')}`, `the mirror lists it but does not serve its files; ${otherMirror}`);
+    throw new SourceError(
+      `${what} is not available from this machine's apt mirror: ${failed.join(', ')}`,
+      `the mirror lists it but does not serve its files; ${otherMirror}`,
+    );
   }
-  throw new EnvironmentError(`apt-get source ${spec} failed: ${errorLines(r.stderr) || `exit ${r.exitCode}`}`, 'run the same apt-get command by hand to see why');
+  throw new EnvironmentError(
+    `apt-get source ${spec} failed: ${errorLines(r.stderr) || `exit ${r.exitCode}`}`,
+    'run the same apt-get command by hand to see why',
+  );
 }
 
 export interface FetchedDebian {
@@ -186,7 +220,12 @@ export interface FetchedDebian {
  * source package. A cached entry is hashed again on every use; a bad one is
  * deleted and fetched again.
  */
-export async function fetchDebianSource(pkg: string, version: string, pins: Record<string, string>, signal?: AbortSignal): Promise<FetchedDebian> {
+export async function fetchDebianSource(
+  pkg: string,
+  version: string,
+  pins: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<FetchedDebian> {
   const dir = debianCacheDir(pkg, version);
   const files = Object.keys(pins).sort();
   if ((await verifyFolder(dir, pins)).ok) return { dir, files, hit: true };
@@ -205,7 +244,10 @@ export async function fetchDebianSource(pkg: string, version: string, pins: Reco
       for (const [name, got] of Object.entries(actual)) {
         const want = pins[name];
         if (want === undefined) {
-          throw new SourceError(`${pkg} ${version}: downloaded file ${name} (sha256 ${got}) is not pinned`, pinsHint(actual));
+          throw new SourceError(
+            `${pkg} ${version}: downloaded file ${name} (sha256 ${got}) is not pinned`,
+            pinsHint(actual),
+          );
         }
         if (want !== got) {
           await rm(join(tmp, name), { force: true });
@@ -217,7 +259,10 @@ export async function fetchDebianSource(pkg: string, version: string, pins: Reco
       }
       const missing = files.filter((n) => !(n in actual));
       if (missing.length > 0) {
-        throw new SourceError(`${pkg} ${version}: pinned file(s) ${missing.join(', ')} were not downloaded`, pinsHint(actual));
+        throw new SourceError(
+          `${pkg} ${version}: pinned file(s) ${missing.join(', ')} were not downloaded`,
+          pinsHint(actual),
+        );
       }
       await rename(tmp, dir);
       return { dir, files, hit: false };
@@ -228,22 +273,38 @@ export async function fetchDebianSource(pkg: string, version: string, pins: Reco
 }
 
 /** Unpack the verified package with dpkg-source into `dest` (which must not exist yet). */
-export async function extractDebianSource(fetched: FetchedDebian, dest: string, signal?: AbortSignal): Promise<{ commitTime: number | undefined }> {
+export async function extractDebianSource(
+  fetched: FetchedDebian,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<{ commitTime: number | undefined }> {
   const dscs = fetched.files.filter((f) => f.endsWith('.dsc'));
   const dsc = dscs[0];
   if (dscs.length !== 1 || dsc === undefined) {
-    throw new SourceError(`source.sha256 must pin exactly one .dsc file, found ${dscs.length}`, 'pin the .dsc, .orig.tar.* and .debian.tar.* files');
+    throw new SourceError(
+      `source.sha256 must pin exactly one .dsc file, found ${dscs.length}`,
+      'pin the .dsc, .orig.tar.* and .debian.tar.* files',
+    );
   }
   try {
     // --no-copy: leave the tarballs in the cache, not next to the tree. dpkg-source checks the
     // .dsc's own checksums of every file; an unverifiable signature is only a warning, so no --no-check.
-    await execa('dpkg-source', ['--no-copy', '-x', join(fetched.dir, dsc), dest], { cancelSignal: signal, env: { LC_ALL: 'C' } });
+    await execa('dpkg-source', ['--no-copy', '-x', join(fetched.dir, dsc), dest], {
+      cancelSignal: signal,
+      env: { LC_ALL: 'C' },
+    });
   } catch (err) {
     if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError('dpkg-source is not installed', 'install it: apt-get install -y dpkg-dev', { cause: err });
+      throw new EnvironmentError('dpkg-source is not installed', 'install it: apt-get install -y dpkg-dev', {
+        cause: err,
+      });
     }
     if (err instanceof ExecaError && !err.isCanceled) {
-      throw new SourceError(`dpkg-source -x ${dsc} failed: ${errorLines(String(err.stderr)) || err.shortMessage}`, undefined, { cause: err });
+      throw new SourceError(
+        `dpkg-source -x ${dsc} failed: ${errorLines(String(err.stderr)) || err.shortMessage}`,
+        undefined,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -254,7 +315,7 @@ export async function extractDebianSource(fetched: FetchedDebian, dest: string, 
 async function changelogTime(tree: string): Promise<number | undefined> {
   try {
     const text = await readFile(join(tree, 'debian', 'changelog'), 'utf8');
-    const m = /^ -- .*?>  (.+)$/m.exec(text);
+    const m = /^ -- .*?> {2}(.+)$/m.exec(text);
     const t = m?.[1] ? Date.parse(m[1]) : Number.NaN;
     return Number.isFinite(t) ? Math.floor(t / 1000) : undefined;
   } catch {

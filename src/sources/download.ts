@@ -10,9 +10,9 @@ import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { sha256File } from '../hashes/sha256.js';
 import { tempSibling } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
-import { sha256File } from '../hashes/sha256.js';
 import { SourceError } from './errors.js';
 
 async function openUrl(url: string, signal?: AbortSignal): Promise<Readable> {
@@ -20,29 +20,44 @@ async function openUrl(url: string, signal?: AbortSignal): Promise<Readable> {
   try {
     parsed = new URL(url);
   } catch {
-    throw new SourceError(`source url ${JSON.stringify(url)} is not a URL`, 'use an http://, https:// or file:// URL');
+    throw new SourceError(
+      `source url ${JSON.stringify(url)} is not a URL`,
+      'use an http://, https:// or file:// URL',
+    );
   }
   if (parsed.protocol === 'file:') {
     const path = fileURLToPath(parsed);
     try {
       await stat(path);
     } catch (err) {
-      throw new SourceError(`cannot read ${url}: ${(err as Error).message}`, 'check source.url', { cause: err });
+      throw new SourceError(`cannot read ${url}: ${(err as Error).message}`, 'check source.url', {
+        cause: err,
+      });
     }
     return createReadStream(path, { signal });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SourceError(`source url ${url} uses ${parsed.protocol}, which is not supported`, 'use http://, https:// or file://');
+    throw new SourceError(
+      `source url ${url} uses ${parsed.protocol}, which is not supported`,
+      'use http://, https:// or file://',
+    );
   }
   let res: Response;
   try {
     res = await fetch(url, { signal, redirect: 'follow' });
   } catch (err) {
     if (signal?.aborted) throw err;
-    throw new EnvironmentError(`cannot download ${url}: ${(err as Error).message}`, 'check the network or use a file:// mirror', { cause: err });
+    throw new EnvironmentError(
+      `cannot download ${url}: ${(err as Error).message}`,
+      'check the network or use a file:// mirror',
+      { cause: err },
+    );
   }
   if (!res.ok || !res.body) {
-    throw new EnvironmentError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`, 'check source.url; the server may no longer serve this file');
+    throw new EnvironmentError(
+      `cannot download ${url}: HTTP ${res.status} ${res.statusText}`,
+      'check source.url; the server may no longer serve this file',
+    );
   }
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
@@ -58,7 +73,12 @@ export interface CachedDownload {
  * with the wrong hash (truncated, corrupted) is deleted and downloaded again;
  * a download with the wrong hash is deleted and reported with both hashes.
  */
-export async function downloadVerified(url: string, sha256: string, dest: string, signal?: AbortSignal): Promise<CachedDownload> {
+export async function downloadVerified(
+  url: string,
+  sha256: string,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<CachedDownload> {
   try {
     if ((await sha256File(dest)) === sha256) return { path: dest, hit: true };
     await rm(dest, { force: true });

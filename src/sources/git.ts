@@ -22,16 +22,22 @@ const GIT_ENV = {
 
 async function git(args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<string> {
   try {
-    const r = await execa('git', ['-c', 'safe.directory=*', '-c', 'advice.detachedHead=false', '-c', 'core.autocrlf=false', ...args], {
-      cwd: opts.cwd,
-      env: GIT_ENV,
-      cancelSignal: opts.signal,
-      stripFinalNewline: true,
-    });
+    const r = await execa(
+      'git',
+      ['-c', 'safe.directory=*', '-c', 'advice.detachedHead=false', '-c', 'core.autocrlf=false', ...args],
+      {
+        cwd: opts.cwd,
+        env: GIT_ENV,
+        cancelSignal: opts.signal,
+        stripFinalNewline: true,
+      },
+    );
     return r.stdout;
   } catch (err) {
     if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError('git is not installed', 'install it: apt-get install -y git', { cause: err });
+      throw new EnvironmentError('git is not installed', 'install it: apt-get install -y git', {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -64,7 +70,11 @@ async function hasCommit(mirror: string, rev: string): Promise<boolean> {
 }
 
 /** Make the cache mirror of `url` hold `rev`; returns the mirror's path. */
-export async function fetchGit(url: string, rev: string, signal?: AbortSignal): Promise<{ mirror: string; hit: boolean }> {
+export async function fetchGit(
+  url: string,
+  rev: string,
+  signal?: AbortSignal,
+): Promise<{ mirror: string; hit: boolean }> {
   const mirror = gitMirrorPath(url);
   if (await hasCommit(mirror, rev)) return { mirror, hit: true };
   try {
@@ -81,7 +91,11 @@ export async function fetchGit(url: string, rev: string, signal?: AbortSignal): 
       });
     } catch (e) {
       if (e instanceof EnvironmentError || signal?.aborted) throw e;
-      throw new SourceError(`cannot clone ${url}: ${lastLines(e)}`, 'check source.url and that the repository is reachable', { cause: e });
+      throw new SourceError(
+        `cannot clone ${url}: ${lastLines(e)}`,
+        'check source.url and that the repository is reachable',
+        { cause: e },
+      );
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -98,13 +112,21 @@ export async function fetchGit(url: string, rev: string, signal?: AbortSignal): 
     }
   }
   if (!(await hasCommit(mirror, rev))) {
-    throw new SourceError(`commit ${rev} is not in ${url}`, 'check source.rev: it must be a full commit id reachable from the repository');
+    throw new SourceError(
+      `commit ${rev} is not in ${url}`,
+      'check source.rev: it must be a full commit id reachable from the repository',
+    );
   }
   return { mirror, hit: false };
 }
 
 /** Check out `rev` from the mirror into `stage` (a new folder); `.git` is left for the caller to skip. */
-export async function checkoutGit(mirror: string, rev: string, stage: string, signal?: AbortSignal): Promise<{ commit: string; commitTime: number }> {
+export async function checkoutGit(
+  mirror: string,
+  rev: string,
+  stage: string,
+  signal?: AbortSignal,
+): Promise<{ commit: string; commitTime: number }> {
   try {
     await git(['clone', '--quiet', '--shared', '--no-checkout', mirror, stage], { signal });
     await git(['-C', stage, 'checkout', '--quiet', '--detach', rev], { signal });
@@ -115,4 +137,3 @@ export async function checkoutGit(mirror: string, rev: string, stage: string, si
     throw new SourceError(`cannot check out ${rev}: ${lastLines(e)}`, undefined, { cause: e });
   }
 }
-

@@ -23,7 +23,11 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-export function orderEntries<T extends { rel: string }>(entries: readonly T[], order: CreationOrder, seed = 0): T[] {
+export function orderEntries<T extends { rel: string }>(
+  entries: readonly T[],
+  order: CreationOrder,
+  seed = 0,
+): T[] {
   const sorted = [...entries].sort((x, y) => comparePaths(x.rel, y.rel));
   if (order === 'sorted') return sorted;
   if (order === 'reverse') return sorted.reverse();

@@ -6,14 +6,14 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Source } from '../workspace/schema.js';
 import { cacheDir } from '../util/paths.js';
+import type { Source } from '../workspace/schema.js';
 import { extractDebianSource, type FetchedDebian, fetchDebianSource } from './debian.js';
 import { downloadVerified } from './download.js';
 import { checkoutGit, fetchGit } from './git.js';
 import { excludeMatcher } from './glob.js';
-import type { CreationOrder } from './order.js';
-import { copyTree, scanTree, treeHash } from './tree.js';
+import { type CreationOrder, orderEntries } from './order.js';
+import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
 import { extractTarball } from './untar.js';
 
 /** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
@@ -41,11 +41,19 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
       return { type: 'git', mirror, rev: source.rev, hit };
     }
     case 'tarball': {
-      const dl = await downloadVerified(source.url, source.sha256, join(cacheDir(), 'tarballs', source.sha256), opts.signal);
+      const dl = await downloadVerified(
+        source.url,
+        source.sha256,
+        join(cacheDir(), 'tarballs', source.sha256),
+        opts.signal,
+      );
       return { type: 'tarball', file: dl.path, hit: dl.hit };
     }
     case 'debian-source':
-      return { type: 'debian-source', ...(await fetchDebianSource(source.package, source.version, source.sha256, opts.signal)) };
+      return {
+        type: 'debian-source',
+        ...(await fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
+      };
   }
 }
 
@@ -73,9 +81,18 @@ export interface PreparedSource {
   files: number;
   /** Whether the fetch was served from the cache (always true for local sources). */
   cacheHit: boolean;
+  /**
+   * Entries in the order they were created. Whoever copies the tree on (a tar
+   * stream into a container) should keep this order, or the variation is lost.
+   */
+  entries: TreeEntry[];
 }
 
-export async function prepareSource(workspaceRoot: string, source: Source, opts: PrepareOptions): Promise<PreparedSource> {
+export async function prepareSource(
+  workspaceRoot: string,
+  source: Source,
+  opts: PrepareOptions,
+): Promise<PreparedSource> {
   const into = resolve(opts.into);
   const fetched = await fetchSource(source, { workspaceRoot, signal: opts.signal });
   let stage: string | undefined;
@@ -84,7 +101,8 @@ export async function prepareSource(workspaceRoot: string, source: Source, opts:
     let label: string;
     let commit: string | undefined;
     let commitTime: number | undefined;
-    const skipNames = fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
+    const skipNames =
+      fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
     if (fetched.type === 'local') {
       root = fetched.root;
       label = `source folder ${root}`;
@@ -98,7 +116,11 @@ export async function prepareSource(workspaceRoot: string, source: Source, opts:
         ({ commit, commitTime } = await checkoutGit(fetched.mirror, fetched.rev, root, opts.signal));
       } else if (fetched.type === 'tarball') {
         label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
-        await extractTarball(fetched.file, root, { stripComponents: source.type === 'tarball' ? source.stripComponents : 0, label, signal: opts.signal });
+        await extractTarball(fetched.file, root, {
+          stripComponents: source.type === 'tarball' ? source.stripComponents : 0,
+          label,
+          signal: opts.signal,
+        });
       } else {
         label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
         ({ commitTime } = await extractDebianSource(fetched, root, opts.signal));
@@ -111,13 +133,19 @@ export async function prepareSource(workspaceRoot: string, source: Source, opts:
       label,
       signal: opts.signal,
     });
-    await copyTree(root, entries, into, { order: opts.order, seed: opts.seed, mtime: opts.mtime ?? commitTime ?? 1, signal: opts.signal });
+    const ordered = orderEntries(entries, opts.order ?? 'sorted', opts.seed ?? 0);
+    await copyTree(root, ordered, into, {
+      order: 'as-given',
+      mtime: opts.mtime ?? commitTime ?? 1,
+      signal: opts.signal,
+    });
     const hash = await treeHash(into, entries);
     const prepared: PreparedSource = {
       dir: into,
       hash,
       files: entries.filter((e) => e.kind === 'file').length,
       cacheHit: fetched.type === 'local' ? true : fetched.hit,
+      entries: ordered,
     };
     if (commit !== undefined) prepared.commit = commit;
     if (commitTime !== undefined) prepared.commitTime = commitTime;

@@ -34,7 +34,8 @@ async function sniff(path: string): Promise<Codec> {
 
 function decompressed(path: string, codec: Codec): { stream: Readable; done: Promise<void> } {
   if (codec === 'none') return { stream: createReadStream(path), done: Promise.resolve() };
-  if (codec === 'gzip') return { stream: createReadStream(path).pipe(createGunzip()), done: Promise.resolve() };
+  if (codec === 'gzip')
+    return { stream: createReadStream(path).pipe(createGunzip()), done: Promise.resolve() };
   const child = spawn(codec, ['-dc', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -42,18 +43,33 @@ function decompressed(path: string, codec: Codec): { stream: Readable; done: Pro
   });
   const done = new Promise<void>((res, rej) => {
     child.on('error', (err) =>
-      rej(new EnvironmentError(`cannot run ${codec} to unpack ${path}: ${err.message}`, `install it (apt-get install -y ${codec === 'xz' ? 'xz-utils' : codec})`)),
+      rej(
+        new EnvironmentError(
+          `cannot run ${codec} to unpack ${path}: ${err.message}`,
+          `install it (apt-get install -y ${codec === 'xz' ? 'xz-utils' : codec})`,
+        ),
+      ),
     );
-    child.on('close', (code) => (code === 0 ? res() : rej(new SourceError(`${codec} failed on ${path}: ${stderr.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? res() : rej(new SourceError(`${codec} failed on ${path}: ${stderr.trim()}`)),
+    );
   });
   return { stream: child.stdout, done };
 }
 
 /** Split a tar name into checked components; undefined when it is "." only. */
 function components(name: string, what: string, label: string): string[] {
-  if (name.startsWith('/')) throw new SourceError(`${label}: entry ${JSON.stringify(name)} has an absolute ${what}`, 'the archive is unsafe; refusing to unpack it');
+  if (name.startsWith('/'))
+    throw new SourceError(
+      `${label}: entry ${JSON.stringify(name)} has an absolute ${what}`,
+      'the archive is unsafe; refusing to unpack it',
+    );
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new SourceError(`${label}: entry ${JSON.stringify(name)} has ".." in its ${what}`, 'the archive is unsafe; refusing to unpack it');
+  if (parts.includes('..'))
+    throw new SourceError(
+      `${label}: entry ${JSON.stringify(name)} has ".." in its ${what}`,
+      'the archive is unsafe; refusing to unpack it',
+    );
   return parts;
 }
 
@@ -71,7 +87,8 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
   const { stream, done } = decompressed(archive, await sniff(archive));
   const extract = tar.extract();
   const links = new Set<string>();
-  const strip = (parts: string[]): string | undefined => (parts.length > opts.stripComponents ? parts.slice(opts.stripComponents).join('/') : undefined);
+  const strip = (parts: string[]): string | undefined =>
+    parts.length > opts.stripComponents ? parts.slice(opts.stripComponents).join('/') : undefined;
   const throughLink = (rel: string): string | undefined => {
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) {
@@ -91,7 +108,11 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
         continue;
       }
       const via = throughLink(rel);
-      if (via) throw new SourceError(`${label}: entry ${rel} would be written through the symlink ${via}`, 'the archive is unsafe; refusing to unpack it');
+      if (via)
+        throw new SourceError(
+          `${label}: entry ${rel} would be written through the symlink ${via}`,
+          'the archive is unsafe; refusing to unpack it',
+        );
       const out = join(dest, rel);
       if (h.type !== 'directory') {
         await mkdir(dirname(out), { recursive: true });
@@ -111,7 +132,10 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
           const target = h.linkname ?? '';
           const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
           if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
-            throw new SourceError(`${label}: symlink ${rel} -> ${target} points outside the folder`, 'the archive is unsafe; refusing to unpack it');
+            throw new SourceError(
+              `${label}: symlink ${rel} -> ${target} points outside the folder`,
+              'the archive is unsafe; refusing to unpack it',
+            );
           }
           await symlink(target, out);
           links.add(rel);
@@ -122,14 +146,20 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
           // A hard link: copy the earlier entry, so the copy owns its bytes.
           const target = strip(components(h.linkname ?? '', 'link target', label));
           if (target === undefined || throughLink(target) || links.has(target)) {
-            throw new SourceError(`${label}: hard link ${rel} -> ${h.linkname ?? ''} does not name a file in the folder`, 'the archive is unsafe; refusing to unpack it');
+            throw new SourceError(
+              `${label}: hard link ${rel} -> ${h.linkname ?? ''} does not name a file in the folder`,
+              'the archive is unsafe; refusing to unpack it',
+            );
           }
           await copyFile(join(dest, target), out);
           entry.resume();
           break;
         }
         default:
-          throw new SourceError(`${label}: entry ${rel} is a ${h.type ?? 'special file'}; only files, folders and links are allowed`, 'the archive is unsafe; refusing to unpack it');
+          throw new SourceError(
+            `${label}: entry ${rel} is a ${h.type ?? 'special file'}; only files, folders and links are allowed`,
+            'the archive is unsafe; refusing to unpack it',
+          );
       }
     }
   };
@@ -140,6 +170,10 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
     extract.destroy();
     if (err instanceof SourceError || err instanceof EnvironmentError) throw err;
     if (opts.signal?.aborted) throw err;
-    throw new SourceError(`cannot unpack ${label}: ${(err as Error).message}`, 'the file is not a valid tar archive (or its compression is not supported)', { cause: err });
+    throw new SourceError(
+      `cannot unpack ${label}: ${(err as Error).message}`,
+      'the file is not a valid tar archive (or its compression is not supported)',
+      { cause: err },
+    );
   }
 }

@@ -1,0 +1,103 @@
+# reprorom's offline package set: Debian bookworm binary packages pinned by sha256
+# in debs.lock.json. Nothing here downloads: `reprorom pin fetch offline` puts every
+# .deb (and the bootstrap busybox) into the nix store as the exact fixed-output
+# paths declared below, so nix finds them already valid and never runs their builders.
+{
+  description = "reprorom offline package set (Debian bookworm debs, locked in debs.lock.json)";
+
+  outputs = { self }:
+    let
+      system = "x86_64-linux";
+      lock = builtins.fromJSON (builtins.readFile ./debs.lock.json);
+      hint = "is not in the nix store; run: reprorom pin fetch offline";
+
+      # The bootstrap tool: <storeName>/bin/busybox, seeded by fetch with this NAR hash.
+      # If it is missing, builtin:fetchurl fails on a URL that says what to do.
+      busybox = derivation {
+        name = lock.busybox.storeName;
+        system = "builtin";
+        builder = "builtin:fetchurl";
+        url = "file:///reprorom-offline-not-seeded/run-reprorom-pin-fetch-offline";
+        outputHashMode = "recursive";
+        outputHashAlgo = "sha256";
+        outputHash = lock.busybox.narHash;
+      };
+      bb = "${busybox}/bin/busybox";
+
+      # One .deb: a flat fixed-output path (depends only on name + sha256).
+      deb = name:
+        let e = lock.debs.${name}; in
+        derivation {
+          name = e.storeName;
+          inherit system;
+          builder = bb;
+          args = [ "sh" "-c" "echo 'error: ${name} ${e.version} (${e.storeName}) ${hint}' >&2; exit 1" ];
+          outputHashMode = "flat";
+          outputHashAlgo = "sha256";
+          outputHash = e.sha256;
+        };
+
+      # Links Debian makes in maintainer scripts (alternatives, /bin/sh), not in package data.
+      fhsLinks = [
+        "usr/bin/sh=dash" "usr/bin/cc=gcc" "usr/bin/c89=c89-gcc" "usr/bin/c99=c99-gcc"
+        "usr/bin/awk=gawk" "usr/bin/nawk=gawk" "usr/bin/yacc=bison.yacc" "usr/bin/lex=flex"
+        "usr/bin/which=which.debianutils" "usr/bin/pager=less"
+        "usr/bin/bash=bash-static"
+      ];
+
+      # One FHS tree (usr-merged, like a bookworm system) from a set's debs.
+      tree = setName:
+        let set = lock.sets.${setName}; in
+        derivation {
+          name = setName;
+          inherit system;
+          builder = bb;
+          args = [ "sh" "-e" ./unpack.sh ];
+          debs = map deb set.debs;
+          links = fhsLinks;
+        };
+
+      toolchain = tree "toolchain";
+      toolchain-riscv64 = tree "toolchain-riscv64";
+      bash-static = tree "bash-static";
+
+      # What `nix develop` sources ($stdenv/setup): PATH from the shell's packages.
+      stdenv = derivation {
+        name = "reprorom-offline-stdenv";
+        inherit system;
+        builder = bb;
+        args = [ "sh" "-c" "mkdir $out && cp $setup $out/setup" ];
+        setup = ./setup.sh;
+      };
+
+      # A devShell builder for this set (nixpkgs' mkShell needs nixpkgs' stdenv).
+      mkShell = { name ? "reprorom-shell", packages ? [ ], env ? { }, shellHook ? "" }:
+        derivation (env // {
+          inherit name system stdenv shellHook packages;
+          outputs = [ "out" ]; # get-env.sh writes the environment to each of $outputs
+          # nix develop insists on a builder named bash: the static one, linked as usr/bin/bash.
+          builder = "${bash-static}/usr/bin/bash";
+          # Building it records the environment; nix develop replaces args with its get-env script.
+          args = [ "-e" "-c" "source $stdenv/setup; export -p > $out" ];
+        });
+
+      # Names an image can list; the Debian tools all live in the toolchain tree.
+      aliases = builtins.listToAttrs (map (n: { name = n; value = toolchain; }) [
+        "bash" "coreutils" "gnumake" "gcc" "binutils" "python3" "gnused" "gnugrep" "gawk" "findutils"
+        "diffutils" "gnutar" "xz" "gzip" "bzip2" "patch" "perl" "file" "bison" "flex" "bc" "m4"
+        "pkg-config" "openssl" "dtc" "cpio" "xxd" "acpica-tools" "which"
+      ]);
+    in
+    {
+      packages.${system} = aliases // {
+        inherit toolchain toolchain-riscv64 bash-static busybox stdenv;
+        riscv64-cross = toolchain-riscv64;
+        default = toolchain;
+      };
+      lib.${system} = { inherit mkShell; };
+      devShells.${system} = {
+        default = mkShell { name = "reprorom-offline"; packages = [ toolchain ]; };
+        riscv64 = mkShell { name = "reprorom-offline-riscv64"; packages = [ toolchain-riscv64 ]; };
+      };
+    };
+}

@@ -1,0 +1,85 @@
+/**
+ * Turns dockerode / docker-modem failures into the project's typed errors, so callers
+ * never see a raw socket error or an HTTP status object.
+ */
+import { EngineUnavailableError, type ReproromError } from '../util/errors.js';
+
+/** What to run when no engine answers; printed as the error's hint and by `reprorom doctor`. */
+export const START_ENGINE_HINT = 'start it: dockerd > /var/log/dockerd.log 2>&1 & (install it first if missing: apt-get install -y docker.io)';
+
+const CONNECTION_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EACCES',
+  'EPERM',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+interface ErrorFields {
+  code?: unknown;
+  statusCode?: unknown;
+  reason?: unknown;
+  json?: unknown;
+  message?: unknown;
+  name?: unknown;
+}
+
+function fields(err: unknown): ErrorFields {
+  return typeof err === 'object' && err !== null ? (err as ErrorFields) : {};
+}
+
+/** The HTTP status the engine answered with, when it answered at all. */
+export function statusOf(err: unknown): number | undefined {
+  const s = fields(err).statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** True for "nothing is listening / not allowed / too slow": the engine itself is unreachable. */
+export function isConnectionError(err: unknown): boolean {
+  const f = fields(err);
+  if (typeof f.code === 'string' && CONNECTION_CODES.has(f.code)) return true;
+  return typeof f.message === 'string' && /^(connect |timeout|socket hang up)|Timeout of \d+ms/i.test(f.message);
+}
+
+/** The engine's own message (`{"message": "..."}` body) or the error's message, on one line. */
+export function engineMessage(err: unknown): string {
+  const f = fields(err);
+  const json = f.json as { message?: unknown } | null | undefined;
+  if (json && typeof json === 'object' && typeof json.message === 'string') return json.message.trim();
+  const msg = typeof f.message === 'string' ? f.message : String(err);
+  // docker-modem prefixes "(HTTP code 404) no such container - " — keep the useful tail.
+  return msg.replace(/^\(HTTP code \d+\)\s*/, '').split('\n')[0]?.trim() ?? msg;
+}
+
+export function unavailable(endpoint: string, err: unknown): EngineUnavailableError {
+  const code = fields(err).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new EngineUnavailableError(
+      `permission denied on the Docker engine at ${endpoint}`,
+      'run as root or add your user to the docker group: usermod -aG docker $USER',
+      { cause: err },
+    );
+  }
+  const why = typeof code === 'string' ? code : engineMessage(err);
+  return new EngineUnavailableError(`no Docker engine answers at ${endpoint} (${why})`, START_ENGINE_HINT, {
+    cause: err,
+  });
+}
+
+/** Map any engine failure: connection problems → EngineUnavailableError, the rest → `make(message)`. */
+export function mapEngineError(
+  endpoint: string,
+  what: string,
+  err: unknown,
+  make: (message: string, cause: unknown) => ReproromError,
+): Error {
+  if (isConnectionError(err)) return unavailable(endpoint, err);
+  if (err instanceof Error && (err as { exitCode?: unknown }).exitCode !== undefined) return err; // already typed
+  return make(`${what}: ${engineMessage(err)}`, err);
+}
