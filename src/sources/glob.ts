@@ -5,10 +5,8 @@
  * - `**` spans folders, `*` and `?` stay inside one name, `[…]` is a class;
  * - a trailing "/" matches folders only.
  */
-export interface ExcludeMatcher {
-  /** `rel` uses "/" separators and no leading "./". */
-  (rel: string, isDir: boolean): boolean;
-}
+/** `rel` uses "/" separators and no leading "./". */
+export type ExcludeMatcher = (rel: string, isDir: boolean) => boolean;
 
 interface Compiled {
   re: RegExp;

@@ -15,6 +15,7 @@ import {
   readFile,
   readlink,
   realpath,
+  rename,
   symlink,
   utimes,
 } from 'node:fs/promises';

@@ -5,7 +5,7 @@
  * the suite is skipped with the reason below.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,10 +68,15 @@ describe.skipIf(skip)('debian-source through the real apt', () => {
     expect(await readdir(p.dir)).toEqual(expect.arrayContaining(['Makefile', 'src', 'debian', 'vgasrc']));
     expect(await readFile(join(p.dir, 'debian', 'changelog'), 'utf8')).toMatch(/^seabios \(1\.16\.2-1\)/);
     expect(p.commitTime).toBeGreaterThan(1_600_000_000); // date of the newest changelog entry
-    expect((await readdir(debianCacheDir('seabios', '1.16.2-1'))).sort()).toEqual(Object.keys(SEABIOS.sha256).sort());
+    expect((await readdir(debianCacheDir('seabios', '1.16.2-1'))).sort()).toEqual(
+      Object.keys(SEABIOS.sha256).sort(),
+    );
     // The private config never touches the host's apt state, and no host name was written anywhere but the cache.
     expect(execFileSync('sh', ['-c', 'ls -l /var/lib/apt/lists | md5sum']).toString()).toBe(aptListsBefore);
-    const sources = await readFile(join(tmp, 'cache', 'apt', 'etc', 'sources.list.d', 'reprorom-src.sources'), 'utf8').catch(() => '');
+    const sources = await readFile(
+      join(tmp, 'cache', 'apt', 'etc', 'sources.list.d', 'reprorom-src.sources'),
+      'utf8',
+    ).catch(() => '');
     const oneLine = await readFile(join(tmp, 'cache', 'apt', 'etc', 'sources.list'), 'utf8');
     expect(`${sources}${oneLine}`).toMatch(/deb-src/);
   });
@@ -95,13 +100,21 @@ describe.skipIf(skip)('debian-source through the real apt', () => {
   });
 
   it('agrees with the signed Sources index', async () => {
-    expect(await indexedSha256('seabios', '1.16.2-1')).toEqual(SEABIOS.type === 'debian-source' ? SEABIOS.sha256 : {});
+    expect(await indexedSha256('seabios', '1.16.2-1')).toEqual(
+      SEABIOS.type === 'debian-source' ? SEABIOS.sha256 : {},
+    );
   });
 
   it('refuses a download whose sha256 differs from the pin, naming the file and both hashes', async () => {
     await rm(debianCacheDir('seabios', '1.16.2-1'), { recursive: true });
     const wrong = '1'.repeat(64);
-    const bad: Source = { ...SEABIOS, sha256: { ...(SEABIOS.type === 'debian-source' ? SEABIOS.sha256 : {}), 'seabios_1.16.2-1.debian.tar.xz': wrong } };
+    const bad: Source = {
+      ...SEABIOS,
+      sha256: {
+        ...(SEABIOS.type === 'debian-source' ? SEABIOS.sha256 : {}),
+        'seabios_1.16.2-1.debian.tar.xz': wrong,
+      },
+    };
     const err = (await prepareSource(tmp, bad, { into: into() }).catch((e: unknown) => e)) as SourceError;
     expect(err).toBeInstanceOf(SourceError);
     expect(err.message).toBe(
@@ -111,16 +124,30 @@ describe.skipIf(skip)('debian-source through the real apt', () => {
   });
 
   it('says clearly when the mirror does not serve a package (opensbi)', async () => {
-    const opensbi: Source = { type: 'debian-source', package: 'opensbi', version: '1.1-2', sha256: { 'opensbi_1.1-2.dsc': '0'.repeat(64) } };
+    const opensbi: Source = {
+      type: 'debian-source',
+      package: 'opensbi',
+      version: '1.1-2',
+      sha256: { 'opensbi_1.1-2.dsc': '0'.repeat(64) },
+    };
     const err = (await prepareSource(tmp, opensbi, { into: into() }).catch((e: unknown) => e)) as SourceError;
     expect(err).toBeInstanceOf(SourceError);
     expect(err.exitCode).toBe(2);
-    expect(err.message).toMatch(/^Debian source package opensbi 1\.1-2 is not available from this machine's apt mirror: opensbi_1\.1\.orig\.tar\.gz \(404/);
+    expect(err.message).toMatch(
+      /^Debian source package opensbi 1\.1-2 is not available from this machine's apt mirror: opensbi_1\.1\.orig\.tar\.gz \(404/,
+    );
     expect(err.hint).toMatch(/tarball or git source/);
   });
 
   it('lists the versions the mirror has when the pinned one is missing', async () => {
-    const old: Source = { type: 'debian-source', package: 'seabios', version: '1.12.0-1', sha256: { 'x.dsc': '0'.repeat(64) } };
-    await expect(prepareSource(tmp, old, { into: into() })).rejects.toThrow(/seabios 1\.12\.0-1 is not available: the mirror has 1\.16\.2-1/);
+    const old: Source = {
+      type: 'debian-source',
+      package: 'seabios',
+      version: '1.12.0-1',
+      sha256: { 'x.dsc': '0'.repeat(64) },
+    };
+    await expect(prepareSource(tmp, old, { into: into() })).rejects.toThrow(
+      /seabios 1\.12\.0-1 is not available: the mirror has 1\.16\.2-1/,
+    );
   });
 });

@@ -1,3 +1,34 @@
-export async function runDoctor(_opts: { workspace: string; json?: boolean }): Promise<number> {
-  throw new Error('doctor: being written');
+/** `reprorom doctor [--json]`: is this machine able to build? Exit 3 when a required piece is missing. */
+import { markOf, doctorExitCode, type CheckResult, type DoctorReport, runProbes } from '../../doctor/report.js';
+import { defaultProbes } from '../../doctor/probes.js';
+import { stateDir } from '../../util/paths.js';
+import { paint, printJson, printLine } from '../output.js';
+
+export async function runDoctor(opts: { workspace: string; json?: boolean }): Promise<number> {
+  const report = await runProbes(defaultProbes(stateDir(opts.workspace)));
+  if (opts.json) printJson(report);
+  else for (const line of renderDoctor(report)) printLine(line);
+  return doctorExitCode(report);
+}
+
+export function renderDoctor(report: DoctorReport): string[] {
+  const width = Math.max(...report.checks.map((c) => c.name.length));
+  const lines: string[] = [];
+  for (const c of report.checks) {
+    lines.push(`${colourMark(c)} ${c.name.padEnd(width)}  ${c.detail}`);
+    if (!c.ok && c.fix) lines.push(`  ${' '.repeat(width)}  → ${c.fix}`);
+  }
+  const failed = report.checks.filter((c) => !c.ok && c.required).length;
+  const warned = report.checks.filter((c) => !c.ok && !c.required).length;
+  lines.push(
+    failed > 0
+      ? paint('red', `not ready: ${failed} required check${failed === 1 ? '' : 's'} failed`)
+      : `ready${warned > 0 ? paint('yellow', ` (${warned} warning${warned === 1 ? '' : 's'})`) : ''}`,
+  );
+  return lines;
+}
+
+function colourMark(c: CheckResult): string {
+  const mark = markOf(c);
+  return paint(mark === '✓' ? 'green' : mark === '✗' ? 'red' : 'yellow', mark);
 }
