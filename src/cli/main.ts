@@ -90,6 +90,19 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('build [boards...]')
+    .description('build boards hermetically; with --runs N ≥ 2 the runs vary on purpose and are compared')
+    .addOption(workspaceOption())
+    .option('--all', 'build every board of the workspace')
+    .option('--runs <n>', 'runs per board (≥ 2 checks reproducibility)', '1')
+    .option('--jobs <n>', 'runs at once', '1')
+    .option('--json', 'machine-readable output')
+    .action(async (boards: string[], opts: import('./commands/build.js').BuildCliOptions) => {
+      const { runBuildCommand } = await import('./commands/build.js');
+      process.exitCode = await runBuildCommand(boards, opts);
+    });
+
+  program
     .command('compare <inputs...>')
     .description('compare run folders, manifest.json or hashes.txt files (reprorom or Heads) and explain mismatches')
     .option('--json', 'machine-readable output')

@@ -8,6 +8,8 @@ export const ExitCode = {
   config: 2,
   environment: 3,
   buildFailed: 4,
+  /** Stopped by SIGINT or SIGTERM (128 + 2, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -77,6 +79,6 @@ export class MismatchError extends ReproromError {
 
 export class InterruptedError extends ReproromError {
   constructor(signal: string) {
-    super(`interrupted by ${signal}; partial results were discarded`, ExitCode.buildFailed);
+    super(`interrupted by ${signal}; partial results were discarded`, ExitCode.interrupted, 'run the same command again: nothing needs cleaning up');
   }
 }

@@ -14,7 +14,7 @@ export async function runCli(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  const r = await execa('node', [`${repoRoot}bin/reprorom.js`, ...args], {
+  const r = await execa(process.execPath, [`${repoRoot}bin/reprorom.js`, ...args], {
     cwd: opts.cwd ?? repoRoot,
     env: { NO_COLOR: '1', ...opts.env },
     reject: false,

@@ -2,13 +2,15 @@ import { mkdtemp, readdir, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pack, type Headers } from 'tar-stream';
+import { type Header, pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { extractSafely, UnsafeArchiveError } from '../../src/build/extract.js';
 
-function tarOf(entries: Array<Headers & { content?: string }>): Readable {
+type Entry = Partial<Header> & { name: string; content?: string };
+
+function tarOf(entries: Entry[]): Readable {
   const p = pack();
-  for (const { content, ...header } of entries) p.entry(header, content ?? '');
+  for (const { content, ...header } of entries) p.entry(header as Header, content ?? '');
   p.finalize();
   return p as unknown as Readable;
 }

@@ -87,7 +87,13 @@ const shown = (p: string) => {
   return rel && !rel.startsWith('..') ? rel : p;
 };
 
-export async function runCompare(inputs: string[], opts: CompareOptions): Promise<number> {
+export interface CompareOutcome {
+  comparison: Comparison;
+  reports: ReportResult[];
+}
+
+/** Load, compare and explain: the work of `compare`, also used by `build` on its own run folder. */
+export async function compareInputs(inputs: string[], opts: CompareOptions): Promise<CompareOutcome> {
   if (inputs.length === 0)
     throw new UsageError(
       'compare needs at least one input',
@@ -96,42 +102,50 @@ export async function runCompare(inputs: string[], opts: CompareOptions): Promis
   const sets = await loadInputs(inputs);
   const comparison = compareSets(sets);
   const reports = await explainMismatches(comparison, sets, opts);
-  if (opts.json) {
-    printJson({
-      ok: comparison.ok,
-      inputs: comparison.inputs,
-      artifacts: comparison.artifacts.map(({ name, verdict, hashes, disagreeing, majority }) => ({
-        name,
-        verdict,
-        hashes,
-        disagreeing,
-        majority: majority ?? null,
-      })),
-      notes: comparison.notes,
-      reports: reports.map(({ summary: _summary, ...r }) => ({
-        ...r,
-        html: r.html ?? null,
-        note: r.note ?? null,
-      })),
-    });
-  } else {
-    for (const l of renderTable(comparison, (code, text) => paint(code, text))) printLine(l);
-    const problems = renderProblems(comparison);
-    if (problems.length > 0) printLine();
-    for (const l of problems) printLine(l);
-    for (const r of reports) {
-      printLine();
-      printLine(
-        `diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`,
-      );
-      for (const l of r.summary.slice(2, 14)) printLine(`  ${l}`);
-      printLine(`  report: ${shown(r.text)}${r.html ? `, ${shown(r.html)}` : ''}`);
-      if (r.note) printLine(paint('dim', `  ${r.note}`));
-    }
-    if (comparison.notes.length > 0) printLine();
-    for (const n of comparison.notes) printLine(paint('dim', `note: ${n}`));
+  return { comparison, reports };
+}
+
+export function comparisonJson({ comparison, reports }: CompareOutcome) {
+  return {
+    ok: comparison.ok,
+    inputs: comparison.inputs,
+    artifacts: comparison.artifacts.map(({ name, verdict, hashes, disagreeing, majority }) => ({
+      name,
+      verdict,
+      hashes,
+      disagreeing,
+      majority: majority ?? null,
+    })),
+    notes: comparison.notes,
+    reports: reports.map(({ summary: _summary, ...r }) => ({
+      ...r,
+      html: r.html ?? null,
+      note: r.note ?? null,
+    })),
+  };
+}
+
+export function printComparison({ comparison, reports }: CompareOutcome): void {
+  for (const l of renderTable(comparison, (code, text) => paint(code, text))) printLine(l);
+  const problems = renderProblems(comparison);
+  if (problems.length > 0) printLine();
+  for (const l of problems) printLine(l);
+  for (const r of reports) {
     printLine();
-    printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
+    printLine(`diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`);
+    for (const l of r.summary.slice(2, 14)) printLine(`  ${l}`);
+    printLine(`  report: ${shown(r.text)}${r.html ? `, ${shown(r.html)}` : ''}`);
+    if (r.note) printLine(paint('dim', `  ${r.note}`));
   }
-  return comparison.ok ? ExitCode.ok : ExitCode.mismatch;
+  if (comparison.notes.length > 0) printLine();
+  for (const n of comparison.notes) printLine(paint('dim', `note: ${n}`));
+  printLine();
+  printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
+}
+
+export async function runCompare(inputs: string[], opts: CompareOptions): Promise<number> {
+  const outcome = await compareInputs(inputs, opts);
+  if (opts.json) printJson(comparisonJson(outcome));
+  else printComparison(outcome);
+  return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;
 }

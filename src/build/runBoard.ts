@@ -1,0 +1,178 @@
+/**
+ * One run of one board: the prepared source goes into a fresh hardened
+ * container, the board's commands run, the listed artifacts come out through
+ * the engine's archive API, and hashes.txt + manifest.json are written. The run
+ * folder appears in one rename, so nothing half-written is ever left behind.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Engine } from '../engine/docker.js';
+import { writeHashesTxt } from '../hashes/hashesTxt.js';
+import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
+import { sha256File } from '../hashes/sha256.js';
+import { BuildFailedError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
+import type { Board } from '../workspace/schema.js';
+import type { PreparedSource } from '../sources/prepare.js';
+import { extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
+import { ARTIFACT_LIST, buildScript } from './script.js';
+import { sourceTar } from './sourceTar.js';
+import type { BuiltArtifact, LockedPinRef } from './types.js';
+import type { Variation } from './variations.js';
+
+export interface BoardRunInput {
+  engine: Engine;
+  runId: string;
+  index: number;
+  boardName: string;
+  board: Board;
+  source: PreparedSource;
+  sourceInfo: ManifestInput['source'];
+  image: { name: string; id: string };
+  pin: LockedPinRef;
+  extraPins: LockedPinRef[];
+  variation: Variation;
+  sourceDateEpoch: number;
+  /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
+  outDir: string;
+  log: WriteStream;
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface BoardRunResult {
+  outDir: string;
+  artifacts: BuiltArtifact[];
+  durationMs: number;
+}
+
+/** The container's environment: fixed where it must be, varied where the run says so. */
+export function runEnv(input: Pick<BoardRunInput, 'board' | 'variation' | 'sourceDateEpoch'>): Record<string, string> {
+  const v = input.variation;
+  return {
+    ...input.board.env,
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+    TZ: v.tz,
+    LANG: v.locale,
+    LC_ALL: v.locale,
+    HOME: '/build/home',
+    USER: 'build',
+    MAKEFLAGS: `-j${v.jobs}`,
+    REPROROM_JOBS: String(v.jobs),
+  };
+}
+
+export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
+  const { engine, variation: v } = input;
+  await mkdir(dirname(input.outDir), { recursive: true });
+  const work = await mkdtemp(`${input.outDir}.tmp-`);
+  const prefix = `[${input.boardName}#${input.index}]`;
+  const lineTo = (line: string) => {
+    input.log.write(`${prefix} ${line}\n`);
+    input.onLine?.(line);
+  };
+  try {
+    let copied: BuiltArtifact[] = [];
+    const started = Date.now();
+    const result = await engine.runContainer({
+      image: input.image.id,
+      cmd: ['/bin/sh', '-c', buildScript(input.board, v)],
+      env: runEnv(input),
+      user: `${v.uid}:${v.uid}`,
+      workingDir: '/build',
+      hostname: v.hostname,
+      runId: input.runId,
+      labels: { 'reprorom.board': input.boardName, 'reprorom.index': String(input.index) },
+      network: 'none',
+      memoryBytes: input.board.limits.memory,
+      pidsLimit: input.board.limits.pids,
+      signal: input.signal,
+      onStdoutLine: lineTo,
+      onStderrLine: lineTo,
+      beforeStart: async (id) => {
+        // /build/home must exist and belong to the build user before anything runs.
+        await engine.putArchive(
+          id,
+          '/build',
+          sourceTar(input.source.dir, input.source.entries, {
+            prefix: 'src',
+            uid: v.uid,
+            order: v.fileOrder,
+            seed: v.seed,
+            mtime: input.sourceDateEpoch,
+          }),
+        );
+        await engine.putArchive(id, '/build', sourceTar(input.source.dir, [], { prefix: 'home', uid: v.uid, order: 'sorted', seed: 0, mtime: input.sourceDateEpoch }));
+      },
+      afterExit: async (id, exitCode) => {
+        if (exitCode === 0) copied = await copyArtifacts(engine, id, join(work, 'artifacts'));
+      },
+    });
+    const durationMs = Date.now() - started;
+    if (result.exitCode !== 0) {
+      const why = result.exitCode === 137 ? ' (killed: out of memory, over its pids limit, or stopped)' : '';
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index} failed with exit code ${result.exitCode}${why}`,
+        `see the log: ${input.log.path}`,
+      );
+    }
+    if (copied.length === 0) {
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index} produced none of its artifacts (${input.board.artifacts.join(', ')})`,
+        'check the artifact paths in the board file against the build output in the log',
+      );
+    }
+    await writeHashesTxt(work, copied);
+    const manifest: ManifestInput = {
+      schema: 'reprorom.manifest/v1',
+      tool: { name: 'reprorom', version: toolVersion() },
+      board: input.boardName,
+      run: { id: input.runId, index: input.index },
+      source: input.sourceInfo,
+      pin: input.pin,
+      extraPins: input.extraPins,
+      image: input.image,
+      commands: input.board.commands,
+      env: runEnv(input),
+      sourceDateEpoch: input.sourceDateEpoch,
+      variations: { ...v },
+      artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
+      durationMs,
+      exitCode: result.exitCode,
+      result: 'ok',
+    };
+    await writeManifest(work, manifest);
+    await rename(work, input.outDir);
+    return { outDir: input.outDir, artifacts: copied, durationMs };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Copy out exactly the files the board's globs matched, each checked on the way. */
+async function copyArtifacts(engine: Engine, containerId: string, into: string): Promise<BuiltArtifact[]> {
+  const listTar = await engine.getArchive(containerId, ARTIFACT_LIST);
+  const listDir = await mkdtemp(`${into}-list-`);
+  try {
+    await extractSafely(listTar, listDir);
+    const listed = await readFile(join(listDir, 'artifacts.list'), 'utf8');
+    const paths = [...new Set(listed.split('\n').filter((p) => p !== ''))].sort();
+    const out: BuiltArtifact[] = [];
+    for (const p of paths) {
+      const target = safeJoin(into, p);
+      if (!target) throw new UnsafeArchiveError(`refused artifact "${p}": it would land outside the output folder`, 'artifact paths must stay inside the source tree');
+      const parent = dirname(target);
+      await mkdir(parent, { recursive: true });
+      const files = await extractSafely(await engine.getArchive(containerId, `/build/src/${p}`), parent);
+      for (const f of files) {
+        const abs = join(parent, f.path);
+        const rel = `artifacts/${abs.slice(into.length + 1)}`;
+        out.push({ path: rel, sha256: await sha256File(abs), size: f.size });
+      }
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  } finally {
+    await rm(listDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Streams a prepared source tree into a tar for the container, owned by the
+ * run's uid, with files created in the run's order (a reprotest variation).
+ * Folders come first, parents before children, so every file lands in a folder
+ * the build user owns.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
+import { type CreationOrder, orderEntries } from '../sources/order.js';
+import type { TreeEntry } from '../sources/tree.js';
+
+export interface SourceTarOptions {
+  /** Top folder name inside the tar (the container's /build/<prefix>). */
+  prefix: string;
+  uid: number;
+  order: CreationOrder;
+  seed: number;
+  /** mtime of every entry (SOURCE_DATE_EPOCH), so timestamps never depend on the host. */
+  mtime: number;
+}
+
+export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): Readable {
+  const tar = pack();
+  const mtime = new Date(opts.mtime * 1000);
+  const owner = { uid: opts.uid, gid: opts.uid, uname: '', gname: '', mtime };
+  const ordered = orderEntries(entries, opts.order, opts.seed);
+  const dirs = ordered
+    .filter((e) => e.kind === 'dir')
+    .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length);
+  const rest = ordered.filter((e) => e.kind !== 'dir');
+  const write = async () => {
+    tar.entry({ name: opts.prefix, type: 'directory', mode: 0o755, ...owner });
+    for (const e of dirs) tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });
+    for (const e of rest) {
+      const name = `${opts.prefix}/${e.rel}`;
+      if (e.kind === 'symlink') {
+        tar.entry({ name, type: 'symlink', linkname: e.target, mode: 0o777, ...owner });
+        continue;
+      }
+      if (e.kind !== 'file') continue;
+      const path = join(dir, e.rel);
+      const { size } = await stat(path);
+      await new Promise<void>((resolve, reject) => {
+        const sink = tar.entry({ name, type: 'file', size, mode: e.exec ? 0o755 : 0o644, ...owner }, (err) =>
+          err ? reject(err) : resolve(),
+        );
+        createReadStream(path).on('error', reject).pipe(sink);
+      });
+    }
+    tar.finalize();
+  };
+  write().catch((err: unknown) => tar.destroy(err instanceof Error ? err : new Error(String(err))));
+  return tar as unknown as Readable;
+}

@@ -1,0 +1,25 @@
+import type { Engine } from '../engine/docker.js';
+import { ImageBuildError } from '../util/errors.js';
+
+/**
+ * Make sure the engine has exactly this image, loading the archive when it does
+ * not, and tag it. A loaded ID that differs from the computed one is a failure:
+ * the engine would otherwise run something other than what was pinned.
+ */
+export async function ensureLoaded(
+  engine: Engine,
+  image: { id: string; tag: string; archive: string },
+  signal?: AbortSignal,
+): Promise<void> {
+  const present = await engine.inspectImage(image.id);
+  if (!present) {
+    const loaded = await engine.loadImage(image.archive, { signal });
+    if (loaded !== image.id) {
+      throw new ImageBuildError(
+        `the engine loaded image ${loaded}, but reprorom computed ${image.id}`,
+        'remove the cache entry with `reprorom image build NAME --rebuild` and report this as a bug',
+      );
+    }
+  }
+  await engine.tagImage(image.id, image.tag);
+}
