@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { connectEngine, engineEndpoint } from '../engine/docker.js';
-import { nix, nixVersion, NIX_OFFLINE_CONFIG } from '../nix/nix.js';
+import { NIX_OFFLINE_CONFIG, nix, nixVersion } from '../nix/nix.js';
 import type { Probe, ProbeOutcome } from './report.js';
 
 export const FIX = {
@@ -121,12 +121,18 @@ export function toolProbe(name: string, cmd: string, args: string[], fix: string
         const r = await execa(cmd, args, { timeout: 30_000, stdin: 'ignore' });
         const text = `${r.stdout}\n${r.stderr}`;
         const version = /\b(\d+(?:\.\d+)*)\b/.exec(text)?.[1];
-        return { ok: true, ...(version ? { version } : {}), detail: `${cmd}${version ? ` ${version}` : ''} (${purpose})` };
+        return {
+          ok: true,
+          ...(version ? { version } : {}),
+          detail: `${cmd}${version ? ` ${version}` : ''} (${purpose})`,
+        };
       } catch (err) {
         const missing = (err as { code?: unknown }).code === 'ENOENT';
         return {
           ok: false,
-          detail: missing ? `${cmd} not found (${purpose})` : `${cmd} does not run: ${(err as Error).message.split('\n')[0]}`,
+          detail: missing
+            ? `${cmd} not found (${purpose})`
+            : `${cmd} does not run: ${(err as Error).message.split('\n')[0]}`,
           fix,
         };
       }
@@ -145,7 +151,11 @@ export function diskProbe(stateDir: string, minFree = MIN_FREE_BYTES): Probe {
       const free = s.bavail * s.bsize;
       const detail = `${gib(free)} free at ${where}`;
       if (free < minFree) {
-        return { ok: false, detail: `${detail} (under ${gib(minFree)})`, fix: `free space on the file system of ${where}` };
+        return {
+          ok: false,
+          detail: `${detail} (under ${gib(minFree)})`,
+          fix: `free space on the file system of ${where}`,
+        };
       }
       return { ok: true, detail };
     },
@@ -178,6 +188,12 @@ export function defaultProbes(stateDir: string): Probe[] {
     diskProbe(stateDir),
     toolProbe('skopeo', 'skopeo', ['--version'], 'apt-get install -y skopeo', 'inspects OCI layouts'),
     toolProbe('umoci', 'umoci', ['--version'], 'apt-get install -y umoci', 'unpacks OCI layouts'),
-    toolProbe('qemu', 'qemu-system-x86_64', ['--version'], 'apt-get install -y qemu-system-x86', 'boots built ROMs'),
+    toolProbe(
+      'qemu',
+      'qemu-system-x86_64',
+      ['--version'],
+      'apt-get install -y qemu-system-x86',
+      'boots built ROMs',
+    ),
   ];
 }

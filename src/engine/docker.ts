@@ -184,13 +184,19 @@ class DockerEngine implements Engine {
   }
 
   /** A short request that must not hang on an unreachable tcp:// or ssh:// host. */
-  private async bounded<T>(what: string, fn: (docker: Dockerode, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async bounded<T>(
+    what: string,
+    fn: (docker: Dockerode, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       return await fn(this.docker, signal);
     } catch (err) {
       if (signal.aborted) {
-        throw unavailable(this.endpoint, Object.assign(new Error(`timeout after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        throw unavailable(
+          this.endpoint,
+          Object.assign(new Error(`timeout after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        );
       }
       throw mapEngineError(this.endpoint, what, err, runError);
     }
@@ -204,7 +210,9 @@ class DockerEngine implements Engine {
 
   async version(): Promise<EngineVersion> {
     const v = await this.bounded('version', (d, abortSignal) =>
-      (d.version as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(d, { abortSignal }),
+      (d.version as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>).call(d, {
+        abortSignal,
+      }),
     );
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
@@ -283,12 +291,16 @@ class DockerEngine implements Engine {
 
   async createContainer(spec: RunSpec): Promise<string> {
     const options = createOptions(spec, spec.runId ?? randomUUID());
-    const c = await this.call(`creating a container from ${spec.image}`, runError, (d) => d.createContainer(options));
+    const c = await this.call(`creating a container from ${spec.image}`, runError, (d) =>
+      d.createContainer(options),
+    );
     return c.id;
   }
 
   async startContainer(containerId: string): Promise<void> {
-    await this.call(`starting container ${short(containerId)}`, runError, (d) => d.getContainer(containerId).start());
+    await this.call(`starting container ${short(containerId)}`, runError, (d) =>
+      d.getContainer(containerId).start(),
+    );
   }
 
   async removeContainer(containerId: string): Promise<void> {
@@ -375,7 +387,8 @@ class DockerEngine implements Engine {
     await this.call(`copying into ${short(containerId)}:${path}`, runError, async (d) => {
       const res = await d.getContainer(containerId).putArchive(tar, { path });
       // Drain the (empty) response so the socket is released.
-      if (res && typeof (res as NodeJS.ReadableStream).resume === 'function') (res as NodeJS.ReadableStream).resume();
+      if (res && typeof (res as NodeJS.ReadableStream).resume === 'function')
+        (res as NodeJS.ReadableStream).resume();
     });
   }
 
@@ -482,7 +495,8 @@ async function readEvents(stream: NodeJS.ReadableStream): Promise<ProgressEvent[
 function failOnEventError(what: string, events: ProgressEvent[]): void {
   for (const e of events) {
     const message = e.errorDetail?.message ?? e.error;
-    if (message) throw new ImageBuildError(`${what}: ${message.trim()}`, 'check that the archive is complete and valid');
+    if (message)
+      throw new ImageBuildError(`${what}: ${message.trim()}`, 'check that the archive is complete and valid');
   }
 }
 

@@ -5,7 +5,8 @@
 import { EngineUnavailableError, type ReproromError } from '../util/errors.js';
 
 /** What to run when no engine answers; printed as the error's hint and by `reprorom doctor`. */
-export const START_ENGINE_HINT = 'start it: dockerd > /var/log/dockerd.log 2>&1 & (install it first if missing: apt-get install -y docker.io)';
+export const START_ENGINE_HINT =
+  'start it: dockerd > /var/log/dockerd.log 2>&1 & (install it first if missing: apt-get install -y docker.io)';
 
 const CONNECTION_CODES = new Set([
   'ENOENT',
@@ -44,7 +45,9 @@ export function statusOf(err: unknown): number | undefined {
 export function isConnectionError(err: unknown): boolean {
   const f = fields(err);
   if (typeof f.code === 'string' && CONNECTION_CODES.has(f.code)) return true;
-  return typeof f.message === 'string' && /^(connect |timeout|socket hang up)|Timeout of \d+ms/i.test(f.message);
+  return (
+    typeof f.message === 'string' && /^(connect |timeout|socket hang up)|Timeout of \d+ms/i.test(f.message)
+  );
 }
 
 /** The engine's own message (`{"message": "..."}` body) or the error's message, on one line. */
@@ -54,7 +57,12 @@ export function engineMessage(err: unknown): string {
   if (json && typeof json === 'object' && typeof json.message === 'string') return json.message.trim();
   const msg = typeof f.message === 'string' ? f.message : String(err);
   // docker-modem prefixes "(HTTP code 404) no such container - " — keep the useful tail.
-  return msg.replace(/^\(HTTP code \d+\)\s*/, '').split('\n')[0]?.trim() ?? msg;
+  return (
+    msg
+      .replace(/^\(HTTP code \d+\)\s*/, '')
+      .split('\n')[0]
+      ?.trim() ?? msg
+  );
 }
 
 export function unavailable(endpoint: string, err: unknown): EngineUnavailableError {

@@ -28,7 +28,11 @@ export async function probeNix(): Promise<RealProbe> {
     const r = await execa('nix', ['--version'], { stdin: 'ignore' });
     return { what: 'nix', ok: true, reason: r.stdout };
   } catch (err) {
-    return { what: 'nix', ok: false, reason: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) };
+    return {
+      what: 'nix',
+      ok: false,
+      reason: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+    };
   }
 }
 
@@ -40,6 +44,8 @@ export function skipUnlessReal(p: RealProbe): boolean {
 /** Throws (failing the suite) when the piece is missing; under CI this is what turns "skip" into "fail". */
 export function requireReal(p: RealProbe): void {
   if (!p.ok) {
-    throw new Error(`${p.what} is required for this test (CI=${process.env['CI'] ?? ''}): ${p.reason}; run \`reprorom doctor\``);
+    throw new Error(
+      `${p.what} is required for this test (CI=${process.env['CI'] ?? ''}): ${p.reason}; run \`reprorom doctor\``,
+    );
   }
 }

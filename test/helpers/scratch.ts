@@ -25,7 +25,16 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
     p.on('error', reject);
   });
   for (const e of entries) {
-    const header = { name: e.name, type: e.type, mode: e.mode, mtime: new Date(1000), uid: 0, gid: 0, uname: '', gname: '' };
+    const header = {
+      name: e.name,
+      type: e.type,
+      mode: e.mode,
+      mtime: new Date(1000),
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+    };
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
       if (e.body) p.entry(header, e.body, cb);
@@ -67,7 +76,11 @@ export async function busyboxDockerArchive(
   });
   const configSha = sha256(config);
   const manifest = JSON.stringify([
-    { Config: `${configSha}.json`, RepoTags: opts.repoTag ? [opts.repoTag] : null, Layers: [`${layerSha}/layer.tar`] },
+    {
+      Config: `${configSha}.json`,
+      RepoTags: opts.repoTag ? [opts.repoTag] : null,
+      Layers: [`${layerSha}/layer.tar`],
+    },
   ]);
   const tar = await tarOf([
     { name: `${configSha}.json`, type: 'file', mode: 0o644, body: Buffer.from(config) },

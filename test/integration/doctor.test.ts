@@ -16,22 +16,25 @@ const nixProbe = await probeNix();
 
 describe('reprorom doctor', () => {
   // Skipped only outside CI when this machine lacks the engine or nix (see test/helpers/real.ts).
-  it.skipIf(skipUnlessReal(engine) || skipUnlessReal(nixProbe))('--json reports the engine and nix usable', async () => {
-    requireReal(engine);
-    requireReal(nixProbe);
-    const r = await runCli(['doctor', '--json']);
-    expect(r.stderr).toBe('');
-    const report = JSON.parse(r.stdout) as DoctorReport;
-    const byName = new Map(report.checks.map((c) => [c.name, c]));
-    expect(byName.get('docker engine')).toMatchObject({ ok: true, required: true });
-    expect(byName.get('docker engine')?.detail).toMatch(/API 1\.\d+/);
-    expect(byName.get('nix')).toMatchObject({ ok: true, required: true });
-    expect(byName.get('nix')?.version).toMatch(/^\d+\.\d+/);
-    expect(byName.get('free disk')?.required).toBe(false);
-    expect(byName.get('diffoscope')?.required).toBe(false);
-    expect(report.ok).toBe(true);
-    expect(r.exitCode).toBe(0);
-  });
+  it.skipIf(skipUnlessReal(engine) || skipUnlessReal(nixProbe))(
+    '--json reports the engine and nix usable',
+    async () => {
+      requireReal(engine);
+      requireReal(nixProbe);
+      const r = await runCli(['doctor', '--json']);
+      expect(r.stderr).toBe('');
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      const byName = new Map(report.checks.map((c) => [c.name, c]));
+      expect(byName.get('docker engine')).toMatchObject({ ok: true, required: true });
+      expect(byName.get('docker engine')?.detail).toMatch(/API 1\.\d+/);
+      expect(byName.get('nix')).toMatchObject({ ok: true, required: true });
+      expect(byName.get('nix')?.version).toMatch(/^\d+\.\d+/);
+      expect(byName.get('free disk')?.required).toBe(false);
+      expect(byName.get('diffoscope')?.required).toBe(false);
+      expect(report.ok).toBe(true);
+      expect(r.exitCode).toBe(0);
+    },
+  );
 
   it('exits 3 with the start command when DOCKER_HOST points at no engine', async () => {
     const env = { DOCKER_HOST: 'unix:///nonexistent.sock' };

@@ -27,7 +27,15 @@ const IMAGE = `reprorom-test/busybox:${labelValue.slice(0, 8)}`;
 
 /** Leftovers as the docker CLI sees them (independent of the adapter under test). */
 async function leftovers(extraLabel = testLabel): Promise<string[]> {
-  const r = await execa('docker', ['ps', '-a', '-q', '--filter', 'label=reprorom', '--filter', `label=${extraLabel}`]);
+  const r = await execa('docker', [
+    'ps',
+    '-a',
+    '-q',
+    '--filter',
+    'label=reprorom',
+    '--filter',
+    `label=${extraLabel}`,
+  ]);
   return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }
 
@@ -36,7 +44,9 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
   let imageId: string;
   const loadedIds: string[] = [];
 
-  async function run(spec: Omit<RunSpec, 'image'>): Promise<{ exitCode: number; out: string[]; err: string[] }> {
+  async function run(
+    spec: Omit<RunSpec, 'image'>,
+  ): Promise<{ exitCode: number; out: string[]; err: string[] }> {
     const out: string[] = [];
     const err: string[] = [];
     const r = await engine.runContainer({
@@ -104,7 +114,10 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
   it('fails loudly (ImageBuildError) on an archive the engine rejects', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rr-engine-'));
     try {
-      await writeFile(join(dir, 'broken.tar'), await singleFileTar('manifest.json', '[{"Config":"missing.json","Layers":[]}]'));
+      await writeFile(
+        join(dir, 'broken.tar'),
+        await singleFileTar('manifest.json', '[{"Config":"missing.json","Layers":[]}]'),
+      );
       await expect(engine.loadImage(join(dir, 'broken.tar'))).rejects.toBeInstanceOf(ImageBuildError);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -117,7 +130,9 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
     expect(hello.out).toEqual(['hello']);
     expect(hello.err).toEqual([]);
 
-    const mixed = await run({ cmd: ['/bin/busybox', 'sh', '-c', 'echo out1; echo err1 >&2; echo out2; exit 3'] });
+    const mixed = await run({
+      cmd: ['/bin/busybox', 'sh', '-c', 'echo out1; echo err1 >&2; echo out2; exit 3'],
+    });
     expect(mixed.exitCode).toBe(3);
     expect(mixed.out).toEqual(['out1', 'out2']);
     expect(mixed.err).toEqual(['err1']);
@@ -130,7 +145,12 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
     expect(net.out.join(' ').split(/\s+/).filter(Boolean)).toEqual(['lo']);
 
     const who = await run({
-      cmd: ['/bin/busybox', 'sh', '-c', '/bin/busybox id -u; /bin/busybox id -g; /bin/busybox grep -E "^(CapEff|NoNewPrivs):" /proc/self/status'],
+      cmd: [
+        '/bin/busybox',
+        'sh',
+        '-c',
+        '/bin/busybox id -u; /bin/busybox id -g; /bin/busybox grep -E "^(CapEff|NoNewPrivs):" /proc/self/status',
+      ],
       user: '65534:65534',
     });
     expect(who.exitCode).toBe(0);
@@ -238,7 +258,11 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
   });
 
   it('finds and removes labelled leftovers (a created, never-started container)', async () => {
-    const id = await engine.createContainer({ image: imageId, cmd: ['/bin/busybox', 'true'], labels: { [labelKey]: labelValue } });
+    const id = await engine.createContainer({
+      image: imageId,
+      cmd: ['/bin/busybox', 'true'],
+      labels: { [labelKey]: labelValue },
+    });
     expect(await engine.listLabelled(testLabel)).toEqual([id]);
     expect(await leftovers()).toEqual([id.slice(0, 12)]);
     expect(await engine.removeLabelled(testLabel)).toBe(1);

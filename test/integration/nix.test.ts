@@ -89,7 +89,9 @@ describe.skipIf(skip)('nix adapter (real nix, offline)', () => {
     const b = await flakeMetadata(`path:${copy}`);
     expect(a.locked.narHash).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
     expect(b.locked.narHash).toBe(a.locked.narHash);
-    expect(await buildFlake([`path:${copy}#default`])).toEqual(await buildFlake([`path:${flakeDir}#default`]));
+    expect(await buildFlake([`path:${copy}#default`])).toEqual(
+      await buildFlake([`path:${flakeDir}#default`]),
+    );
     // Asking twice changes nothing either.
     expect((await flakeMetadata(`path:${flakeDir}`)).locked.narHash).toBe(a.locked.narHash);
   });

@@ -25,7 +25,11 @@ describe('doctor aggregation', () => {
   });
 
   it('only warns (exit 0) when an optional piece is missing', async () => {
-    const report = await runProbes([ok('docker engine', true), ok('nix', true), missing('diffoscope', false, FIX.diffoscope)]);
+    const report = await runProbes([
+      ok('docker engine', true),
+      ok('nix', true),
+      missing('diffoscope', false, FIX.diffoscope),
+    ]);
     expect(report.ok).toBe(true);
     expect(doctorExitCode(report)).toBe(0);
     const d = report.checks[2];
@@ -62,7 +66,13 @@ describe('doctor aggregation', () => {
     };
     const report = await runProbes([throwsTyped, throwsPlain]);
     expect(report.checks).toEqual([
-      { name: 'nix', ok: false, required: true, detail: 'nix is not installed', fix: 'apt-get install -y nix-bin' },
+      {
+        name: 'nix',
+        ok: false,
+        required: true,
+        detail: 'nix is not installed',
+        fix: 'apt-get install -y nix-bin',
+      },
       { name: 'qemu', ok: false, required: false, detail: 'boom', fix: 'apt-get install -y qemu-system-x86' },
     ]);
     expect(doctorExitCode(report)).toBe(3);

@@ -1,6 +1,13 @@
 /** `reprorom doctor [--json]`: is this machine able to build? Exit 3 when a required piece is missing. */
-import { markOf, doctorExitCode, type CheckResult, type DoctorReport, runProbes } from '../../doctor/report.js';
+
 import { defaultProbes } from '../../doctor/probes.js';
+import {
+  type CheckResult,
+  type DoctorReport,
+  doctorExitCode,
+  markOf,
+  runProbes,
+} from '../../doctor/report.js';
 import { stateDir } from '../../util/paths.js';
 import { paint, printJson, printLine } from '../output.js';
 
