@@ -99,7 +99,7 @@ export async function buildImage(ws: Workspace, name: string, opts: ImageBuildOp
     step(`assembling ${paths.length} store paths into layers`);
     const assembled = await assembleImage({
       name,
-      def: def satisfies ImageDef,
+      def,
       devEnv,
       paths,
       fhsTarget,
