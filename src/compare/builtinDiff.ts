@@ -84,8 +84,10 @@ export async function builtinCompare(a: string, b: string, limit = 40): Promise<
     printableStrings(a),
     printableStrings(b),
   ]);
-  const onlyA = [...strA].filter((s) => !strB.has(s));
-  const onlyB = [...strB].filter((s) => !strA.has(s));
+  // Longest first: version strings and paths tell more than short runs of code bytes.
+  const byLength = (x: string, y: string) => y.length - x.length || (x < y ? -1 : x > y ? 1 : 0);
+  const onlyA = [...strA].filter((s) => !strB.has(s)).sort(byLength);
+  const onlyB = [...strB].filter((s) => !strA.has(s)).sort(byLength);
   return {
     sizeA: sa.size,
     sizeB: sb.size,
