@@ -36,7 +36,9 @@ function findOnPath(path: string, program: string): string | undefined {
 /** The image's environment: the devShell's, then the image file's, then fixed values for builds. */
 export function imageEnv(def: ImageDef, devEnv: Record<string, string>, fhs: boolean): string[] {
   const env: Record<string, string> = { ...devEnv };
-  const path = [devEnv['PATH'], fhs ? '/usr/bin:/bin:/usr/sbin:/sbin' : undefined].filter(Boolean).join(':');
+  // nix starts PATH as /path-not-set before setup scripts append to it; it means nothing in an image.
+  const devPath = (devEnv['PATH'] ?? '').split(':').filter((d) => d !== '' && d !== '/path-not-set');
+  const path = [...devPath, ...(fhs ? ['/usr/bin', '/bin', '/usr/sbin', '/sbin'] : [])].join(':');
   Object.assign(env, {
     PATH: path || '/bin:/usr/bin',
     HOME: '/build/home',
