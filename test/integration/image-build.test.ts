@@ -3,7 +3,7 @@
  * CLI against the real nix and Docker engine.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -111,7 +111,8 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
     const version = await execa('docker', ['run', '--rm', '--network', 'none', id, 'gcc', '--version']);
     expect(version.stdout).toMatch(/^gcc \(Debian 12/);
     const dir = await mkdtemp(join(tmpdir(), 'rr-c-'));
-    await writeFile(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void){printf("sum=%d\\n", 40 + 2);return 0;}\n');
+    await chmod(dir, 0o755); // the image's build user (uid 1000) must read it
+    await writeFile(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void){printf("sum=%d\\n", 40 + 2);return 0;}\n', { mode: 0o644 });
     const run = await execa('docker', [
       'run', '--rm', '--network', 'none', '-v', `${dir}:/src:ro`, id,
       'sh', '-c', 'gcc -O2 -o /tmp/hello /src/hello.c && /tmp/hello',
