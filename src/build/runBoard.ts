@@ -25,6 +25,7 @@ export interface BoardRunInput {
   engine: Engine;
   runId: string;
   index: number;
+  machine?: string;
   boardName: string;
   board: Board;
   source: PreparedSource;
@@ -128,7 +129,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       schema: 'reprorom.manifest/v1',
       tool: { name: 'reprorom', version: toolVersion() },
       board: input.boardName,
-      run: { id: input.runId, index: input.index },
+      run: { id: input.runId, index: input.index, ...(input.machine ? { machine: input.machine } : {}) },
       source: input.sourceInfo,
       pin: input.pin,
       extraPins: input.extraPins,

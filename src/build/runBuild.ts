@@ -29,6 +29,10 @@ export interface BuildOptions {
   jobs: number;
   signal?: AbortSignal;
   engine?: Engine;
+  /** Boot each successful run's artifacts with the board's `boot:` check. */
+  boot?: boolean;
+  /** Name of this machine, recorded in manifests for N-way comparison across machines. */
+  machine?: string;
   /** Progress for people: one short line per event. */
   onEvent?: (board: string, text: string) => void;
   onLine?: (board: string, index: number, line: string) => void;
@@ -37,6 +41,8 @@ export interface BuildOptions {
 export interface RunOutcome {
   index: number;
   ok: boolean;
+  durationMs?: number;
+  boot?: import('./report.js').BootJson;
   outDir?: string;
   error?: string;
   exitCode?: number;
@@ -138,6 +144,7 @@ export async function runBuild(ws: Workspace, opts: BuildOptions): Promise<Build
               engine,
               runId,
               index,
+              ...(opts.machine ? { machine: opts.machine } : {}),
               boardName: name,
               board,
               source,
@@ -152,7 +159,15 @@ export async function runBuild(ws: Workspace, opts: BuildOptions): Promise<Build
               onLine: (line) => opts.onLine?.(name, index, line),
               signal: opts.signal,
             });
-            outcome.runs.push({ index, ok: true, outDir: r.outDir, variations: applied, variation });
+            const run: RunOutcome = { index, ok: true, outDir: r.outDir, durationMs: r.durationMs, variations: applied, variation };
+            if (opts.boot && board.boot) {
+              event(name, `run ${index}/${opts.runs} booting`);
+              const { bootRun } = await import('../boot/boot.js');
+              const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
+              run.boot = boot;
+              event(name, `run ${index}/${opts.runs} boot ${boot.ok ? 'ok' : 'FAILED'}: ${boot.message}`);
+            }
+            outcome.runs.push(run);
             event(name, `run ${index}/${opts.runs} done in ${(r.durationMs / 1000).toFixed(1)} s`);
           } catch (err) {
             if (opts.signal?.aborted) throw err;

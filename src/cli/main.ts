@@ -96,6 +96,10 @@ export function buildProgram(): Command {
     .option('--all', 'build every board of the workspace')
     .option('--runs <n>', 'runs per board (≥ 2 checks reproducibility)', '1')
     .option('--jobs <n>', 'runs at once', '1')
+    .option('--shard <i/n>', 'build only shard I of N (stable, balanced by recorded build times)')
+    .option('--junit <file>', 'write a JUnit report (one test case per board × artifact)')
+    .option('--boot', "boot each run's artifacts with the board's boot check")
+    .option('--machine <name>', 'name this machine in the manifests, so N-way comparison can say which machine disagrees')
     .option('--json', 'machine-readable output')
     .action(async (boards: string[], opts: import('./commands/build.js').BuildCliOptions) => {
       const { runBuildCommand } = await import('./commands/build.js');
@@ -103,14 +107,97 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('boot <board> [run]')
+    .description("boot a run's artifacts in QEMU and check the board's expected output (default: the latest run)")
+    .addOption(workspaceOption())
+    .option('--json', 'machine-readable output')
+    .action(async (board: string, run: string | undefined, opts: { workspace: string; json?: boolean }) => {
+      const { runBoot } = await import('./commands/boot.js');
+      process.exitCode = await runBoot(board, run, opts);
+    });
+
+  program
     .command('compare <inputs...>')
     .description('compare run folders, manifest.json or hashes.txt files (reprorom or Heads) and explain mismatches')
     .option('--json', 'machine-readable output')
     .option('--report <dir>', 'folder for diff reports (default: diff/ beside the first manifest)')
-    .action(async (inputs: string[], opts: { json?: boolean; report?: string }) => {
+    .option('--junit <file>', 'write a JUnit report (one test case per artifact; a mismatch fails with both hashes)')
+    .action(async (inputs: string[], opts: { json?: boolean; report?: string; junit?: string }) => {
       const { runCompare } = await import('./commands/compare.js');
       process.exitCode = await runCompare(inputs, opts);
     });
+
+  program
+    .command('release <boards...>')
+    .description('build boards with varied runs, refuse anything not reproducible, and write a release folder')
+    .addOption(workspaceOption())
+    .requiredOption('--out <dir>', 'release folder to write')
+    .option('--runs <n>', 'runs per board (at least 2)', '2')
+    .option('--jobs <n>', 'runs at once', '1')
+    .option('--json', 'machine-readable output')
+    .action(async (boards: string[], opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean }) => {
+      const { runRelease } = await import('./commands/release.js');
+      process.exitCode = await runRelease(boards, opts);
+    });
+
+  program
+    .command('sign <dir>')
+    .description("sign a release folder's manifests (OpenSSH or OpenPGP detached signatures)")
+    .requiredOption('--key <key>', 'OpenSSH private key file, or a GnuPG key id / fingerprint')
+    .option('--format <format>', 'ssh or gpg (default: guessed from the key)')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, opts: { key: string; format?: string; json?: boolean }) => {
+      const { runSign } = await import('./commands/sign.js');
+      process.exitCode = await runSign(dir, opts);
+    });
+
+  program
+    .command('verify <release>')
+    .description('check the signature, rebuild what the provenance describes, and compare every artifact')
+    .addOption(workspaceOption())
+    .option('--key <key>', 'OpenSSH public key file (or allowed_signers file), or a GnuPG public key file')
+    .option('--keyring <file>', 'GnuPG keyring holding the signing key')
+    .option('--rom <name>', 'with a Heads-style hashes.txt: the ROM file name to check')
+    .option('--board <board>', 'with a Heads-style hashes.txt: the board that builds that ROM')
+    .option('--json', 'machine-readable output')
+    .action(async (release: string, opts: import('./commands/verify.js').VerifyCliOptions) => {
+      const { runVerify } = await import('./commands/verify.js');
+      process.exitCode = await runVerify(release, opts);
+    });
+
+  program
+    .command('merge <runs...>')
+    .description('merge run folders or manifests from many machines into one run folder')
+    .requiredOption('--out <dir>', 'merged run folder to write')
+    .option('--json', 'machine-readable output')
+    .action(async (runs: string[], opts: { out: string; json?: boolean }) => {
+      const { runMerge } = await import('./commands/merge.js');
+      process.exitCode = await runMerge(runs, opts);
+    });
+
+  program
+    .command('report <runs...>')
+    .description('write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links')
+    .requiredOption('--html <file>', 'HTML file to write')
+    .option('--json', 'machine-readable output')
+    .action(async (runs: string[], opts: { html: string; json?: boolean }) => {
+      const { runReport } = await import('./commands/report.js');
+      process.exitCode = await runReport(runs, opts);
+    });
+
+  const ci = program.command('ci').description('write CI workflows that build, shard, merge and compare');
+  for (const system of ['github', 'circleci'] as const) {
+    ci.command(system)
+      .description(`write a ${system === 'github' ? 'GitHub Actions' : 'CircleCI'} workflow for this workspace`)
+      .addOption(workspaceOption())
+      .option('--shards <n>', 'parallel board jobs', '2')
+      .option('--out <file>', 'file to write (default: the CI system\'s usual path)')
+      .option('--stdout', 'print instead of writing')
+      .action(async (opts: { workspace: string; shards: string; out?: string; stdout?: boolean }) => {
+        const { runCiGenerate } = await import('./commands/ci.js');
+        process.exitCode = await runCiGenerate(system, opts);
+      });
+  }
 
   program
     .command('schemas')

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
+import { buildReportJson } from '../../build/report.js';
 import { type BuildResult, runBuild, selectBoards } from '../../build/runBuild.js';
+import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
+import { publishGithub } from '../../report/github.js';
+import { writeJunit } from '../../report/junit.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
+import { stateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { colourAllowed, printJson, printLine } from '../output.js';
 import { compareInputs, comparisonJson, printComparison } from './compare.js';
@@ -11,6 +16,10 @@ export interface BuildCliOptions {
   all?: boolean;
   runs: string;
   jobs: string;
+  shard?: string;
+  junit?: string;
+  boot?: boolean;
+  machine?: string;
   json?: boolean;
 }
 
@@ -24,48 +33,54 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   const runs = positiveInt(opts.runs, '--runs', 1);
   const jobs = positiveInt(opts.jobs, '--jobs', 1);
   if (!opts.all && names.length === 0) throw new UsageError('name at least one board, or use --all', 'reprorom build BOARD… | --all');
+  const shard = opts.shard ? parseShard(opts.shard) : null;
+  if (opts.machine !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(opts.machine)) {
+    throw new UsageError(`--machine "${opts.machine}" is not a simple name`, 'use letters, digits, ".", "_" or "-"');
+  }
   const ws = await loadValidWorkspace(opts.workspace);
-  const boards = selectBoards(ws, names, Boolean(opts.all));
+  let boards = selectBoards(ws, names, Boolean(opts.all));
+  if (shard) boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs')));
   // Plain prefixed lines for logs and CI; the build output itself goes to the log file.
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   const live = colourAllowed(process.stderr) && process.env['REPROROM_QUIET'] === undefined;
+  if (boards.length === 0) {
+    say('build', `shard ${opts.shard} has no boards`);
+  }
   const result: BuildResult = await withInterrupts((signal) =>
     runBuild(ws, {
       boards,
       runs,
       jobs,
       signal,
+      boot: Boolean(opts.boot),
+      ...(opts.machine ? { machine: opts.machine } : {}),
       onEvent: say,
       ...(live ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) } : {}),
     }),
   );
-  const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok).map((r) => ({ board: b.board, ...r })));
+  const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
+  const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));
   const outcome = anyOk ? await compareInputs([result.runDir], { report: join(result.runDir, 'diff') }) : undefined;
+  const comparison = outcome ? comparisonJson(outcome) : null;
+  const report = buildReportJson(result, comparison, shard);
+  if (opts.junit) await writeJunit(opts.junit, comparison, report);
+  await publishGithub(comparison, report);
   if (opts.json) {
-    printJson({
-      runId: result.runId,
-      runDir: result.runDir,
-      boards: result.boards.map((b) => ({
-        board: b.board,
-        image: b.image,
-        sourceHash: b.sourceHash ?? null,
-        log: b.log,
-        runs: b.runs.map((r) => ({ index: r.index, ok: r.ok, dir: r.outDir ?? null, error: r.error ?? null, variations: r.variations, variation: r.variation })),
-      })),
-      comparison: outcome ? comparisonJson(outcome) : null,
-    });
+    printJson(report);
   } else {
     for (const b of result.boards) {
       for (const r of b.runs) {
-        printLine(`${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}`);
+        printLine(
+          `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
+        );
       }
     }
     printLine();
     if (outcome) printComparison(outcome);
     printLine(`run folder: ${result.runDir}`);
   }
-  if (failed.length > 0) return ExitCode.buildFailed;
+  if (failed.length > 0 || bootFailed.length > 0) return ExitCode.buildFailed;
   if (outcome && !outcome.comparison.ok && runs >= 2) return ExitCode.mismatch;
   return ExitCode.ok;
 }

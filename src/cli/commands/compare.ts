@@ -109,8 +109,10 @@ export function comparisonJson({ comparison, reports }: CompareOutcome) {
   return {
     ok: comparison.ok,
     inputs: comparison.inputs,
-    artifacts: comparison.artifacts.map(({ name, verdict, hashes, disagreeing, majority }) => ({
+    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority }) => ({
       name,
+      key,
+      board: board ?? null,
       verdict,
       hashes,
       disagreeing,
@@ -143,8 +145,12 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
 }
 
-export async function runCompare(inputs: string[], opts: CompareOptions): Promise<number> {
+export async function runCompare(inputs: string[], opts: CompareOptions & { junit?: string }): Promise<number> {
   const outcome = await compareInputs(inputs, opts);
+  const { writeJunit } = await import('../../report/junit.js');
+  const { publishGithub } = await import('../../report/github.js');
+  if (opts.junit) await writeJunit(opts.junit, comparisonJson(outcome));
+  await publishGithub(comparisonJson(outcome));
   if (opts.json) printJson(comparisonJson(outcome));
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;

@@ -1,0 +1,47 @@
+/**
+ * Inside GitHub Actions: `::error` annotations for mismatches and failed builds,
+ * and a Markdown table in the job's step summary.
+ */
+import { appendFile } from 'node:fs/promises';
+import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import { artifactVerdicts, failedRuns } from './verdicts.js';
+
+/** Workflow-command escaping for the message part. */
+const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+
+export function githubAnnotations(comparison: ComparisonJson | null, build?: BuildReportJson): string[] {
+  const lines: string[] = [];
+  for (const v of artifactVerdicts(comparison)) {
+    if (v.ok) continue;
+    const hashes = Object.entries(v.hashes).map(([i, h]) => `${i}=${h ?? 'missing'}`).join(' ');
+    lines.push(`::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}: ${hashes}`)}`);
+  }
+  for (const f of build ? failedRuns(build) : []) {
+    lines.push(`::error title=reprorom build failed: ${f.board}::${escData(`run ${f.index}: ${f.error} (log ${f.log})`)}`);
+  }
+  return lines;
+}
+
+export function githubSummary(comparison: ComparisonJson | null, build?: BuildReportJson): string {
+  const rows = artifactVerdicts(comparison).map(
+    (v) => `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : '❌'} ${v.verdict} | ${Object.values(v.hashes).map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing')).join(' ')} |`,
+  );
+  const failures = build ? failedRuns(build).map((f) => `- ❌ **${f.board}** run ${f.index}: ${f.error}`) : [];
+  return [
+    '## reprorom',
+    '',
+    '| board | artifact | verdict | hashes |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    ...(failures.length ? ['', '### Failed builds', ...failures] : []),
+    '',
+  ].join('\n');
+}
+
+/** No-op outside GitHub Actions. */
+export async function publishGithub(comparison: ComparisonJson | null, build?: BuildReportJson): Promise<void> {
+  if (!process.env['GITHUB_ACTIONS']) return;
+  for (const line of githubAnnotations(comparison, build)) process.stdout.write(`${line}\n`);
+  const summary = process.env['GITHUB_STEP_SUMMARY'];
+  if (summary) await appendFile(summary, githubSummary(comparison, build));
+}

@@ -1,0 +1,38 @@
+/** JUnit XML: one test case per board × artifact (a mismatch fails with both hashes), one per failed run. */
+import { writeFileAtomic } from '../util/atomic.js';
+import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import { artifactVerdicts, failedRuns, hashLines } from './verdicts.js';
+
+const esc = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+
+export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJson): string {
+  const verdicts = artifactVerdicts(comparison);
+  const failures = build ? failedRuns(build) : [];
+  const boards = [...new Set([...verdicts.map((v) => v.board), ...failures.map((f) => f.board)])].sort();
+  const suites = boards.map((board) => {
+    const cases = [
+      ...verdicts
+        .filter((v) => v.board === board)
+        .map((v) => {
+          const name = `${v.artifact}`;
+          if (v.ok) return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}"/>`;
+          const message = `${v.verdict}: ${v.disagreeing.length ? `${v.disagreeing.join(', ')} disagree` : 'not verified'}`;
+          return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}">\n      <failure type="${esc(v.verdict)}" message="${esc(message)}">${esc(hashLines(v).join('\n'))}</failure>\n    </testcase>`;
+        }),
+      ...failures
+        .filter((f) => f.board === board)
+        .map(
+          (f) =>
+            `    <testcase classname="${esc(board)}" name="build run ${f.index}">\n      <failure type="build-failed" message="${esc(f.error)}">log: ${esc(f.log)}</failure>\n    </testcase>`,
+        ),
+    ];
+    const failed = cases.filter((c) => c.includes('<failure')).length;
+    return `  <testsuite name="${esc(board || 'reprorom')}" tests="${cases.length}" failures="${failed}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="reprorom">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+export async function writeJunit(file: string, comparison: ComparisonJson | null, build?: BuildReportJson): Promise<void> {
+  await writeFileAtomic(file, junitXml(comparison, build));
+}

@@ -1,0 +1,48 @@
+/**
+ * One flat list of what a build or comparison found, for the reporters (JUnit,
+ * GitHub, HTML): each board × artifact verdict, and each failed run.
+ */
+import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+
+export interface ArtifactVerdict {
+  board: string;
+  artifact: string;
+  verdict: string;
+  ok: boolean;
+  hashes: Record<string, string | null>;
+  disagreeing: string[];
+}
+
+export interface FailedRun {
+  board: string;
+  index: number;
+  error: string;
+  log: string;
+}
+
+export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVerdict[] {
+  return (comparison?.artifacts ?? []).map((a) => {
+    const board = a.board ?? '';
+    return {
+      board,
+      artifact: board && a.name.startsWith(`${board}/`) ? a.name.slice(board.length + 1) : a.name,
+      verdict: a.verdict,
+      ok: a.verdict === 'reproducible',
+      hashes: a.hashes,
+      disagreeing: a.disagreeing,
+    };
+  });
+}
+
+export function failedRuns(report: BuildReportJson): FailedRun[] {
+  return report.boards.flatMap((b) =>
+    b.runs.filter((r) => !r.ok).map((r) => ({ board: b.board, index: r.index, error: r.error ?? 'failed', log: b.log })),
+  );
+}
+
+/** "input: hash" lines, the disagreeing inputs marked. */
+export function hashLines(v: ArtifactVerdict): string[] {
+  return Object.entries(v.hashes).map(
+    ([input, sha]) => `${input}: ${sha ?? '(missing)'}${v.disagreeing.includes(input) ? '  <- disagrees' : ''}`,
+  );
+}
