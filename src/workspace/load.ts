@@ -38,6 +38,8 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
   const root = resolve(rootDir);
   const problems: Problem[] = [];
   const workspace: Workspace = { root, pins: new Map(), images: new Map(), boards: new Map() };
+  // Files that exist but are invalid: references to them are not reported again as dangling.
+  const invalid: Record<WorkspaceKind, Set<string>> = { pins: new Set(), images: new Set(), boards: new Set() };
   let files = 0;
   for (const kind of KINDS) {
     const dir = join(root, kind);
@@ -61,11 +63,15 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
       const result = parseYamlFile(file, await readFile(full));
       if (!result.ok) {
         problems.push(...result.problems);
+        invalid[kind].add(name);
         continue;
       }
       const checked = validate(kind, result.parsed);
       problems.push(...checked.problems);
-      if (checked.value === undefined) continue;
+      if (checked.value === undefined) {
+        invalid[kind].add(name);
+        continue;
+      }
       const target = workspace[kind] as Map<string, Entry<unknown>>;
       if (target.has(name)) {
         problems.push({ file, line: 1, col: 1, message: `${kind.slice(0, -1)} "${name}" is defined twice (.yaml and .yml), expected one file` });
@@ -74,7 +80,7 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
       target.set(name, { name, file, value: checked.value, parsed: result.parsed });
     }
   }
-  problems.push(...checkReferences(workspace));
+  problems.push(...checkReferences(workspace, invalid));
   return { workspace, problems, files };
 }
 
@@ -114,6 +120,11 @@ function issueProblems(parsed: ParsedYaml, issue: z.core.$ZodIssue): Problem[] {
       return { file: parsed.file, line, col, message: `unknown key "${key}"${known}` };
     });
   }
+  if (issue.code === 'invalid_key') {
+    const key = String(path[path.length - 1]);
+    const { line, col } = parsed.keyAt(path.slice(0, -1), key);
+    return [{ file: parsed.file, line, col, message: `${where}key is not allowed here, ${expectation(issue.issues[0] ?? issue)}` }];
+  }
   if (issue.code === 'invalid_type' && path.length > 0 && !parsed.doc.hasIn(path)) {
     const key = path[path.length - 1];
     const parent = path.slice(0, -1);
@@ -127,11 +138,21 @@ function knownKeys(_issue: z.core.$ZodIssue): string {
   return ', expected only the keys documented in the schema';
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  array: 'a list',
+  object: 'a mapping',
+  boolean: 'true or false',
+};
+
 function expectation(issue: z.core.$ZodIssue): string {
   const msg = issue.message;
   if (issue.code === 'invalid_type') {
-    if (msg.startsWith('expected ')) return msg.startsWith('Invalid') ? `expected ${issue.expected}` : msg;
-    return `expected ${issue.expected}`;
+    // zod's own default reads "Invalid input: expected string, received …"; ours start with "expected".
+    if (msg.startsWith('expected ')) return msg;
+    return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
   }
   if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   if (issue.code === 'too_small' && issue.origin === 'array') return msg.startsWith('expected') ? msg : `expected at least ${issue.minimum} item(s)`;
@@ -141,10 +162,10 @@ function expectation(issue: z.core.$ZodIssue): string {
   return msg.startsWith('expected') ? msg : `expected ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
 }
 
-function checkReferences(ws: Workspace): Problem[] {
+function checkReferences(ws: Workspace, invalid: Record<WorkspaceKind, Set<string>>): Problem[] {
   const problems: Problem[] = [];
   const ref = (entry: Entry<unknown>, path: PathKey[], kind: 'pins' | 'images', target: string) => {
-    if (ws[kind].has(target)) return;
+    if (ws[kind].has(target) || invalid[kind].has(target)) return;
     const known = [...ws[kind].keys()];
     const p = located(
       entry.parsed,

@@ -15,7 +15,7 @@ export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
 const envMap = z
   .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
     z.string({ error: 'expected a string value (quote numbers)' }),
   )
   .describe('Extra environment variables');
@@ -128,7 +128,9 @@ export const boardSchema = z
     artifacts: z.array(artifactPath).min(1, 'expected at least one artifact'),
     env: envMap.default({}),
     sourceDateEpoch: z
-      .union([z.number().int().min(0), z.literal('commit')])
+      .union([z.number().int().min(0), z.literal('commit')], {
+        error: 'expected a whole number of seconds since 1970, or "commit"',
+      })
       .default(1)
       .describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time'),
     limits: z

@@ -63,7 +63,10 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
   }
   if (!isMap(doc.contents)) {
     const pos = posOf(lineCounter, doc.contents);
-    return { ok: false, problems: [problem(file, pos.line, pos.col, 'expected a YAML mapping at the top level')] };
+    return {
+      ok: false,
+      problems: [problem(file, pos.line, pos.col, 'the top level is not a mapping, expected "key: value" lines')],
+    };
   }
   let value: unknown;
   try {
@@ -110,7 +113,7 @@ function firstAliasPos(text: string, lc: LineCounter) {
 function yamlMessage(code: string, message: string): string {
   const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
   if (code === 'DUPLICATE_KEY') return 'duplicate key, expected each key once in a mapping';
-  return `invalid YAML: ${first}`;
+  return `invalid YAML (${first.replace(/[.:]\s*$/, '')}), expected valid YAML syntax`;
 }
 
 function firstInvalidUtf8(bytes: Buffer): { line: number; col: number } | undefined {
