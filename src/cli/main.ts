@@ -117,6 +117,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('shell <target>')
+    .description('an interactive shell in the image of a board (its source at /build/src) or of an image; NOT hermetic, writes no manifests')
+    .addOption(workspaceOption())
+    .option('-c, --command <cmd>', 'run this command instead of an interactive shell')
+    .action(async (target: string, opts: { workspace: string; command?: string }) => {
+      const { runShell } = await import('./commands/shell.js');
+      process.exitCode = await runShell(target, opts);
+    });
+
+  program
     .command('compare <inputs...>')
     .description('compare run folders, manifest.json or hashes.txt files (reprorom or Heads) and explain mismatches')
     .option('--json', 'machine-readable output')

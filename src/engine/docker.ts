@@ -84,6 +84,8 @@ export interface RunSpec {
   stderr?: NodeJS.WritableStream;
   /** Runs after create, before start: copy sources in with putArchive. */
   beforeStart?: (containerId: string) => Promise<void>;
+  /** A person at a terminal: stdin goes in, output comes out raw (a TTY when `tty`). */
+  interactive?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; tty: boolean };
   /** Runs after the container exits, before it is removed: copy artifacts out with getArchive. */
   afterExit?: (containerId: string, exitCode: number) => Promise<void>;
 }
@@ -331,16 +333,21 @@ class DockerEngine implements Engine {
     try {
       const out = sink(spec.onStdoutLine, spec.stdout);
       const err = sink(spec.onStderrLine, spec.stderr);
+      const interactive = spec.interactive;
       attached = await this.call('attaching to the container', runError, () =>
-        container.attach({ stream: true, stdout: true, stderr: true, logs: false }),
+        container.attach({ stream: true, stdout: true, stderr: true, logs: false, ...(interactive ? { stdin: true, hijack: true } : {}) }),
       );
       const stream = attached;
+      if (interactive) interactive.stdin.pipe(stream);
       const ended = new Promise<void>((resolve) => {
         stream.once('end', resolve);
         stream.once('close', resolve);
         stream.once('error', () => resolve());
       });
-      this.docker.modem.demuxStream(stream, out.writable, err.writable);
+      // A TTY has one raw stream; otherwise stdout and stderr come multiplexed.
+      if (interactive?.tty) stream.pipe(interactive.stdout, { end: false });
+      else if (interactive) this.docker.modem.demuxStream(stream, interactive.stdout, process.stderr);
+      else this.docker.modem.demuxStream(stream, out.writable, err.writable);
 
       if (spec.signal) {
         spec.signal.addEventListener('abort', onAbort, { once: true });
@@ -427,11 +434,12 @@ function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateO
     WorkingDir: spec.workingDir,
     Hostname: spec.hostname,
     Labels: { ...spec.labels, [ENGINE_LABEL]: '1', [RUN_LABEL]: runId },
-    AttachStdin: false,
+    AttachStdin: Boolean(spec.interactive),
     AttachStdout: true,
     AttachStderr: true,
-    Tty: false,
-    OpenStdin: false,
+    Tty: spec.interactive?.tty ?? false,
+    OpenStdin: Boolean(spec.interactive),
+    StdinOnce: Boolean(spec.interactive),
     HostConfig: {
       AutoRemove: false,
       NetworkMode: spec.network ?? 'none',

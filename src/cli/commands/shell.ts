@@ -1,0 +1,70 @@
+/**
+ * `reprorom shell IMAGE|BOARD`: a shell in the pinned image, with the board's
+ * source copied to the same fixed path a build uses — what `nix develop` or Heads'
+ * docker_local_dev.sh give a developer. It is not hermetic and never writes
+ * manifests: only `reprorom build` produces results.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sourceTar } from '../../build/sourceTar.js';
+import { connectEngine } from '../../engine/docker.js';
+import { buildImage } from '../../imagebuild/buildImage.js';
+import { ensureLoaded } from '../../imagebuild/load.js';
+import { prepareSource } from '../../sources/prepare.js';
+import { ConfigError } from '../../util/errors.js';
+import { stateDir } from '../../util/paths.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
+import { progress } from '../progress.js';
+
+export interface ShellCliOptions {
+  workspace: string;
+  command?: string;
+}
+
+export async function runShell(target: string, opts: ShellCliOptions): Promise<number> {
+  const ws = await loadValidWorkspace(opts.workspace);
+  const board = ws.boards.get(target)?.value;
+  const imageName = board?.image ?? (ws.images.has(target) ? target : undefined);
+  if (!imageName) {
+    throw new ConfigError(
+      [{ file: 'boards/', line: 1, col: 1, message: `"${target}" is neither a board nor an image, expected one of: ${[...ws.boards.keys(), ...ws.images.keys()].join(', ')}` }],
+    );
+  }
+  const engine = connectEngine();
+  const status = progress(`shell ${target}`);
+  const image = await buildImage(ws, imageName, { onStep: (s) => status.update(s) });
+  await ensureLoaded(engine, image);
+  await mkdir(stateDir(ws.root), { recursive: true });
+  const work = await mkdtemp(join(stateDir(ws.root), 'shell-'));
+  try {
+    const source = board ? await prepareSource(ws.root, board.source, { into: join(work, 'src') }) : undefined;
+    status.done(`shell ${target}: image ${image.tag}${source ? `, source at /build/src` : ''}`);
+    process.stderr.write('reprorom shell is NOT hermetic: nothing here is recorded; use `reprorom build` for results.\n');
+    const tty = Boolean(process.stdin.isTTY) && opts.command === undefined;
+    if (tty) process.stdin.setRawMode(true);
+    try {
+      const result = await engine.runContainer({
+        image: image.id,
+        cmd: opts.command === undefined ? ['/bin/sh', '-i'] : ['/bin/sh', '-c', opts.command],
+        env: { ...(board?.env ?? {}), SOURCE_DATE_EPOCH: String(typeof board?.sourceDateEpoch === 'number' ? board.sourceDateEpoch : 1) },
+        user: '1000:1000',
+        workingDir: source ? '/build/src' : '/build',
+        hostname: 'reprorom-shell',
+        labels: { 'reprorom.shell': target },
+        interactive: { stdin: process.stdin, stdout: process.stdout, tty },
+        beforeStart: async (id) => {
+          if (source) {
+            await engine.putArchive(id, '/build', sourceTar(source.dir, source.entries, { prefix: 'src', uid: 1000, order: 'sorted', seed: 0, mtime: 1 }));
+          }
+          await engine.putArchive(id, '/build', sourceTar(work, [], { prefix: 'home', uid: 1000, order: 'sorted', seed: 0, mtime: 1 }));
+        },
+      });
+      return result.exitCode;
+    } finally {
+      if (tty) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
