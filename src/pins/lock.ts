@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { flakeMetadata } from '../nix/nix.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { ConfigError, UsageError } from '../util/errors.js';
+import { ConfigError, EnvironmentError, ReproromError, UsageError } from '../util/errors.js';
 import { parseFlakeRef } from '../workspace/flakeRef.js';
 import { NAME_PATTERN } from '../workspace/schema.js';
 
@@ -38,7 +38,17 @@ export async function lockPin(workspaceRoot: string, name: string, newRef?: stri
 
   // A branch given on the command line is resolved to the commit it points at now.
   const fetchRef = flake.startsWith('path:') || flake.startsWith('./') ? `path:${resolve(workspaceRoot, flake.replace(/^path:/, ''))}` : flake;
-  const meta = await flakeMetadata(fetchRef);
+  let meta: Awaited<ReturnType<typeof flakeMetadata>>;
+  try {
+    meta = await flakeMetadata(fetchRef);
+  } catch (err) {
+    if (fetchRef.startsWith('path:') || !(err instanceof ReproromError)) throw err;
+    throw new EnvironmentError(
+      `cannot fetch ${flake} to lock pin "${name}": ${err.message.split('\n')[0]}`,
+      'locking a remote flake needs network access to its host; run `reprorom pin lock` on a connected machine and commit the result',
+      { cause: err },
+    );
+  }
   let locked = flake;
   const parsed = parseFlakeRef(flake);
   if (!parsed.ok) {
