@@ -11,6 +11,7 @@ import type { Engine } from '../engine/docker.js';
 import { writeHashesTxt } from '../hashes/hashesTxt.js';
 import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
 import { sha256File } from '../hashes/sha256.js';
+import { writeProvenance } from '../provenance/statement.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
@@ -111,11 +112,17 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       },
     });
     const durationMs = Date.now() - started;
-    if (result.exitCode !== 0) {
-      const why = result.exitCode === 137 ? ' (killed: out of memory, over its pids limit, or stopped)' : '';
+    if (result.oomKilled) {
+      const mib = Math.round(input.board.limits.memory / 1024 / 1024);
       throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} failed with exit code ${result.exitCode}${why}`,
-        `see the log: ${input.log.path}`,
+        `board ${input.boardName} run ${input.index} exceeded its memory limit of ${mib} MiB and was killed`,
+        `raise limits.memory in boards/${input.boardName}.yaml if the build really needs more; log: ${input.log.path}`,
+      );
+    }
+    if (result.exitCode !== 0) {
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index} failed with exit code ${result.exitCode}`,
+        `see the log: ${input.log.path} ("Resource temporarily unavailable" there means the pids limit of ${input.board.limits.pids} was reached)`,
       );
     }
     if (copied.length === 0) {
@@ -144,6 +151,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       result: 'ok',
     };
     await writeManifest(work, manifest);
+    await writeProvenance(work, manifest);
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };
   } finally {

@@ -14,6 +14,7 @@ import { ensureLoaded } from '../imagebuild/load.js';
 import type { ManifestInput } from '../hashes/manifest.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
 import { ConfigError, ReproromError } from '../util/errors.js';
+import { acquireLock } from '../util/lock.js';
 import { stateDir } from '../util/paths.js';
 import type { Workspace } from '../workspace/load.js';
 import type { Board } from '../workspace/schema.js';
@@ -31,6 +32,8 @@ export interface BuildOptions {
   engine?: Engine;
   /** Boot each successful run's artifacts with the board's `boot:` check. */
   boot?: boolean;
+  /** How long to wait for another build of the same workspace (default 30 min). */
+  lockWaitMs?: number;
   /** Name of this machine, recorded in manifests for N-way comparison across machines. */
   machine?: string;
   /** Progress for people: one short line per event. */
@@ -103,6 +106,20 @@ function epochOf(boardName: string, board: Board, prepared: PreparedSource): num
 export async function runBuild(ws: Workspace, opts: BuildOptions): Promise<BuildResult> {
   const engine = opts.engine ?? connectEngine();
   await engine.ping();
+  await mkdir(stateDir(ws.root), { recursive: true });
+  const unlock = await acquireLock(join(stateDir(ws.root), 'build.lock'), {
+    waitMs: opts.lockWaitMs ?? 30 * 60_000,
+    onWait: (pid) => (opts.onEvent ?? (() => {}))('build', `waiting for the build of pid ${pid} in this workspace to finish`),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    return await runBuildLocked(ws, opts, engine);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine): Promise<BuildResult> {
   const runId = newRunId();
   const runDir = join(stateDir(ws.root), 'runs', runId);
   const workDir = join(stateDir(ws.root), 'work', runId);

@@ -244,9 +244,32 @@ export function reportError(err: unknown): number {
     if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
     return err.exitCode;
   }
+  const sys = systemError(err);
+  if (sys) {
+    process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    return ExitCode.environment;
+  }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`reprorom: internal error: ${message}\n`);
   if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.stderr.write('  → this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it\n');
   return ExitCode.buildFailed;
+}
+
+/** File-system failures the user can fix (full disk, permissions) are environment problems, not bugs. */
+function systemError(err: unknown): { message: string; hint: string } | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const where = e?.path ? ` (${e.path})` : '';
+  switch (e?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return { message: `no space left on the device${where}`, hint: 'free some space (or move the state folder), then run the same command again' };
+    case 'EACCES':
+    case 'EPERM':
+      return { message: `permission denied${where}`, hint: 'run reprorom as a user that may write the workspace and its .reprorom folder' };
+    case 'EROFS':
+      return { message: `read-only file system${where}`, hint: 'run reprorom in a writable workspace' };
+    default:
+      return undefined;
+  }
 }

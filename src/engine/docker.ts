@@ -95,6 +95,8 @@ export interface RunResult {
   runId: string;
   exitCode: number;
   durationMs: number;
+  /** The kernel killed the container for exceeding its memory limit. */
+  oomKilled: boolean;
 }
 
 export interface Engine {
@@ -380,8 +382,18 @@ class DockerEngine implements Engine {
         );
       }
       if (result.Error?.Message) throw new BuildFailedError(`container failed: ${result.Error.Message}`);
+      const state = await container.inspect().then(
+        (i) => i.State,
+        () => undefined,
+      );
       if (spec.afterExit) await spec.afterExit(id, result.StatusCode);
-      return { containerId: id, runId, exitCode: result.StatusCode, durationMs: Date.now() - started };
+      return {
+        containerId: id,
+        runId,
+        exitCode: result.StatusCode,
+        durationMs: Date.now() - started,
+        oomKilled: Boolean(state?.OOMKilled),
+      };
     } finally {
       if (timer) clearTimeout(timer);
       spec.signal?.removeEventListener('abort', onAbort);

@@ -4,7 +4,8 @@
  * A content-keyed cache answers unchanged images without touching nix.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closure, buildFlake } from '../nix/nix.js';
 import { lockedPin } from '../pins/resolve.js';
@@ -29,6 +30,8 @@ export interface ImageBuildResult {
   archive: string;
   ociDir: string;
   layerDigests: string[];
+  /** Bytes of the docker-archive, checked on every cache hit. */
+  archiveSize: number;
 }
 
 export interface ImageBuildOptions {
@@ -46,12 +49,19 @@ export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/** A previously built image with this key, if its files are all still there. */
+/**
+ * A previously built image with this key, if it is intact: the config blob must
+ * still hash to the image ID and the archive must have its recorded size. A
+ * damaged entry counts as a miss, so the next build heals it.
+ */
 export async function cachedImage(key: string): Promise<ImageBuildResult | undefined> {
   const dir = imageDir(key);
   try {
     const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as ImageBuildResult;
-    if (!existsSync(result.archive) || !existsSync(join(result.ociDir, 'index.json'))) return undefined;
+    const config = await readFile(join(result.ociDir, 'blobs', 'sha256', result.id.slice('sha256:'.length)));
+    if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== result.id) return undefined;
+    if ((await stat(result.archive)).size !== result.archiveSize) return undefined;
+    if (!existsSync(join(result.ociDir, 'index.json'))) return undefined;
     return { ...result, cached: true };
   } catch {
     return undefined;
@@ -116,11 +126,12 @@ export async function buildImage(ws: Workspace, name: string, opts: ImageBuildOp
       archive: join(dir, 'image.tar'),
       ociDir: join(dir, 'oci'),
       layerDigests: assembled.layerDigests,
+      archiveSize: (await stat(join(work, 'image.tar'))).size,
     };
     await writeFileAtomic(join(work, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     // The finished folder appears in one rename, so a cache entry is never half-written.
     await rm(dir, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.rename(work, dir));
+    await rename(work, dir);
     return result;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -33,7 +33,7 @@ async function headers(file: string): Promise<Header[]> {
     stream.resume();
   });
   await new Promise((res, rej) => {
-    ex.on('finish', res).on('error', rej);
+    ex.on('finish', () => res(undefined)).on('error', rej);
     createReadStream(file).pipe(ex);
   });
   return out;

@@ -1,0 +1,160 @@
+/**
+ * Reads a provenance statement back into the build it describes, refusing any
+ * statement that leaves out something a rebuild needs (pin narHash, image ID,
+ * source hash, commands…): such a statement cannot be verified, only trusted.
+ */
+import { z } from 'zod';
+import { formatIssuePath } from '../hashes/manifest.js';
+import { ConfigError, type Problem } from '../util/errors.js';
+import {
+  type ProvenanceStatement,
+  type ResourceDescriptor,
+  SLSA_PREDICATE,
+  STATEMENT_TYPE,
+  hexToSri,
+} from './statement.js';
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const descriptor = z.object({
+  name: z.string().min(1),
+  uri: z.string().min(1).optional(),
+  digest: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+const statementSchema = z.object({
+  _type: z.literal(STATEMENT_TYPE, { error: `expected "${STATEMENT_TYPE}"` }),
+  subject: z.array(z.object({ name: z.string().min(1), digest: z.object({ sha256: hex64 }) })).min(1),
+  predicateType: z.literal(SLSA_PREDICATE, { error: `expected "${SLSA_PREDICATE}"` }),
+  predicate: z.object({
+    buildDefinition: z.object({
+      buildType: z.string().min(1),
+      externalParameters: z.object({
+        board: z.string().min(1),
+        commands: z.array(z.string()).min(1),
+        env: z.record(z.string(), z.string()),
+        sourceDateEpoch: z.number().int().min(0),
+        source: z.object({ type: z.string().min(1), package: z.string().optional(), version: z.string().optional() }),
+        pin: z.string().min(1),
+        extraPins: z.array(z.string().min(1)),
+        image: z.string().min(1),
+      }),
+      resolvedDependencies: z.array(descriptor).min(1),
+    }),
+    runDetails: z.object({ builder: z.object({ id: z.string().min(1) }) }),
+  }),
+});
+
+export interface DescribedPin {
+  name: string;
+  flake: string;
+  narHash: string;
+}
+
+/** Everything a rebuild needs, as the statement states it. */
+export interface DescribedBuild {
+  board: string;
+  commands: string[];
+  env: Record<string, string>;
+  sourceDateEpoch: number;
+  source: { type: string; hash: string; commit?: string; package?: string; version?: string };
+  pin: DescribedPin;
+  extraPins: DescribedPin[];
+  image: { name: string; id: string };
+  subjects: Array<{ name: string; sha256: string }>;
+  builder: string;
+}
+
+/** Parse and check completeness; every refusal names the missing or bad field (exit 2). */
+export function parseProvenance(text: string, file: string): { statement: ProvenanceStatement; build: DescribedBuild } {
+  const refuse = (messages: string[]): never => {
+    const problems: Problem[] = messages.map((message) => ({ file, line: 1, col: 1, message }));
+    throw new ConfigError(problems, 'the provenance is incomplete or damaged: rebuild the release with `reprorom release`, or ask its publisher for a complete one');
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return refuse([`invalid JSON: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const parsed = statementSchema.safeParse(value);
+  if (!parsed.success) {
+    return refuse(parsed.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`));
+  }
+  const s = parsed.data;
+  const def = s.predicate.buildDefinition;
+  const params = def.externalParameters;
+  const deps = def.resolvedDependencies as ResourceDescriptor[];
+  const problems: string[] = [];
+  const dep = (name: string, what: string): ResourceDescriptor | undefined => {
+    const found = deps.find((d) => d.name === name);
+    if (!found) problems.push(`predicate.buildDefinition.resolvedDependencies: no entry named "${name}" (${what})`);
+    return found;
+  };
+  const field = (d: ResourceDescriptor | undefined, key: string, what: string, pattern = /^[0-9a-f]{64}$/): string => {
+    if (!d) return '';
+    const v = d.digest[key];
+    const at = `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).digest.${key}`;
+    if (v === undefined || v === '') problems.push(`${at} is missing: ${what}`);
+    else if (!pattern.test(v)) problems.push(`${at} is "${v}": ${what}, expected 64 lowercase hex digits`);
+    return v ?? '';
+  };
+  const pinOf = (name: string): DescribedPin => {
+    const d = dep(`pin/${name}`, `the flake and narHash of pin "${name}"`);
+    const hex = field(d, 'sha256', `the narHash of pin "${name}"`);
+    if (d && !d.uri) problems.push(`predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`);
+    return { name, flake: d?.uri ?? '', narHash: /^[0-9a-f]{64}$/.test(hex) ? hexToSri(hex) : '' };
+  };
+  const src = dep('source', 'the source tree hash');
+  const sourceHash = field(src, 'sha256', 'the source tree hash');
+  const commit = src?.digest['gitCommit'];
+  const pin = pinOf(params.pin);
+  const extraPins = params.extraPins.map(pinOf);
+  const img = dep(`image/${params.image}`, `the ID of image "${params.image}"`);
+  const imageHex = field(img, 'sha256', `the ID of image "${params.image}"`);
+  if (problems.length > 0) refuse(problems);
+  return {
+    statement: s as ProvenanceStatement,
+    build: {
+      board: params.board,
+      commands: params.commands,
+      env: params.env,
+      sourceDateEpoch: params.sourceDateEpoch,
+      source: {
+        type: params.source.type,
+        hash: sourceHash,
+        ...(commit ? { commit } : {}),
+        ...(params.source.package ? { package: params.source.package } : {}),
+        ...(params.source.version ? { version: params.source.version } : {}),
+      },
+      pin,
+      extraPins,
+      image: { name: params.image, id: `sha256:${imageHex}` },
+      subjects: s.subject.map((x) => ({ name: x.name, sha256: x.digest.sha256 })),
+      builder: s.predicate.runDetails.builder.id,
+    },
+  };
+}
+
+/**
+ * Where two JSON values differ, as `path: a ≠ b` lines (for "the rebuilt
+ * statement differs from the release's" messages).
+ */
+export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object';
+  if (bothObjects && Array.isArray(a) === Array.isArray(b)) {
+    const keys = Array.isArray(a)
+      ? [...Array(Math.max(a.length, (b as unknown[]).length)).keys()].map(String)
+      : [...new Set([...Object.keys(a), ...Object.keys(b as object)])].sort();
+    return keys.flatMap((k) =>
+      jsonDifferences(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k,
+      ),
+    );
+  }
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  return [`${path || '(top level)'}: ${show(a)} ≠ ${show(b)}`];
+}

@@ -1,0 +1,83 @@
+/**
+ * A release folder's manifest.json: which boards, which ROMs, built from which
+ * pins, images and sources. Like every statement in a release it holds no
+ * timestamp and no run id, so two releases of the same inputs are byte-identical.
+ */
+import { z } from 'zod';
+import { artifactPathProblem, comparePaths } from '../hashes/artifactPath.js';
+import { formatIssuePath } from '../hashes/manifest.js';
+import { canonicalJson } from '../imagebuild/renderFlake.js';
+import { ConfigError } from '../util/errors.js';
+
+export const RELEASE_SCHEMA = 'reprorom.release/v1';
+export const RELEASE_MANIFEST = 'manifest.json';
+export const RELEASE_HASHES = 'hashes.txt';
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const relPath = z.string().superRefine((p, ctx) => {
+  const why = artifactPathProblem(p);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+const pin = z.strictObject({ name: z.string().min(1), flake: z.string().min(1), narHash: z.string().min(1) });
+
+export const releaseBoardSchema = z.strictObject({
+  board: z.string().min(1),
+  image: z.strictObject({ name: z.string().min(1), id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>') }),
+  pin,
+  extraPins: z.array(pin),
+  source: z.strictObject({
+    type: z.string().min(1),
+    hash: z.string().min(1),
+    commit: z.string().optional(),
+    package: z.string().optional(),
+    version: z.string().optional(),
+  }),
+  commands: z.array(z.string()),
+  sourceDateEpoch: z.number().int().min(0),
+  /** How many varied runs agreed on every artifact before the release was written. */
+  reproducedRuns: z.number().int().min(2),
+  /** Per-board sha256sum list (paths relative to the board folder). */
+  hashes: relPath,
+  provenance: z.strictObject({ path: relPath, sha256: hex64 }),
+  artifacts: z.array(z.strictObject({ path: relPath, sha256: hex64, size: z.number().int().min(0) })).min(1),
+});
+
+export const releaseManifestSchema = z.strictObject({
+  schema: z.literal(RELEASE_SCHEMA, { error: `expected "${RELEASE_SCHEMA}"` }),
+  tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
+  boards: z.array(releaseBoardSchema).min(1),
+});
+
+export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
+export type ReleaseBoard = z.output<typeof releaseBoardSchema>;
+
+/** Canonical bytes: boards and artifacts sorted, keys sorted, final newline. */
+export function formatReleaseManifest(m: ReleaseManifest): string {
+  const boards = [...m.boards]
+    .sort((a, b) => comparePaths(a.board, b.board))
+    .map((b) => ({ ...b, artifacts: [...b.artifacts].sort((x, y) => comparePaths(x.path, y.path)) }));
+  return `${canonicalJson({ ...m, boards })}\n`;
+}
+
+export function parseReleaseManifest(text: string, file: string): ReleaseManifest {
+  const hint = 'this is not a reprorom release manifest, or it was damaged: rebuild it with `reprorom release`';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ file, line: 1, col: 1, message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` }], hint);
+  }
+  const r = releaseManifestSchema.safeParse(value);
+  if (!r.success) {
+    throw new ConfigError(
+      r.error.issues.map((i) => ({ file, line: 1, col: 1, message: `${formatIssuePath(i.path)}: ${i.message}` })),
+      hint,
+    );
+  }
+  return r.data;
+}
+
+/** The files a release's signature must cover: everything verify trusts. */
+export function signedFiles(m: ReleaseManifest): string[] {
+  return [RELEASE_MANIFEST, RELEASE_HASHES, ...m.boards.map((b) => b.provenance.path)];
+}

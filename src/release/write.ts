@@ -1,0 +1,140 @@
+/**
+ * Turns a reproducible multi-run build into a release folder: the ROMs, a
+ * sha256sum list, a release manifest and one provenance statement per board.
+ * The folder is assembled under a temporary name and appears in one rename.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatHashesTxt } from '../hashes/hashesTxt.js';
+import { type Manifest, readManifest } from '../hashes/manifest.js';
+import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import { formatStatement, provenanceStatement } from '../provenance/statement.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
+import {
+  RELEASE_HASHES,
+  RELEASE_MANIFEST,
+  RELEASE_SCHEMA,
+  type ReleaseBoard,
+  type ReleaseManifest,
+  formatReleaseManifest,
+} from './manifest.js';
+
+export const BOARD_HASHES = 'hashes.txt';
+export const BOARD_PROVENANCE = 'provenance.json';
+
+/** A board's runs, as manifests of its run folders (index order). */
+export interface BoardRuns {
+  board: string;
+  runDirs: string[];
+}
+
+/** `artifacts/out/bios.bin` → `out/bios.bin`: the ROM's path inside its board folder. */
+export function releasePath(runArtifactPath: string): string {
+  return runArtifactPath.replace(/^artifacts\//, '');
+}
+
+/** Refuses unless there are ≥2 runs and every run lists the same bytes for every artifact. */
+export function checkReproducible(board: string, manifests: readonly Manifest[]): void {
+  if (manifests.length < 2) {
+    throw new MismatchError(`board ${board} has ${manifests.length} successful run(s); a release needs at least 2 that agree`, 'run `reprorom release` with --runs 2 or more');
+  }
+  const paths = new Set([...manifests.flatMap((m) => m.artifacts.map((a) => a.path))]);
+  for (const path of [...paths].sort()) {
+    const hashes = manifests.map((m) => m.artifacts.find((a) => a.path === path)?.sha256 ?? 'absent');
+    if (new Set(hashes).size > 1) {
+      throw new MismatchError(
+        `not reproducible: ${board} ${releasePath(path)} differs between runs (${hashes.map((h, i) => `run ${manifests[i]?.run.index}: ${h}`).join(', ')}); nothing was released`,
+        'the diff report of the build (printed above, also `reprorom compare RUN_FOLDER`) shows why; fix the board, then release again',
+      );
+    }
+  }
+}
+
+/** Refuse an existing, non-empty output folder before spending minutes building. */
+export async function checkOutFree(out: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(out);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') entries = ['(a file)'];
+    else throw err;
+  }
+  if (entries.length > 0) {
+    throw new UsageError(`release folder ${out} already exists and is not empty`, 'releases are never overwritten: choose a new --out folder or remove the old one');
+  }
+}
+
+async function boardEntry(tmp: string, board: string, manifests: readonly Manifest[], runDir: string): Promise<{ entry: ReleaseBoard; lines: Array<{ path: string; sha256: string }> }> {
+  const ref = manifests[0]!;
+  const artifacts: ReleaseBoard['artifacts'] = [];
+  for (const a of ref.artifacts) {
+    const rel = releasePath(a.path);
+    const target = join(tmp, board, rel);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(join(runDir, a.path), target);
+    // The copy is hashed again: a release must never list bytes it does not hold.
+    const actual = await sha256File(target);
+    if (actual !== a.sha256) {
+      throw new BuildFailedError(`${join(runDir, a.path)} has sha256 ${actual}, but its run recorded ${a.sha256}`, 'the run folder was changed after the build: build again');
+    }
+    artifacts.push({ path: `${board}/${rel}`, sha256: a.sha256, size: a.size });
+  }
+  const local = ref.artifacts.map((a) => ({ path: releasePath(a.path), sha256: a.sha256 }));
+  await writeFileAtomic(join(tmp, board, BOARD_HASHES), formatHashesTxt(local));
+  const statement = formatStatement(provenanceStatement(ref, local.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))));
+  await writeFileAtomic(join(tmp, board, BOARD_PROVENANCE), statement);
+  const entry: ReleaseBoard = {
+    board,
+    image: ref.image,
+    pin: ref.pin,
+    extraPins: ref.extraPins,
+    source: ref.source,
+    commands: ref.commands,
+    sourceDateEpoch: ref.sourceDateEpoch,
+    reproducedRuns: manifests.length,
+    hashes: `${board}/${BOARD_HASHES}`,
+    provenance: { path: `${board}/${BOARD_PROVENANCE}`, sha256: sha256Bytes(statement) },
+    artifacts,
+  };
+  return { entry, lines: artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })) };
+}
+
+export interface WrittenRelease {
+  dir: string;
+  manifest: ReleaseManifest;
+}
+
+/** Check, assemble under a temporary name, then rename into place. */
+export async function writeRelease(out: string, boards: readonly BoardRuns[]): Promise<WrittenRelease> {
+  const reserved = new Set([RELEASE_MANIFEST, RELEASE_HASHES]);
+  const loaded: Array<{ board: string; manifests: Manifest[]; runDirs: string[] }> = [];
+  for (const b of boards) {
+    if (reserved.has(b.board)) throw new UsageError(`board name "${b.board}" clashes with a release file name`, 'rename the board');
+    const manifests = await Promise.all(b.runDirs.map((d) => readManifest(join(d, 'manifest.json'))));
+    checkReproducible(b.board, manifests);
+    loaded.push({ board: b.board, manifests, runDirs: b.runDirs });
+  }
+  await checkOutFree(out);
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = await mkdtemp(join(dirname(out), `.${basename(out)}.tmp-`));
+  try {
+    const entries: ReleaseBoard[] = [];
+    const lines: Array<{ path: string; sha256: string }> = [];
+    for (const b of loaded) {
+      const r = await boardEntry(tmp, b.board, b.manifests, b.runDirs[0]!);
+      entries.push(r.entry);
+      lines.push(...r.lines);
+    }
+    const manifest: ReleaseManifest = { schema: RELEASE_SCHEMA, tool: { name: 'reprorom', version: toolVersion() }, boards: entries };
+    await writeFileAtomic(join(tmp, RELEASE_HASHES), formatHashesTxt(lines));
+    await writeFileAtomic(join(tmp, RELEASE_MANIFEST), formatReleaseManifest(manifest));
+    // An empty folder left by a user is replaced; a non-empty one makes rename fail (never overwritten).
+    await rename(tmp, out);
+    return { dir: out, manifest };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
