@@ -21,5 +21,5 @@ export async function ensureLoaded(
       );
     }
   }
-  await engine.tagImage(image.id, image.tag);
+  if (!present?.repoTags.includes(image.tag)) await engine.tagImage(image.id, image.tag);
 }

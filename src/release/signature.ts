@@ -1,0 +1,144 @@
+/**
+ * Checks detached signatures with the real tools. `--key` may be an OpenSSH
+ * public key (a temporary allowed_signers is made from it), an allowed_signers
+ * file, or an OpenPGP public key (imported into a temporary GNUPGHOME);
+ * `--keyring` is a GnuPG keyring file. The user's own keyring is never touched.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, type ExecaError } from 'execa';
+import { UsageError } from '../util/errors.js';
+import { firstLines, SIGNATURE_EXT, SSH_NAMESPACE, type SignFormat, toolMissing } from './sign.js';
+
+export interface SignatureCheck {
+  file: string;
+  signature: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface Verifier {
+  format: SignFormat;
+  describe: string;
+  check(file: string): Promise<SignatureCheck>;
+  close(): Promise<void>;
+}
+
+const SSH_KEY_LINE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+)\s+[A-Za-z0-9+/=]+/;
+
+function isOpenPgp(bytes: Buffer): boolean {
+  const text = bytes.subarray(0, 100).toString('latin1');
+  // Armoured, or a binary packet (the high bit of the first byte is always set).
+  return text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') || ((bytes[0] ?? 0) & 0x80) !== 0;
+}
+
+export async function openVerifier(opts: { key?: string; keyring?: string }): Promise<Verifier> {
+  if (opts.keyring) return gpgVerifier({ keyring: resolve(opts.keyring) });
+  if (!opts.key) throw new UsageError('verify needs --key or --keyring to check the release signature', 'pass the signer\'s OpenSSH public key (.pub), an allowed_signers file, or an OpenPGP public key file');
+  const key = resolve(opts.key);
+  if (!existsSync(key)) throw new UsageError(`--key ${opts.key}: file not found`, 'pass a public key file');
+  const bytes = await readFile(key);
+  if (isOpenPgp(bytes)) return gpgVerifier({ keyFile: key });
+  const text = bytes.toString('utf8');
+  if (text.includes('PRIVATE KEY')) {
+    throw new UsageError(`--key ${opts.key} is a private key`, 'pass the public key (the .pub file) or an allowed_signers file');
+  }
+  return sshVerifier(key, text);
+}
+
+async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
+  const dir = await mkdtemp(join(tmpdir(), 'reprorom-ssh-'));
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  let allowed = keyFile;
+  let describe = `allowed_signers ${keyFile}`;
+  if (lines.length > 0 && lines.every((l) => SSH_KEY_LINE.test(l))) {
+    // A bare public key: it becomes the only allowed signer, for the reprorom namespace only.
+    allowed = join(dir, 'allowed_signers');
+    const entries = lines.map((l) => `${SSH_NAMESPACE} namespaces="${SSH_NAMESPACE}" ${l.split(/\s+/).slice(0, 2).join(' ')}`);
+    await writeFile(allowed, `${entries.join('\n')}\n`);
+    describe = `OpenSSH public key ${keyFile}`;
+  }
+  const run = async (args: string[], input?: Buffer) => {
+    try {
+      return await execa('ssh-keygen', args, { reject: false, ...(input ? { input } : { stdin: 'ignore' }) });
+    } catch (err) {
+      throw toolMissing(err, 'ssh-keygen', 'openssh-client') ?? err;
+    }
+  };
+  return {
+    format: 'ssh',
+    describe,
+    async check(file) {
+      const signature = `${file}${SIGNATURE_EXT.ssh}`;
+      if (!existsSync(signature)) return { file, signature, ok: false, message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)` };
+      const found = await run(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
+      const principal = String(found.stdout).split('\n')[0]?.trim();
+      if (found.exitCode !== 0 || !principal) {
+        return { file, signature, ok: false, message: `signature ${signature} is not from the given key (${firstLines(String(found.stderr)) || 'no principal matched'})` };
+      }
+      const r = await run(['-Y', 'verify', '-f', allowed, '-I', principal, '-n', SSH_NAMESPACE, '-s', signature], await readFile(file));
+      const said = firstLines(`${r.stdout}\n${r.stderr}`);
+      return r.exitCode === 0
+        ? { file, signature, ok: true, message: `good OpenSSH signature by ${principal}` }
+        : { file, signature, ok: false, message: `bad signature: ${file} does not match ${signature} (${said})` };
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Promise<Verifier> {
+  const home = await mkdtemp(join(tmpdir(), 'reprorom-gpg-'));
+  await chmod(home, 0o700);
+  const env = { GNUPGHOME: home };
+  const ring = source.keyring ? ['--no-default-keyring', '--keyring', source.keyring] : [];
+  const gpg = async (args: string[]) => {
+    try {
+      return await execa('gpg', ['--batch', ...ring, ...args], { env, reject: false, stdin: 'ignore' });
+    } catch (err) {
+      throw toolMissing(err, 'gpg', 'gnupg') ?? err;
+    }
+  };
+  const close = async () => {
+    await execa('gpgconf', ['--kill', 'all'], { env, reject: false, stdin: 'ignore' }).catch(() => {});
+    await rm(home, { recursive: true, force: true });
+  };
+  if (source.keyring && !existsSync(source.keyring)) {
+    await close();
+    throw new UsageError(`--keyring ${source.keyring}: file not found`, 'pass a GnuPG keyring file (e.g. exported with `gpg --export KEY > keyring.gpg`)');
+  }
+  if (source.keyFile) {
+    const r = await gpg(['--import', source.keyFile]);
+    if (r.exitCode !== 0) {
+      await close();
+      throw new UsageError(`cannot import OpenPGP key ${source.keyFile}: ${firstLines(String(r.stderr))}`, 'pass an OpenPGP public key (gpg --export --armor KEY)');
+    }
+  }
+  return {
+    format: 'gpg',
+    describe: source.keyring ? `GnuPG keyring ${source.keyring}` : `OpenPGP public key ${source.keyFile ?? ''}`,
+    async check(file) {
+      const signature = `${file}${SIGNATURE_EXT.gpg}`;
+      if (!existsSync(signature)) return { file, signature, ok: false, message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)` };
+      const r = await gpg(['--status-fd', '1', '--verify', signature, file]);
+      const status = String(r.stdout);
+      const good = /^\[GNUPG:\] GOODSIG (\S+) (.*)$/m.exec(status);
+      if (r.exitCode === 0 && good && /^\[GNUPG:\] VALIDSIG /m.test(status)) {
+        return { file, signature, ok: true, message: `good OpenPGP signature by ${good[2]} (${good[1]})` };
+      }
+      const missingKey = /^\[GNUPG:\] (?:ERRSIG|NO_PUBKEY) (\S+)/m.exec(status);
+      if (/^\[GNUPG:\] BADSIG /m.test(status)) return { file, signature, ok: false, message: `bad signature: ${file} does not match ${signature} (changed after signing)` };
+      if (missingKey) return { file, signature, ok: false, message: `signature ${signature} is not from the given key (made by key ${missingKey[1]})` };
+      return { file, signature, ok: false, message: `signature ${signature} not accepted: ${firstLines((r.stderr as string) || status)}` };
+    },
+    close,
+  };
+}
+
+/** For messages and JSON: which signature kind a verifier expects. */
+export function signatureExt(v: Verifier): string {
+  return SIGNATURE_EXT[v.format];
+}
+
+export type { ExecaError };
