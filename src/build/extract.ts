@@ -48,7 +48,12 @@ export async function extractSafely(stream: Readable, root: string): Promise<Ext
     body.on('error', () => {});
     const fail = (why: string) => {
       body.resume();
-      ex.destroy(new UnsafeArchiveError(`refused artifact archive entry "${header.name}": ${why}`, 'the board produced an artifact that would land outside the output folder; fix its artifact paths'));
+      ex.destroy(
+        new UnsafeArchiveError(
+          `refused artifact archive entry "${header.name}": ${why}`,
+          'the board produced an artifact that would land outside the output folder; fix its artifact paths',
+        ),
+      );
     };
     const target = safeJoin(absRoot, header.name);
     if (!target) return fail('its path is absolute or contains ".."');
@@ -70,7 +75,11 @@ export async function extractSafely(stream: Readable, root: string): Promise<Ext
           return;
         case 'symlink': {
           const linkname = header.linkname ?? '';
-          if (!linkStaysInside(absRoot, target, linkname)) throw new UnsafeArchiveError(`refused artifact archive entry "${header.name}": symlink to "${linkname}" points outside the output folder`, 'an artifact must be a file inside the build tree');
+          if (!linkStaysInside(absRoot, target, linkname))
+            throw new UnsafeArchiveError(
+              `refused artifact archive entry "${header.name}": symlink to "${linkname}" points outside the output folder`,
+              'an artifact must be a file inside the build tree',
+            );
           await mkdir(dirname(target), { recursive: true });
           await symlink(linkname, target);
           links.add(relative(absRoot, target));
@@ -79,10 +88,16 @@ export async function extractSafely(stream: Readable, root: string): Promise<Ext
         }
         case 'link': {
           // Hard links inside the archive are refused too: their target is another entry's path.
-          throw new UnsafeArchiveError(`refused artifact archive entry "${header.name}": hard links are not accepted`, 'an artifact must be a regular file');
+          throw new UnsafeArchiveError(
+            `refused artifact archive entry "${header.name}": hard links are not accepted`,
+            'an artifact must be a regular file',
+          );
         }
         default:
-          throw new UnsafeArchiveError(`refused artifact archive entry "${header.name}": ${header.type} entries are not accepted`, 'an artifact must be a regular file');
+          throw new UnsafeArchiveError(
+            `refused artifact archive entry "${header.name}": ${header.type} entries are not accepted`,
+            'an artifact must be a regular file',
+          );
       }
     };
     run().then(
@@ -96,4 +111,3 @@ export async function extractSafely(stream: Readable, root: string): Promise<Ext
   await pipeline(stream, ex);
   return written;
 }
-

@@ -4,7 +4,7 @@
  * the engine's archive API, and hashes.txt + manifest.json are written. The run
  * folder appears in one rename, so nothing half-written is ever left behind.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine/docker.js';
@@ -12,10 +12,10 @@ import { writeHashesTxt } from '../hashes/hashesTxt.js';
 import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
 import { sha256File } from '../hashes/sha256.js';
 import { writeProvenance } from '../provenance/statement.js';
+import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
-import type { PreparedSource } from '../sources/prepare.js';
 import { extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
 import { ARTIFACT_LIST, buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
@@ -50,7 +50,9 @@ export interface BoardRunResult {
 }
 
 /** The container's environment: fixed where it must be, varied where the run says so. */
-export function runEnv(input: Pick<BoardRunInput, 'board' | 'variation' | 'sourceDateEpoch'>): Record<string, string> {
+export function runEnv(
+  input: Pick<BoardRunInput, 'board' | 'variation' | 'sourceDateEpoch'>,
+): Record<string, string> {
   const v = input.variation;
   return {
     ...input.board.env,
@@ -105,7 +107,17 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
             mtime: input.sourceDateEpoch,
           }),
         );
-        await engine.putArchive(id, '/build', sourceTar(input.source.dir, [], { prefix: 'home', uid: v.uid, order: 'sorted', seed: 0, mtime: input.sourceDateEpoch }));
+        await engine.putArchive(
+          id,
+          '/build',
+          sourceTar(input.source.dir, [], {
+            prefix: 'home',
+            uid: v.uid,
+            order: 'sorted',
+            seed: 0,
+            mtime: input.sourceDateEpoch,
+          }),
+        );
       },
       afterExit: async (id, exitCode) => {
         if (exitCode === 0) copied = await copyArtifacts(engine, id, join(work, 'artifacts'));
@@ -170,7 +182,11 @@ async function copyArtifacts(engine: Engine, containerId: string, into: string):
     const out: BuiltArtifact[] = [];
     for (const p of paths) {
       const target = safeJoin(into, p);
-      if (!target) throw new UnsafeArchiveError(`refused artifact "${p}": it would land outside the output folder`, 'artifact paths must stay inside the source tree');
+      if (!target)
+        throw new UnsafeArchiveError(
+          `refused artifact "${p}": it would land outside the output folder`,
+          'artifact paths must stay inside the source tree',
+        );
       const parent = dirname(target);
       await mkdir(parent, { recursive: true });
       const files = await extractSafely(await engine.getArchive(containerId, `/build/src/${p}`), parent);

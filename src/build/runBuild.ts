@@ -9,9 +9,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { connectEngine, type Engine } from '../engine/docker.js';
+import type { ManifestInput } from '../hashes/manifest.js';
 import { buildImage, type ImageBuildResult } from '../imagebuild/buildImage.js';
 import { ensureLoaded } from '../imagebuild/load.js';
-import type { ManifestInput } from '../hashes/manifest.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
 import { ConfigError, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/lock.js';
@@ -72,7 +72,12 @@ export function selectBoards(ws: Workspace, names: string[], all: boolean): stri
   const unknown = names.filter((n) => !ws.boards.has(n));
   if (unknown.length > 0) {
     throw new ConfigError(
-      unknown.map((n) => ({ file: 'boards/', line: 1, col: 1, message: `board "${n}" does not exist, expected one of: ${[...ws.boards.keys()].join(', ')}` })),
+      unknown.map((n) => ({
+        file: 'boards/',
+        line: 1,
+        col: 1,
+        message: `board "${n}" does not exist, expected one of: ${[...ws.boards.keys()].join(', ')}`,
+      })),
     );
   }
   return names;
@@ -96,9 +101,14 @@ function sourceInfo(board: Board, prepared: PreparedSource): ManifestInput['sour
 function epochOf(boardName: string, board: Board, prepared: PreparedSource): number {
   if (board.sourceDateEpoch !== 'commit') return board.sourceDateEpoch;
   if (prepared.commitTime === undefined) {
-    throw new ConfigError(
-      [{ file: `boards/${boardName}.yaml`, line: 1, col: 1, message: `sourceDateEpoch is "commit" but a ${board.source.type} source has no commit time, expected a number` }],
-    );
+    throw new ConfigError([
+      {
+        file: `boards/${boardName}.yaml`,
+        line: 1,
+        col: 1,
+        message: `sourceDateEpoch is "commit" but a ${board.source.type} source has no commit time, expected a number`,
+      },
+    ]);
   }
   return prepared.commitTime;
 }
@@ -109,7 +119,11 @@ export async function runBuild(ws: Workspace, opts: BuildOptions): Promise<Build
   await mkdir(stateDir(ws.root), { recursive: true });
   const unlock = await acquireLock(join(stateDir(ws.root), 'build.lock'), {
     waitMs: opts.lockWaitMs ?? 30 * 60_000,
-    onWait: (pid) => (opts.onEvent ?? (() => {}))('build', `waiting for the build of pid ${pid} in this workspace to finish`),
+    onWait: (pid) =>
+      (opts.onEvent ?? (() => {}))(
+        'build',
+        `waiting for the build of pid ${pid} in this workspace to finish`,
+      ),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   try {
@@ -132,7 +146,10 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
       const imageName = ws.boards.get(name)!.value.image;
       if (images.has(imageName)) continue;
       event(name, `image ${imageName}`);
-      const image = await buildImage(ws, imageName, { signal: opts.signal, onStep: (s) => event(name, `image ${imageName}: ${s}`) });
+      const image = await buildImage(ws, imageName, {
+        signal: opts.signal,
+        onStep: (s) => event(name, `image ${imageName}: ${s}`),
+      });
       await ensureLoaded(engine, image, opts.signal);
       images.set(imageName, image);
     }
@@ -144,18 +161,30 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
       const image = images.get(board.image)!;
       const imageDef = ws.images.get(board.image)!.value;
       event(name, `preparing source (${board.source.type})`);
-      const source = await prepareSource(ws.root, board.source, { into: join(workDir, name, 'src'), signal: opts.signal });
+      const source = await prepareSource(ws.root, board.source, {
+        into: join(workDir, name, 'src'),
+        signal: opts.signal,
+      });
       const epoch = epochOf(name, board, source);
       const logPath = join(runDir, `${name}.log`);
       const log = createWriteStream(logPath);
       logs.push(log);
-      const outcome: BoardOutcome = { board: name, image: { name: board.image, id: image.id }, sourceHash: source.hash, log: logPath, runs: [] };
+      const outcome: BoardOutcome = {
+        board: name,
+        image: { name: board.image, id: image.id },
+        sourceHash: source.hash,
+        log: logPath,
+        runs: [],
+      };
       boards.push(outcome);
       for (let index = 1; index <= opts.runs; index++) {
         const variation = variationFor(index, cores);
         tasks.push(async () => {
           const applied = appliedVariations(variation, cores);
-          event(name, `run ${index}/${opts.runs} started${applied.length ? ` (varied: ${applied.join(', ')})` : ''}`);
+          event(
+            name,
+            `run ${index}/${opts.runs} started${applied.length ? ` (varied: ${applied.join(', ')})` : ''}`,
+          );
           try {
             const r = await runBoard({
               engine,
@@ -176,7 +205,14 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
               onLine: (line) => opts.onLine?.(name, index, line),
               signal: opts.signal,
             });
-            const run: RunOutcome = { index, ok: true, outDir: r.outDir, durationMs: r.durationMs, variations: applied, variation };
+            const run: RunOutcome = {
+              index,
+              ok: true,
+              outDir: r.outDir,
+              durationMs: r.durationMs,
+              variations: applied,
+              variation,
+            };
             if (opts.boot && board.boot) {
               event(name, `run ${index}/${opts.runs} booting`);
               const { bootRun } = await import('../boot/boot.js');
@@ -190,7 +226,14 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
             if (opts.signal?.aborted) throw err;
             const message = err instanceof Error ? err.message : String(err);
             const exitCode = err instanceof ReproromError ? err.exitCode : undefined;
-            outcome.runs.push({ index, ok: false, error: message, variations: applied, variation, ...(exitCode === undefined ? {} : { exitCode }) });
+            outcome.runs.push({
+              index,
+              ok: false,
+              error: message,
+              variations: applied,
+              variation,
+              ...(exitCode === undefined ? {} : { exitCode }),
+            });
             event(name, `run ${index}/${opts.runs} FAILED: ${message}`);
           }
         });

@@ -22,7 +22,10 @@ export function buildScript(board: Board, variation: Variation): string {
     `cd ${quote(SOURCE_DIR)}`,
     `: > ${ARTIFACT_LIST}`,
     // Unquoted on purpose: the shell expands the board's globs inside the container.
-    ...globs.map((g) => `for f in ${g}; do if [ -f "$f" ] || [ -L "$f" ]; then printf '%s\\n' "$f" >> ${ARTIFACT_LIST}; fi; done`),
+    ...globs.map(
+      (g) =>
+        `for f in ${g}; do if [ -f "$f" ] || [ -L "$f" ]; then printf '%s\\n' "$f" >> ${ARTIFACT_LIST}; fi; done`,
+    ),
     '',
   ].join('\n');
 }

@@ -33,7 +33,8 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
   const rest = ordered.filter((e) => e.kind !== 'dir');
   const write = async () => {
     tar.entry({ name: opts.prefix, type: 'directory', mode: 0o755, ...owner });
-    for (const e of dirs) tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });
+    for (const e of dirs)
+      tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });
     for (const e of rest) {
       const name = `${opts.prefix}/${e.rel}`;
       if (e.kind === 'symlink') {

@@ -29,8 +29,24 @@ export const REFERENCE: Variation = {
 };
 
 const ALTERNATIVES: Array<Partial<Variation>> = [
-  { hostname: 'reprorom-variant', uid: 1234, umask: '0002', tz: 'Etc/GMT-14', locale: 'C', jobs: 1, fileOrder: 'reverse' },
-  { hostname: 'build-host-3', uid: 2000, umask: '0077', tz: 'Etc/GMT+12', locale: 'POSIX', jobs: 3, fileOrder: 'shuffled' },
+  {
+    hostname: 'reprorom-variant',
+    uid: 1234,
+    umask: '0002',
+    tz: 'Etc/GMT-14',
+    locale: 'C',
+    jobs: 1,
+    fileOrder: 'reverse',
+  },
+  {
+    hostname: 'build-host-3',
+    uid: 2000,
+    umask: '0077',
+    tz: 'Etc/GMT+12',
+    locale: 'POSIX',
+    jobs: 3,
+    fileOrder: 'shuffled',
+  },
 ];
 
 /** The variation of run `index` (1-based). Runs past the listed ones cycle with a new seed. */
@@ -38,7 +54,12 @@ export function variationFor(index: number, cores: number): Variation {
   const base = { ...REFERENCE, jobs: Math.max(1, cores) };
   if (index <= 1) return base;
   const alt = ALTERNATIVES[(index - 2) % ALTERNATIVES.length] ?? {};
-  return { ...base, ...alt, hostname: `${alt.hostname ?? base.hostname}${index > 3 ? `-${index}` : ''}`, seed: index };
+  return {
+    ...base,
+    ...alt,
+    hostname: `${alt.hostname ?? base.hostname}${index > 3 ? `-${index}` : ''}`,
+    seed: index,
+  };
 }
 
 /** The names of the fields that differ from the reference run, for the report. */

@@ -24,7 +24,11 @@ export function parseShard(text: string): Shard {
 }
 
 /** Assign every board to a shard; returns the boards of `shard`. */
-export function shardBoards(boards: readonly string[], shard: Shard, durations: ReadonlyMap<string, number>): string[] {
+export function shardBoards(
+  boards: readonly string[],
+  shard: Shard,
+  durations: ReadonlyMap<string, number>,
+): string[] {
   const known = boards.every((b) => durations.has(b));
   const weight = (b: string) => (known ? (durations.get(b) ?? 1) : 1);
   const ordered = [...new Set(boards)].sort((a, b) => weight(b) - weight(a) || (a < b ? -1 : a > b ? 1 : 0));
@@ -51,7 +55,8 @@ export async function recordedDurations(runsDir: string): Promise<Map<string, nu
             board?: unknown;
             durationMs?: unknown;
           };
-          if (typeof m.board === 'string' && typeof m.durationMs === 'number') found.set(m.board, { run, ms: m.durationMs });
+          if (typeof m.board === 'string' && typeof m.durationMs === 'number')
+            found.set(m.board, { run, ms: m.durationMs });
         } catch {
           // not a run folder of a board: logs, diff reports, unreadable leftovers
         }

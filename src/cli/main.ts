@@ -15,11 +15,14 @@ export interface ImageBuildCliOptions {
   json?: boolean;
 }
 
-const workspaceOption = () => new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
+const workspaceOption = () =>
+  new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
 
 export function buildProgram(): Command {
   const program = new Command('reprorom')
-    .description('Reproducible firmware builds: pinned Nix environment → deterministic image → hermetic board builds → compared ROM hashes')
+    .description(
+      'Reproducible firmware builds: pinned Nix environment → deterministic image → hermetic board builds → compared ROM hashes',
+    )
     .version(toolVersion(), '-V, --version')
     .showHelpAfterError('(run `reprorom --help` for usage)')
     .exitOverride();
@@ -99,7 +102,10 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'build only shard I of N (stable, balanced by recorded build times)')
     .option('--junit <file>', 'write a JUnit report (one test case per board × artifact)')
     .option('--boot', "boot each run's artifacts with the board's boot check")
-    .option('--machine <name>', 'name this machine in the manifests, so N-way comparison can say which machine disagrees')
+    .option(
+      '--machine <name>',
+      'name this machine in the manifests, so N-way comparison can say which machine disagrees',
+    )
     .option('--json', 'machine-readable output')
     .action(async (boards: string[], opts: import('./commands/build.js').BuildCliOptions) => {
       const { runBuildCommand } = await import('./commands/build.js');
@@ -108,7 +114,9 @@ export function buildProgram(): Command {
 
   program
     .command('boot <board> [run]')
-    .description("boot a run's artifacts in QEMU and check the board's expected output (default: the latest run)")
+    .description(
+      "boot a run's artifacts in QEMU and check the board's expected output (default: the latest run)",
+    )
     .addOption(workspaceOption())
     .option('--json', 'machine-readable output')
     .action(async (board: string, run: string | undefined, opts: { workspace: string; json?: boolean }) => {
@@ -118,7 +126,9 @@ export function buildProgram(): Command {
 
   program
     .command('shell <target>')
-    .description('an interactive shell in the image of a board (its source at /build/src) or of an image; NOT hermetic, writes no manifests')
+    .description(
+      'an interactive shell in the image of a board (its source at /build/src) or of an image; NOT hermetic, writes no manifests',
+    )
     .addOption(workspaceOption())
     .option('-c, --command <cmd>', 'run this command instead of an interactive shell')
     .action(async (target: string, opts: { workspace: string; command?: string }) => {
@@ -128,10 +138,15 @@ export function buildProgram(): Command {
 
   program
     .command('compare <inputs...>')
-    .description('compare run folders, manifest.json or hashes.txt files (reprorom or Heads) and explain mismatches')
+    .description(
+      'compare run folders, manifest.json or hashes.txt files (reprorom or Heads) and explain mismatches',
+    )
     .option('--json', 'machine-readable output')
     .option('--report <dir>', 'folder for diff reports (default: diff/ beside the first manifest)')
-    .option('--junit <file>', 'write a JUnit report (one test case per artifact; a mismatch fails with both hashes)')
+    .option(
+      '--junit <file>',
+      'write a JUnit report (one test case per artifact; a mismatch fails with both hashes)',
+    )
     .action(async (inputs: string[], opts: { json?: boolean; report?: string; junit?: string }) => {
       const { runCompare } = await import('./commands/compare.js');
       process.exitCode = await runCompare(inputs, opts);
@@ -139,16 +154,23 @@ export function buildProgram(): Command {
 
   program
     .command('release <boards...>')
-    .description('build boards with varied runs, refuse anything not reproducible, and write a release folder')
+    .description(
+      'build boards with varied runs, refuse anything not reproducible, and write a release folder',
+    )
     .addOption(workspaceOption())
     .requiredOption('--out <dir>', 'release folder to write')
     .option('--runs <n>', 'runs per board (at least 2)', '2')
     .option('--jobs <n>', 'runs at once', '1')
     .option('--json', 'machine-readable output')
-    .action(async (boards: string[], opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean }) => {
-      const { runRelease } = await import('./commands/release.js');
-      process.exitCode = await runRelease(boards, opts);
-    });
+    .action(
+      async (
+        boards: string[],
+        opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
+      ) => {
+        const { runRelease } = await import('./commands/release.js');
+        process.exitCode = await runRelease(boards, opts);
+      },
+    );
 
   program
     .command('sign <dir>')
@@ -198,10 +220,12 @@ export function buildProgram(): Command {
   const ci = program.command('ci').description('write CI workflows that build, shard, merge and compare');
   for (const system of ['github', 'circleci'] as const) {
     ci.command(system)
-      .description(`write a ${system === 'github' ? 'GitHub Actions' : 'CircleCI'} workflow for this workspace`)
+      .description(
+        `write a ${system === 'github' ? 'GitHub Actions' : 'CircleCI'} workflow for this workspace`,
+      )
       .addOption(workspaceOption())
       .option('--shards <n>', 'parallel board jobs', '2')
-      .option('--out <file>', 'file to write (default: the CI system\'s usual path)')
+      .option('--out <file>', "file to write (default: the CI system's usual path)")
       .option('--stdout', 'print instead of writing')
       .action(async (opts: { workspace: string; shards: string; out?: string; stdout?: boolean }) => {
         const { runCiGenerate } = await import('./commands/ci.js');
@@ -234,7 +258,11 @@ export async function main(argv: string[]): Promise<void> {
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; --help and --version are successes.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    ) {
       return ExitCode.ok;
     }
     return ExitCode.config;
@@ -263,10 +291,16 @@ function systemError(err: unknown): { message: string; hint: string } | undefine
   switch (e?.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return { message: `no space left on the device${where}`, hint: 'free some space (or move the state folder), then run the same command again' };
+      return {
+        message: `no space left on the device${where}`,
+        hint: 'free some space (or move the state folder), then run the same command again',
+      };
     case 'EACCES':
     case 'EPERM':
-      return { message: `permission denied${where}`, hint: 'run reprorom as a user that may write the workspace and its .reprorom folder' };
+      return {
+        message: `permission denied${where}`,
+        hint: 'run reprorom as a user that may write the workspace and its .reprorom folder',
+      };
     case 'EROFS':
       return { message: `read-only file system${where}`, hint: 'run reprorom in a writable workspace' };
     default:

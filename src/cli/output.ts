@@ -4,7 +4,11 @@ export function colourAllowed(stream: NodeJS.WriteStream = process.stderr): bool
   return Boolean(stream.isTTY) && !process.env['CI'] && process.env['NO_COLOR'] === undefined;
 }
 
-export function paint(code: 'red' | 'green' | 'yellow' | 'dim', text: string, stream?: NodeJS.WriteStream): string {
+export function paint(
+  code: 'red' | 'green' | 'yellow' | 'dim',
+  text: string,
+  stream?: NodeJS.WriteStream,
+): string {
   if (!colourAllowed(stream ?? process.stdout)) return text;
   const codes = { red: 31, green: 32, yellow: 33, dim: 2 } as const;
   return `\u001b[${codes[code]}m${text}\u001b[0m`;

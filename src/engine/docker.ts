@@ -337,7 +337,13 @@ class DockerEngine implements Engine {
       const err = sink(spec.onStderrLine, spec.stderr);
       const interactive = spec.interactive;
       attached = await this.call('attaching to the container', runError, () =>
-        container.attach({ stream: true, stdout: true, stderr: true, logs: false, ...(interactive ? { stdin: true, hijack: true } : {}) }),
+        container.attach({
+          stream: true,
+          stdout: true,
+          stderr: true,
+          logs: false,
+          ...(interactive ? { stdin: true, hijack: true } : {}),
+        }),
       );
       const stream = attached;
       if (interactive) interactive.stdin.pipe(stream);

@@ -64,9 +64,17 @@ async function* walkEntry(
       yield* walkEntry(childHost, `${name}/${child}`, await lstat(childHost));
     }
   } else if (st.isFile()) {
-    yield { name, type: 'file', mode: storeMode(false, Number(st.mode)), source: host, size: Number(st.size) };
+    yield {
+      name,
+      type: 'file',
+      mode: storeMode(false, Number(st.mode)),
+      source: host,
+      size: Number(st.size),
+    };
   } else {
-    throw new ImageBuildError(`${host} is a special file (socket, device or fifo); it cannot go into an image`);
+    throw new ImageBuildError(
+      `${host} is a special file (socket, device or fifo); it cannot go into an image`,
+    );
   }
 }
 
@@ -80,7 +88,13 @@ function headerFor(e: LayerEntry, mtime: Date): Header {
   const base = { name: e.name, uid: 0, gid: 0, uname: '', gname: '', mtime };
   switch (e.type) {
     case 'dir':
-      return { ...base, type: 'directory', mode: e.mode ?? 0o755, uid: e.uid ?? 0, gid: e.uid ?? 0 } as Header;
+      return {
+        ...base,
+        type: 'directory',
+        mode: e.mode ?? 0o755,
+        uid: e.uid ?? 0,
+        gid: e.uid ?? 0,
+      } as Header;
     case 'symlink':
       return { ...base, type: 'symlink', linkname: e.target, mode: 0o777 } as Header;
     case 'file':
@@ -130,7 +144,9 @@ export async function writeLayer(
             .pipe(sink);
         });
       } else if (e.type === 'data') {
-        await new Promise<void>((resolve, reject) => tar.entry(header, e.data, (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          tar.entry(header, e.data, (err) => (err ? reject(err) : resolve())),
+        );
       } else {
         tar.entry(header);
       }
@@ -138,10 +154,13 @@ export async function writeLayer(
     tar.finalize();
   };
   try {
-    await Promise.all([feed().catch((err: unknown) => {
-      tar.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }), written]);
+    await Promise.all([
+      feed().catch((err: unknown) => {
+        tar.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }),
+      written,
+    ]);
     const { digest, size } = result();
     const final = join(dir, digest.slice('sha256:'.length));
     await rename(tmp, final);

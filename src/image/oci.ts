@@ -41,7 +41,10 @@ export function imageConfig(spec: ImageConfigSpec, diffIds: string[]): Buffer {
   if (spec.user) config['User'] = spec.user;
   if (spec.labels && Object.keys(spec.labels).length > 0) config['Labels'] = spec.labels;
   return Buffer.from(
-    canonicalJson({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: diffIds } }, 0),
+    canonicalJson(
+      { architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: diffIds } },
+      0,
+    ),
   );
 }
 
@@ -119,12 +122,23 @@ export async function writeImage(opts: {
     ],
     0,
   );
-  await writeDockerArchive(opts.ociDir, opts.archive, [...new Set([...layerDigests, config.digest, manifest.digest])], {
-    'index.json': index,
-    'manifest.json': dockerManifest,
-    'oci-layout': canonicalJson({ imageLayoutVersion: '1.0.0' }, 0),
-  });
-  return { id: config.digest, manifestDigest: manifest.digest, layerDigests, ociDir: opts.ociDir, archive: opts.archive };
+  await writeDockerArchive(
+    opts.ociDir,
+    opts.archive,
+    [...new Set([...layerDigests, config.digest, manifest.digest])],
+    {
+      'index.json': index,
+      'manifest.json': dockerManifest,
+      'oci-layout': canonicalJson({ imageLayoutVersion: '1.0.0' }, 0),
+    },
+  );
+  return {
+    id: config.digest,
+    manifestDigest: manifest.digest,
+    layerDigests,
+    ociDir: opts.ociDir,
+    archive: opts.archive,
+  };
 }
 
 /** A tar of the OCI blobs plus docker's manifest.json: sorted entries, fixed metadata. */
@@ -146,10 +160,13 @@ async function writeDockerArchive(
       const path = join(ociDir, 'blobs', 'sha256', hex);
       const { size } = await stat(path);
       await new Promise<void>((resolve, reject) => {
-        const sink = tar.entry({ ...fixed, name: `blobs/sha256/${hex}`, type: 'file', mode: 0o644, size } as Header, (err) =>
-          err ? reject(err) : resolve(),
+        const sink = tar.entry(
+          { ...fixed, name: `blobs/sha256/${hex}`, type: 'file', mode: 0o644, size } as Header,
+          (err) => (err ? reject(err) : resolve()),
         );
-        createReadStream(path, { highWaterMark: 1024 * 1024 }).on('error', reject).pipe(sink);
+        createReadStream(path, { highWaterMark: 1024 * 1024 })
+          .on('error', reject)
+          .pipe(sink);
       });
     }
     for (const name of Object.keys(files).sort()) {

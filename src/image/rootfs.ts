@@ -20,7 +20,9 @@ const text = (s: string) => Buffer.from(s, 'utf8');
 export function rootLayerEntries(spec: RootLayerSpec): LayerEntry[] {
   const { name, uid } = spec.user;
   const entries: LayerEntry[] = [];
-  const fhsLinks = new Map((spec.fhs?.links ?? []).map((l) => [l.replace(/^\/+/, ''), `${spec.fhs?.target}${l}`]));
+  const fhsLinks = new Map(
+    (spec.fhs?.links ?? []).map((l) => [l.replace(/^\/+/, ''), `${spec.fhs?.target}${l}`]),
+  );
   const dir = (path: string, mode = 0o755) => {
     if (!fhsLinks.has(path)) entries.push({ name: path, type: 'dir', mode });
   };
@@ -46,10 +48,22 @@ export function rootLayerEntries(spec: RootLayerSpec): LayerEntry[] {
     name: 'etc/passwd',
     type: 'data',
     mode: 0o644,
-    data: text(`root:x:0:0:root:/root:/bin/sh\n${name}:x:${uid}:${uid}:reprorom build user:/build/home:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`),
+    data: text(
+      `root:x:0:0:root:/root:/bin/sh\n${name}:x:${uid}:${uid}:reprorom build user:/build/home:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`,
+    ),
   });
-  add({ name: 'etc/group', type: 'data', mode: 0o644, data: text(`root:x:0:\n${name}:x:${uid}:\nnogroup:x:65534:\n`) });
-  add({ name: 'etc/nsswitch.conf', type: 'data', mode: 0o644, data: text('passwd: files\ngroup: files\nhosts: files\n') });
+  add({
+    name: 'etc/group',
+    type: 'data',
+    mode: 0o644,
+    data: text(`root:x:0:\n${name}:x:${uid}:\nnogroup:x:65534:\n`),
+  });
+  add({
+    name: 'etc/nsswitch.conf',
+    type: 'data',
+    mode: 0o644,
+    data: text('passwd: files\ngroup: files\nhosts: files\n'),
+  });
   add({ name: 'etc/hosts', type: 'data', mode: 0o644, data: text('127.0.0.1 localhost\n::1 localhost\n') });
   const byName = [...entries, ...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return byName;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { treesLayer, writeLayer, type WrittenBlob } from '../image/layerTar.js';
+import { treesLayer, type WrittenBlob, writeLayer } from '../image/layerTar.js';
 import { writeImage } from '../image/oci.js';
 import { planLayers, type StorePath } from '../image/plan.js';
 import { rootLayerEntries } from '../image/rootfs.js';

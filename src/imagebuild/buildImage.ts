@@ -3,8 +3,9 @@
  * deterministic layers → OCI layout + docker-archive → loaded into the engine.
  * A content-keyed cache answers unchanged images without touching nix.
  */
-import { existsSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../util/errors.js';
@@ -61,12 +62,21 @@ export async function cachedImage(key: string): Promise<ImageBuildResult | undef
   }
 }
 
-export async function buildImage(ws: Workspace, name: string, opts: ImageBuildOptions = {}): Promise<ImageBuildResult> {
+export async function buildImage(
+  ws: Workspace,
+  name: string,
+  opts: ImageBuildOptions = {},
+): Promise<ImageBuildResult> {
   const entry = ws.images.get(name);
   if (!entry) {
-    throw new ConfigError(
-      [{ file: 'images/', line: 1, col: 1, message: `image "${name}" does not exist, expected one of: ${[...ws.images.keys()].join(', ')}` }],
-    );
+    throw new ConfigError([
+      {
+        file: 'images/',
+        line: 1,
+        col: 1,
+        message: `image "${name}" does not exist, expected one of: ${[...ws.images.keys()].join(', ')}`,
+      },
+    ]);
   }
   const def = entry.value;
   const key = imageCacheKey(ws, def, toolVersion());

@@ -14,7 +14,13 @@ export const IMAGE_FORMAT = 1;
 export function imageCacheKey(ws: Workspace, def: ImageDef, toolVersion: string): string {
   const pins = [def.pin, ...def.extraPins.map((e) => e.pin)].map((name) => {
     const pin = ws.pins.get(name)?.value;
-    return { name, flake: pin?.flake, narHash: pin?.narHash, packageSet: pin?.packageSet, system: pin?.system };
+    return {
+      name,
+      flake: pin?.flake,
+      narHash: pin?.narHash,
+      packageSet: pin?.packageSet,
+      system: pin?.system,
+    };
   });
   const material = canonicalJson({ format: IMAGE_FORMAT, tool: toolVersion, image: def, pins }, 0);
   return createHash('sha256').update(material).digest('hex');

@@ -44,7 +44,11 @@ export function filterDevEnv(json: DevEnvJson): Record<string, string> {
 }
 
 export async function printDevEnv(flakeDir: string, attr: string): Promise<Record<string, string>> {
-  const json = await nixJson<DevEnvJson>(['print-dev-env', '--no-update-lock-file', `path:${flakeDir}#${attr}`]);
+  const json = await nixJson<DevEnvJson>([
+    'print-dev-env',
+    '--no-update-lock-file',
+    `path:${flakeDir}#${attr}`,
+  ]);
   return filterDevEnv(json);
 }
 
@@ -52,7 +56,8 @@ export async function printDevEnv(flakeDir: string, attr: string): Promise<Recor
 export function storePathsIn(env: Record<string, string>): string[] {
   const found = new Set<string>();
   for (const value of Object.values(env)) {
-    for (const m of value.matchAll(/\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+/g)) found.add(m[0]);
+    for (const m of value.matchAll(/\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+/g))
+      found.add(m[0]);
   }
   return [...found].sort();
 }

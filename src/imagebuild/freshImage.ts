@@ -42,7 +42,9 @@ export async function buildFreshImage(
     const fhsTarget = def.fhs
       ? (await buildFlake([`path:${join(work, 'flake')}#packages.${system}.fhs`], { signal: opts.signal }))[0]
       : undefined;
-    const roots = [...new Set([...storePathsIn(devEnv), ...(fhsTarget ? [fhsTarget] : [])])].filter((p) => existsSync(p)).sort();
+    const roots = [...new Set([...storePathsIn(devEnv), ...(fhsTarget ? [fhsTarget] : [])])]
+      .filter((p) => existsSync(p))
+      .sort();
 
     step('computing the closure');
     const paths = await closure(roots, { signal: opts.signal });

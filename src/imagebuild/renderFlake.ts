@@ -35,7 +35,12 @@ function sortKeys(value: unknown): unknown {
 
 const nixString = (s: string) => JSON.stringify(s).replace(/\$\{/g, '\\${');
 
-export function renderFlake(imageName: string, def: ImageDef, main: LockedPin, extras: LockedPin[]): RenderedFlake {
+export function renderFlake(
+  imageName: string,
+  def: ImageDef,
+  main: LockedPin,
+  extras: LockedPin[],
+): RenderedFlake {
   const inputs = [{ id: 'main', pin: main }, ...extras.map((pin, i) => ({ id: `extra${i + 1}`, pin }))];
   const setOf = (id: string, pin: LockedPin) => `${id}.${pin.pin.packageSet}.\${system}`;
   const refs: PackageRef[] = [
@@ -62,7 +67,9 @@ export function renderFlake(imageName: string, def: ImageDef, main: LockedPin, e
     '    in {',
     `      devShells.\${system}.default = mkShell { name = ${nixString(`reprorom-${imageName}`)}; inherit packages; };`,
     ...(def.fhs
-      ? [`      packages.\${system}.fhs = attr set_${refs.find((r) => r.attr === def.fhs?.package)?.input ?? 'main'} ${nixString(def.fhs.package)};`]
+      ? [
+          `      packages.\${system}.fhs = attr set_${refs.find((r) => r.attr === def.fhs?.package)?.input ?? 'main'} ${nixString(def.fhs.package)};`,
+        ]
       : []),
     '    };',
     '}',

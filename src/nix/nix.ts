@@ -2,7 +2,7 @@
  * The nix adapter: the only module that runs `nix`. Every call is offline
  * (no substituters, no global flake registry) so a build never reaches the network.
  */
-import { execa, ExecaError } from 'execa';
+import { ExecaError, execa } from 'execa';
 import { EnvironmentError, ImageBuildError } from '../util/errors.js';
 
 export const NIX_OFFLINE_CONFIG = [
@@ -42,7 +42,9 @@ export async function nixJson<T>(args: string[], opts: NixRunOptions = {}): Prom
 function nixError(args: string[], err: unknown): Error {
   if (err instanceof ExecaError) {
     if (err.code === 'ENOENT') {
-      return new EnvironmentError('nix is not installed', 'install it: apt-get install -y nix-bin', { cause: err });
+      return new EnvironmentError('nix is not installed', 'install it: apt-get install -y nix-bin', {
+        cause: err,
+      });
     }
     if (err.isCanceled) return err;
     const tail = String(err.stderr ?? '')
@@ -50,7 +52,9 @@ function nixError(args: string[], err: unknown): Error {
       .filter((l) => l.trim() !== '')
       .slice(-6)
       .join('\n  ');
-    return new ImageBuildError(`nix ${args[0] ?? ''} failed: ${tail || err.shortMessage}`, undefined, { cause: err });
+    return new ImageBuildError(`nix ${args[0] ?? ''} failed: ${tail || err.shortMessage}`, undefined, {
+      cause: err,
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -81,9 +85,17 @@ export interface PathInfo {
 /** The closure of store paths with their references (used for layering). registrationTime is dropped. */
 export async function closure(paths: string[], opts: NixRunOptions = {}): Promise<PathInfo[]> {
   if (paths.length === 0) return [];
-  const raw = await nixJson<Array<PathInfo & Record<string, unknown>>>(['path-info', '--recursive', ...paths], opts);
+  const raw = await nixJson<Array<PathInfo & Record<string, unknown>>>(
+    ['path-info', '--recursive', ...paths],
+    opts,
+  );
   return raw
-    .map(({ path, narHash, narSize, references }) => ({ path, narHash, narSize, references: [...references].sort() }))
+    .map(({ path, narHash, narSize, references }) => ({
+      path,
+      narHash,
+      narSize,
+      references: [...references].sort(),
+    }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

@@ -20,24 +20,34 @@ export interface LockResult {
 }
 
 export async function lockPin(workspaceRoot: string, name: string, newRef?: string): Promise<LockResult> {
-  if (!NAME_PATTERN.test(name)) throw new UsageError(`"${name}" is not a pin name`, 'pin names are file stems in pins/');
+  if (!NAME_PATTERN.test(name))
+    throw new UsageError(`"${name}" is not a pin name`, 'pin names are file stems in pins/');
   const file = join('pins', `${name}.yaml`);
   const full = resolve(workspaceRoot, file);
   let text: string;
   try {
     text = await readFile(full, 'utf8');
   } catch {
-    throw new UsageError(`pin "${name}" does not exist (${file})`, `create ${file} with a "flake:" reference first`);
+    throw new UsageError(
+      `pin "${name}" does not exist (${file})`,
+      `create ${file} with a "flake:" reference first`,
+    );
   }
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new UsageError(`${file} is not valid YAML`, `run \`reprorom check\` to see where`);
   }
   const flake = newRef ?? String(doc.get('flake') ?? '');
-  if (!flake) throw new ConfigError([{ file, line: 1, col: 1, message: 'missing key "flake", expected a flake reference' }]);
+  if (!flake)
+    throw new ConfigError([
+      { file, line: 1, col: 1, message: 'missing key "flake", expected a flake reference' },
+    ]);
 
   // A branch given on the command line is resolved to the commit it points at now.
-  const fetchRef = flake.startsWith('path:') || flake.startsWith('./') ? `path:${resolve(workspaceRoot, flake.replace(/^path:/, ''))}` : flake;
+  const fetchRef =
+    flake.startsWith('path:') || flake.startsWith('./')
+      ? `path:${resolve(workspaceRoot, flake.replace(/^path:/, ''))}`
+      : flake;
   let meta: Awaited<ReturnType<typeof flakeMetadata>>;
   try {
     meta = await flakeMetadata(fetchRef);

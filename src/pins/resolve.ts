@@ -33,11 +33,18 @@ export function refOf(entry: Entry<Pin>): FlakeRef {
 }
 
 /** Hash the pin's current content with nix. Local flakes are copied into the store by this. */
-export async function hashPin(ws: Workspace, entry: Entry<Pin>): Promise<{ narHash: string; storePath: string; rev?: string }> {
+export async function hashPin(
+  ws: Workspace,
+  entry: Entry<Pin>,
+): Promise<{ narHash: string; storePath: string; rev?: string }> {
   const ref = refOf(entry);
   try {
     const meta = await flakeMetadata(fetchUrlOf(ws, ref));
-    return { narHash: meta.locked.narHash, storePath: meta.path, ...(meta.locked.rev ? { rev: meta.locked.rev } : {}) };
+    return {
+      narHash: meta.locked.narHash,
+      storePath: meta.path,
+      ...(meta.locked.rev ? { rev: meta.locked.rev } : {}),
+    };
   } catch (err) {
     if (err instanceof ReproromError && ref.kind !== 'path') {
       throw new EnvironmentError(
@@ -53,7 +60,8 @@ export async function hashPin(ws: Workspace, entry: Entry<Pin>): Promise<{ narHa
 /** Verify the pin's content against its narHash and return the locked input. */
 export async function lockedPin(ws: Workspace, name: string): Promise<LockedPin> {
   const entry = ws.pins.get(name);
-  if (!entry) throw new ConfigError([{ file: 'pins/', line: 1, col: 1, message: `pin "${name}" does not exist` }]);
+  if (!entry)
+    throw new ConfigError([{ file: 'pins/', line: 1, col: 1, message: `pin "${name}" does not exist` }]);
   const ref = refOf(entry);
   const actual = await hashPin(ws, entry);
   if (actual.narHash !== entry.value.narHash) {
@@ -70,7 +78,13 @@ export async function lockedPin(ws: Workspace, name: string): Promise<LockedPin>
       `if the change is intended, run \`reprorom pin lock ${name}\`; otherwise restore the pinned content`,
     );
   }
-  return { name, pin: entry.value, ref, narHash: actual.narHash, input: inputFor(ref, actual.storePath, actual.narHash) };
+  return {
+    name,
+    pin: entry.value,
+    ref,
+    narHash: actual.narHash,
+    input: inputFor(ref, actual.storePath, actual.narHash),
+  };
 }
 
 /**

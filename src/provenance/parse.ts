@@ -7,11 +7,11 @@ import { z } from 'zod';
 import { formatIssuePath } from '../hashes/manifest.js';
 import { ConfigError, type Problem } from '../util/errors.js';
 import {
+  hexToSri,
   type ProvenanceStatement,
   type ResourceDescriptor,
   SLSA_PREDICATE,
   STATEMENT_TYPE,
-  hexToSri,
 } from './statement.js';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
@@ -34,7 +34,11 @@ const statementSchema = z.object({
         commands: z.array(z.string()).min(1),
         env: z.record(z.string(), z.string()),
         sourceDateEpoch: z.number().int().min(0),
-        source: z.object({ type: z.string().min(1), package: z.string().optional(), version: z.string().optional() }),
+        source: z.object({
+          type: z.string().min(1),
+          package: z.string().optional(),
+          version: z.string().optional(),
+        }),
         pin: z.string().min(1),
         extraPins: z.array(z.string().min(1)),
         image: z.string().min(1),
@@ -66,10 +70,16 @@ export interface DescribedBuild {
 }
 
 /** Parse and check completeness; every refusal names the missing or bad field (exit 2). */
-export function parseProvenance(text: string, file: string): { statement: ProvenanceStatement; build: DescribedBuild } {
+export function parseProvenance(
+  text: string,
+  file: string,
+): { statement: ProvenanceStatement; build: DescribedBuild } {
   const refuse = (messages: string[]): never => {
     const problems: Problem[] = messages.map((message) => ({ file, line: 1, col: 1, message }));
-    throw new ConfigError(problems, 'the provenance is incomplete or damaged: rebuild the release with `reprorom release`, or ask its publisher for a complete one');
+    throw new ConfigError(
+      problems,
+      'the provenance is incomplete or damaged: rebuild the release with `reprorom release`, or ask its publisher for a complete one',
+    );
   };
   let value: unknown;
   try {
@@ -88,10 +98,16 @@ export function parseProvenance(text: string, file: string): { statement: Proven
   const problems: string[] = [];
   const dep = (name: string, what: string): ResourceDescriptor | undefined => {
     const found = deps.find((d) => d.name === name);
-    if (!found) problems.push(`predicate.buildDefinition.resolvedDependencies: no entry named "${name}" (${what})`);
+    if (!found)
+      problems.push(`predicate.buildDefinition.resolvedDependencies: no entry named "${name}" (${what})`);
     return found;
   };
-  const field = (d: ResourceDescriptor | undefined, key: string, what: string, pattern = /^[0-9a-f]{64}$/): string => {
+  const field = (
+    d: ResourceDescriptor | undefined,
+    key: string,
+    what: string,
+    pattern = /^[0-9a-f]{64}$/,
+  ): string => {
     if (!d) return '';
     const v = d.digest[key];
     const at = `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).digest.${key}`;
@@ -102,7 +118,10 @@ export function parseProvenance(text: string, file: string): { statement: Proven
   const pinOf = (name: string): DescribedPin => {
     const d = dep(`pin/${name}`, `the flake and narHash of pin "${name}"`);
     const hex = field(d, 'sha256', `the narHash of pin "${name}"`);
-    if (d && !d.uri) problems.push(`predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`);
+    if (d && !d.uri)
+      problems.push(
+        `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`,
+      );
     return { name, flake: d?.uri ?? '', narHash: /^[0-9a-f]{64}$/.test(hex) ? hexToSri(hex) : '' };
   };
   const src = dep('source', 'the source tree hash');

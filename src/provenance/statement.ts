@@ -103,7 +103,10 @@ export function runSubjects(manifest: ManifestInput): Subject[] {
  * The statement for a manifest. `subjects` defaults to the run's artifacts; a
  * release passes its own names (relative to its board folder).
  */
-export function provenanceStatement(input: ManifestInput, subjects = runSubjects(input)): ProvenanceStatement {
+export function provenanceStatement(
+  input: ManifestInput,
+  subjects = runSubjects(input),
+): ProvenanceStatement {
   const m = manifestSchema.parse(input);
   const varied = new Set<string>(VARIED_ENV);
   const env = Object.fromEntries(Object.entries(m.env).filter(([k]) => !varied.has(k)));
@@ -135,7 +138,9 @@ export function provenanceStatement(input: ManifestInput, subjects = runSubjects
           { name: `image/${m.image.name}`, digest: { sha256: m.image.id.replace(/^sha256:/, '') } },
         ],
       },
-      runDetails: { builder: { id: `${BUILDER_PREFIX}${m.tool.version}`, version: { [m.tool.name]: m.tool.version } } },
+      runDetails: {
+        builder: { id: `${BUILDER_PREFIX}${m.tool.version}`, version: { [m.tool.name]: m.tool.version } },
+      },
     },
   };
 }

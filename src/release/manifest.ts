@@ -22,7 +22,10 @@ const pin = z.strictObject({ name: z.string().min(1), flake: z.string().min(1), 
 
 export const releaseBoardSchema = z.strictObject({
   board: z.string().min(1),
-  image: z.strictObject({ name: z.string().min(1), id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>') }),
+  image: z.strictObject({
+    name: z.string().min(1),
+    id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
+  }),
   pin,
   extraPins: z.array(pin),
   source: z.strictObject({
@@ -60,17 +63,33 @@ export function formatReleaseManifest(m: ReleaseManifest): string {
 }
 
 export function parseReleaseManifest(text: string, file: string): ReleaseManifest {
-  const hint = 'this is not a reprorom release manifest, or it was damaged: rebuild it with `reprorom release`';
+  const hint =
+    'this is not a reprorom release manifest, or it was damaged: rebuild it with `reprorom release`';
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([{ file, line: 1, col: 1, message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` }], hint);
+    throw new ConfigError(
+      [
+        {
+          file,
+          line: 1,
+          col: 1,
+          message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
+        },
+      ],
+      hint,
+    );
   }
   const r = releaseManifestSchema.safeParse(value);
   if (!r.success) {
     throw new ConfigError(
-      r.error.issues.map((i) => ({ file, line: 1, col: 1, message: `${formatIssuePath(i.path)}: ${i.message}` })),
+      r.error.issues.map((i) => ({
+        file,
+        line: 1,
+        col: 1,
+        message: `${formatIssuePath(i.path)}: ${i.message}`,
+      })),
       hint,
     );
   }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { execa, type ExecaError } from 'execa';
+import { type ExecaError, execa } from 'execa';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
 
@@ -18,7 +18,10 @@ export function guessFormat(key: string): SignFormat {
   if (existsSync(key) && statSync(key).isFile()) {
     const head = readFileSync(key, 'utf8').slice(0, 200);
     if (/BEGIN PGP/.test(head)) {
-      throw new UsageError(`${key} is an OpenPGP key file`, 'sign with gpg by key id or fingerprint: import the key (`gpg --import`) and pass --key <fingerprint>');
+      throw new UsageError(
+        `${key} is an OpenPGP key file`,
+        'sign with gpg by key id or fingerprint: import the key (`gpg --import`) and pass --key <fingerprint>',
+      );
     }
     return 'ssh';
   }
@@ -53,24 +56,41 @@ async function signatureOf(file: string, key: string, format: SignFormat): Promi
   try {
     if (format === 'ssh') {
       // Data on stdin, signature on stdout: the .sig is then written atomically by us.
-      const r = await execa('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', SSH_NAMESPACE], { input: data, stdin: 'pipe' });
+      const r = await execa('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', SSH_NAMESPACE], {
+        input: data,
+        stdin: 'pipe',
+      });
       return `${r.stdout}\n`;
     }
-    const r = await execa('gpg', ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-', file], { stdin: 'ignore' });
+    const r = await execa(
+      'gpg',
+      ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-', file],
+      { stdin: 'ignore' },
+    );
     return `${r.stdout}\n`;
   } catch (err) {
-    const missing = toolMissing(err, format === 'ssh' ? 'ssh-keygen' : 'gpg', format === 'ssh' ? 'openssh-client' : 'gnupg');
+    const missing = toolMissing(
+      err,
+      format === 'ssh' ? 'ssh-keygen' : 'gpg',
+      format === 'ssh' ? 'openssh-client' : 'gnupg',
+    );
     if (missing) throw missing;
     const e = err as ExecaError;
     throw new UsageError(
       `cannot sign ${file} with ${format === 'ssh' ? 'OpenSSH key' : 'GnuPG key'} ${key}: ${firstLines(String(e.stderr ?? e.shortMessage))}`,
-      format === 'ssh' ? 'pass a readable OpenSSH private key without passphrase (or loaded in ssh-agent), mode 0600' : 'pass the id or fingerprint of a secret key in your GnuPG keyring (gpg --list-secret-keys)',
+      format === 'ssh'
+        ? 'pass a readable OpenSSH private key without passphrase (or loaded in ssh-agent), mode 0600'
+        : 'pass the id or fingerprint of a secret key in your GnuPG keyring (gpg --list-secret-keys)',
     );
   }
 }
 
 /** Sign each file; returns the signature paths written. */
-export async function signFiles(files: readonly string[], key: string, format: SignFormat): Promise<string[]> {
+export async function signFiles(
+  files: readonly string[],
+  key: string,
+  format: SignFormat,
+): Promise<string[]> {
   const out: string[] = [];
   for (const file of files) {
     const sig = `${file}${SIGNATURE_EXT[format]}`;

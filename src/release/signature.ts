@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa, type ExecaError } from 'execa';
+import { type ExecaError, execa } from 'execa';
 import { UsageError } from '../util/errors.js';
-import { firstLines, SIGNATURE_EXT, SSH_NAMESPACE, type SignFormat, toolMissing } from './sign.js';
+import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
 
 export interface SignatureCheck {
   file: string;
@@ -36,27 +36,39 @@ function isOpenPgp(bytes: Buffer): boolean {
 
 export async function openVerifier(opts: { key?: string; keyring?: string }): Promise<Verifier> {
   if (opts.keyring) return gpgVerifier({ keyring: resolve(opts.keyring) });
-  if (!opts.key) throw new UsageError('verify needs --key or --keyring to check the release signature', 'pass the signer\'s OpenSSH public key (.pub), an allowed_signers file, or an OpenPGP public key file');
+  if (!opts.key)
+    throw new UsageError(
+      'verify needs --key or --keyring to check the release signature',
+      "pass the signer's OpenSSH public key (.pub), an allowed_signers file, or an OpenPGP public key file",
+    );
   const key = resolve(opts.key);
   if (!existsSync(key)) throw new UsageError(`--key ${opts.key}: file not found`, 'pass a public key file');
   const bytes = await readFile(key);
   if (isOpenPgp(bytes)) return gpgVerifier({ keyFile: key });
   const text = bytes.toString('utf8');
   if (text.includes('PRIVATE KEY')) {
-    throw new UsageError(`--key ${opts.key} is a private key`, 'pass the public key (the .pub file) or an allowed_signers file');
+    throw new UsageError(
+      `--key ${opts.key} is a private key`,
+      'pass the public key (the .pub file) or an allowed_signers file',
+    );
   }
   return sshVerifier(key, text);
 }
 
 async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
   const dir = await mkdtemp(join(tmpdir(), 'reprorom-ssh-'));
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   let allowed = keyFile;
   let describe = `allowed_signers ${keyFile}`;
   if (lines.length > 0 && lines.every((l) => SSH_KEY_LINE.test(l))) {
     // A bare public key: it becomes the only allowed signer, for the reprorom namespace only.
     allowed = join(dir, 'allowed_signers');
-    const entries = lines.map((l) => `${SSH_NAMESPACE} namespaces="${SSH_NAMESPACE}" ${l.split(/\s+/).slice(0, 2).join(' ')}`);
+    const entries = lines.map(
+      (l) => `${SSH_NAMESPACE} namespaces="${SSH_NAMESPACE}" ${l.split(/\s+/).slice(0, 2).join(' ')}`,
+    );
     await writeFile(allowed, `${entries.join('\n')}\n`);
     describe = `OpenSSH public key ${keyFile}`;
   }
@@ -72,17 +84,36 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
     describe,
     async check(file) {
       const signature = `${file}${SIGNATURE_EXT.ssh}`;
-      if (!existsSync(signature)) return { file, signature, ok: false, message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)` };
+      if (!existsSync(signature))
+        return {
+          file,
+          signature,
+          ok: false,
+          message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)`,
+        };
       const found = await run(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
       const principal = String(found.stdout).split('\n')[0]?.trim();
       if (found.exitCode !== 0 || !principal) {
-        return { file, signature, ok: false, message: `signature ${signature} is not from the given key (${firstLines(String(found.stderr)) || 'no principal matched'})` };
+        return {
+          file,
+          signature,
+          ok: false,
+          message: `signature ${signature} is not from the given key (${firstLines(String(found.stderr)) || 'no principal matched'})`,
+        };
       }
-      const r = await run(['-Y', 'verify', '-f', allowed, '-I', principal, '-n', SSH_NAMESPACE, '-s', signature], await readFile(file));
+      const r = await run(
+        ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', SSH_NAMESPACE, '-s', signature],
+        await readFile(file),
+      );
       const said = firstLines(`${r.stdout}\n${r.stderr}`);
       return r.exitCode === 0
         ? { file, signature, ok: true, message: `good OpenSSH signature by ${principal}` }
-        : { file, signature, ok: false, message: `bad signature: ${file} does not match ${signature} (${said})` };
+        : {
+            file,
+            signature,
+            ok: false,
+            message: `bad signature: ${file} does not match ${signature} (${said})`,
+          };
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
@@ -106,21 +137,35 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
   };
   if (source.keyring && !existsSync(source.keyring)) {
     await close();
-    throw new UsageError(`--keyring ${source.keyring}: file not found`, 'pass a GnuPG keyring file (e.g. exported with `gpg --export KEY > keyring.gpg`)');
+    throw new UsageError(
+      `--keyring ${source.keyring}: file not found`,
+      'pass a GnuPG keyring file (e.g. exported with `gpg --export KEY > keyring.gpg`)',
+    );
   }
   if (source.keyFile) {
     const r = await gpg(['--import', source.keyFile]);
     if (r.exitCode !== 0) {
       await close();
-      throw new UsageError(`cannot import OpenPGP key ${source.keyFile}: ${firstLines(String(r.stderr))}`, 'pass an OpenPGP public key (gpg --export --armor KEY)');
+      throw new UsageError(
+        `cannot import OpenPGP key ${source.keyFile}: ${firstLines(String(r.stderr))}`,
+        'pass an OpenPGP public key (gpg --export --armor KEY)',
+      );
     }
   }
   return {
     format: 'gpg',
-    describe: source.keyring ? `GnuPG keyring ${source.keyring}` : `OpenPGP public key ${source.keyFile ?? ''}`,
+    describe: source.keyring
+      ? `GnuPG keyring ${source.keyring}`
+      : `OpenPGP public key ${source.keyFile ?? ''}`,
     async check(file) {
       const signature = `${file}${SIGNATURE_EXT.gpg}`;
-      if (!existsSync(signature)) return { file, signature, ok: false, message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)` };
+      if (!existsSync(signature))
+        return {
+          file,
+          signature,
+          ok: false,
+          message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)`,
+        };
       const r = await gpg(['--status-fd', '1', '--verify', signature, file]);
       const status = String(r.stdout);
       const good = /^\[GNUPG:\] GOODSIG (\S+) (.*)$/m.exec(status);
@@ -128,9 +173,26 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
         return { file, signature, ok: true, message: `good OpenPGP signature by ${good[2]} (${good[1]})` };
       }
       const missingKey = /^\[GNUPG:\] (?:ERRSIG|NO_PUBKEY) (\S+)/m.exec(status);
-      if (/^\[GNUPG:\] BADSIG /m.test(status)) return { file, signature, ok: false, message: `bad signature: ${file} does not match ${signature} (changed after signing)` };
-      if (missingKey) return { file, signature, ok: false, message: `signature ${signature} is not from the given key (made by key ${missingKey[1]})` };
-      return { file, signature, ok: false, message: `signature ${signature} not accepted: ${firstLines((r.stderr as string) || status)}` };
+      if (/^\[GNUPG:\] BADSIG /m.test(status))
+        return {
+          file,
+          signature,
+          ok: false,
+          message: `bad signature: ${file} does not match ${signature} (changed after signing)`,
+        };
+      if (missingKey)
+        return {
+          file,
+          signature,
+          ok: false,
+          message: `signature ${signature} is not from the given key (made by key ${missingKey[1]})`,
+        };
+      return {
+        file,
+        signature,
+        ok: false,
+        message: `signature ${signature} not accepted: ${firstLines((r.stderr as string) || status)}`,
+      };
     },
     close,
   };

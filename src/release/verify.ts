@@ -21,9 +21,15 @@ import { type DescribedBuild, jsonDifferences, parseProvenance } from '../proven
 import { provenanceStatement } from '../provenance/statement.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
-import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseBoard, type ReleaseManifest, parseReleaseManifest, signedFiles } from './manifest.js';
+import {
+  parseReleaseManifest,
+  RELEASE_HASHES,
+  RELEASE_MANIFEST,
+  type ReleaseBoard,
+  type ReleaseManifest,
+  signedFiles,
+} from './manifest.js';
 import { openVerifier, type SignatureCheck } from './signature.js';
-import { releasePath } from './write.js';
 
 export interface Check {
   name: string;
@@ -68,17 +74,26 @@ export interface VerifyOptions {
 }
 
 /** A folder, its manifest.json, a Heads hashes.txt, or a file:// URL of one of these. */
-export async function resolveReleaseInput(input: string): Promise<{ kind: 'release'; dir: string } | { kind: 'heads'; file: string }> {
+export async function resolveReleaseInput(
+  input: string,
+): Promise<{ kind: 'release'; dir: string } | { kind: 'heads'; file: string }> {
   let path = input;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     if (!input.startsWith('file://')) {
-      throw new UsageError(`"${input}" is not a local release`, 'download the release folder first, then pass its path or a file:// URL');
+      throw new UsageError(
+        `"${input}" is not a local release`,
+        'download the release folder first, then pass its path or a file:// URL',
+      );
     }
     path = fileURLToPath(input);
   }
   path = resolve(path);
   const s = await stat(path).catch(() => undefined);
-  if (!s) throw new UsageError(`release "${input}" does not exist`, 'pass a release folder (written by `reprorom release`), its manifest.json, or a Heads hashes.txt with --rom and --board');
+  if (!s)
+    throw new UsageError(
+      `release "${input}" does not exist`,
+      'pass a release folder (written by `reprorom release`), its manifest.json, or a Heads hashes.txt with --rom and --board',
+    );
   if (s.isDirectory()) return { kind: 'release', dir: path };
   if (basename(path) === RELEASE_MANIFEST) return { kind: 'release', dir: dirname(path) };
   return { kind: 'heads', file: path };
@@ -95,9 +110,19 @@ async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]
   const listed = new Map(lines.map((l) => [l.path, l.sha256]));
   const declared = new Map(m.boards.flatMap((b) => b.artifacts.map((a) => [a.path, a.sha256] as const)));
   for (const [path, sha] of declared) {
-    if (listed.get(path) !== sha) checks.push(fail('integrity', `${RELEASE_HASHES} ${listed.has(path) ? `lists ${listed.get(path)}` : 'does not list'} ${path}, but ${RELEASE_MANIFEST} says ${sha}`));
+    if (listed.get(path) !== sha)
+      checks.push(
+        fail(
+          'integrity',
+          `${RELEASE_HASHES} ${listed.has(path) ? `lists ${listed.get(path)}` : 'does not list'} ${path}, but ${RELEASE_MANIFEST} says ${sha}`,
+        ),
+      );
   }
-  for (const path of listed.keys()) if (!declared.has(path)) checks.push(fail('integrity', `${RELEASE_HASHES} lists ${path}, which ${RELEASE_MANIFEST} does not declare`));
+  for (const path of listed.keys())
+    if (!declared.has(path))
+      checks.push(
+        fail('integrity', `${RELEASE_HASHES} lists ${path}, which ${RELEASE_MANIFEST} does not declare`),
+      );
   for (const [path, sha] of declared) {
     const file = join(dir, path);
     if (!existsSync(file)) {
@@ -105,16 +130,37 @@ async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]
       continue;
     }
     const actual = await sha256File(file);
-    if (actual !== sha) checks.push(fail('integrity', `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed)`));
+    if (actual !== sha)
+      checks.push(
+        fail(
+          'integrity',
+          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed)`,
+        ),
+      );
   }
   for (const b of m.boards) {
-    const expected = formatHashesTxt(b.artifacts.map((a) => ({ path: a.path.slice(b.board.length + 1), sha256: a.sha256 })));
+    const expected = formatHashesTxt(
+      b.artifacts.map((a) => ({ path: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
+    );
     const actual = await readFile(join(dir, b.hashes), 'utf8').catch(() => undefined);
-    if (actual !== expected) checks.push(fail('integrity', `${b.hashes} ${actual === undefined ? 'is missing' : `does not match the signed ${RELEASE_HASHES}`}`));
+    if (actual !== expected)
+      checks.push(
+        fail(
+          'integrity',
+          `${b.hashes} ${actual === undefined ? 'is missing' : `does not match the signed ${RELEASE_HASHES}`}`,
+        ),
+      );
     const prov = await readFile(join(dir, b.provenance.path)).catch(() => undefined);
-    if (prov && sha256Bytes(prov) !== b.provenance.sha256) checks.push(fail('integrity', `${b.provenance.path} has sha256 ${sha256Bytes(prov)}, but ${RELEASE_MANIFEST} says ${b.provenance.sha256}`));
+    if (prov && sha256Bytes(prov) !== b.provenance.sha256)
+      checks.push(
+        fail(
+          'integrity',
+          `${b.provenance.path} has sha256 ${sha256Bytes(prov)}, but ${RELEASE_MANIFEST} says ${b.provenance.sha256}`,
+        ),
+      );
   }
-  if (checks.length === 0) checks.push(ok('integrity', `${declared.size} file(s) match the signed ${RELEASE_HASHES}`));
+  if (checks.length === 0)
+    checks.push(ok('integrity', `${declared.size} file(s) match the signed ${RELEASE_HASHES}`));
   return checks;
 }
 
@@ -122,8 +168,24 @@ async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]
 function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
   const problems = [
     ...jsonDifferences(
-      { board: b.board, pin: b.pin, extraPins: b.extraPins, image: b.image, sourceHash: b.source.hash, commands: b.commands, sourceDateEpoch: b.sourceDateEpoch },
-      { board: d.board, pin: d.pin, extraPins: d.extraPins, image: d.image, sourceHash: d.source.hash, commands: d.commands, sourceDateEpoch: d.sourceDateEpoch },
+      {
+        board: b.board,
+        pin: b.pin,
+        extraPins: b.extraPins,
+        image: b.image,
+        sourceHash: b.source.hash,
+        commands: b.commands,
+        sourceDateEpoch: b.sourceDateEpoch,
+      },
+      {
+        board: d.board,
+        pin: d.pin,
+        extraPins: d.extraPins,
+        image: d.image,
+        sourceHash: d.source.hash,
+        commands: d.commands,
+        sourceDateEpoch: d.sourceDateEpoch,
+      },
     ),
     ...jsonDifferences(
       b.artifacts.map((a) => ({ name: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
@@ -131,36 +193,79 @@ function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
       'subjects',
     ),
   ];
-  return problems.length === 0 ? [] : [fail('provenance', `${b.provenance.path} disagrees with ${RELEASE_MANIFEST}: ${problems.join('; ')}`)];
+  return problems.length === 0
+    ? []
+    : [fail('provenance', `${b.provenance.path} disagrees with ${RELEASE_MANIFEST}: ${problems.join('; ')}`)];
 }
 
 /** Same pin content, same board definition: otherwise a rebuild would prove nothing. */
 function workspaceChecks(ws: Workspace, d: DescribedBuild): Check[] {
   const board = ws.boards.get(d.board);
-  if (!board) return [fail('board', `board ${d.board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`)];
+  if (!board)
+    return [
+      fail(
+        'board',
+        `board ${d.board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
+      ),
+    ];
   const checks: Check[] = [];
   const def = board.value;
   const image = ws.images.get(def.image)?.value;
-  if (def.image !== d.image.name) checks.push(fail('definition', `${board.file} uses image ${def.image}, the provenance says ${d.image.name}`));
+  if (def.image !== d.image.name)
+    checks.push(
+      fail('definition', `${board.file} uses image ${def.image}, the provenance says ${d.image.name}`),
+    );
   const pins = [d.pin, ...d.extraPins];
   const wsPins = image ? [image.pin, ...image.extraPins.map((e) => e.pin)] : [];
   if (image && JSON.stringify(wsPins) !== JSON.stringify(pins.map((p) => p.name))) {
-    checks.push(fail('pin', `image ${def.image} uses pins ${wsPins.join(', ')}, the provenance says ${pins.map((p) => p.name).join(', ')}`));
+    checks.push(
+      fail(
+        'pin',
+        `image ${def.image} uses pins ${wsPins.join(', ')}, the provenance says ${pins.map((p) => p.name).join(', ')}`,
+      ),
+    );
   }
   for (const p of pins) {
     const entry = ws.pins.get(p.name);
-    if (!entry) checks.push(fail('pin', `pin ${p.name} is not in the workspace; the provenance needs it with narHash ${p.narHash}`));
+    if (!entry)
+      checks.push(
+        fail(
+          'pin',
+          `pin ${p.name} is not in the workspace; the provenance needs it with narHash ${p.narHash}`,
+        ),
+      );
     else if (entry.value.narHash !== p.narHash) {
-      checks.push(fail('pin', `pin ${p.name}: the workspace has narHash ${entry.value.narHash} (${entry.file}), but the release was built with narHash ${p.narHash}`));
+      checks.push(
+        fail(
+          'pin',
+          `pin ${p.name}: the workspace has narHash ${entry.value.narHash} (${entry.file}), but the release was built with narHash ${p.narHash}`,
+        ),
+      );
     } else checks.push(ok('pin', `pin ${p.name} narHash ${p.narHash} (${p.flake})`));
   }
   if (JSON.stringify(def.commands) !== JSON.stringify(d.commands)) {
-    checks.push(fail('definition', `${board.file} runs ${JSON.stringify(def.commands)}, the provenance says ${JSON.stringify(d.commands)}`));
+    checks.push(
+      fail(
+        'definition',
+        `${board.file} runs ${JSON.stringify(def.commands)}, the provenance says ${JSON.stringify(d.commands)}`,
+      ),
+    );
   }
   if (typeof def.sourceDateEpoch === 'number' && def.sourceDateEpoch !== d.sourceDateEpoch) {
-    checks.push(fail('definition', `${board.file} sets sourceDateEpoch ${def.sourceDateEpoch}, the provenance says ${d.sourceDateEpoch}`));
+    checks.push(
+      fail(
+        'definition',
+        `${board.file} sets sourceDateEpoch ${def.sourceDateEpoch}, the provenance says ${d.sourceDateEpoch}`,
+      ),
+    );
   }
-  if (def.source.type !== d.source.type) checks.push(fail('definition', `${board.file} has a ${def.source.type} source, the provenance says ${d.source.type}`));
+  if (def.source.type !== d.source.type)
+    checks.push(
+      fail(
+        'definition',
+        `${board.file} has a ${def.source.type} source, the provenance says ${d.source.type}`,
+      ),
+    );
   return checks;
 }
 
@@ -171,35 +276,74 @@ interface RebuildOutcome {
 }
 
 /** Image from the pin (must give the same ID), then one run of the board in the reference environment. */
-async function rebuild(ws: Workspace, d: DescribedBuild | { board: string }, opts: VerifyOptions, engine: Engine): Promise<RebuildOutcome> {
+async function rebuild(
+  ws: Workspace,
+  d: DescribedBuild | { board: string },
+  opts: VerifyOptions,
+  engine: Engine,
+): Promise<RebuildOutcome> {
   const checks: Check[] = [];
   const event = opts.onEvent ?? (() => {});
   const imageName = ws.boards.get(d.board)!.value.image;
   event(d.board, `image ${imageName}`);
-  const image = await buildImage(ws, imageName, { signal: opts.signal, onStep: (s) => event(d.board, `image ${imageName}: ${s}`) });
+  const image = await buildImage(ws, imageName, {
+    signal: opts.signal,
+    onStep: (s) => event(d.board, `image ${imageName}: ${s}`),
+  });
   if ('image' in d) {
     if (image.id !== d.image.id) {
-      checks.push(fail('image', `image ${imageName} rebuilt from its pin has ID ${image.id}, but the release was built in ${d.image.id}`));
+      checks.push(
+        fail(
+          'image',
+          `image ${imageName} rebuilt from its pin has ID ${image.id}, but the release was built in ${d.image.id}`,
+        ),
+      );
       return { checks, runDir: null, manifestPath: null };
     }
     checks.push(ok('image', `image ${imageName} ${image.id} (rebuilt from the pin)`));
   }
   await ensureLoaded(engine, image, opts.signal);
-  const result = await runBuild(ws, { boards: [d.board], runs: 1, jobs: 1, engine, ...(opts.signal ? { signal: opts.signal } : {}), onEvent: event });
+  const result = await runBuild(ws, {
+    boards: [d.board],
+    runs: 1,
+    jobs: 1,
+    engine,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onEvent: event,
+  });
   const run = result.boards[0]?.runs[0];
   if (!run?.ok || !run.outDir) {
-    throw new BuildFailedError(`rebuilding ${d.board} failed: ${run?.error ?? 'no run'}`, `see the log: ${result.boards[0]?.log ?? result.runDir}`);
+    throw new BuildFailedError(
+      `rebuilding ${d.board} failed: ${run?.error ?? 'no run'}`,
+      `see the log: ${result.boards[0]?.log ?? result.runDir}`,
+    );
   }
   return { checks, runDir: run.outDir, manifestPath: join(run.outDir, 'manifest.json') };
 }
 
-function verdicts(outcome: CompareOutcome, releaseLabel: string, rebuiltLabel: string, only?: string): ArtifactVerdict[] {
+function verdicts(
+  outcome: CompareOutcome,
+  releaseLabel: string,
+  rebuiltLabel: string,
+  only?: string,
+): ArtifactVerdict[] {
   return outcome.comparison.artifacts
     .filter((a) => only === undefined || a.key === only || baseName(a.key) === only)
-    .map((a) => ({ name: a.name, verdict: a.verdict, release: a.hashes[releaseLabel] ?? null, rebuilt: a.hashes[rebuiltLabel] ?? null }));
+    .map((a) => ({
+      name: a.name,
+      verdict: a.verdict,
+      release: a.hashes[releaseLabel] ?? null,
+      rebuilt: a.hashes[rebuiltLabel] ?? null,
+    }));
 }
 
-async function verifyBoard(dir: string, b: ReleaseBoard, ws: Workspace, opts: VerifyOptions, engine: Engine): Promise<BoardVerification> {
+async function verifyBoard(
+  dir: string,
+  b: ReleaseBoard,
+  ws: Workspace,
+  opts: VerifyOptions,
+  engine: Engine,
+): Promise<BoardVerification> {
   const provPath = join(dir, b.provenance.path);
   // Incomplete provenance is refused here (exit 2, naming the field).
   const { build: d } = parseProvenance(await readText(provPath), provPath);
@@ -219,25 +363,47 @@ async function verifyBoard(dir: string, b: ReleaseBoard, ws: Workspace, opts: Ve
   checks.push(
     differences.length === 0
       ? ok('definition', 'the rebuild used the same source, pins, image, commands and environment')
-      : fail('definition', `the rebuild differs from the provenance (release ≠ rebuilt): ${differences.join('; ')}`),
+      : fail(
+          'definition',
+          `the rebuild differs from the provenance (release ≠ rebuilt): ${differences.join('; ')}`,
+        ),
   );
   const releaseHashes = join(dir, b.hashes);
   const outcome = await compareInputs([r.runDir, releaseHashes], {});
   out.comparison = outcome;
   const [rebuiltSet, releaseSet] = outcome.comparison.inputs;
   out.artifacts = verdicts(outcome, releaseSet?.label ?? '', rebuiltSet?.label ?? '');
-  const missing = b.artifacts.filter((a) => !out.artifacts.some((v) => v.name === baseName(a.path) || releasePath(v.name) === a.path.slice(b.board.length + 1)));
-  for (const a of missing) checks.push(fail('artifacts', `${a.path} was not compared`));
+  if (out.artifacts.length !== b.artifacts.length) {
+    checks.push(
+      fail(
+        'artifacts',
+        `the release lists ${b.artifacts.length} artifact(s) of ${b.board}, the comparison found ${out.artifacts.length}`,
+      ),
+    );
+  }
   return out;
 }
 
 export async function verifyRelease(input: string, opts: VerifyOptions): Promise<VerifyResult> {
   const target = await resolveReleaseInput(input);
-  if (target.kind === 'heads' || opts.rom !== undefined) return verifyHeads(target.kind === 'heads' ? target.file : join(target.dir, RELEASE_HASHES), opts);
+  if (target.kind === 'heads' || opts.rom !== undefined)
+    return verifyHeads(target.kind === 'heads' ? target.file : join(target.dir, RELEASE_HASHES), opts);
   const dir = target.dir;
   const manifestPath = join(dir, RELEASE_MANIFEST);
-  if (!existsSync(manifestPath)) throw new UsageError(`${dir} holds no ${RELEASE_MANIFEST}`, 'pass a folder written by `reprorom release`');
-  const result: VerifyResult = { mode: 'release', release: dir, signature: null, integrity: [], boards: [], notes: [], ok: false };
+  if (!existsSync(manifestPath))
+    throw new UsageError(
+      `${dir} holds no ${RELEASE_MANIFEST}`,
+      'pass a folder written by `reprorom release`',
+    );
+  const result: VerifyResult = {
+    mode: 'release',
+    release: dir,
+    signature: null,
+    integrity: [],
+    boards: [],
+    notes: [],
+    ok: false,
+  };
   const verifier = await openVerifier(opts);
   try {
     // The manifest first: until its signature holds, not even its list of files is trusted.
@@ -245,7 +411,8 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
     result.signature = { ok: first.ok, key: verifier.describe, files: [first] };
     if (!first.ok) return result;
     const manifest = parseReleaseManifest(await readText(manifestPath), manifestPath);
-    for (const f of signedFiles(manifest).slice(1)) result.signature.files.push(await verifier.check(join(dir, f)));
+    for (const f of signedFiles(manifest).slice(1))
+      result.signature.files.push(await verifier.check(join(dir, f)));
     result.signature.ok = result.signature.files.every((f) => f.ok);
     if (!result.signature.ok) return result;
     result.integrity = await integrityChecks(dir, manifest);
@@ -258,16 +425,32 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
   result.ok =
     result.signature?.ok === true &&
     result.integrity.every((c) => c.ok) &&
-    result.boards.every((b) => b.checks.every((c) => c.ok) && b.artifacts.length > 0 && b.artifacts.every((a) => a.verdict === 'reproducible'));
+    result.boards.every(
+      (b) =>
+        b.checks.every((c) => c.ok) &&
+        b.artifacts.length > 0 &&
+        b.artifacts.every((a) => a.verdict === 'reproducible'),
+    );
   return result;
 }
 
 /** A Heads-style hashes.txt as the published reference: rebuild BOARD and match ROM by file name. */
 async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyResult> {
   if (!opts.rom || !opts.board) {
-    throw new UsageError('a hashes.txt reference needs --rom NAME and --board BOARD', 'reprorom verify hashes.txt --rom heads-x230.rom --board x230 -w WORKSPACE');
+    throw new UsageError(
+      'a hashes.txt reference needs --rom NAME and --board BOARD',
+      'reprorom verify hashes.txt --rom heads-x230.rom --board x230 -w WORKSPACE',
+    );
   }
-  const result: VerifyResult = { mode: 'heads', release: file, signature: null, integrity: [], boards: [], notes: [], ok: false };
+  const result: VerifyResult = {
+    mode: 'heads',
+    release: file,
+    signature: null,
+    integrity: [],
+    boards: [],
+    notes: [],
+    ok: false,
+  };
   if (opts.key || opts.keyring) {
     const verifier = await openVerifier(opts);
     try {
@@ -277,14 +460,26 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
       await verifier.close();
     }
     if (!result.signature.ok) return result;
-  } else result.notes.push(`${file} is not signature-checked (no --key or --keyring): only its hashes are compared`);
+  } else
+    result.notes.push(
+      `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
+    );
   const ws = await loadValidWorkspace(opts.workspace);
   if (!ws.boards.has(opts.board)) {
-    throw new UsageError(`board ${opts.board} is not in workspace ${ws.root}`, `choose one of: ${[...ws.boards.keys()].join(', ')}`);
+    throw new UsageError(
+      `board ${opts.board} is not in workspace ${ws.root}`,
+      `choose one of: ${[...ws.boards.keys()].join(', ')}`,
+    );
   }
   const engine = opts.engine ?? connectEngine();
   const r = await rebuild(ws, { board: opts.board }, opts, engine);
-  const board: BoardVerification = { board: opts.board, checks: r.checks, runDir: r.runDir, artifacts: [], comparison: null };
+  const board: BoardVerification = {
+    board: opts.board,
+    checks: r.checks,
+    runDir: r.runDir,
+    artifacts: [],
+    comparison: null,
+  };
   result.boards.push(board);
   const outcome = await compareInputs([r.runDir!, file], {});
   board.comparison = outcome;
@@ -297,6 +492,7 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
     board.checks.push(fail('artifacts', `${opts.rom} is not listed in ${file}`));
   }
   result.notes.push(...outcome.comparison.notes.filter((n) => !n.includes('were not compared')));
-  result.ok = (result.signature?.ok ?? true) && board.checks.every((c) => c.ok) && row?.verdict === 'reproducible';
+  result.ok =
+    (result.signature?.ok ?? true) && board.checks.every((c) => c.ok) && row?.verdict === 'reproducible';
   return result;
 }

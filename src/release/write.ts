@@ -13,12 +13,12 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import {
+  formatReleaseManifest,
   RELEASE_HASHES,
   RELEASE_MANIFEST,
   RELEASE_SCHEMA,
   type ReleaseBoard,
   type ReleaseManifest,
-  formatReleaseManifest,
 } from './manifest.js';
 
 export const BOARD_HASHES = 'hashes.txt';
@@ -38,7 +38,10 @@ export function releasePath(runArtifactPath: string): string {
 /** Refuses unless there are ≥2 runs and every run lists the same bytes for every artifact. */
 export function checkReproducible(board: string, manifests: readonly Manifest[]): void {
   if (manifests.length < 2) {
-    throw new MismatchError(`board ${board} has ${manifests.length} successful run(s); a release needs at least 2 that agree`, 'run `reprorom release` with --runs 2 or more');
+    throw new MismatchError(
+      `board ${board} has ${manifests.length} successful run(s); a release needs at least 2 that agree`,
+      'run `reprorom release` with --runs 2 or more',
+    );
   }
   const paths = new Set([...manifests.flatMap((m) => m.artifacts.map((a) => a.path))]);
   for (const path of [...paths].sort()) {
@@ -63,11 +66,19 @@ export async function checkOutFree(out: string): Promise<void> {
     else throw err;
   }
   if (entries.length > 0) {
-    throw new UsageError(`release folder ${out} already exists and is not empty`, 'releases are never overwritten: choose a new --out folder or remove the old one');
+    throw new UsageError(
+      `release folder ${out} already exists and is not empty`,
+      'releases are never overwritten: choose a new --out folder or remove the old one',
+    );
   }
 }
 
-async function boardEntry(tmp: string, board: string, manifests: readonly Manifest[], runDir: string): Promise<{ entry: ReleaseBoard; lines: Array<{ path: string; sha256: string }> }> {
+async function boardEntry(
+  tmp: string,
+  board: string,
+  manifests: readonly Manifest[],
+  runDir: string,
+): Promise<{ entry: ReleaseBoard; lines: Array<{ path: string; sha256: string }> }> {
   const ref = manifests[0]!;
   const artifacts: ReleaseBoard['artifacts'] = [];
   for (const a of ref.artifacts) {
@@ -78,13 +89,21 @@ async function boardEntry(tmp: string, board: string, manifests: readonly Manife
     // The copy is hashed again: a release must never list bytes it does not hold.
     const actual = await sha256File(target);
     if (actual !== a.sha256) {
-      throw new BuildFailedError(`${join(runDir, a.path)} has sha256 ${actual}, but its run recorded ${a.sha256}`, 'the run folder was changed after the build: build again');
+      throw new BuildFailedError(
+        `${join(runDir, a.path)} has sha256 ${actual}, but its run recorded ${a.sha256}`,
+        'the run folder was changed after the build: build again',
+      );
     }
     artifacts.push({ path: `${board}/${rel}`, sha256: a.sha256, size: a.size });
   }
   const local = ref.artifacts.map((a) => ({ path: releasePath(a.path), sha256: a.sha256 }));
   await writeFileAtomic(join(tmp, board, BOARD_HASHES), formatHashesTxt(local));
-  const statement = formatStatement(provenanceStatement(ref, local.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }))));
+  const statement = formatStatement(
+    provenanceStatement(
+      ref,
+      local.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
+    ),
+  );
   await writeFileAtomic(join(tmp, board, BOARD_PROVENANCE), statement);
   const entry: ReleaseBoard = {
     board,
@@ -112,7 +131,8 @@ export async function writeRelease(out: string, boards: readonly BoardRuns[]): P
   const reserved = new Set([RELEASE_MANIFEST, RELEASE_HASHES]);
   const loaded: Array<{ board: string; manifests: Manifest[]; runDirs: string[] }> = [];
   for (const b of boards) {
-    if (reserved.has(b.board)) throw new UsageError(`board name "${b.board}" clashes with a release file name`, 'rename the board');
+    if (reserved.has(b.board))
+      throw new UsageError(`board name "${b.board}" clashes with a release file name`, 'rename the board');
     const manifests = await Promise.all(b.runDirs.map((d) => readManifest(join(d, 'manifest.json'))));
     checkReproducible(b.board, manifests);
     loaded.push({ board: b.board, manifests, runDirs: b.runDirs });
@@ -128,7 +148,11 @@ export async function writeRelease(out: string, boards: readonly BoardRuns[]): P
       entries.push(r.entry);
       lines.push(...r.lines);
     }
-    const manifest: ReleaseManifest = { schema: RELEASE_SCHEMA, tool: { name: 'reprorom', version: toolVersion() }, boards: entries };
+    const manifest: ReleaseManifest = {
+      schema: RELEASE_SCHEMA,
+      tool: { name: 'reprorom', version: toolVersion() },
+      boards: entries,
+    };
     await writeFileAtomic(join(tmp, RELEASE_HASHES), formatHashesTxt(lines));
     await writeFileAtomic(join(tmp, RELEASE_MANIFEST), formatReleaseManifest(manifest));
     // An empty folder left by a user is replaced; a non-empty one makes rename fail (never overwritten).

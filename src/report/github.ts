@@ -13,20 +13,31 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
   const lines: string[] = [];
   for (const v of artifactVerdicts(comparison)) {
     if (v.ok) continue;
-    const hashes = Object.entries(v.hashes).map(([i, h]) => `${i}=${h ?? 'missing'}`).join(' ');
-    lines.push(`::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}: ${hashes}`)}`);
+    const hashes = Object.entries(v.hashes)
+      .map(([i, h]) => `${i}=${h ?? 'missing'}`)
+      .join(' ');
+    lines.push(
+      `::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}: ${hashes}`)}`,
+    );
   }
   for (const f of build ? failedRuns(build) : []) {
-    lines.push(`::error title=reprorom build failed: ${f.board}::${escData(`run ${f.index}: ${f.error} (log ${f.log})`)}`);
+    lines.push(
+      `::error title=reprorom build failed: ${f.board}::${escData(`run ${f.index}: ${f.error} (log ${f.log})`)}`,
+    );
   }
   return lines;
 }
 
 export function githubSummary(comparison: ComparisonJson | null, build?: BuildReportJson): string {
   const rows = artifactVerdicts(comparison).map(
-    (v) => `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : '❌'} ${v.verdict} | ${Object.values(v.hashes).map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing')).join(' ')} |`,
+    (v) =>
+      `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : '❌'} ${v.verdict} | ${Object.values(v.hashes)
+        .map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing'))
+        .join(' ')} |`,
   );
-  const failures = build ? failedRuns(build).map((f) => `- ❌ **${f.board}** run ${f.index}: ${f.error}`) : [];
+  const failures = build
+    ? failedRuns(build).map((f) => `- ❌ **${f.board}** run ${f.index}: ${f.error}`)
+    : [];
   return [
     '## reprorom',
     '',
@@ -39,7 +50,10 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
 }
 
 /** No-op outside GitHub Actions. */
-export async function publishGithub(comparison: ComparisonJson | null, build?: BuildReportJson): Promise<void> {
+export async function publishGithub(
+  comparison: ComparisonJson | null,
+  build?: BuildReportJson,
+): Promise<void> {
   if (!process.env['GITHUB_ACTIONS']) return;
   for (const line of githubAnnotations(comparison, build)) process.stdout.write(`${line}\n`);
   const summary = process.env['GITHUB_STEP_SUMMARY'];

@@ -1,10 +1,14 @@
 /** JUnit XML: one test case per board × artifact (a mismatch fails with both hashes), one per failed run. */
-import { writeFileAtomic } from '../util/atomic.js';
+
 import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { artifactVerdicts, failedRuns, hashLines } from './verdicts.js';
 
 const esc = (s: string) =>
-  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 
 export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJson): string {
   const verdicts = artifactVerdicts(comparison);
@@ -33,6 +37,10 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="reprorom">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
-export async function writeJunit(file: string, comparison: ComparisonJson | null, build?: BuildReportJson): Promise<void> {
+export async function writeJunit(
+  file: string,
+  comparison: ComparisonJson | null,
+  build?: BuildReportJson,
+): Promise<void> {
   await writeFileAtomic(file, junitXml(comparison, build));
 }

@@ -36,13 +36,16 @@ export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVer
 
 export function failedRuns(report: BuildReportJson): FailedRun[] {
   return report.boards.flatMap((b) =>
-    b.runs.filter((r) => !r.ok).map((r) => ({ board: b.board, index: r.index, error: r.error ?? 'failed', log: b.log })),
+    b.runs
+      .filter((r) => !r.ok)
+      .map((r) => ({ board: b.board, index: r.index, error: r.error ?? 'failed', log: b.log })),
   );
 }
 
 /** "input: hash" lines, the disagreeing inputs marked. */
 export function hashLines(v: ArtifactVerdict): string[] {
   return Object.entries(v.hashes).map(
-    ([input, sha]) => `${input}: ${sha ?? '(missing)'}${v.disagreeing.includes(input) ? '  <- disagrees' : ''}`,
+    ([input, sha]) =>
+      `${input}: ${sha ?? '(missing)'}${v.disagreeing.includes(input) ? '  <- disagrees' : ''}`,
   );
 }

@@ -79,6 +79,10 @@ export class MismatchError extends ReproromError {
 
 export class InterruptedError extends ReproromError {
   constructor(signal: string) {
-    super(`interrupted by ${signal}; partial results were discarded`, ExitCode.interrupted, 'run the same command again: nothing needs cleaning up');
+    super(
+      `interrupted by ${signal}; partial results were discarded`,
+      ExitCode.interrupted,
+      'run the same command again: nothing needs cleaning up',
+    );
   }
 }

@@ -11,7 +11,9 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
   const onSignal = (sig: NodeJS.Signals) => {
     if (received) process.exit(130);
     received = sig;
-    process.stderr.write(`\nreprorom: ${sig} received, stopping and cleaning up (send it again to quit at once)\n`);
+    process.stderr.write(
+      `\nreprorom: ${sig} received, stopping and cleaning up (send it again to quit at once)\n`,
+    );
     controller.abort(new InterruptedError(sig));
   };
   process.on('SIGINT', onSignal);

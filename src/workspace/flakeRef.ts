@@ -17,7 +17,10 @@ export function parseFlakeRef(input: string): FlakeRefResult {
     const params = new URLSearchParams(query);
     const [owner, repo, ref] = parts;
     if (!owner || !repo || parts.length > 3) {
-      return { ok: false, message: `flake reference "${input}" is malformed, expected github:OWNER/REPO/COMMIT` };
+      return {
+        ok: false,
+        message: `flake reference "${input}" is malformed, expected github:OWNER/REPO/COMMIT`,
+      };
     }
     const rev = params.get('rev') ?? ref;
     if (rev === undefined) {

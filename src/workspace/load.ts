@@ -8,7 +8,14 @@ import { join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from '../util/errors.js';
 import { parseFlakeRef } from './flakeRef.js';
-import { type Board, type ImageDef, NAME_PATTERN, type Pin, type WorkspaceKind, workspaceKinds } from './schema.js';
+import {
+  type Board,
+  type ImageDef,
+  NAME_PATTERN,
+  type Pin,
+  type WorkspaceKind,
+  workspaceKinds,
+} from './schema.js';
 import { type ParsedYaml, type PathKey, parseYamlFile } from './yamlFile.js';
 
 export interface Entry<T> {
@@ -39,7 +46,11 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
   const problems: Problem[] = [];
   const workspace: Workspace = { root, pins: new Map(), images: new Map(), boards: new Map() };
   // Files that exist but are invalid: references to them are not reported again as dangling.
-  const invalid: Record<WorkspaceKind, Set<string>> = { pins: new Set(), images: new Set(), boards: new Set() };
+  const invalid: Record<WorkspaceKind, Set<string>> = {
+    pins: new Set(),
+    images: new Set(),
+    boards: new Set(),
+  };
   let files = 0;
   for (const kind of KINDS) {
     const dir = join(root, kind);
@@ -74,7 +85,12 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
       }
       const target = workspace[kind] as Map<string, Entry<unknown>>;
       if (target.has(name)) {
-        problems.push({ file, line: 1, col: 1, message: `${kind.slice(0, -1)} "${name}" is defined twice (.yaml and .yml), expected one file` });
+        problems.push({
+          file,
+          line: 1,
+          col: 1,
+          message: `${kind.slice(0, -1)} "${name}" is defined twice (.yaml and .yml), expected one file`,
+        });
         continue;
       }
       target.set(name, { name, file, value: checked.value, parsed: result.parsed });
@@ -123,7 +139,14 @@ function issueProblems(parsed: ParsedYaml, issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'invalid_key') {
     const key = String(path[path.length - 1]);
     const { line, col } = parsed.keyAt(path.slice(0, -1), key);
-    return [{ file: parsed.file, line, col, message: `${where}key is not allowed here, ${expectation(issue.issues[0] ?? issue)}` }];
+    return [
+      {
+        file: parsed.file,
+        line,
+        col,
+        message: `${where}key is not allowed here, ${expectation(issue.issues[0] ?? issue)}`,
+      },
+    ];
   }
   if (issue.code === 'invalid_type' && path.length > 0 && !parsed.doc.hasIn(path)) {
     const key = path[path.length - 1];
@@ -154,11 +177,14 @@ function expectation(issue: z.core.$ZodIssue): string {
     if (msg.startsWith('expected ')) return msg;
     return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
   }
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'too_small' && issue.origin === 'array') return msg.startsWith('expected') ? msg : `expected at least ${issue.minimum} item(s)`;
+  if (issue.code === 'invalid_value')
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'too_small' && issue.origin === 'array')
+    return msg.startsWith('expected') ? msg : `expected at least ${issue.minimum} item(s)`;
   if (issue.code === 'too_small') return `expected at least ${issue.minimum}`;
   if (issue.code === 'too_big') return `expected at most ${issue.maximum}`;
-  if (issue.code === 'invalid_union') return msg.startsWith('expected') ? msg : 'expected one of the documented forms';
+  if (issue.code === 'invalid_union')
+    return msg.startsWith('expected') ? msg : 'expected one of the documented forms';
   return msg.startsWith('expected') ? msg : `expected ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
 }
 
@@ -176,12 +202,20 @@ function checkReferences(ws: Workspace, invalid: Record<WorkspaceKind, Set<strin
   };
   for (const image of ws.images.values()) {
     ref(image, ['pin'], 'pins', image.value.pin);
-    image.value.extraPins.forEach((extra, i) => ref(image, ['extraPins', i, 'pin'], 'pins', extra.pin));
+    image.value.extraPins.forEach((extra, i) => {
+      ref(image, ['extraPins', i, 'pin'], 'pins', extra.pin);
+    });
     const fhs = image.value.fhs;
     if (fhs) {
       const all = [...image.value.packages, ...image.value.extraPins.flatMap((e) => e.packages)];
       if (!all.includes(fhs.package)) {
-        problems.push(located(image.parsed, ['fhs', 'package'], `fhs.package "${fhs.package}" is not in packages, expected one of: ${all.join(', ')}`));
+        problems.push(
+          located(
+            image.parsed,
+            ['fhs', 'package'],
+            `fhs.package "${fhs.package}" is not in packages, expected one of: ${all.join(', ')}`,
+          ),
+        );
       }
     }
   }
@@ -191,7 +225,13 @@ function checkReferences(ws: Workspace, invalid: Record<WorkspaceKind, Set<strin
     if (src.type === 'local') {
       const dir = resolve(ws.root, src.path);
       if (!existsSync(dir)) {
-        problems.push(located(board.parsed, ['source', 'path'], `source folder "${src.path}" does not exist, expected a folder relative to the workspace`));
+        problems.push(
+          located(
+            board.parsed,
+            ['source', 'path'],
+            `source folder "${src.path}" does not exist, expected a folder relative to the workspace`,
+          ),
+        );
       }
     }
   }

@@ -15,7 +15,9 @@ export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
 const envMap = z
   .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
     z.string({ error: 'expected a string value (quote numbers)' }),
   )
   .describe('Extra environment variables');
@@ -24,9 +26,13 @@ export const pinSchema = z
   .strictObject({
     description: z.string().optional(),
     flake: z
-      .string({ error: 'expected a flake reference such as github:NixOS/nixpkgs/<40-hex commit> or path:./dir' })
+      .string({
+        error: 'expected a flake reference such as github:NixOS/nixpkgs/<40-hex commit> or path:./dir',
+      })
       .min(1)
-      .describe('Flake reference locked to a commit (github:, git+…?rev=) or a local path: relative to the workspace'),
+      .describe(
+        'Flake reference locked to a commit (github:, git+…?rev=) or a local path: relative to the workspace',
+      ),
     narHash: z
       .string({ error: 'expected narHash: sha256-… (run `reprorom pin lock NAME`)' })
       .regex(NAR_HASH_PATTERN, 'expected an SRI hash sha256-<44 base64 characters>')
@@ -96,9 +102,13 @@ const debianSource = z.strictObject({
     .describe('sha256 of each file of the source package (.dsc, .orig.tar.*, .debian.tar.*)'),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [localSource, gitSource, tarballSource, debianSource], {
-  error: 'expected source.type to be one of local, git, tarball, debian-source',
-});
+export const sourceSchema = z.discriminatedUnion(
+  'type',
+  [localSource, gitSource, tarballSource, debianSource],
+  {
+    error: 'expected source.type to be one of local, git, tarball, debian-source',
+  },
+);
 
 const artifactPath = z
   .string()
@@ -135,7 +145,11 @@ export const boardSchema = z
       .describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time'),
     limits: z
       .strictObject({
-        memory: z.number().int().min(16 * 1024 * 1024).default(4 * 1024 ** 3),
+        memory: z
+          .number()
+          .int()
+          .min(16 * 1024 * 1024)
+          .default(4 * 1024 ** 3),
         pids: z.number().int().min(16).default(4096),
       })
       .default({ memory: 4 * 1024 ** 3, pids: 4096 }),

@@ -2,7 +2,16 @@
  * Reads one YAML file into a value plus a way to map a path inside it back to
  * FILE:LINE:COL. All positions come from the parsed document, never guessed.
  */
-import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Pair } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+} from 'yaml';
 import type { Problem } from '../util/errors.js';
 
 /** Larger workspace files are refused before parsing: they are mistakes or attacks. */
@@ -31,7 +40,9 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
   if (bytes.length > MAX_FILE_BYTES) {
     return {
       ok: false,
-      problems: [problem(file, 1, 1, `file is ${bytes.length} bytes, expected at most ${MAX_FILE_BYTES} bytes`)],
+      problems: [
+        problem(file, 1, 1, `file is ${bytes.length} bytes, expected at most ${MAX_FILE_BYTES} bytes`),
+      ],
     };
   }
   const nul = bytes.indexOf(0);
@@ -40,11 +51,17 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
     const before = bytes.subarray(0, nul).toString('utf8');
     const line = before.split('\n').length;
     const col = before.length - before.lastIndexOf('\n');
-    return { ok: false, problems: [problem(file, line, col, 'file contains a NUL byte, expected UTF-8 text')] };
+    return {
+      ok: false,
+      problems: [problem(file, line, col, 'file contains a NUL byte, expected UTF-8 text')],
+    };
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad !== undefined) {
-    return { ok: false, problems: [problem(file, bad.line, bad.col, 'file is not valid UTF-8, expected UTF-8 text')] };
+    return {
+      ok: false,
+      problems: [problem(file, bad.line, bad.col, 'file is not valid UTF-8, expected UTF-8 text')],
+    };
   }
   const text = bytes.toString('utf8');
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
@@ -65,7 +82,9 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
     const pos = posOf(lineCounter, doc.contents);
     return {
       ok: false,
-      problems: [problem(file, pos.line, pos.col, 'the top level is not a mapping, expected "key: value" lines')],
+      problems: [
+        problem(file, pos.line, pos.col, 'the top level is not a mapping, expected "key: value" lines'),
+      ],
     };
   }
   let value: unknown;
@@ -73,11 +92,17 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
     const alias = firstAliasPos(text, lineCounter);
-    const reason = err instanceof Error && /alias/i.test(err.message) ? 'too many alias expansions' : 'unreadable';
+    const reason =
+      err instanceof Error && /alias/i.test(err.message) ? 'too many alias expansions' : 'unreadable';
     return {
       ok: false,
       problems: [
-        problem(file, alias.line, alias.col, `${reason}, expected a document without alias bombs (at most ${MAX_ALIASES})`),
+        problem(
+          file,
+          alias.line,
+          alias.col,
+          `${reason}, expected a document without alias bombs (at most ${MAX_ALIASES})`,
+        ),
       ],
     };
   }
@@ -92,7 +117,9 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
   const keyAt = (path: readonly PathKey[], key: string) => {
     const container = path.length === 0 ? root : doc.getIn(path, true);
     if (isMap(container)) {
-      const pair = container.items.find((p: Pair) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+      const pair = container.items.find(
+        (p: Pair) => isPair(p) && isScalar(p.key) && String(p.key.value) === key,
+      );
       if (pair && isScalar(pair.key)) return posOf(lineCounter, pair.key);
     }
     return at(path);
@@ -126,12 +153,14 @@ function firstInvalidUtf8(bytes: Buffer): { line: number; col: number } | undefi
     let col = 1;
     for (let i = 0; i < bytes.length; ) {
       const b = bytes[i]!;
-      const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+      const len =
+        b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
       const valid =
         len > 0 &&
         i + len <= bytes.length &&
         bytes.subarray(i + 1, i + len).every((c) => (c & 0xc0) === 0x80) &&
-        (len === 1 || new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(i, i + len)) !== '\uFFFD');
+        (len === 1 ||
+          new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(i, i + len)) !== '\uFFFD');
       if (!valid) return { line, col };
       if (b === 0x0a) {
         line++;

@@ -67,5 +67,8 @@ ${Array.from({ length: o.packages }, (_, i) => pkg(i)).join('\n')}
 export async function writeSyntheticFlake(dir: string, o: SyntheticOptions): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'flake.nix'), syntheticFlakeNix(o));
-  await writeFile(join(dir, 'flake.lock'), `${JSON.stringify({ nodes: { root: {} }, root: 'root', version: 7 }, null, 2)}\n`);
+  await writeFile(
+    join(dir, 'flake.lock'),
+    `${JSON.stringify({ nodes: { root: {} }, root: 'root', version: 7 }, null, 2)}\n`,
+  );
 }

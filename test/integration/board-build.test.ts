@@ -18,8 +18,15 @@ const skip = skipUnlessReal(engine) || skipUnlessReal(nix);
 
 interface BuildJson {
   runDir: string;
-  boards: Array<{ board: string; runs: Array<{ index: number; ok: boolean; dir: string | null; error: string | null }> }>;
-  comparison: { ok: boolean; artifacts: Array<{ name: string; verdict: string }>; reports: Array<{ text: string }> } | null;
+  boards: Array<{
+    board: string;
+    runs: Array<{ index: number; ok: boolean; dir: string | null; error: string | null }>;
+  }>;
+  comparison: {
+    ok: boolean;
+    artifacts: Array<{ name: string; verdict: string }>;
+    reports: Array<{ text: string }>;
+  } | null;
 }
 
 async function containersLeft(): Promise<string[]> {
@@ -33,7 +40,10 @@ async function addBoard(name: string, body: string, files: Record<string, string
   const src = join(ws, 'hostile', name);
   await mkdir(src, { recursive: true });
   for (const [f, content] of Object.entries(files)) await writeFile(join(src, f), content);
-  await writeFile(join(ws, 'boards', `${name}.yaml`), `image: firmware\nsource:\n  type: local\n  path: hostile/${name}\n${body}`);
+  await writeFile(
+    join(ws, 'boards', `${name}.yaml`),
+    `image: firmware\nsource:\n  type: local\n  path: hostile/${name}\n${body}`,
+  );
   return src;
 }
 
@@ -56,7 +66,10 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     for (const run of runs) {
       const check = await execa('sha256sum', ['-c', 'hashes.txt'], { cwd: run.dir! });
       expect(check.stdout).toContain('artifacts/out/bios.bin: OK');
-      const manifest = JSON.parse(await readFile(join(run.dir!, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      const manifest = JSON.parse(await readFile(join(run.dir!, 'manifest.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       expect(manifest).toMatchObject({
         board: 'seabios-qemu',
         source: { type: 'debian-source', package: 'seabios', version: '1.16.2-1' },
@@ -73,7 +86,10 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     // A Heads-style hashes.txt (date line, absolute paths) is matched by file name.
     const sha = (await readFile(join(runs[0]!.dir!, 'hashes.txt'), 'utf8')).split(' ')[0]!;
     const heads = join(ws, 'heads-hashes.txt');
-    await writeFile(heads, `2025-10-01 12:34:56+00:00 3f2a9c1 clean\n${sha}  /root/project/build/x86/qemu/bios.bin\n`);
+    await writeFile(
+      heads,
+      `2025-10-01 12:34:56+00:00 3f2a9c1 clean\n${sha}  /root/project/build/x86/qemu/bios.bin\n`,
+    );
     const cmp = await runCli(['compare', runs[0]!.dir!, heads, '--json']);
     expect(cmp.exitCode, cmp.stdout + cmp.stderr).toBe(0);
     expect(JSON.parse(cmp.stdout).artifacts[0]).toMatchObject({ verdict: 'reproducible' });
@@ -125,15 +141,23 @@ describe.skipIf(skip)('board builds (real engine)', () => {
   });
 
   it('a board cannot write outside its work folder nor into the user tree', async () => {
-    const src = await addBoard('escape', 'commands:\n  - echo changed > input.txt\n  - touch /nix/store/evil\n  - echo ok > out.bin\nartifacts: [out.bin]\n', {
-      'input.txt': 'original\n',
-    });
+    const src = await addBoard(
+      'escape',
+      'commands:\n  - echo changed > input.txt\n  - touch /nix/store/evil\n  - echo ok > out.bin\nartifacts: [out.bin]\n',
+      {
+        'input.txt': 'original\n',
+      },
+    );
     const r1 = await runCli(['build', 'escape', '-w', ws]);
     expect(r1.exitCode).toBe(4);
     expect(await readFile(join(src, 'input.txt'), 'utf8')).toBe('original\n');
-    const tree = await addBoard('tree', `commands:\n  - echo evil > ${join(ws, 'hostile/tree/input.txt')}\n  - echo ok > out.bin\nartifacts: [out.bin]\n`, {
-      'input.txt': 'original\n',
-    });
+    const tree = await addBoard(
+      'tree',
+      `commands:\n  - echo evil > ${join(ws, 'hostile/tree/input.txt')}\n  - echo ok > out.bin\nartifacts: [out.bin]\n`,
+      {
+        'input.txt': 'original\n',
+      },
+    );
     const r2 = await runCli(['build', 'tree', '-w', ws]);
     expect(r2.exitCode).toBe(4);
     expect(await readFile(join(tree, 'input.txt'), 'utf8')).toBe('original\n');
@@ -163,8 +187,10 @@ describe.skipIf(skip)('board builds (real engine)', () => {
       stderr += d.toString();
     });
     const deadline = Date.now() + 120_000;
-    while (!stderr.includes('run 1/1 started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    while ((await containersLeft()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!stderr.includes('run 1/1 started') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    while ((await containersLeft()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
@@ -172,9 +198,9 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     expect(String(result.stderr)).not.toMatch(/\n\s+at /);
     expect(await containersLeft()).toEqual([]);
     const runs = await readdir(join(ws, '.reprorom/runs')).catch(() => []);
-    for (const run of runs) expect(existsSync(join(ws, '.reprorom/runs', run, 'slow', '1', 'manifest.json'))).toBe(false);
+    for (const run of runs)
+      expect(existsSync(join(ws, '.reprorom/runs', run, 'slow', '1', 'manifest.json'))).toBe(false);
     const next = await runCli(['build', 'quick', '-w', ws]);
     expect(next.exitCode, next.stderr).toBe(0);
   });
 });
-

@@ -19,12 +19,16 @@ const skip = skipUnlessReal(engine) || skipUnlessReal(nix);
 
 /** Run the CLI under a given umask, cwd and environment (umask needs a shell). */
 async function cliUnder(args: string[], o: { cwd: string; umask: string; env: Record<string, string> }) {
-  const r = await execa('sh', ['-c', `umask ${o.umask}; exec "$0" "$@"`, process.execPath, join(repoRoot, 'bin/reprorom.js'), ...args], {
-    cwd: o.cwd,
-    env: { NO_COLOR: '1', ...o.env },
-    reject: false,
-    stdin: 'ignore',
-  });
+  const r = await execa(
+    'sh',
+    ['-c', `umask ${o.umask}; exec "$0" "$@"`, process.execPath, join(repoRoot, 'bin/reprorom.js'), ...args],
+    {
+      cwd: o.cwd,
+      env: { NO_COLOR: '1', ...o.env },
+      reject: false,
+      stdin: 'ignore',
+    },
+  );
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
 }
 
@@ -62,11 +66,14 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
       const out = join(ws, 'firmware.tar');
       const oci = join(ws, 'firmware-oci');
       if (i === 1) await new Promise((r) => setTimeout(r, 1100)); // a different second on the clock
-      const r = await cliUnder(['image', 'build', 'firmware', '-w', '.', '--out', out, '--oci', oci, '--json'], {
-        cwd: ws,
-        umask,
-        env: { TMPDIR: tmp, HOME: home, REPROROM_CACHE: cache, TZ: i === 0 ? 'UTC' : 'Pacific/Kiritimati' },
-      });
+      const r = await cliUnder(
+        ['image', 'build', 'firmware', '-w', '.', '--out', out, '--oci', oci, '--json'],
+        {
+          cwd: ws,
+          umask,
+          env: { TMPDIR: tmp, HOME: home, REPROROM_CACHE: cache, TZ: i === 0 ? 'UTC' : 'Pacific/Kiritimati' },
+        },
+      );
       expect(r.exitCode, r.stderr).toBe(0);
       const json = JSON.parse(r.stdout) as { id: string; layers: number; cached: boolean };
       expect(json.cached).toBe(false);
@@ -81,7 +88,15 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
     expect(sumB).toBe(sumA);
 
     // No host path of either build leaks into the bytes of the image.
-    const leaks = await findInFile(a.out, [a.ws, b.ws, a.tmp, b.tmp, a.home, b.home, repoRoot.replace(/\/$/, '')]);
+    const leaks = await findInFile(a.out, [
+      a.ws,
+      b.ws,
+      a.tmp,
+      b.tmp,
+      a.home,
+      b.home,
+      repoRoot.replace(/\/$/, ''),
+    ]);
     expect(leaks).toEqual([]);
 
     // skopeo and umoci read the OCI layout and agree with reprorom.
@@ -89,10 +104,17 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
       config: { digest: string };
     };
     expect(raw.config.digest).toBe(a.id);
-    const index = JSON.parse(await readFile(join(a.oci, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    const index = JSON.parse(await readFile(join(a.oci, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string }>;
+    };
     const umoci = await execa('umoci', ['stat', '--image', `${a.oci}:firmware`, '--json']);
     expect(umoci.exitCode).toBe(0);
-    const skopeoManifestDigest = (await execa('skopeo', ['manifest-digest', join(a.oci, 'blobs/sha256', index.manifests[0]!.digest.slice(7))])).stdout;
+    const skopeoManifestDigest = (
+      await execa('skopeo', [
+        'manifest-digest',
+        join(a.oci, 'blobs/sha256', index.manifests[0]!.digest.slice(7)),
+      ])
+    ).stdout;
     expect(skopeoManifestDigest).toBe(index.manifests[0]!.digest);
     const umociLs = await execa('umoci', ['ls', '--layout', a.oci]);
     expect(umociLs.stdout.split('\n')).toContain('firmware');
@@ -112,10 +134,22 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
     expect(version.stdout).toMatch(/^gcc \(Debian 12/);
     const dir = await mkdtemp(join(tmpdir(), 'rr-c-'));
     await chmod(dir, 0o755); // the image's build user (uid 1000) must read it
-    await writeFile(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void){printf("sum=%d\\n", 40 + 2);return 0;}\n', { mode: 0o644 });
+    await writeFile(
+      join(dir, 'hello.c'),
+      '#include <stdio.h>\nint main(void){printf("sum=%d\\n", 40 + 2);return 0;}\n',
+      { mode: 0o644 },
+    );
     const run = await execa('docker', [
-      'run', '--rm', '--network', 'none', '-v', `${dir}:/src:ro`, id,
-      'sh', '-c', 'gcc -O2 -o /tmp/hello /src/hello.c && /tmp/hello',
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${dir}:/src:ro`,
+      id,
+      'sh',
+      '-c',
+      'gcc -O2 -o /tmp/hello /src/hello.c && /tmp/hello',
     ]);
     expect(run.stdout).toBe('sum=42');
   });
@@ -135,17 +169,25 @@ describe.skipIf(skip)('image build (real nix + engine)', () => {
     const cache = await mkdtemp(join(tmpdir(), 'rr-layers-cache-'));
     const digestsFor = async (bump: string) => {
       await writeSyntheticFlake(join(ws, 'pins/synth'), { packages: 12, bump: { index: 7, salt: bump } });
-      await writeFile(join(ws, 'pins/synth.yaml'), 'flake: path:./pins/synth\npackageSet: packages\nnarHash: sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n');
+      await writeFile(
+        join(ws, 'pins/synth.yaml'),
+        'flake: path:./pins/synth\npackageSet: packages\nnarHash: sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n',
+      );
       await mkdir(join(ws, 'images'), { recursive: true });
       const packages = ['shell', ...Array.from({ length: 12 }, (_, i) => `p${i}`)];
       await writeFile(join(ws, 'images/synth.yaml'), `pin: synth\npackages: [${packages.join(', ')}]\n`);
       const lock = await runCli(['pin', 'lock', 'synth', '-w', ws]);
       expect(lock.exitCode, lock.stderr).toBe(0);
-      const r = await runCli(['image', 'build', 'synth', '-w', ws, '--no-load', '--oci', join(ws, `oci-${bump}`), '--json'], {
-        env: { REPROROM_CACHE: cache },
-      });
+      const r = await runCli(
+        ['image', 'build', 'synth', '-w', ws, '--no-load', '--oci', join(ws, `oci-${bump}`), '--json'],
+        {
+          env: { REPROROM_CACHE: cache },
+        },
+      );
       expect(r.exitCode, r.stderr).toBe(0);
-      const index = JSON.parse(await readFile(join(ws, `oci-${bump}/index.json`), 'utf8')) as { manifests: Array<{ digest: string }> };
+      const index = JSON.parse(await readFile(join(ws, `oci-${bump}/index.json`), 'utf8')) as {
+        manifests: Array<{ digest: string }>;
+      };
       const manifest = JSON.parse(
         await readFile(join(ws, `oci-${bump}/blobs/sha256`, index.manifests[0]!.digest.slice(7)), 'utf8'),
       ) as { layers: Array<{ digest: string }> };

@@ -22,7 +22,11 @@ describe.skipIf(skipUnlessReal(nix))('pins (real nix)', () => {
     await appendFile(join(ws, 'pins/offline/flake.nix'), '\n# tampered\n');
     const bad = await runCli(['pin', 'verify', 'offline', '-w', ws]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(new RegExp(`pins/offline\\.yaml:\\d+:\\d+: pin "offline" content has narHash sha256-\\S+, but the pin says ${pinned.replace(/[+/]/g, '\\$&')}`));
+    expect(bad.stderr).toMatch(
+      new RegExp(
+        `pins/offline\\.yaml:\\d+:\\d+: pin "offline" content has narHash sha256-\\S+, but the pin says ${pinned.replace(/[+/]/g, '\\$&')}`,
+      ),
+    );
     expect(bad.stderr).not.toMatch(/\n\s+at /);
 
     // A build refuses the tampered pin too: nothing unpinned reaches an image.
@@ -34,7 +38,9 @@ describe.skipIf(skipUnlessReal(nix))('pins (real nix)', () => {
     expect(lock.exitCode, lock.stderr).toBe(0);
     const relocked = (await readFile(join(ws, 'pins/offline.yaml'), 'utf8')).match(/narHash: (\S+)/)![1]!;
     expect(relocked).not.toBe(pinned);
-    expect((await readFile(join(ws, 'pins/offline.yaml'), 'utf8')).startsWith('# yaml-language-server')).toBe(true);
+    expect((await readFile(join(ws, 'pins/offline.yaml'), 'utf8')).startsWith('# yaml-language-server')).toBe(
+      true,
+    );
     expect((await runCli(['pin', 'verify', 'offline', '-w', ws])).exitCode).toBe(0);
   });
 
@@ -49,9 +55,19 @@ describe.skipIf(skipUnlessReal(nix))('pins (real nix)', () => {
 
   it('locking a branch of a remote flake without network is an environment error (exit 3)', async () => {
     const ws = await copyWorkspace('rr-pins-remote-');
-    const r = await runCli(['pin', 'lock', 'nixpkgs', '-w', ws, '--ref', 'github:NixOS/nixpkgs/nixos-unstable']);
+    const r = await runCli([
+      'pin',
+      'lock',
+      'nixpkgs',
+      '-w',
+      ws,
+      '--ref',
+      'github:NixOS/nixpkgs/nixos-unstable',
+    ]);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/cannot fetch github:NixOS\/nixpkgs\/nixos-unstable/);
-    expect(await readFile(join(ws, 'pins/nixpkgs.yaml'), 'utf8')).toContain('bfb7a882678e518398ce9a31a881538679f6f092');
+    expect(await readFile(join(ws, 'pins/nixpkgs.yaml'), 'utf8')).toContain(
+      'bfb7a882678e518398ce9a31a881538679f6f092',
+    );
   });
 });

@@ -19,11 +19,15 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('reprorom shell',
 
   it("gives a shell in the board's image with its source at /build/src, as a non-root user, and writes no run", async () => {
     const ws = await copyWorkspace('rr-shell-');
-    const r = await execa(process.execPath, [join(repoRoot, 'bin/reprorom.js'), 'shell', 'seabios-qemu', '-w', ws], {
-      input: 'id -u; pwd; test -f Makefile && echo has-makefile; exit 7\n',
-      reject: false,
-      env: { NO_COLOR: '1' },
-    });
+    const r = await execa(
+      process.execPath,
+      [join(repoRoot, 'bin/reprorom.js'), 'shell', 'seabios-qemu', '-w', ws],
+      {
+        input: 'id -u; pwd; test -f Makefile && echo has-makefile; exit 7\n',
+        reject: false,
+        env: { NO_COLOR: '1' },
+      },
+    );
     expect(r.exitCode).toBe(7);
     expect(r.stdout).toContain('1000\n/build/src\nhas-makefile');
     expect(r.stderr).toMatch(/NOT hermetic/);
@@ -33,11 +37,15 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('reprorom shell',
   });
 
   it('runs one command in an image with -c', async () => {
-    const r = await execa(process.execPath, [join(repoRoot, 'bin/reprorom.js'), 'shell', 'firmware', '-c', 'gcc --version'], {
-      reject: false,
-      stdin: 'ignore',
-      cwd: repoRoot,
-    });
+    const r = await execa(
+      process.execPath,
+      [join(repoRoot, 'bin/reprorom.js'), 'shell', 'firmware', '-c', 'gcc --version'],
+      {
+        reject: false,
+        stdin: 'ignore',
+        cwd: repoRoot,
+      },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^gcc \(Debian 12/);
   });

@@ -23,10 +23,12 @@ const VALID = {
 /** Every file with its size and mtime: proof that checking wrote nothing. */
 async function snapshot(dir: string): Promise<string[]> {
   const names = (await readdir(dir, { recursive: true })).map(String).sort();
-  return Promise.all(names.map(async (n) => {
-    const s = await stat(join(dir, n));
-    return `${n} ${s.size} ${s.mtimeMs}`;
-  }));
+  return Promise.all(
+    names.map(async (n) => {
+      const s = await stat(join(dir, n));
+      return `${n} ${s.size} ${s.mtimeMs}`;
+    }),
+  );
 }
 
 async function check(dir: string) {
@@ -65,15 +67,21 @@ describe('bad-input corpus', () => {
   });
 
   it('a file over 1 MiB is refused before parsing', async () => {
-    const dir = await workspaceWith({ 'boards/b.yaml': `${VALID['boards/b.yaml']}description: "${'x'.repeat(1_100_000)}"\n` });
+    const dir = await workspaceWith({
+      'boards/b.yaml': `${VALID['boards/b.yaml']}description: "${'x'.repeat(1_100_000)}"\n`,
+    });
     const r = await check(dir);
     expect(r.exitCode).toBe(2);
-    expect(r.lines).toEqual([expect.stringMatching(/^boards\/b\.yaml:1:1: file is 11\d{5} bytes, expected at most 1048576 bytes$/)]);
+    expect(r.lines).toEqual([
+      expect.stringMatching(/^boards\/b\.yaml:1:1: file is 11\d{5} bytes, expected at most 1048576 bytes$/),
+    ]);
     expect(r.after).toEqual(r.before);
   });
 
   it('a 10 MB scalar is refused quickly with one line', async () => {
-    const dir = await workspaceWith({ 'pins/p.yaml': `${VALID['pins/p.yaml']}description: ${'y'.repeat(10 * 1024 * 1024)}\n` });
+    const dir = await workspaceWith({
+      'pins/p.yaml': `${VALID['pins/p.yaml']}description: ${'y'.repeat(10 * 1024 * 1024)}\n`,
+    });
     const r = await check(dir);
     expect(r.exitCode).toBe(2);
     expect(r.lines).toHaveLength(1);
@@ -88,7 +96,13 @@ describe('bad-input corpus', () => {
   });
 
   it('non-UTF-8 bytes are located', async () => {
-    const dir = await workspaceWith({ 'images/i.yaml': Buffer.concat([Buffer.from('pin: p\npackages: [caf'), Buffer.from([0xe9]), Buffer.from(']\n')]) });
+    const dir = await workspaceWith({
+      'images/i.yaml': Buffer.concat([
+        Buffer.from('pin: p\npackages: [caf'),
+        Buffer.from([0xe9]),
+        Buffer.from(']\n'),
+      ]),
+    });
     const r = await check(dir);
     expect(r.exitCode).toBe(2);
     expect(r.lines).toEqual(['images/i.yaml:2:15: file is not valid UTF-8, expected UTF-8 text']);

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { type Header, pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { extractSafely, UnsafeArchiveError } from '../../src/build/extract.js';

@@ -1,8 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFlakeRef } from '../../src/workspace/flakeRef.js';
 import { jsonSchemaFor, schemaFileNames, type WorkspaceKind } from '../../src/workspace/schema.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { repoRoot } from '../helpers/cli.js';
 
 const REV = 'bfb7a882678e518398ce9a31a881538679f6f092';
@@ -35,8 +35,11 @@ describe('flake references', () => {
 });
 
 describe('JSON Schemas in schemas/', () => {
-  it.each(Object.keys(schemaFileNames) as WorkspaceKind[])('%s is up to date with the zod schema', async (kind) => {
-    const committed = JSON.parse(await readFile(join(repoRoot, 'schemas', schemaFileNames[kind]), 'utf8'));
-    expect(committed).toEqual(JSON.parse(JSON.stringify(jsonSchemaFor(kind))));
-  });
+  it.each(Object.keys(schemaFileNames) as WorkspaceKind[])(
+    '%s is up to date with the zod schema',
+    async (kind) => {
+      const committed = JSON.parse(await readFile(join(repoRoot, 'schemas', schemaFileNames[kind]), 'utf8'));
+      expect(committed).toEqual(JSON.parse(JSON.stringify(jsonSchemaFor(kind))));
+    },
+  );
 });

@@ -109,7 +109,8 @@ describe('normalized layer tars', () => {
     expect(mode('/bin/hello')).toBe(0o555);
     expect(mode('/bin')).toBe(0o555);
     const bytes = await readFile(a.path);
-    for (const needle of ['atime=', 'ctime=', 'mtime=', root, tmpdir()]) expect(bytes.includes(needle)).toBe(false);
+    for (const needle of ['atime=', 'ctime=', 'mtime=', root, tmpdir()])
+      expect(bytes.includes(needle)).toBe(false);
   });
 
   it('refuses special files', async () => {
@@ -118,13 +119,18 @@ describe('normalized layer tars', () => {
     const { execa } = await import('execa');
     await execa('mkfifo', [join(root, 'x/pipe')]);
     const out = await mkdtemp(join(tmpdir(), 'rr-layer-out-'));
-    await expect(writeLayer(treesLayer([{ hostPath: join(root, 'x'), imagePath: 'x' }]), out)).rejects.toThrow(/special file/);
+    await expect(
+      writeLayer(treesLayer([{ hostPath: join(root, 'x'), imagePath: 'x' }]), out),
+    ).rejects.toThrow(/special file/);
   });
 });
 
 describe('root layer and config', () => {
   it('has /tmp 1777, a non-root user and FHS links instead of folders', () => {
-    const e = rootLayerEntries({ user: { name: 'build', uid: 1000 }, fhs: { target: '/nix/store/x-tc', links: ['/bin', '/usr', '/lib64'] } });
+    const e = rootLayerEntries({
+      user: { name: 'build', uid: 1000 },
+      fhs: { target: '/nix/store/x-tc', links: ['/bin', '/usr', '/lib64'] },
+    });
     const byName = new Map(e.map((x) => [x.name, x]));
     expect(byName.get('tmp')).toMatchObject({ type: 'dir', mode: 0o1777 });
     expect(byName.get('bin')).toEqual({ name: 'bin', type: 'symlink', target: '/nix/store/x-tc/bin' });

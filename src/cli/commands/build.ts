@@ -25,17 +25,22 @@ export interface BuildCliOptions {
 
 function positiveInt(value: string, flag: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > 64) throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`);
+  if (!Number.isInteger(n) || n < min || n > 64)
+    throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`);
   return n;
 }
 
 export async function runBuildCommand(names: string[], opts: BuildCliOptions): Promise<number> {
   const runs = positiveInt(opts.runs, '--runs', 1);
   const jobs = positiveInt(opts.jobs, '--jobs', 1);
-  if (!opts.all && names.length === 0) throw new UsageError('name at least one board, or use --all', 'reprorom build BOARD… | --all');
+  if (!opts.all && names.length === 0)
+    throw new UsageError('name at least one board, or use --all', 'reprorom build BOARD… | --all');
   const shard = opts.shard ? parseShard(opts.shard) : null;
   if (opts.machine !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(opts.machine)) {
-    throw new UsageError(`--machine "${opts.machine}" is not a simple name`, 'use letters, digits, ".", "_" or "-"');
+    throw new UsageError(
+      `--machine "${opts.machine}" is not a simple name`,
+      'use letters, digits, ".", "_" or "-"',
+    );
   }
   const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
@@ -55,13 +60,17 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       boot: Boolean(opts.boot),
       ...(opts.machine ? { machine: opts.machine } : {}),
       onEvent: say,
-      ...(live ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) } : {}),
+      ...(live
+        ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }
+        : {}),
     }),
   );
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));
-  const outcome = anyOk ? await compareInputs([result.runDir], { report: join(result.runDir, 'diff') }) : undefined;
+  const outcome = anyOk
+    ? await compareInputs([result.runDir], { report: join(result.runDir, 'diff') })
+    : undefined;
   const comparison = outcome ? comparisonJson(outcome) : null;
   const report = buildReportJson(result, comparison, shard);
   if (opts.junit) await writeJunit(opts.junit, comparison, report);

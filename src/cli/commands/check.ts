@@ -1,5 +1,4 @@
-import { formatProblem } from '../../util/errors.js';
-import { ExitCode } from '../../util/errors.js';
+import { ExitCode, formatProblem } from '../../util/errors.js';
 import { loadWorkspace } from '../../workspace/load.js';
 import { printJson, printLine } from '../output.js';
 

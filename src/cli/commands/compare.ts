@@ -134,7 +134,9 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   for (const l of problems) printLine(l);
   for (const r of reports) {
     printLine();
-    printLine(`diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`);
+    printLine(
+      `diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`,
+    );
     for (const l of r.summary.slice(2, 14)) printLine(`  ${l}`);
     printLine(`  report: ${shown(r.text)}${r.html ? `, ${shown(r.html)}` : ''}`);
     if (r.note) printLine(paint('dim', `  ${r.note}`));
@@ -145,7 +147,10 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
 }
 
-export async function runCompare(inputs: string[], opts: CompareOptions & { junit?: string }): Promise<number> {
+export async function runCompare(
+  inputs: string[],
+  opts: CompareOptions & { junit?: string },
+): Promise<number> {
   const outcome = await compareInputs(inputs, opts);
   const { writeJunit } = await import('../../report/junit.js');
   const { publishGithub } = await import('../../report/github.js');

@@ -30,7 +30,13 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
   }
   if (opts.oci) await cp(result.ociDir, resolve(opts.oci), { recursive: true });
   if (opts.json) {
-    printJson({ image: result.image, id: result.id, layers: result.layers, cached: result.cached, tag: result.tag });
+    printJson({
+      image: result.image,
+      id: result.id,
+      layers: result.layers,
+      cached: result.cached,
+      tag: result.tag,
+    });
   } else {
     printLine(result.id);
   }

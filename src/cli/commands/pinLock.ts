@@ -4,10 +4,14 @@ import { ConfigError, EnvironmentError, ExitCode, type Problem } from '../../uti
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { printJson, printLine } from '../output.js';
 
-export async function runPinLock(name: string, opts: { workspace: string; ref?: string; json?: boolean }): Promise<number> {
+export async function runPinLock(
+  name: string,
+  opts: { workspace: string; ref?: string; json?: boolean },
+): Promise<number> {
   const result = await lockPin(opts.workspace, name, opts.ref);
   if (opts.json) printJson(result);
-  else printLine(`${result.changed ? 'locked' : 'unchanged'} ${result.name}: ${result.flake} ${result.narHash}`);
+  else
+    printLine(`${result.changed ? 'locked' : 'unchanged'} ${result.name}: ${result.flake} ${result.narHash}`);
   return ExitCode.ok;
 }
 
@@ -20,7 +24,10 @@ interface VerifyRow {
 }
 
 /** Re-hash pins and refuse any whose content no longer matches, naming both hashes. */
-export async function runPinVerify(name: string | undefined, opts: { workspace: string; json?: boolean }): Promise<number> {
+export async function runPinVerify(
+  name: string | undefined,
+  opts: { workspace: string; json?: boolean },
+): Promise<number> {
   const ws = await loadValidWorkspace(opts.workspace);
   const names = name ? [name] : [...ws.pins.keys()];
   const rows: VerifyRow[] = [];
@@ -28,7 +35,15 @@ export async function runPinVerify(name: string | undefined, opts: { workspace: 
   let unreachable = false;
   for (const n of names) {
     const entry = ws.pins.get(n);
-    if (!entry) throw new ConfigError([{ file: 'pins/', line: 1, col: 1, message: `pin "${n}" does not exist, expected one of: ${[...ws.pins.keys()].join(', ')}` }]);
+    if (!entry)
+      throw new ConfigError([
+        {
+          file: 'pins/',
+          line: 1,
+          col: 1,
+          message: `pin "${n}" does not exist, expected one of: ${[...ws.pins.keys()].join(', ')}`,
+        },
+      ]);
     refOf(entry);
     try {
       const { narHash } = await hashPin(ws, entry);
@@ -36,7 +51,12 @@ export async function runPinVerify(name: string | undefined, opts: { workspace: 
       rows.push({ pin: n, expected: entry.value.narHash, actual: narHash, ok });
       if (!ok) {
         const { line, col } = entry.parsed.at(['narHash']);
-        problems.push({ file: entry.file, line, col, message: `pin "${n}" content has narHash ${narHash}, but the pin says ${entry.value.narHash}; expected them to match` });
+        problems.push({
+          file: entry.file,
+          line,
+          col,
+          message: `pin "${n}" content has narHash ${narHash}, but the pin says ${entry.value.narHash}; expected them to match`,
+        });
       }
     } catch (err) {
       if (!(err instanceof EnvironmentError)) throw err;
@@ -45,9 +65,20 @@ export async function runPinVerify(name: string | undefined, opts: { workspace: 
     }
   }
   if (opts.json) printJson({ ok: rows.every((r) => r.ok), pins: rows });
-  else for (const r of rows) printLine(`${r.ok ? 'ok' : 'FAILED'} ${r.pin}: ${r.actual ?? r.error ?? ''}${r.ok ? '' : ` (pinned ${r.expected})`}`);
-  if (problems.length > 0) throw new ConfigError(problems, 'restore the pinned content, or run `reprorom pin lock NAME` if the change is intended');
-  if (unreachable) throw new EnvironmentError('some pins could not be fetched to verify them', 'verify them on a machine with network access');
+  else
+    for (const r of rows)
+      printLine(
+        `${r.ok ? 'ok' : 'FAILED'} ${r.pin}: ${r.actual ?? r.error ?? ''}${r.ok ? '' : ` (pinned ${r.expected})`}`,
+      );
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems,
+      'restore the pinned content, or run `reprorom pin lock NAME` if the change is intended',
+    );
+  if (unreachable)
+    throw new EnvironmentError(
+      'some pins could not be fetched to verify them',
+      'verify them on a machine with network access',
+    );
   return ExitCode.ok;
 }
-

@@ -26,9 +26,14 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
   const board = ws.boards.get(target)?.value;
   const imageName = board?.image ?? (ws.images.has(target) ? target : undefined);
   if (!imageName) {
-    throw new ConfigError(
-      [{ file: 'boards/', line: 1, col: 1, message: `"${target}" is neither a board nor an image, expected one of: ${[...ws.boards.keys(), ...ws.images.keys()].join(', ')}` }],
-    );
+    throw new ConfigError([
+      {
+        file: 'boards/',
+        line: 1,
+        col: 1,
+        message: `"${target}" is neither a board nor an image, expected one of: ${[...ws.boards.keys(), ...ws.images.keys()].join(', ')}`,
+      },
+    ]);
   }
   const engine = connectEngine();
   const status = progress(`shell ${target}`);
@@ -37,16 +42,23 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
   await mkdir(stateDir(ws.root), { recursive: true });
   const work = await mkdtemp(join(stateDir(ws.root), 'shell-'));
   try {
-    const source = board ? await prepareSource(ws.root, board.source, { into: join(work, 'src') }) : undefined;
+    const source = board
+      ? await prepareSource(ws.root, board.source, { into: join(work, 'src') })
+      : undefined;
     status.done(`shell ${target}: image ${image.tag}${source ? `, source at /build/src` : ''}`);
-    process.stderr.write('reprorom shell is NOT hermetic: nothing here is recorded; use `reprorom build` for results.\n');
+    process.stderr.write(
+      'reprorom shell is NOT hermetic: nothing here is recorded; use `reprorom build` for results.\n',
+    );
     const tty = Boolean(process.stdin.isTTY) && opts.command === undefined;
     if (tty) process.stdin.setRawMode(true);
     try {
       const result = await engine.runContainer({
         image: image.id,
         cmd: opts.command === undefined ? ['/bin/sh', '-i'] : ['/bin/sh', '-c', opts.command],
-        env: { ...(board?.env ?? {}), SOURCE_DATE_EPOCH: String(typeof board?.sourceDateEpoch === 'number' ? board.sourceDateEpoch : 1) },
+        env: {
+          ...(board?.env ?? {}),
+          SOURCE_DATE_EPOCH: String(typeof board?.sourceDateEpoch === 'number' ? board.sourceDateEpoch : 1),
+        },
         user: '1000:1000',
         workingDir: source ? '/build/src' : '/build',
         hostname: 'reprorom-shell',
@@ -54,9 +66,23 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
         interactive: { stdin: process.stdin, stdout: process.stdout, tty },
         beforeStart: async (id) => {
           if (source) {
-            await engine.putArchive(id, '/build', sourceTar(source.dir, source.entries, { prefix: 'src', uid: 1000, order: 'sorted', seed: 0, mtime: 1 }));
+            await engine.putArchive(
+              id,
+              '/build',
+              sourceTar(source.dir, source.entries, {
+                prefix: 'src',
+                uid: 1000,
+                order: 'sorted',
+                seed: 0,
+                mtime: 1,
+              }),
+            );
           }
-          await engine.putArchive(id, '/build', sourceTar(work, [], { prefix: 'home', uid: 1000, order: 'sorted', seed: 0, mtime: 1 }));
+          await engine.putArchive(
+            id,
+            '/build',
+            sourceTar(work, [], { prefix: 'home', uid: 1000, order: 'sorted', seed: 0, mtime: 1 }),
+          );
         },
       });
       return result.exitCode;
