@@ -16,9 +16,12 @@ export function hexOf(digest: string): string {
   return digest.startsWith('sha256:') ? digest.slice('sha256:'.length) : digest;
 }
 
-/** JSON with keys sorted at every level and no whitespace: equal values give equal bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+/**
+ * JSON with keys sorted at every level: equal values give equal bytes. No
+ * whitespace by default (blobs); files people read pass an indent.
+ */
+export function canonicalJson(value: unknown, indent = 0): string {
+  return JSON.stringify(sortKeys(value), null, indent);
 }
 
 function sortKeys(value: unknown): unknown {

@@ -117,7 +117,10 @@ export function planLayers(paths: readonly StorePathInfo[], opts: LayerPlanOptio
   const known = new Set<string>();
   for (const p of paths) {
     if (known.has(p.path)) {
-      throw new ImageBuildError(`store path ${p.path} is listed twice in the closure`, 'pass each store path once');
+      throw new ImageBuildError(
+        `store path ${p.path} is listed twice in the closure`,
+        'pass each store path once',
+      );
     }
     known.add(p.path);
   }

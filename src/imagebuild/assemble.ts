@@ -3,12 +3,10 @@
  * writes each as a normalized tar, adds the root layer and the config.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { treesLayer, type WrittenBlob, writeLayer } from '../image/layerTar.js';
-import { writeImage } from '../image/oci.js';
-import { planLayers, type StorePath } from '../image/plan.js';
-import { rootLayerEntries } from '../image/rootfs.js';
+import { planLayers, type StorePathInfo } from '../image/layerPlan.js';
+import { rootLayerEntries } from '../image/rootLayer.js';
+import { type LayerSource, writeImage } from '../image/writeImage.js';
 import { ImageBuildError } from '../util/errors.js';
 import type { ImageDef } from '../workspace/schema.js';
 
@@ -19,7 +17,7 @@ export interface AssembleInput {
   name: string;
   def: ImageDef;
   devEnv: Record<string, string>;
-  paths: StorePath[];
+  paths: StorePathInfo[];
   fhsTarget: string | undefined;
   outDir: string;
   signal?: AbortSignal;
@@ -54,18 +52,10 @@ export function imageEnv(def: ImageDef, devEnv: Record<string, string>, fhs: boo
 
 export async function assembleImage(input: AssembleInput): Promise<{ id: string; layerDigests: string[] }> {
   const { def } = input;
-  const ociDir = join(input.outDir, 'oci');
-  const blobs = join(ociDir, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
-  const plan = planLayers(input.paths, { maxLayers: MAX_STORE_LAYERS });
-  const layers: WrittenBlob[] = [];
-  for (const group of plan) {
-    layers.push(
-      await writeLayer(treesLayer(group.map((p) => ({ hostPath: p, imagePath: p.slice(1) }))), blobs, {
-        signal: input.signal,
-      }),
-    );
-  }
+  const plan = planLayers(input.paths, {
+    maxLayers: MAX_STORE_LAYERS,
+    ...(input.fhsTarget ? { roots: [input.fhsTarget] } : {}),
+  });
   const path = input.devEnv['PATH'] ?? '';
   const shell = findOnPath(path, 'sh') ?? findOnPath(path, 'bash');
   if (!input.fhsTarget && !shell) {
@@ -74,26 +64,40 @@ export async function assembleImage(input: AssembleInput): Promise<{ id: string;
       'add a shell package (bash, busybox) to the image, or use fhs: with a toolchain tree',
     );
   }
-  const root = rootLayerEntries({
-    user: def.user,
-    ...(shell ? { shell } : {}),
-    ...(findOnPath(path, 'env') ? { env: findOnPath(path, 'env') } : {}),
-    ...(input.fhsTarget && def.fhs ? { fhs: { target: input.fhsTarget, links: def.fhs.links } } : {}),
-  });
-  layers.push(await writeLayer(root, blobs, { signal: input.signal }));
-  const written = await writeImage({
-    ociDir,
-    archive: join(input.outDir, 'image.tar'),
-    layers,
-    refName: input.name,
-    repoTag: (id) => `reprorom/${input.name}:${id.slice('sha256:'.length, 'sha256:'.length + 12)}`,
-    config: {
-      env: imageEnv(def, input.devEnv, Boolean(input.fhsTarget)),
-      cmd: ['/bin/sh'],
-      workingDir: '/build',
-      user: `${def.user.uid}:${def.user.uid}`,
-      labels: { 'org.reprorom.image': input.name },
+  const env = findOnPath(path, 'env');
+  const layers: LayerSource[] = [
+    ...plan.map((group) => ({
+      kind: 'trees' as const,
+      trees: group.map((p) => ({ hostPath: p, imagePath: p.slice(1) })),
+    })),
+    {
+      kind: 'entries',
+      entries: rootLayerEntries({
+        user: def.user,
+        ...(shell ? { shell } : {}),
+        ...(env ? { env } : {}),
+        ...(input.fhsTarget && def.fhs ? { fhs: { target: input.fhsTarget, links: def.fhs.links } } : {}),
+      }),
     },
-  });
+  ];
+  const written = await writeImage(
+    {
+      layers,
+      config: {
+        env: imageEnv(def, input.devEnv, Boolean(input.fhsTarget)),
+        cmd: ['/bin/sh'],
+        workingDir: '/build',
+        user: `${def.user.uid}:${def.user.uid}`,
+        labels: { 'org.reprorom.image': input.name },
+      },
+    },
+    {
+      ociDir: join(input.outDir, 'oci'),
+      dockerArchive: join(input.outDir, 'image.tar'),
+      refName: input.name,
+      repoTag: (id) => `reprorom/${input.name}:${id.slice('sha256:'.length, 'sha256:'.length + 12)}`,
+      ...(input.signal ? { signal: input.signal } : {}),
+    },
+  );
   return { id: written.id, layerDigests: written.layerDigests };
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Workspace } from '../workspace/load.js';
 import type { ImageDef } from '../workspace/schema.js';
-import { canonicalJson } from './renderFlake.js';
+import { canonicalJson } from '../image/digest.js';
 
 /** Bump when the image layout changes, so old cache entries are not reused. */
-export const IMAGE_FORMAT = 1;
+export const IMAGE_FORMAT = 2;
 
 /**
  * The content key of an image: its definition, the pinned hashes it uses and the
@@ -22,6 +22,6 @@ export function imageCacheKey(ws: Workspace, def: ImageDef, toolVersion: string)
       system: pin?.system,
     };
   });
-  const material = canonicalJson({ format: IMAGE_FORMAT, tool: toolVersion, image: def, pins }, 0);
+  const material = canonicalJson({ format: IMAGE_FORMAT, tool: toolVersion, image: def, pins });
   return createHash('sha256').update(material).digest('hex');
 }

@@ -3,6 +3,7 @@
  * its devShell holds the package set. Text and lock are deterministic, so the
  * same image definition gives the same bytes on every machine.
  */
+import { canonicalJson } from '../image/digest.js';
 import type { LockedPin } from '../pins/resolve.js';
 import type { ImageDef } from '../workspace/schema.js';
 
@@ -14,23 +15,6 @@ export interface RenderedFlake {
 export interface PackageRef {
   input: string;
   attr: string;
-}
-
-/** Stable JSON: keys sorted at every level, so equal values give equal bytes. */
-export function canonicalJson(value: unknown, indent = 2): string {
-  return JSON.stringify(sortKeys(value), null, indent);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
 }
 
 const nixString = (s: string) => JSON.stringify(s).replace(/\$\{/g, '\\${');
@@ -82,6 +66,6 @@ export function renderFlake(
     const { narHash: _n, ...original } = pin.input.locked;
     nodes[id] = { locked: pin.input.locked, original };
   }
-  const flakeLock = `${canonicalJson({ nodes, root: 'root', version: 7 })}\n`;
+  const flakeLock = `${canonicalJson({ nodes, root: 'root', version: 7 }, 2)}\n`;
   return { flakeNix: lines.join('\n'), flakeLock };
 }

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sha256File } from '../hashes/sha256.js';
-import { canonicalJson } from '../imagebuild/renderFlake.js';
+import { canonicalJson } from '../image/digest.js';
 import { nix } from '../nix/nix.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
@@ -125,7 +125,7 @@ export async function relockOffline(
     sets,
     debs,
   };
-  const text = `${canonicalJson(lock)}\n`;
+  const text = `${canonicalJson(lock, 2)}\n`;
   parseDebLock(text); // never write a lock the reader would refuse
   const changed = text !== previousText;
   if (changed) await writeFileAtomic(full, text);

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { comparePaths } from '../hashes/artifactPath.js';
 import { type ManifestInput, manifestSchema } from '../hashes/manifest.js';
-import { canonicalJson } from '../imagebuild/renderFlake.js';
+import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
@@ -147,7 +147,7 @@ export function provenanceStatement(
 
 /** Canonical bytes: keys sorted at every level, two-space JSON, final newline. */
 export function formatStatement(statement: ProvenanceStatement): string {
-  return `${canonicalJson(statement)}\n`;
+  return `${canonicalJson(statement, 2)}\n`;
 }
 
 /** Write `dir/provenance.json` for a run folder (called beside writeManifest); returns its path. */

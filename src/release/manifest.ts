@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { artifactPathProblem, comparePaths } from '../hashes/artifactPath.js';
 import { formatIssuePath } from '../hashes/manifest.js';
-import { canonicalJson } from '../imagebuild/renderFlake.js';
+import { canonicalJson } from '../image/digest.js';
 import { ConfigError } from '../util/errors.js';
 
 export const RELEASE_SCHEMA = 'reprorom.release/v1';
@@ -59,7 +59,7 @@ export function formatReleaseManifest(m: ReleaseManifest): string {
   const boards = [...m.boards]
     .sort((a, b) => comparePaths(a.board, b.board))
     .map((b) => ({ ...b, artifacts: [...b.artifacts].sort((x, y) => comparePaths(x.path, y.path)) }));
-  return `${canonicalJson({ ...m, boards })}\n`;
+  return `${canonicalJson({ ...m, boards }, 2)}\n`;
 }
 
 export function parseReleaseManifest(text: string, file: string): ReleaseManifest {

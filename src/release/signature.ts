@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ExecaError, execa } from 'execa';
+import { execa } from 'execa';
 import { UsageError } from '../util/errors.js';
 import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
 
@@ -197,10 +197,3 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
     close,
   };
 }
-
-/** For messages and JSON: which signature kind a verifier expects. */
-export function signatureExt(v: Verifier): string {
-  return SIGNATURE_EXT[v.format];
-}
-
-export type { ExecaError };

@@ -285,7 +285,7 @@ async function rebuild(
   const checks: Check[] = [];
   const event = opts.onEvent ?? (() => {});
   const imageName = ws.boards.get(d.board)!.value.image;
-  event(d.board, `image ${imageName}`);
+  event(d.board, `image ${imageName}: building from its pin (or answering from the content-keyed cache)`);
   const image = await buildImage(ws, imageName, {
     signal: opts.signal,
     onStep: (s) => event(d.board, `image ${imageName}: ${s}`),
@@ -300,7 +300,12 @@ async function rebuild(
       );
       return { checks, runDir: null, manifestPath: null };
     }
-    checks.push(ok('image', `image ${imageName} ${image.id} (rebuilt from the pin)`));
+    checks.push(
+      ok(
+        'image',
+        `image ${imageName} ${image.id} (built from its pin${image.cached ? ', answered from the content-keyed cache' : ''})`,
+      ),
+    );
   }
   await ensureLoaded(engine, image, opts.signal);
   const result = await runBuild(ws, {

@@ -10,7 +10,8 @@ import { compareInputs, comparisonJson, printComparison } from './compare.js';
 
 function wholeNumber(value: string, flag: string, min: number, why: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > 64) throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`, why);
+  if (!Number.isInteger(n) || n < min || n > 64)
+    throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`, why);
   return n;
 }
 
@@ -18,23 +19,45 @@ export async function runRelease(
   boards: string[],
   opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
 ): Promise<number> {
-  const runs = wholeNumber(opts.runs, '--runs', 2, 'a release is only written when at least 2 varied runs agree');
+  const runs = wholeNumber(
+    opts.runs,
+    '--runs',
+    2,
+    'a release is only written when at least 2 varied runs agree',
+  );
   const jobs = wholeNumber(opts.jobs, '--jobs', 1, 'use --jobs 1 or more');
-  if (boards.length === 0) throw new UsageError('name at least one board', 'reprorom release BOARD… --out DIR');
+  if (boards.length === 0)
+    throw new UsageError('name at least one board', 'reprorom release BOARD… --out DIR');
   const out = resolve(opts.out);
   await checkOutFree(out);
   const ws = await loadValidWorkspace(opts.workspace);
   const names = [...new Set(selectBoards(ws, boards, false))];
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
-  const result = await withInterrupts((signal) => runBuild(ws, { boards: names, runs, jobs, signal, onEvent: say }));
-  const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`));
+  const result = await withInterrupts((signal) =>
+    runBuild(ws, { boards: names, runs, jobs, signal, onEvent: say }),
+  );
+  const failed = result.boards.flatMap((b) =>
+    b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
+  );
   if (failed.length > 0) {
-    throw new BuildFailedError(`${failed.join('; ')}; nothing was released`, `see the logs in ${result.runDir}`);
+    throw new BuildFailedError(
+      `${failed.join('; ')}; nothing was released`,
+      `see the logs in ${result.runDir}`,
+    );
   }
   const outcome = await compareInputs([result.runDir], { report: join(result.runDir, 'diff') });
   if (!outcome.comparison.ok) {
-    const bad = outcome.comparison.artifacts.filter((a) => a.verdict !== 'reproducible').map((a) => `${a.name} (${a.verdict})`);
-    if (opts.json) printJson({ schema: 'reprorom.release/v1', ok: false, out: null, runDir: result.runDir, comparison: comparisonJson(outcome) });
+    const bad = outcome.comparison.artifacts
+      .filter((a) => a.verdict !== 'reproducible')
+      .map((a) => `${a.name} (${a.verdict})`);
+    if (opts.json)
+      printJson({
+        schema: 'reprorom.release/v1',
+        ok: false,
+        out: null,
+        runDir: result.runDir,
+        comparison: comparisonJson(outcome),
+      });
     else printComparison(outcome);
     process.stderr.write(`reprorom: not reproducible: ${bad.join(', ')}; nothing was written to ${out}\n`);
     process.stderr.write('  → read the diff report above, fix the board, then release again\n');
@@ -45,10 +68,18 @@ export async function runRelease(
     result.boards.map((b) => ({ board: b.board, runDirs: b.runs.map((r) => r.outDir ?? '') })),
   );
   if (opts.json) {
-    printJson({ schema: 'reprorom.release/v1', ok: true, out, runDir: result.runDir, manifest: written.manifest, comparison: comparisonJson(outcome) });
+    printJson({
+      schema: 'reprorom.release/v1',
+      ok: true,
+      out,
+      runDir: result.runDir,
+      manifest: written.manifest,
+      comparison: comparisonJson(outcome),
+    });
   } else {
     for (const b of written.manifest.boards) {
-      for (const a of b.artifacts) printLine(`${a.sha256}  ${a.path}  (reproduced in ${b.reproducedRuns} varied runs)`);
+      for (const a of b.artifacts)
+        printLine(`${a.sha256}  ${a.path}  (reproduced in ${b.reproducedRuns} varied runs)`);
     }
     printLine();
     printLine(`release written to ${out}`);

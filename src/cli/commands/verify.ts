@@ -1,0 +1,111 @@
+/**
+ * `reprorom verify DIR|file-URL [--key …]`: signature, integrity, provenance,
+ * rebuild, comparison, and one verdict per artifact.
+ *
+ * Exit codes: 0 verified (good signature, every artifact rebuilt bit for bit);
+ * 1 a signature, integrity, pin/image/definition or artifact check failed;
+ * 2 usage error or incomplete provenance; 3 engine/nix/ssh-keygen/gpg missing;
+ * 4 the rebuild itself failed.
+ */
+import { relative } from 'node:path';
+import { type VerifyResult, verifyRelease } from '../../release/verify.js';
+import { ExitCode } from '../../util/errors.js';
+import { withInterrupts } from '../../util/interrupt.js';
+import { paint, printJson, printLine } from '../output.js';
+import { comparisonJson, printComparison } from './compare.js';
+
+export interface VerifyCliOptions {
+  workspace: string;
+  key?: string;
+  keyring?: string;
+  rom?: string;
+  board?: string;
+  json?: boolean;
+}
+
+function verifyJson(r: VerifyResult) {
+  return {
+    schema: 'reprorom.verify/v1',
+    ok: r.ok,
+    mode: r.mode,
+    release: r.release,
+    signature: r.signature,
+    integrity: r.integrity,
+    boards: r.boards.map((b) => ({
+      board: b.board,
+      checks: b.checks,
+      runDir: b.runDir,
+      artifacts: b.artifacts,
+      comparison: b.comparison ? comparisonJson(b.comparison) : null,
+    })),
+    notes: r.notes,
+  };
+}
+
+const mark = (ok: boolean) => (ok ? paint('green', 'ok  ') : paint('red', 'FAIL'));
+
+function printResult(r: VerifyResult): void {
+  if (r.signature) {
+    printLine(`signature (${r.signature.key}):`);
+    for (const f of r.signature.files)
+      printLine(`  ${mark(f.ok)} ${relative(r.release, f.file) || f.file}: ${f.message}`);
+  }
+  for (const c of r.integrity) printLine(`${mark(c.ok)} ${c.name}: ${c.message}`);
+  for (const b of r.boards) {
+    printLine(`${b.board}:`);
+    for (const c of b.checks) printLine(`  ${mark(c.ok)} ${c.name}: ${c.message}`);
+    for (const a of b.artifacts) {
+      const good = a.verdict === 'reproducible';
+      printLine(
+        `  ${good ? paint('green', 'reproduced') : paint('red', a.verdict.toUpperCase())} ${a.name}  release ${a.release ?? '(absent)'}  rebuilt ${a.rebuilt ?? '(absent)'}`,
+      );
+    }
+    if (b.comparison && !b.comparison.comparison.ok) {
+      printLine();
+      printComparison(b.comparison);
+    }
+  }
+  for (const n of r.notes) printLine(paint('dim', `note: ${n}`));
+  printLine();
+  printLine(
+    r.ok
+      ? paint('green', 'VERIFIED: good signature and every artifact rebuilt bit for bit')
+      : paint('red', `NOT VERIFIED: ${reasons(r).join('; ')}`),
+  );
+}
+
+/** The failed checks, in the order they were made. */
+export function reasons(r: VerifyResult): string[] {
+  const out: string[] = [];
+  if (r.signature && !r.signature.ok)
+    out.push(...r.signature.files.filter((f) => !f.ok).map((f) => `signature check failed: ${f.message}`));
+  out.push(...r.integrity.filter((c) => !c.ok).map((c) => `integrity check failed: ${c.message}`));
+  for (const b of r.boards) {
+    out.push(...b.checks.filter((c) => !c.ok).map((c) => `${b.board}: ${c.name} check failed: ${c.message}`));
+    out.push(
+      ...b.artifacts
+        .filter((a) => a.verdict !== 'reproducible')
+        .map((a) => `${b.board}: ${a.name} does not match (${a.verdict})`),
+    );
+  }
+  return out.length > 0 ? out : ['nothing was verified'];
+}
+
+export async function runVerify(release: string, opts: VerifyCliOptions): Promise<number> {
+  const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
+  const result = await withInterrupts((signal) =>
+    verifyRelease(release, {
+      workspace: opts.workspace,
+      ...(opts.key ? { key: opts.key } : {}),
+      ...(opts.keyring ? { keyring: opts.keyring } : {}),
+      ...(opts.rom ? { rom: opts.rom } : {}),
+      ...(opts.board ? { board: opts.board } : {}),
+      signal,
+      onEvent: say,
+    }),
+  );
+  if (opts.json) printJson(verifyJson(result));
+  else printResult(result);
+  if (!result.ok) for (const why of reasons(result)) process.stderr.write(`reprorom: ${why}\n`);
+  return result.ok ? ExitCode.ok : ExitCode.mismatch;
+}
