@@ -72,6 +72,16 @@ export const manifestSchema = z
     durationMs: z.number().int().min(0),
     exitCode: z.number().int(),
     result: z.enum(['ok', 'failed']),
+    boot: z
+      .strictObject({
+        ok: z.boolean(),
+        artifact: z.string(),
+        matched: z.string().nullable(),
+        durationMs: z.number().int().min(0),
+        message: z.string(),
+      })
+      .optional()
+      .describe('Result of the board boot check, when one ran'),
   })
   .superRefine((m, ctx) => {
     const seen = new Map<string, number>();
@@ -112,6 +122,12 @@ export async function writeManifest(dir: string, manifest: ManifestInput): Promi
   const path = join(dir, MANIFEST_FILE);
   await writeFileAtomic(path, formatManifest(manifest));
   return path;
+}
+
+/** Add a boot check's result to a run's manifest (rewritten atomically). */
+export async function recordBoot(dir: string, boot: NonNullable<ManifestInput['boot']>): Promise<void> {
+  const manifest = await readManifest(join(dir, MANIFEST_FILE));
+  await writeManifest(dir, { ...manifest, boot });
 }
 
 /** `artifacts[2].sha256`: the JSON path as a person reads it. */
