@@ -43,11 +43,15 @@ export function shardBoards(
   return mine.sort();
 }
 
-/** The latest recorded build time of each board, from the manifests under `.reprorom/runs`. */
-export async function recordedDurations(runsDir: string): Promise<Map<string, number>> {
-  const found = new Map<string, { run: string; ms: number }>();
-  const runs = (await readdir(runsDir).catch(() => [] as string[])).sort();
+/**
+ * Build times from the latest earlier run that built every one of `boards`.
+ * Shard runs (a subset) never count: every machine must compute the same
+ * split, and a machine's own shard history would make its split differ.
+ */
+export async function recordedDurations(runsDir: string, boards: readonly string[]): Promise<Map<string, number>> {
+  const runs = (await readdir(runsDir).catch(() => [] as string[])).sort().reverse();
   for (const run of runs) {
+    const times = new Map<string, number>();
     for (const board of await readdir(join(runsDir, run)).catch(() => [] as string[])) {
       for (const index of await readdir(join(runsDir, run, board)).catch(() => [] as string[])) {
         try {
@@ -55,13 +59,15 @@ export async function recordedDurations(runsDir: string): Promise<Map<string, nu
             board?: unknown;
             durationMs?: unknown;
           };
-          if (typeof m.board === 'string' && typeof m.durationMs === 'number')
-            found.set(m.board, { run, ms: m.durationMs });
+          if (typeof m.board === 'string' && typeof m.durationMs === 'number') {
+            times.set(m.board, Math.max(times.get(m.board) ?? 0, m.durationMs));
+          }
         } catch {
           // not a run folder of a board: logs, diff reports, unreadable leftovers
         }
       }
     }
+    if (boards.length > 0 && boards.every((b) => times.has(b))) return times;
   }
-  return new Map([...found].map(([b, v]) => [b, v.ms]));
+  return new Map();
 }
