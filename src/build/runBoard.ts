@@ -72,7 +72,10 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
   const prefix = `[${input.boardName}#${input.index}]`;
+  // A process that cannot fork prints one of these: the pids limit, reported by name below.
+  let forkFailed = false;
   const lineTo = (line: string) => {
+    if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
     input.log.write(`${prefix} ${line}\n`);
     input.onLine?.(line);
   };
@@ -129,6 +132,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       throw new BuildFailedError(
         `board ${input.boardName} run ${input.index} exceeded its memory limit of ${mib} MiB and was killed`,
         `raise limits.memory in boards/${input.boardName}.yaml if the build really needs more; log: ${input.log.path}`,
+      );
+    }
+    if (result.exitCode !== 0 && forkFailed) {
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index} hit its pids limit of ${input.board.limits.pids} (fork failed) and exited with code ${result.exitCode}`,
+        `raise limits.pids in boards/${input.boardName}.yaml if the build really needs more processes; log: ${input.log.path}`,
       );
     }
     if (result.exitCode !== 0) {

@@ -74,6 +74,13 @@ export function unavailable(endpoint: string, err: unknown): EngineUnavailableEr
       { cause: err },
     );
   }
+  if (code === 'ETIMEDOUT') {
+    return new EngineUnavailableError(
+      `the Docker engine at ${endpoint} did not answer in time (timeout)`,
+      'check that the engine is running and not overloaded, and that DOCKER_HOST points at it',
+      { cause: err },
+    );
+  }
   const why = typeof code === 'string' ? code : engineMessage(err);
   return new EngineUnavailableError(`no Docker engine answers at ${endpoint} (${why})`, START_ENGINE_HINT, {
     cause: err,
