@@ -181,6 +181,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
       reject: false,
       env: { NO_COLOR: '1' },
       stdin: 'ignore',
+      forceKillAfterDelay: false, // let the tool remove its container
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -4,6 +4,7 @@ import { connectEngine } from '../../engine/docker.js';
 import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
 import { ensureLoaded } from '../../imagebuild/load.js';
 import { ExitCode } from '../../util/errors.js';
+import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import type { ImageBuildCliOptions } from '../main.js';
 import { printJson, printLine } from '../output.js';
@@ -14,11 +15,14 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
   const spinner = progress(`image ${name}`);
   let result: ImageBuildResult;
   try {
-    result = await buildImage(ws, name, { rebuild: opts.rebuild, onStep: (s) => spinner.update(s) });
-    if (opts.load) {
-      spinner.update('loading into the Docker engine');
-      await ensureLoaded(connectEngine(), result);
-    }
+    result = await withInterrupts(async (signal) => {
+      const built = await buildImage(ws, name, { rebuild: opts.rebuild, signal, onStep: (s) => spinner.update(s) });
+      if (opts.load) {
+        spinner.update('loading into the Docker engine');
+        await ensureLoaded(connectEngine(), built, signal);
+      }
+      return built;
+    });
     spinner.done(`image ${name}: ${result.id}${result.cached ? ' (cached)' : ''}`);
   } catch (err) {
     spinner.fail(`image ${name} failed`);
