@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BootJson } from '../build/report.js';
 import { safeJoin } from '../build/extract.js';
+import type { BootJson } from '../build/report.js';
 import { recordBoot } from '../hashes/manifest.js';
 import { EnvironmentError } from '../util/errors.js';
 import type { Board } from '../workspace/schema.js';
@@ -32,7 +32,13 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
   const started = Date.now();
   if (!artifact || !existsSync(artifact)) {
     return {
-      ok: false, artifact: spec.artifact, matched: null, durationMs: 0, log, message: `artifact ${spec.artifact} is not in ${input.runDir}` };
+      ok: false,
+      artifact: spec.artifact,
+      matched: null,
+      durationMs: 0,
+      log,
+      message: `artifact ${spec.artifact} is not in ${input.runDir}`,
+    };
   }
   // QEMU may write to a -bios/-drive file: boot a copy so the run's artifact stays as hashed.
   const copy = join(input.runDir, `.boot-${process.pid}.img`);
@@ -40,8 +46,11 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
   const output = join(input.runDir, `.boot-${process.pid}.out`);
   await writeFile(output, '');
   // KVM only helps a guest of the host's own architecture; everything else is emulated.
-  const kvm = existsSync('/dev/kvm') && process.arch === 'x64' && (spec.arch === 'x86_64' || spec.arch === 'i386');
-  const child = spawn(qemuBinary(spec), qemuArgs(spec, copy, output, kvm), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kvm =
+    existsSync('/dev/kvm') && process.arch === 'x64' && (spec.arch === 'x86_64' || spec.arch === 'i386');
+  const child = spawn(qemuBinary(spec), qemuArgs(spec, copy, output, kvm), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -79,7 +88,9 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
     }
     const seen = await readFile(output, 'latin1').catch(() => '');
     await writeFile(log, `${seen}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`);
-    await Promise.all([copy, output].map((f) => import('node:fs/promises').then((fs) => fs.rm(f, { force: true }))));
+    await Promise.all(
+      [copy, output].map((f) => import('node:fs/promises').then((fs) => fs.rm(f, { force: true }))),
+    );
   }
   input.signal?.throwIfAborted();
   if (spawnError?.code === 'ENOENT') {

@@ -19,13 +19,33 @@ export function qemuBinary(spec: BootSpec): string {
 }
 
 export function qemuArgs(spec: BootSpec, artifact: string, outputFile: string, kvm: boolean): string[] {
-  const args = ['-M', spec.machine, '-nographic', '-display', 'none', '-no-reboot', '-nic', 'none', '-m', '256'];
+  const args = [
+    '-M',
+    spec.machine,
+    '-nographic',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-nic',
+    'none',
+    '-m',
+    '256',
+  ];
   if (kvm) args.push('-accel', 'kvm');
   if (spec.as === 'bios') args.push('-bios', artifact);
   else if (spec.as === 'kernel') args.push('-kernel', artifact);
   else args.push('-drive', `if=pflash,format=raw,readonly=on,file=${artifact}`);
   if (spec.channel === 'debugcon') {
-    args.push('-serial', 'none', '-monitor', 'none', '-chardev', `file,id=dbg,path=${outputFile}`, '-device', 'isa-debugcon,iobase=0x402,chardev=dbg');
+    args.push(
+      '-serial',
+      'none',
+      '-monitor',
+      'none',
+      '-chardev',
+      `file,id=dbg,path=${outputFile}`,
+      '-device',
+      'isa-debugcon,iobase=0x402,chardev=dbg',
+    );
   } else {
     args.push('-serial', `file:${outputFile}`, '-monitor', 'none');
   }

@@ -48,7 +48,10 @@ export function shardBoards(
  * Shard runs (a subset) never count: every machine must compute the same
  * split, and a machine's own shard history would make its split differ.
  */
-export async function recordedDurations(runsDir: string, boards: readonly string[]): Promise<Map<string, number>> {
+export async function recordedDurations(
+  runsDir: string,
+  boards: readonly string[],
+): Promise<Map<string, number>> {
   const runs = (await readdir(runsDir).catch(() => [] as string[])).sort().reverse();
   for (const run of runs) {
     const times = new Map<string, number>();

@@ -34,7 +34,13 @@ function prepare(plan: WorkflowPlan): string {
   return ['npm ci', ...plan.offlinePins.map((p) => `${RR} pin fetch ${p}`)].join('\n');
 }
 
-function buildCommand(plan: WorkflowPlan, shard: string, count: number, machine: string, junit: string): string {
+function buildCommand(
+  plan: WorkflowPlan,
+  shard: string,
+  count: number,
+  machine: string,
+  junit: string,
+): string {
   return `${RR} build --all --runs ${plan.runs} --shard ${shard}/${count} --machine ${machine} --junit ${junit}`;
 }
 
@@ -85,7 +91,13 @@ export function githubWorkflow(plan: WorkflowPlan): string {
           { name: 'Prepare', run: prepare(plan) },
           {
             name: 'Build this shard',
-            run: buildCommand(plan, '${{ matrix.shard }}', plan.shards, 'ci-shard-${{ matrix.shard }}', 'junit-${{ matrix.shard }}.xml'),
+            run: buildCommand(
+              plan,
+              '${{ matrix.shard }}',
+              plan.shards,
+              'ci-shard-${{ matrix.shard }}',
+              'junit-${{ matrix.shard }}.xml',
+            ),
           },
           {
             name: 'Upload runs',
@@ -124,7 +136,12 @@ export function circleciConfig(plan: WorkflowPlan): string {
   const setup = [
     'checkout',
     { run: { name: 'Install nix, diffoscope and Node 20', command: `${SETUP}\nnode --version` } },
-    { run: { name: 'Image cache key', command: 'cat pins/*.yaml images/*.yaml package-lock.json | sha256sum > .reprorom-image-key' } },
+    {
+      run: {
+        name: 'Image cache key',
+        command: 'cat pins/*.yaml images/*.yaml package-lock.json | sha256sum > .reprorom-image-key',
+      },
+    },
     { restore_cache: { keys: ['reprorom-images-{{ checksum ".reprorom-image-key" }}'] } },
     { run: { name: 'Prepare', command: prepare(plan) } },
   ];
@@ -136,8 +153,15 @@ export function circleciConfig(plan: WorkflowPlan): string {
         environment,
         steps: [
           ...setup,
-          ...plan.images.map((image) => ({ run: { name: `Image ${image}`, command: `${RR} image build ${image}` } })),
-          { save_cache: { key: 'reprorom-images-{{ checksum ".reprorom-image-key" }}', paths: ['.reprorom-cache/images'] } },
+          ...plan.images.map((image) => ({
+            run: { name: `Image ${image}`, command: `${RR} image build ${image}` },
+          })),
+          {
+            save_cache: {
+              key: 'reprorom-images-{{ checksum ".reprorom-image-key" }}',
+              paths: ['.reprorom-cache/images'],
+            },
+          },
         ],
       },
       boards: {

@@ -152,17 +152,29 @@ export function parseManifest(text: string, file: string): Manifest {
     const pos = at ? linePos(text, Number(at[1])) : { line: 1, col: 1 };
     // Node's message may quote the text over several lines: keep the first, as one line.
     const first = (msg.split('\n')[0] ?? msg).replace(/ in JSON at position.*$/, '').replace(/, ".*$/, '');
-    throw new ConfigError([{ file, ...pos, message: `invalid JSON (${first}), expected a manifest.json written by reprorom` }], hint);
+    throw new ConfigError(
+      [{ file, ...pos, message: `invalid JSON (${first}), expected a manifest.json written by reprorom` }],
+      hint,
+    );
   }
   const nul = text.indexOf('\0');
   if (nul >= 0)
     throw new ConfigError([{ file, ...linePos(text, nul), message: 'file contains a NUL byte' }], hint);
   // Another tool's file, or another version's: say that once instead of listing every field.
-  const schema = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)['schema'] : undefined;
+  const schema =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)['schema']
+      : undefined;
   if (schema !== MANIFEST_SCHEMA) {
     const locate0 = locator(text);
     throw new ConfigError(
-      [{ file, ...locate0(schema === undefined ? [] : ['schema']), message: `not a reprorom manifest (schema ${JSON.stringify(schema ?? null)}), expected "schema": "${MANIFEST_SCHEMA}"` }],
+      [
+        {
+          file,
+          ...locate0(schema === undefined ? [] : ['schema']),
+          message: `not a reprorom manifest (schema ${JSON.stringify(schema ?? null)}), expected "schema": "${MANIFEST_SCHEMA}"`,
+        },
+      ],
       hint,
     );
   }

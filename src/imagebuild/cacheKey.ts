@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../image/digest.js';
 import type { Workspace } from '../workspace/load.js';
 import type { ImageDef } from '../workspace/schema.js';
-import { canonicalJson } from '../image/digest.js';
 
 /** Bump when the image layout changes, so old cache entries are not reused. */
 export const IMAGE_FORMAT = 2;

@@ -23,7 +23,9 @@ async function boardRuns(runDir: string): Promise<Array<{ board: string; dir: st
   for (const board of (await readdir(runDir)).sort()) {
     const boardDir = join(runDir, board);
     if (!(await stat(boardDir)).isDirectory() || board === 'diff' || board === 'logs') continue;
-    for (const index of (await readdir(boardDir)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b))) {
+    for (const index of (await readdir(boardDir))
+      .filter((n) => /^\d+$/.test(n))
+      .sort((a, b) => Number(a) - Number(b))) {
       if (existsSync(join(boardDir, index, MANIFEST_FILE))) found.push({ board, dir: join(boardDir, index) });
     }
   }
@@ -45,16 +47,25 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergedBo
       const dir = resolve(input);
       const runs = await boardRuns(dir).catch(() => []);
       if (runs.length === 0) {
-        throw new UsageError(`${input} holds no board runs (BOARD/N/manifest.json)`, 'pass run folders written by `reprorom build`');
+        throw new UsageError(
+          `${input} holds no board runs (BOARD/N/manifest.json)`,
+          'pass run folders written by `reprorom build`',
+        );
       }
       for (const r of runs) {
         const manifest = await readManifest(join(r.dir, MANIFEST_FILE));
         if (manifest.board !== r.board) {
-          throw new UsageError(`${r.dir}: the manifest is for board ${manifest.board}, not ${r.board}`, 'do not rename board folders');
+          throw new UsageError(
+            `${r.dir}: the manifest is for board ${manifest.board}, not ${r.board}`,
+            'do not rename board folders',
+          );
         }
         const key = `${manifest.run.id}/${manifest.board}#${manifest.run.index}@${manifest.run.machine ?? ''}`;
         if (seen.has(key)) {
-          throw new UsageError(`${r.dir} is the same run as ${seen.get(key)} (${key})`, 'pass each run folder once');
+          throw new UsageError(
+            `${r.dir} is the same run as ${seen.get(key)} (${key})`,
+            'pass each run folder once',
+          );
         }
         seen.set(key, r.dir);
         const index = (next.get(r.board) ?? 0) + 1;

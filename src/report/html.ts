@@ -18,11 +18,15 @@ export interface ReportInput {
 }
 
 const esc = (s: string) =>
-  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 export function renderHtml(input: ReportInput): string {
   const { comparison } = input;
-  const link = (path: string, text: string) => `<a href="${esc(relative(input.outDir, path))}">${esc(text)}</a>`;
+  const link = (path: string, text: string) =>
+    `<a href="${esc(relative(input.outDir, path))}">${esc(text)}</a>`;
   const manifests = [...input.manifests.values()];
   const pins = [...new Set(manifests.map((m) => `${m.pin.name} ${m.pin.flake} ${m.pin.narHash}`))];
   const images = [...new Set(manifests.map((m) => `${m.image.name} ${m.image.id}`))];
@@ -31,7 +35,9 @@ export function renderHtml(input: ReportInput): string {
     .map((l) => {
       const m = input.manifests.get(l);
       const set = input.sets.find((s) => s.label === l);
-      const log = set?.manifestDir ? join(dirname(dirname(set.manifestDir)), `${m?.board ?? ''}.log`) : undefined;
+      const log = set?.manifestDir
+        ? join(dirname(dirname(set.manifestDir)), `${m?.board ?? ''}.log`)
+        : undefined;
       return `<th>${esc(l)}${m ? `<div class="meta">${(m.durationMs / 1000).toFixed(1)} s${m.boot ? ` · boot ${m.boot.ok ? 'ok' : 'FAILED'}` : ''}</div>` : ''}${log ? `<div class="meta">${link(log, 'log')}</div>` : ''}</th>`;
     })
     .join('');
@@ -43,7 +49,14 @@ export function renderHtml(input: ReportInput): string {
           if (!(l in a.hashes)) return '<td class="na"></td>';
           const sha = a.hashes[l];
           const size = input.manifests.get(l)?.artifacts.find((x) => x.sha256 === sha)?.size;
-          const cls = sha === null ? 'missing' : a.disagreeing.includes(l) || a.verdict === 'mismatch' ? 'bad' : a.verdict === 'reproducible' ? 'good' : 'single';
+          const cls =
+            sha === null
+              ? 'missing'
+              : a.disagreeing.includes(l) || a.verdict === 'mismatch'
+                ? 'bad'
+                : a.verdict === 'reproducible'
+                  ? 'good'
+                  : 'single';
           return `<td class="${cls}" data-verdict="${esc(a.verdict)}" title="${esc(sha ?? 'missing')}"><code>${esc(sha ?? 'missing')}</code>${size !== undefined ? `<div class="meta">${size} bytes</div>` : ''}</td>`;
         })
         .join('');

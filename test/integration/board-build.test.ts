@@ -29,9 +29,31 @@ interface BuildJson {
   } | null;
 }
 
+/** Containers of this test's boards (other suites' leftovers are theirs to report). */
 async function containersLeft(): Promise<string[]> {
-  const r = await execa('docker', ['ps', '-aq', '--filter', 'label=reprorom']);
-  return r.stdout.split('\n').filter(Boolean);
+  const r = await execa('docker', [
+    'ps',
+    '-aq',
+    '--filter',
+    'label=reprorom.board',
+    '--format',
+    '{{.ID}} {{.Label "reprorom.board"}}',
+  ]);
+  const mine = new Set([
+    'net',
+    'escape',
+    'tree',
+    'plant',
+    'slow',
+    'quick',
+    'seabios-qemu',
+    'seabios-qemu-naive',
+    'uboot-qemu-riscv64',
+  ]);
+  return r.stdout
+    .split('\n')
+    .filter((l) => mine.has(l.split(' ')[1] ?? ''))
+    .map((l) => l.split(' ')[0]!);
 }
 
 let ws = '';

@@ -13,7 +13,11 @@ async function probeQemu(): Promise<RealProbe> {
     await execa('qemu-system-riscv64', ['--version']);
     return { what: 'QEMU', ok: true, reason: '' };
   } catch (err) {
-    return { what: 'QEMU (apt-get install -y qemu-system-x86 qemu-system-misc)', ok: false, reason: String(err) };
+    return {
+      what: 'QEMU (apt-get install -y qemu-system-x86 qemu-system-misc)',
+      ok: false,
+      reason: String(err),
+    };
   }
 }
 

@@ -34,7 +34,8 @@ async function tinyWorkspace(): Promise<string> {
   return ws;
 }
 
-const runDirs = async (ws: string) => (await readdir(join(ws, '.reprorom/runs'))).sort().map((r) => join(ws, '.reprorom/runs', r));
+const runDirs = async (ws: string) =>
+  (await readdir(join(ws, '.reprorom/runs'))).sort().map((r) => join(ws, '.reprorom/runs', r));
 
 describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (real engine)', () => {
   let ws = '';
@@ -53,7 +54,19 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     const allJson = JSON.parse(all.stdout);
     const covered: string[] = [];
     for (const shard of ['1/2', '2/2']) {
-      const r = await runCli(['build', '--all', '--runs', '2', '--shard', shard, '--machine', `m${shard[0]}`, '--json', '-w', ws]);
+      const r = await runCli([
+        'build',
+        '--all',
+        '--runs',
+        '2',
+        '--shard',
+        shard,
+        '--machine',
+        `m${shard[0]}`,
+        '--json',
+        '-w',
+        ws,
+      ]);
       expect(r.exitCode, r.stderr).toBe(0);
       covered.push(...JSON.parse(r.stdout).boards.map((b: { board: string }) => b.board));
     }
@@ -79,7 +92,8 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     for (const b of await readdir(merged)) {
       for (const i of await readdir(join(merged, b)).catch(() => [])) {
         const f = join(merged, b, i, 'manifest.json');
-        if (existsSync(f)) manifests.push({ dir: join(merged, b, i), m: JSON.parse(await readFile(f, 'utf8')) });
+        if (existsSync(f))
+          manifests.push({ dir: join(merged, b, i), m: JSON.parse(await readFile(f, 'utf8')) });
       }
     }
     const victim = manifests.find((x) => x.m.run.machine === 'm1' && x.m.run.index === 2)!;
@@ -89,13 +103,19 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     await writeFile(file, bytes);
     const summary = join(ws, 'summary.md');
     const junit = join(ws, 'junit.xml');
-    const r = await runCli(['compare', merged, '--junit', junit], { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
+    const r = await runCli(['compare', merged, '--junit', junit], {
+      env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary },
+    });
     expect(r.exitCode).toBe(1);
     const artifact = victim.m.artifacts[0].path.split('/').pop();
-    expect(r.stdout).toMatch(new RegExp(`::error title=reprorom mismatch: ${victim.m.board}/${artifact}::.*@m1 disagree`));
+    expect(r.stdout).toMatch(
+      new RegExp(`::error title=reprorom mismatch: ${victim.m.board}/${artifact}::.*@m1 disagree`),
+    );
     const xml = await readFile(junit, 'utf8');
-    expect(xml).toMatch(new RegExp(`<testcase classname="${victim.m.board}" name="${artifact}">\\s*<failure type="mismatch"`));
-    expect(xml).toMatch(/@m1: [0-9a-f]{64}  &lt;- disagrees/);
+    expect(xml).toMatch(
+      new RegExp(`<testcase classname="${victim.m.board}" name="${artifact}">\\s*<failure type="mismatch"`),
+    );
+    expect(xml).toMatch(/@m1: [0-9a-f]{64} {2}&lt;- disagrees/);
     expect(await readFile(summary, 'utf8')).toContain(`| ${victim.m.board} | ${artifact} | ❌ mismatch |`);
 
     // The HTML report shows that cell red with the hash, in a real browser.
@@ -105,14 +125,24 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
       await page.goto(`file://${html}`);
       const bad = page.locator('td.bad');
       expect(await bad.count()).toBeGreaterThanOrEqual(2);
-      const colour = await bad.first().evaluate('el => getComputedStyle(el).backgroundColor');
+      const colour = await page.evaluate(
+        'getComputedStyle(document.querySelector("td.bad")).backgroundColor',
+      );
       expect(colour).toBe('rgb(244, 180, 180)');
       const hashes = await bad.allInnerTexts();
       expect(new Set(hashes.map((h) => h.split('\n')[0])).size).toBeGreaterThanOrEqual(2);
@@ -133,10 +163,16 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
         s.close(() => res(p));
       });
     });
-    const socat = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'UNIX-CONNECT:/var/run/docker.sock'], { stdio: 'ignore' });
+    const socat = spawn(
+      'socat',
+      [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'UNIX-CONNECT:/var/run/docker.sock'],
+      { stdio: 'ignore' },
+    );
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const r = await runCli(['build', 'alpha', '--json', '-w', ws], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+      const r = await runCli(['build', 'alpha', '--json', '-w', ws], {
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+      });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).boards[0].runs[0].ok).toBe(true);
     } finally {

@@ -32,7 +32,7 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('reprorom shell',
     expect(r.stdout).toContain('1000\n/build/src\nhas-makefile');
     expect(r.stderr).toMatch(/NOT hermetic/);
     expect(existsSync(join(ws, '.reprorom/runs'))).toBe(false);
-    const left = await execa('docker', ['ps', '-aq', '--filter', 'label=reprorom']);
+    const left = await execa('docker', ['ps', '-aq', '--filter', 'label=reprorom.shell=seabios-qemu']);
     expect(left.stdout).toBe('');
   });
 

@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { qemuArgs, qemuBinary } from '../../src/boot/qemuArgs.js';
 import { bootSchema } from '../../src/workspace/schema.js';
 
-const seabios = bootSchema.parse({ machine: 'pc', arch: 'x86_64', artifact: 'out/bios.bin', channel: 'debugcon', expect: 'SeaBIOS' });
-const uboot = bootSchema.parse({ machine: 'virt', arch: 'riscv64', artifact: 'u-boot.bin', expect: 'U-Boot' });
+const seabios = bootSchema.parse({
+  machine: 'pc',
+  arch: 'x86_64',
+  artifact: 'out/bios.bin',
+  channel: 'debugcon',
+  expect: 'SeaBIOS',
+});
+const uboot = bootSchema.parse({
+  machine: 'virt',
+  arch: 'riscv64',
+  artifact: 'u-boot.bin',
+  expect: 'U-Boot',
+});
 
 describe('QEMU arguments', () => {
   it('reads SeaBIOS from the debug console at 0x402', () => {

@@ -1,5 +1,5 @@
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { circleciConfig, githubWorkflow } from '../../src/ci/workflows.js';
 
 const plan = { shards: 3, images: ['firmware'], offlinePins: ['offline'], runs: 2 };
@@ -31,11 +31,19 @@ describe('generated CI workflows', () => {
     const cfg = parse(circleciConfig(plan));
     expect(cfg.version).toBe(2.1);
     expect(cfg.jobs.boards.parallelism).toBe(3);
-    const build = cfg.jobs.boards.steps.find((s: { run?: { name: string } }) => s.run?.name === 'Build this shard').run.command;
+    const build = cfg.jobs.boards.steps.find(
+      (s: { run?: { name: string } }) => s.run?.name === 'Build this shard',
+    ).run.command;
     expect(build).toContain('SHARD=$((CIRCLE_NODE_INDEX + 1))');
     expect(build).toContain('--shard $SHARD/3');
-    expect(cfg.workflows.reprorom.jobs).toEqual(['images', { boards: { requires: ['images'] } }, { compare: { requires: ['boards'] } }]);
+    expect(cfg.workflows.reprorom.jobs).toEqual([
+      'images',
+      { boards: { requires: ['images'] } },
+      { compare: { requires: ['boards'] } },
+    ]);
     expect(cfg.jobs.compare.steps).toContainEqual({ attach_workspace: { at: '.' } });
-    expect(cfg.jobs.images.steps.some((s: unknown) => typeof s === 'object' && s !== null && 'save_cache' in s)).toBe(true);
+    expect(
+      cfg.jobs.images.steps.some((s: unknown) => typeof s === 'object' && s !== null && 'save_cache' in s),
+    ).toBe(true);
   });
 });

@@ -199,8 +199,13 @@ describe('manifest.json', () => {
     const v9 = formatManifest(sampleManifest()).replace('reprorom.manifest/v1', 'reprorom.manifest/v9');
     const err = configError(() => parseManifest(v9, 'm.json'));
     expect(err.problems).toHaveLength(1);
-    expect(err.message).toMatch(/not a reprorom manifest \(schema "reprorom\.manifest\/v9"\), expected "schema": "reprorom\.manifest\/v1"/);
-    const timed = formatManifest(sampleManifest()).replace('"durationMs"', '"builtAt": "2025-01-01",\n  "durationMs"');
+    expect(err.message).toMatch(
+      /not a reprorom manifest \(schema "reprorom\.manifest\/v9"\), expected "schema": "reprorom\.manifest\/v1"/,
+    );
+    const timed = formatManifest(sampleManifest()).replace(
+      '"durationMs"',
+      '"builtAt": "2025-01-01",\n  "durationMs"',
+    );
     expect(configError(() => parseManifest(timed, 'm.json')).message).toMatch(/builtAt/);
   });
 });

@@ -44,12 +44,20 @@ describe('recorded durations', () => {
     const runs = await mkdtemp(join(tmpdir(), 'rr-dur-'));
     const write = async (run: string, board: string, ms: number) => {
       await mkdir(join(runs, run, board, '1'), { recursive: true });
-      await writeFile(join(runs, run, board, '1', 'manifest.json'), JSON.stringify({ board, durationMs: ms }));
+      await writeFile(
+        join(runs, run, board, '1', 'manifest.json'),
+        JSON.stringify({ board, durationMs: ms }),
+      );
     };
     await write('20260101-000000-aaaaaa', 'a', 100);
     await write('20260101-000000-aaaaaa', 'b', 50);
     await write('20260102-000000-bbbbbb', 'a', 999); // a later shard run with only board a
-    expect(await recordedDurations(runs, ['a', 'b'])).toEqual(new Map([['a', 100], ['b', 50]]));
+    expect(await recordedDurations(runs, ['a', 'b'])).toEqual(
+      new Map([
+        ['a', 100],
+        ['b', 50],
+      ]),
+    );
     expect(await recordedDurations(runs, ['a', 'b', 'c'])).toEqual(new Map());
   });
 });

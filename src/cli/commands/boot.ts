@@ -10,11 +10,23 @@ import { stateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { paint, printJson, printLine } from '../output.js';
 
-export async function runBoot(boardName: string, run: string | undefined, opts: { workspace: string; json?: boolean }): Promise<number> {
+export async function runBoot(
+  boardName: string,
+  run: string | undefined,
+  opts: { workspace: string; json?: boolean },
+): Promise<number> {
   const ws = await loadValidWorkspace(opts.workspace);
   const board = ws.boards.get(boardName)?.value;
-  if (!board) throw new UsageError(`board "${boardName}" does not exist`, `one of: ${[...ws.boards.keys()].join(', ')}`);
-  if (!board.boot) throw new UsageError(`board "${boardName}" declares no boot: check`, `add a boot: section to boards/${boardName}.yaml`);
+  if (!board)
+    throw new UsageError(
+      `board "${boardName}" does not exist`,
+      `one of: ${[...ws.boards.keys()].join(', ')}`,
+    );
+  if (!board.boot)
+    throw new UsageError(
+      `board "${boardName}" declares no boot: check`,
+      `add a boot: section to boards/${boardName}.yaml`,
+    );
   const runs = join(stateDir(ws.root), 'runs');
   const candidates = run ? [run] : (await readdir(runs).catch(() => [] as string[])).sort().reverse();
   const runId = candidates.find((r) => existsSync(join(runs, r, boardName)));
@@ -36,6 +48,10 @@ export async function runBoot(boardName: string, run: string | undefined, opts: 
   });
   const ok = results.length > 0 && results.every((r) => r.ok);
   if (opts.json) printJson({ ok, board: boardName, boots: results });
-  else for (const r of results) printLine(`${boardName} ${r.run}#${r.index}: ${paint(r.ok ? 'green' : 'red', r.ok ? 'boot ok' : 'boot FAILED')} — ${r.message}`);
+  else
+    for (const r of results)
+      printLine(
+        `${boardName} ${r.run}#${r.index}: ${paint(r.ok ? 'green' : 'red', r.ok ? 'boot ok' : 'boot FAILED')} — ${r.message}`,
+      );
   return ok ? ExitCode.ok : ExitCode.buildFailed;
 }

@@ -44,7 +44,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   }
   const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
-  if (shard) boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
+  if (shard)
+    boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
   // Plain prefixed lines for logs and CI; the build output itself goes to the log file.
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   const live = colourAllowed(process.stderr) && process.env['REPROROM_QUIET'] === undefined;

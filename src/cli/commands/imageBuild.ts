@@ -16,7 +16,11 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
   let result: ImageBuildResult;
   try {
     result = await withInterrupts(async (signal) => {
-      const built = await buildImage(ws, name, { rebuild: opts.rebuild, signal, onStep: (s) => spinner.update(s) });
+      const built = await buildImage(ws, name, {
+        rebuild: opts.rebuild,
+        signal,
+        onStep: (s) => spinner.update(s),
+      });
       if (opts.load) {
         spinner.update('loading into the Docker engine');
         await ensureLoaded(connectEngine(), built, signal);

@@ -6,7 +6,8 @@ export async function runMerge(runs: string[], opts: { out: string; json?: boole
   const merged = await mergeRuns(runs, opts.out);
   if (opts.json) printJson({ out: opts.out, runs: merged });
   else {
-    for (const m of merged) printLine(`${m.board}#${m.index} ← ${m.from}${m.machine ? ` (${m.machine})` : ''}`);
+    for (const m of merged)
+      printLine(`${m.board}#${m.index} ← ${m.from}${m.machine ? ` (${m.machine})` : ''}`);
     printLine(`merged ${merged.length} board runs into ${opts.out}; next: reprorom compare ${opts.out}`);
   }
   return ExitCode.ok;

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { compareSets } from '../../compare/compare.js';
 import { loadInputs } from '../../compare/inputs.js';
-import { type Manifest, MANIFEST_FILE, readManifest } from '../../hashes/manifest.js';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/manifest.js';
 import { renderHtml } from '../../report/html.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode } from '../../util/errors.js';
