@@ -31,6 +31,16 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
             `    <testcase classname="${esc(board)}" name="build run ${f.index}">\n      <failure type="build-failed" message="${esc(f.error)}">log: ${esc(f.log)}</failure>\n    </testcase>`,
         ),
     ];
+    const boots = (build?.boards ?? [])
+      .filter((b) => b.board === board)
+      .flatMap((b) => b.runs.filter((r) => r.boot).map((r) => ({ index: r.index, boot: r.boot! })));
+    for (const { index, boot } of boots) {
+      cases.push(
+        boot.ok
+          ? `    <testcase classname="${esc(board)}" name="boot run ${index}"/>`
+          : `    <testcase classname="${esc(board)}" name="boot run ${index}">\n      <failure type="boot-failed" message="${esc(boot.message)}">log: ${esc(boot.log)}</failure>\n    </testcase>`,
+      );
+    }
     const failed = cases.filter((c) => c.includes('<failure')).length;
     return `  <testsuite name="${esc(board || 'reprorom')}" tests="${cases.length}" failures="${failed}">\n${cases.join('\n')}\n  </testsuite>`;
   });

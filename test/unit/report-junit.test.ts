@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { BuildReportJson, ComparisonJson } from '../../src/build/report.js';
+import { githubAnnotations, githubSummary } from '../../src/report/github.js';
+import { junitXml } from '../../src/report/junit.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const comparison = {
+  ok: false,
+  inputs: [],
+  artifacts: [
+    {
+      name: 'sea/bios.bin',
+      key: 'bios.bin',
+      board: 'sea',
+      verdict: 'mismatch',
+      hashes: { 'r/sea#1@m1': A, 'r/sea#2@m2': B },
+      disagreeing: ['r/sea#2@m2'],
+      majority: A,
+    },
+    {
+      name: 'ub/u-boot.bin',
+      key: 'u-boot.bin',
+      board: 'ub',
+      verdict: 'reproducible',
+      hashes: { 'r/ub#1': A, 'r/ub#2': A },
+      disagreeing: [],
+      majority: A,
+    },
+  ],
+  notes: [],
+  reports: [],
+} as unknown as ComparisonJson;
+const build = {
+  boards: [
+    {
+      board: 'sea',
+      log: '/l/sea.log',
+      runs: [
+        { index: 1, ok: true, boot: { ok: false, message: 'no banner within 15 s', log: '/l/boot.log' } },
+        { index: 2, ok: false, error: 'exit 2' },
+      ],
+    },
+  ],
+} as unknown as BuildReportJson;
+
+describe('JUnit and GitHub reports', () => {
+  it('one test case per board × artifact; a mismatch fails with both hashes; failed runs and boots too', () => {
+    const xml = junitXml(comparison, build);
+    expect(xml).toMatch(/<testcase classname="sea" name="bios.bin">\s*<failure type="mismatch"/);
+    expect(xml).toContain(`r/sea#1@m1: ${A}`);
+    expect(xml).toContain(`r/sea#2@m2: ${B}  &lt;- disagrees`);
+    expect(xml).toMatch(/<testcase classname="ub" name="u-boot.bin"\/>/);
+    expect(xml).toMatch(/name="build run 2">\s*<failure type="build-failed" message="exit 2"/);
+    expect(xml).toMatch(/name="boot run 1">\s*<failure type="boot-failed" message="no banner within 15 s"/);
+    expect(xml).toMatch(/<testsuite name="sea" tests="3" failures="3">/);
+  });
+  it('GitHub annotations name the machine that disagrees; the summary has a row per artifact', () => {
+    const lines = githubAnnotations(comparison, build);
+    expect(lines[0]).toMatch(
+      /^::error title=reprorom mismatch: sea\/bios.bin::mismatch \(r\/sea#2@m2 disagree\)/,
+    );
+    expect(lines.some((l) => l.startsWith('::error title=reprorom build failed: sea::run 2: exit 2'))).toBe(
+      true,
+    );
+    const md = githubSummary(comparison, build);
+    expect(md).toContain('| sea | bios.bin | ❌ mismatch |');
+    expect(md).toContain('| ub | u-boot.bin | ✅ reproducible |');
+  });
+});
