@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     reporters: ['default'],
+    // This package imports its JSON schema without an import attribute, which only
+    // works when vite transforms it instead of Node loading it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
