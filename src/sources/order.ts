@@ -12,7 +12,7 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /** mulberry32: a tiny seeded generator, so a shuffled run can be repeated from its seed. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -10,14 +10,20 @@ import { githubWorkflow } from '../../src/ci/workflows.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const errorsOf = (content: string) =>
-  parseWorkflow({ name: 'workflow.yml', content }, new NoOperationTraceWriter()).context.errors.getErrors().map((e) => e.message);
+  parseWorkflow({ name: 'workflow.yml', content }, new NoOperationTraceWriter())
+    .context.errors.getErrors()
+    .map((e) => e.message);
 
 describe("GitHub's workflow schema", () => {
   it('finds errors in a broken workflow (the validator works)', () => {
-    expect(errorsOf('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n').length).toBeGreaterThan(0);
+    expect(
+      errorsOf('on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n').length,
+    ).toBeGreaterThan(0);
   });
   it.each([1, 2, 5])('accepts the generated workflow with %i shards', (shards) => {
-    expect(errorsOf(githubWorkflow({ shards, images: ['firmware'], offlinePins: ['offline'], runs: 2 }))).toEqual([]);
+    expect(
+      errorsOf(githubWorkflow({ shards, images: ['firmware'], offlinePins: ['offline'], runs: 2 })),
+    ).toEqual([]);
   });
   it.each(['reprorom.yml', 'ci.yml'])("accepts this repository's .github/workflows/%s", async (file) => {
     expect(errorsOf(await readFile(join(repoRoot, '.github/workflows', file), 'utf8'))).toEqual([]);

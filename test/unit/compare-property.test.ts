@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareSets } from '../../src/compare/compare.js';
 import { loadInputs } from '../../src/compare/inputs.js';
+import { mulberry32 } from '../../src/sources/order.js';
 import { makeRun } from '../fixtures/hashes/makeRun.js';
 
-/** mulberry32: tiny, seeded, the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const SEEDS = 200;
 

@@ -1,34 +1,13 @@
-import { createReadStream } from 'node:fs';
 import { chmod, link, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { extract, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { pathOrder, treesLayer, writeLayer } from '../../src/image/tarLayer.js';
+import { tarEntries as entries } from '../helpers/tar.js';
 
 const H = 'abcdfghijklmnpqrsvwxyz0123456789';
-
-async function entries(file: string): Promise<Array<{ header: Header; body: Buffer }>> {
-  const out: Array<{ header: Header; body: Buffer }> = [];
-  const ex = extract();
-  ex.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    stream.on('end', () => {
-      out.push({ header, body: Buffer.concat(chunks) });
-      next();
-    });
-  });
-  await new Promise((res, rej) => {
-    ex.on('finish', () => res(undefined)).on('error', rej);
-    createReadStream(file).pipe(ex);
-  });
-  return out;
-}
 
 /** A fake store path with the awkward cases: exec bits, odd modes, symlinks, hard links, long names, empty files. */
 async function fakeStorePath(root: string, name = 'hello'): Promise<string> {

@@ -1,35 +1,14 @@
-import { createReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extract, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/image/digest.js';
 import { imageConfig, MEDIA } from '../../src/image/imageConfig.js';
 import { rootLayerEntries } from '../../src/image/rootLayer.js';
 import { type ImageSpec, writeImage } from '../../src/image/writeImage.js';
+import { tarEntries } from '../helpers/tar.js';
 
 const H = 'abcdfghijklmnpqrsvwxyz0123456789';
-
-async function tarEntries(file: string): Promise<Array<{ header: Header; body: Buffer }>> {
-  const out: Array<{ header: Header; body: Buffer }> = [];
-  const ex = extract();
-  ex.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    stream.on('end', () => {
-      out.push({ header, body: Buffer.concat(chunks) });
-      next();
-    });
-  });
-  await new Promise((res, rej) => {
-    ex.on('finish', () => res(undefined)).on('error', rej);
-    createReadStream(file).pipe(ex);
-  });
-  return out;
-}
 
 describe('root layer', () => {
   it('has /bin/sh, /usr/bin/env, /tmp 1777, /build owned by the build user and passwd/group entries', () => {
