@@ -37,11 +37,18 @@ async function apt(
   cmd: 'apt-get' | 'apt-cache',
   args: string[],
   cwd?: string,
+  signal?: AbortSignal,
 ): Promise<{ stdout: string; stderr: string }> {
   try {
-    const r = await execa(cmd, args, { cwd, env: { LC_ALL: 'C' }, maxBuffer: 256 * 1024 * 1024 });
+    const r = await execa(cmd, args, {
+      cwd,
+      env: { LC_ALL: 'C' },
+      maxBuffer: 256 * 1024 * 1024,
+      ...(signal ? { cancelSignal: signal } : {}),
+    });
     return { stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
+    signal?.throwIfAborted();
     if (err instanceof ExecaError && err.code === 'ENOENT') {
       throw new EnvironmentError(
         `${cmd} is not installed`,
@@ -70,7 +77,7 @@ export function missingFromAptOutput(output: string, asked: DebSpec[]): DebSpec[
 }
 
 /** `apt-get download` into `dir`; apt itself checks the archive's hashes too. */
-export async function aptDownload(specs: DebSpec[], dir: string): Promise<void> {
+export async function aptDownload(specs: DebSpec[], dir: string, signal?: AbortSignal): Promise<void> {
   if (specs.length === 0) return;
   try {
     // Sandbox user root: the cache folder is private to this user, _apt could not write it.
@@ -78,6 +85,7 @@ export async function aptDownload(specs: DebSpec[], dir: string): Promise<void> 
       'apt-get',
       ['download', '-q', '-o', 'APT::Sandbox::User=root', ...specs.map((s) => `${s.name}=${s.version}`)],
       dir,
+      signal,
     );
   } catch (err) {
     if (!(err instanceof ExecaError)) throw err;
@@ -93,9 +101,9 @@ export async function aptDownload(specs: DebSpec[], dir: string): Promise<void> 
   }
 }
 
-export async function aptUpdate(): Promise<void> {
+export async function aptUpdate(signal?: AbortSignal): Promise<void> {
   try {
-    await apt('apt-get', ['update', '-q']);
+    await apt('apt-get', ['update', '-q'], undefined, signal);
   } catch (err) {
     if (!(err instanceof ExecaError)) throw err;
     throw new EnvironmentError(
@@ -174,4 +182,31 @@ export async function aptShow(specs: DebSpec[]): Promise<DebInfo[]> {
   const missing = specs.filter((s) => !byKey.has(`${s.name}=${s.version}`));
   if (missing.length > 0) throw new AptMissingError(missing, stdout);
   return specs.map((s) => byKey.get(`${s.name}=${s.version}`) as DebInfo);
+}
+
+/**
+ * Archive folders (URLs ending in "/") where apt's indexes put any version of a
+ * package today. Debian drops superseded versions from its indexes long before it
+ * deletes them from the pool, so a locked file is often still in one of these.
+ */
+export async function aptPoolFolders(name: string, signal?: AbortSignal): Promise<string[]> {
+  const { stdout } = await apt('apt-cache', ['madison', ...HOST_ARCH, name], undefined, signal).catch(() => ({
+    stdout: '',
+  }));
+  const versions = [...new Set(stdout.split('\n').map((l) => l.split('|')[1]?.trim() ?? ''))].filter(Boolean);
+  if (versions.length === 0) return [];
+  const uris = await apt(
+    'apt-get',
+    ['download', '--print-uris', '-qq', ...HOST_ARCH, ...versions.map((v) => `${name}=${v}`)],
+    undefined,
+    signal,
+  ).catch(() => ({ stdout: '' }));
+  return poolFoldersFromUris(uris.stdout);
+}
+
+/** The folders of `apt-get download --print-uris` lines: `'URL' FILE SIZE HASH`. */
+export function poolFoldersFromUris(printed: string): string[] {
+  const folders = new Set<string>();
+  for (const m of printed.matchAll(/^'([a-z]+:\/\/[^']+\/)[^'/]+'/gm)) if (m[1]) folders.add(m[1]);
+  return [...folders];
 }

@@ -4,13 +4,16 @@
  * verified against the lock, then added to the nix store as the exact
  * fixed-output paths the flake declares, so nix treats them as already built.
  */
+import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { sha256File } from '../hashes/sha256.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
-import { AptMissingError, aptDownload, aptUpdate, type DebSpec } from './apt.js';
+import { AptMissingError, aptDownload, aptPoolFolders, aptUpdate } from './apt.js';
 import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './lock.js';
 import { addFixed, invalidPaths } from './nixStore.js';
 import { flatFixedPath, recursiveFixedPath } from './storePath.js';
@@ -34,6 +37,8 @@ export interface FetchResult {
 export interface FetchOptions {
   /** Progress and warnings, one line each (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Ctrl-C: stop apt and downloads; the temporary download folder is removed. */
+  signal?: AbortSignal;
 }
 
 export function debsCacheDir(): string {
@@ -65,7 +70,7 @@ export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {
   });
   missing.sort((a, b) => (a.name < b.name ? -1 : 1));
   if (missing.length > 0) log(`downloading ${missing.length} of ${debs.length} Debian packages with apt`);
-  await downloadVerified(dir, missing);
+  await downloadVerified(dir, missing, log, opts.signal);
 
   const seeded = await seedDebs(dir, debs);
   const busybox = await seedBusybox(dir, lock);
@@ -80,28 +85,27 @@ export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {
   };
 }
 
-async function downloadVerified(dir: string, debs: LockedDeb[]): Promise<void> {
+async function downloadVerified(
+  dir: string,
+  debs: LockedDeb[],
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (debs.length === 0) return;
   const tmp = await mkdtemp(join(dir, '.download-'));
   try {
-    const specs: DebSpec[] = debs.map(({ name, version }) => ({ name, version }));
-    try {
-      await aptDownload(specs, tmp);
-    } catch (err) {
-      if (!(err instanceof AptMissingError)) throw err;
-      // Stale indexes are the usual cause; only a version still unknown after an update is an error.
-      await aptUpdate();
-      try {
-        await aptDownload(specs, tmp);
-      } catch (again) {
-        if (!(again instanceof AptMissingError)) throw again;
-        const which = again.missing.map((m) => `${m.name} ${m.version}`).join(', ');
-        throw new EnvironmentError(
-          `Debian package ${which} is not available from apt (the archive no longer has this version)`,
-          `re-lock the offline set with the archive's current versions: ${RELOCK_COMMAND}; then \`reprorom pin lock offline\``,
-          { cause: again },
-        );
-      }
+    const gone = await downloadWithApt(debs, tmp, signal);
+    const lost: LockedDeb[] = [];
+    for (const deb of gone) {
+      log(`${deb.name} ${deb.version} is no longer in apt's indexes; looking for it in the archive pool`);
+      if (!(await downloadFromPool(deb, tmp, signal))) lost.push(deb);
+    }
+    if (lost.length > 0) {
+      const which = lost.map((m) => `${m.name} ${m.version}`).join(', ');
+      throw new EnvironmentError(
+        `Debian package ${which} is not available from apt or the archive pool (the archive no longer has this version)`,
+        `re-lock the offline set with the archive's current versions: ${RELOCK_COMMAND}; then \`reprorom pin lock offline\``,
+      );
     }
     const files = await readdir(tmp);
     for (const deb of debs) {
@@ -125,6 +129,61 @@ async function downloadVerified(dir: string, debs: LockedDeb[]): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Download with apt; returns the debs apt does not know even after an update
+ * (stale indexes are the usual cause of "not found", so one update comes first).
+ */
+async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSignal): Promise<LockedDeb[]> {
+  const gone = new Set<string>();
+  let updated = false;
+  // apt-get download stops at the first unknown version: drop those and try again.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const wanted = debs.filter((d) => !gone.has(d.name));
+    try {
+      await aptDownload(
+        wanted.map(({ name, version }) => ({ name, version })),
+        tmp,
+        signal,
+      );
+      return debs.filter((d) => gone.has(d.name));
+    } catch (err) {
+      if (!(err instanceof AptMissingError) || err.missing.length === 0) throw err;
+      if (!updated) {
+        updated = true;
+        await aptUpdate(signal);
+        continue;
+      }
+      for (const m of err.missing) gone.add(m.name);
+    }
+  }
+  throw new EnvironmentError(
+    'apt-get download kept failing on missing versions',
+    'run apt-get update and retry',
+  );
+}
+
+/** Fetch the exact locked file from the folders apt knows for the package; the caller checks sha256. */
+async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSignal): Promise<boolean> {
+  for (const folder of await aptPoolFolders(deb.name, signal)) {
+    const url = `${folder}${encodeURIComponent(deb.filename)}`;
+    const res = await fetch(url, signal ? { signal } : {}).catch(() => undefined);
+    signal?.throwIfAborted();
+    if (!res?.ok || !res.body) continue;
+    const part = join(tmp, `${deb.filename}.part`);
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      createWriteStream(part),
+    );
+    if ((await sha256File(part)) !== deb.sha256) {
+      await rm(part, { force: true });
+      continue;
+    }
+    await rename(part, join(tmp, deb.filename));
+    return true;
+  }
+  return false;
 }
 
 /** Add every deb not yet in the store; the cache file name is already the store name. */

@@ -1,6 +1,7 @@
 /** `reprorom pin fetch NAME`: a thin wrapper; the work is in src/offline/fetch.ts. */
 import { fetchOffline } from '../../offline/fetch.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
+import { withInterrupts } from '../../util/interrupt.js';
 import { printJson, printLine } from '../output.js';
 
 /** Pins whose content must be fetched into the nix store before an offline build. */
@@ -17,7 +18,9 @@ export async function runPinFetch(
       `only ${Object.keys(FETCHERS).join(', ')} is fetched ahead of time; other pins are fetched by nix itself`,
     );
   }
-  const result = await fetcher(opts.workspace, { log: (line) => process.stderr.write(`${line}\n`) });
+  const result = await withInterrupts((signal) =>
+    fetcher(opts.workspace, { log: (line) => process.stderr.write(`${line}\n`), signal }),
+  );
   if (opts.json) printJson(result);
   else {
     printLine(
