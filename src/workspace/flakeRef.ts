@@ -10,7 +10,20 @@ export type FlakeRefResult = { ok: true; ref: FlakeRef } | { ok: false; message:
 
 const COMMIT = /^[0-9a-f]{40}$/;
 
-export function parseFlakeRef(input: string): FlakeRefResult {
+/** Why `rev` is not a commit, in words that follow `flake reference "…"`. */
+function notACommit(rev: string): string {
+  if (/^[0-9a-fA-F]{40}$/.test(rev)) return `names the commit "${rev}" in uppercase`;
+  if (/^[0-9a-f]{7,39}$/.test(rev)) return `names the abbreviated commit "${rev}"`;
+  return `points at the branch or tag "${rev}"`;
+}
+
+/**
+ * `pinName` only shapes the advice (`reprorom pin lock NAME`); it defaults to the
+ * placeholder NAME for callers that have no pin in hand.
+ */
+export function parseFlakeRef(input: string, pinName = 'NAME'): FlakeRefResult {
+  // `pin lock` reads the reference from the pin file and resolves a branch to its commit.
+  const lock = () => `(run \`reprorom pin lock ${pinName}\` to resolve it to a commit)`;
   if (input.startsWith('github:')) {
     const [location = '', query = ''] = input.slice('github:'.length).split('?', 2);
     const parts = location.split('/');
@@ -22,17 +35,17 @@ export function parseFlakeRef(input: string): FlakeRefResult {
         message: `flake reference "${input}" is malformed, expected github:OWNER/REPO/COMMIT`,
       };
     }
-    const rev = params.get('rev') ?? ref;
+    const rev = params.get('rev') ?? (ref === '' ? undefined : ref);
     if (rev === undefined) {
       return {
         ok: false,
-        message: `flake reference "${input}" names no commit, expected github:${owner}/${repo}/<40-hex commit> (run \`reprorom pin lock NAME --ref ${input}\`)`,
+        message: `flake reference "${input}" names no commit, expected github:${owner}/${repo}/<40-hex commit> ${lock()}`,
       };
     }
     if (!COMMIT.test(rev)) {
       return {
         ok: false,
-        message: `flake reference "${input}" points at the branch or tag "${rev}", expected a 40-hex commit (run \`reprorom pin lock NAME --ref ${input}\`)`,
+        message: `flake reference "${input}" ${notACommit(rev)}, expected a 40-hex lowercase commit ${lock()}`,
       };
     }
     return { ok: true, ref: { kind: 'github', owner, repo, rev, url: `github:${owner}/${repo}/${rev}` } };
@@ -40,10 +53,16 @@ export function parseFlakeRef(input: string): FlakeRefResult {
   if (input.startsWith('git+')) {
     const q = input.indexOf('?');
     const rev = q >= 0 ? new URLSearchParams(input.slice(q + 1)).get('rev') : null;
-    if (rev === null || !COMMIT.test(rev)) {
+    if (rev === null) {
       return {
         ok: false,
-        message: `flake reference "${input}" has no ?rev=<40-hex commit>, expected a git reference locked to a commit`,
+        message: `flake reference "${input}" has no ?rev=<40-hex commit>, expected a git reference locked to a commit ${lock()}`,
+      };
+    }
+    if (!COMMIT.test(rev)) {
+      return {
+        ok: false,
+        message: `flake reference "${input}" has rev "${rev}", which is not a full commit, expected ?rev=<40-hex lowercase commit> ${lock()}`,
       };
     }
     return { ok: true, ref: { kind: 'git', url: input, rev } };
@@ -55,6 +74,9 @@ export function parseFlakeRef(input: string): FlakeRefResult {
         ok: false,
         message: `flake reference "${input}" is an absolute path, expected a path relative to the workspace (path:./DIR)`,
       };
+    }
+    if (path === '') {
+      return { ok: false, message: `flake reference "${input}" names no folder, expected path:./DIR` };
     }
     return { ok: true, ref: { kind: 'path', path, url: `path:${path}` } };
   }

@@ -34,7 +34,7 @@ export const pinSchema = z
         'Flake reference locked to a commit (github:, git+…?rev=) or a local path: relative to the workspace',
       ),
     narHash: z
-      .string({ error: 'expected narHash: sha256-… (run `reprorom pin lock NAME`)' })
+      .string({ error: 'expected an SRI hash sha256-… (run `reprorom pin lock NAME`)' })
       .regex(NAR_HASH_PATTERN, 'expected an SRI hash sha256-<44 base64 characters>')
       .describe('NAR hash of the flake source, as in flake.lock'),
     packageSet: z
@@ -106,7 +106,7 @@ export const sourceSchema = z.discriminatedUnion(
   'type',
   [localSource, gitSource, tarballSource, debianSource],
   {
-    error: 'expected source.type to be one of local, git, tarball, debian-source',
+    error: 'expected one of local, git, tarball, debian-source',
   },
 );
 
@@ -117,14 +117,36 @@ const artifactPath = z
     message: 'expected a path or glob relative to the source, without ".." or a leading "/"',
   });
 
+/** QEMU options that would connect the guest to a network (NICs, or a char device over a socket). */
+const NETWORK_ARG = /^--?(nic|net|netdev)$|^(tcp|udp|telnet|websocket|unix):|(^|,)(socket|udp)(,|$)/;
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const bootSchema = z.strictObject({
   machine: z.string().min(1),
   arch: z.enum(['x86_64', 'i386', 'riscv64', 'aarch64']),
   artifact: artifactPath,
   as: z.enum(['bios', 'kernel', 'pflash']).default('bios'),
   channel: z.enum(['serial', 'debugcon']).default('serial'),
-  args: z.array(z.string()).default([]),
-  expect: z.string().min(1).describe('Regular expression that must appear on the channel'),
+  args: z
+    .array(
+      z.string().refine((a) => !NETWORK_ARG.test(a), {
+        message: 'expected no network option: a boot check never gives the guest a network',
+      }),
+    )
+    .default([]),
+  expect: z
+    .string()
+    .min(1)
+    .refine(isRegExp, { message: 'expected a valid JavaScript regular expression' })
+    .describe('Regular expression that must appear on the channel'),
   timeout: z.number().int().min(1).max(3600).default(60),
 });
 

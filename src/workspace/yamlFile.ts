@@ -1,22 +1,30 @@
 /**
  * Reads one YAML file into a value plus a way to map a path inside it back to
  * FILE:LINE:COL. All positions come from the parsed document, never guessed.
+ * Hostile input (huge, binary, alias bombs, deep nesting) becomes a located
+ * problem, never an exception.
  */
 import {
   type Document,
+  isAlias,
+  isCollection,
   isMap,
+  isNode,
   isPair,
   isScalar,
   LineCounter,
   type Node,
   type Pair,
   parseDocument,
+  type Scalar,
 } from 'yaml';
 import type { Problem } from '../util/errors.js';
 
 /** Larger workspace files are refused before parsing: they are mistakes or attacks. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_ALIASES = 100;
+/** Workspace files are a few levels deep; far deeper nesting only serves to exhaust the stack. */
+export const MAX_DEPTH = 64;
 
 export type PathKey = string | number;
 
@@ -37,6 +45,19 @@ function problem(file: string, line: number, col: number, message: string): Prob
 }
 
 export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
+  try {
+    return parseChecked(file, bytes);
+  } catch (err) {
+    // Last line of defence: whatever the yaml library throws becomes one located line, not a stack trace.
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return {
+      ok: false,
+      problems: [problem(file, 1, 1, `cannot read this file as YAML (${reason}), expected a YAML mapping`)],
+    };
+  }
+}
+
+function parseChecked(file: string, bytes: Buffer): ParseResult {
   if (bytes.length > MAX_FILE_BYTES) {
     return {
       ok: false,
@@ -46,30 +67,30 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
     };
   }
   const nul = bytes.indexOf(0);
-  const lineCounter = new LineCounter();
   if (nul >= 0) {
-    const before = bytes.subarray(0, nul).toString('utf8');
-    const line = before.split('\n').length;
-    const col = before.length - before.lastIndexOf('\n');
+    const pos = bytePosition(bytes, nul);
     return {
       ok: false,
-      problems: [problem(file, line, col, 'file contains a NUL byte, expected UTF-8 text')],
+      problems: [problem(file, pos.line, pos.col, 'file contains a NUL byte, expected UTF-8 text')],
     };
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad !== undefined) {
+    const pos = bytePosition(bytes, bad);
     return {
       ok: false,
-      problems: [problem(file, bad.line, bad.col, 'file is not valid UTF-8, expected UTF-8 text')],
+      problems: [problem(file, pos.line, pos.col, 'file is not valid UTF-8, expected UTF-8 text')],
     };
   }
   const text = bytes.toString('utf8');
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const errors = [...doc.errors];
-  if (errors.length > 0) {
+  const lineCounter = new LineCounter();
+  // The library's own duplicate-key check compares every pair of keys (quadratic: minutes for
+  // a 1 MiB file of keys), so duplicates are found in the one linear walk below instead.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
+  if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: errors.map((e) => {
+      problems: doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
         return problem(file, pos.line, pos.col, yamlMessage(e.code, e.message));
       }),
@@ -87,26 +108,82 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
       ],
     };
   }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (err) {
-    const alias = firstAliasPos(text, lineCounter);
-    const reason =
-      err instanceof Error && /alias/i.test(err.message) ? 'too many alias expansions' : 'unreadable';
+  const root = doc.contents;
+  const shape = inspect(root);
+  if (shape.tooDeep) {
+    const pos = posOf(lineCounter, shape.tooDeep);
     return {
       ok: false,
       problems: [
         problem(
           file,
-          alias.line,
-          alias.col,
-          `${reason}, expected a document without alias bombs (at most ${MAX_ALIASES})`,
+          pos.line,
+          pos.col,
+          `nested more than ${MAX_DEPTH} levels deep, expected a shallow mapping`,
         ),
       ],
     };
   }
-  const root = doc.contents;
+  const shapeProblems: Problem[] = [];
+  for (const key of shape.duplicateKeys) {
+    const pos = posOf(lineCounter, key);
+    shapeProblems.push(
+      problem(
+        file,
+        pos.line,
+        pos.col,
+        `duplicate key ${JSON.stringify(String(key.value))}, expected each key once in a mapping`,
+      ),
+    );
+  }
+  for (const key of shape.badKeys) {
+    const pos = posOf(lineCounter, key);
+    const what = isCollection(key) ? 'a list or mapping' : 'empty';
+    shapeProblems.push(
+      problem(file, pos.line, pos.col, `key is ${what}, expected a plain name such as "packages"`),
+    );
+  }
+  for (const alias of unresolvedAliases(shape)) {
+    const pos = posOf(lineCounter, alias);
+    shapeProblems.push(
+      problem(
+        file,
+        pos.line,
+        pos.col,
+        `alias "*${alias.source}" refers to no anchor, expected "&${alias.source}" to be defined before it`,
+      ),
+    );
+  }
+  // Expanding aliases costs the yaml library a scan of the document per alias: cap their number.
+  const extra = shape.aliases[MAX_ALIASES];
+  if (extra) {
+    const pos = posOf(lineCounter, extra);
+    shapeProblems.push(
+      problem(
+        file,
+        pos.line,
+        pos.col,
+        `file uses ${shape.aliases.length} aliases, expected at most ${MAX_ALIASES}`,
+      ),
+    );
+  }
+  if (shapeProblems.length > 0) {
+    shapeProblems.sort((a, b) => a.line - b.line || a.col - b.col);
+    return { ok: false, problems: shapeProblems };
+  }
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    const first = shape.aliases[0];
+    const pos = first ? posOf(lineCounter, first) : { line: 1, col: 1 };
+    const message =
+      err instanceof Error && /alias/i.test(err.message)
+        ? `too many alias expansions, expected a document without alias bombs (at most ${MAX_ALIASES})`
+        : `cannot read this file as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)}), expected a YAML mapping`;
+    return { ok: false, problems: [problem(file, pos.line, pos.col, message)] };
+  }
   const at = (path: readonly PathKey[]) => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
@@ -127,47 +204,130 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
   return { ok: true, parsed: { file, doc, value, at, keyAt } };
 }
 
+interface Shape {
+  /** First node found deeper than MAX_DEPTH. */
+  tooDeep: Node | undefined;
+  /** Keys that are collections or null: they cannot name a field. */
+  badKeys: Node[];
+  /** Second and later occurrences of a key in one mapping. */
+  duplicateKeys: Scalar[];
+  aliases: Array<Node & { source: string }>;
+  /** Nodes carrying an anchor (&name). */
+  anchored: Array<Node & { anchor?: string }>;
+}
+
+/** Aliases with no anchor of their name before them, found in one pass in file order. */
+function unresolvedAliases(shape: Shape): Shape['aliases'] {
+  const start = (n: Node) => n.range?.[0] ?? 0;
+  const events = [
+    ...shape.anchored.map((n) => ({ at: start(n), anchor: n.anchor, alias: undefined })),
+    ...shape.aliases.map((n) => ({ at: start(n), anchor: undefined, alias: n })),
+  ].sort((a, b) => a.at - b.at || (a.anchor === undefined ? 1 : -1));
+  const defined = new Set<string>();
+  const missing: Shape['aliases'] = [];
+  for (const e of events) {
+    if (e.anchor !== undefined) defined.add(e.anchor);
+    else if (e.alias && !defined.has(e.alias.source)) missing.push(e.alias);
+  }
+  return missing;
+}
+
+/** One iterative walk (no recursion, so no stack to exhaust) over the node tree. */
+function inspect(root: Node): Shape {
+  const shape: Shape = { tooDeep: undefined, badKeys: [], duplicateKeys: [], aliases: [], anchored: [] };
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isAlias(node)) {
+      shape.aliases.push(node);
+      continue;
+    }
+    if (isNode(node) && (node as { anchor?: string }).anchor) shape.anchored.push(node);
+    if (!isCollection(node)) continue;
+    if (depth > MAX_DEPTH) {
+      shape.tooDeep ??= node;
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) {
+        const key = item.key as Node | null;
+        if (key === null || isCollection(key) || (isScalar(key) && key.value === null)) {
+          if (key && (key as Node).range) shape.badKeys.push(key);
+        } else {
+          // Keys that become the same object property are duplicates (1 and "1" alike).
+          if (isScalar(key)) {
+            const id = String(key.value);
+            if (seen.has(id)) shape.duplicateKeys.push(key);
+            seen.add(id);
+          }
+          stack.push({ node: key, depth: depth + 1 });
+        }
+        stack.push({ node: item.value, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  // Report in file order, whatever order the stack visited them in.
+  const start = (n: Node) => n.range?.[0] ?? 0;
+  shape.badKeys.sort((a, b) => start(a) - start(b));
+  shape.duplicateKeys.sort((a, b) => start(a) - start(b));
+  shape.aliases.sort((a, b) => start(a) - start(b));
+  return shape;
+}
+
 function posOf(lc: LineCounter, node: { range?: [number, number, number] | null | undefined }) {
   const offset = node.range?.[0] ?? 0;
   return lc.linePos(offset);
 }
 
-function firstAliasPos(text: string, lc: LineCounter) {
-  const m = /(^|[\s[{,:-])\*[^\s,\]}]+/.exec(text);
-  return lc.linePos(m ? m.index + m[1]!.length : 0);
-}
-
 function yamlMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS')
+    return 'file holds more than one YAML document (a second "---"), expected exactly one';
   const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
-  if (code === 'DUPLICATE_KEY') return 'duplicate key, expected each key once in a mapping';
+  if (/call stack/i.test(first))
+    return `nested too deeply to read, expected at most ${MAX_DEPTH} levels of nesting`;
   return `invalid YAML (${first.replace(/[.:]\s*$/, '')}), expected valid YAML syntax`;
 }
 
-function firstInvalidUtf8(bytes: Buffer): { line: number; col: number } | undefined {
+/** 1-based line and column (in characters) of the byte at `offset`. */
+function bytePosition(bytes: Buffer, offset: number): { line: number; col: number } {
+  const before = bytes.subarray(0, offset);
+  const lastNewline = before.lastIndexOf(0x0a);
+  let line = 1;
+  for (let i = before.indexOf(0x0a); i >= 0; i = before.indexOf(0x0a, i + 1)) line++;
+  const lineText = before.subarray(lastNewline + 1).toString('utf8');
+  return { line, col: lineText.length + 1 };
+}
+
+/** Byte offset of the first byte that does not start a well-formed UTF-8 sequence, if any. */
+export function firstInvalidUtf8(bytes: Buffer): number | undefined {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return undefined;
   } catch {
-    // Walk to the first byte the decoder rejects; files are at most 1 MiB so this is cheap.
-    let line = 1;
-    let col = 1;
+    // Walk the sequences by the rules of RFC 3629 (no overlongs, no surrogates, ≤ U+10FFFF).
     for (let i = 0; i < bytes.length; ) {
-      const b = bytes[i]!;
-      const len =
-        b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
-      const valid =
-        len > 0 &&
-        i + len <= bytes.length &&
-        bytes.subarray(i + 1, i + len).every((c) => (c & 0xc0) === 0x80) &&
-        (len === 1 ||
-          new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(i, i + len)) !== '\uFFFD');
-      if (!valid) return { line, col };
-      if (b === 0x0a) {
-        line++;
-        col = 1;
-      } else col++;
+      const len = sequenceLength(bytes, i);
+      if (len === 0) return i;
       i += len;
     }
-    return { line, col };
+    return bytes.length;
   }
+}
+
+function sequenceLength(b: Buffer, i: number): number {
+  const c0 = b[i]!;
+  const cont = (j: number, lo = 0x80, hi = 0xbf) => {
+    const c = b[i + j];
+    return c !== undefined && c >= lo && c <= hi;
+  };
+  if (c0 < 0x80) return 1;
+  if (c0 >= 0xc2 && c0 <= 0xdf) return cont(1) ? 2 : 0;
+  if (c0 === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if (c0 === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c0 >= 0xe1 && c0 <= 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c0 === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c0 >= 0xf1 && c0 <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c0 === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
 }
