@@ -1,18 +1,20 @@
 /**
  * Boots a run's artifact in QEMU and watches the chosen output channel for the
- * expected text. QEMU is always killed: when the text appears, at the time
- * limit, or on Ctrl-C; what it printed so far stays in boot.log in the run folder.
+ * expected text. QEMU is always stopped: when the text appears, when it exits,
+ * at the time limit, or on Ctrl-C. What it printed stays in boot.log in the run
+ * folder and the result goes into the run's manifest.json.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { safeJoin } from '../build/extract.js';
 import type { BootJson } from '../build/report.js';
 import { recordBoot } from '../hashes/manifest.js';
-import { EnvironmentError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { EnvironmentError, UsageError } from '../util/errors.js';
 import type { Board } from '../workspace/schema.js';
-import { qemuArgs, qemuBinary } from './qemuArgs.js';
+import { type BootSpec, kvmUsable, qemuArgs, qemuBinary, qemuPackage } from './qemuArgs.js';
+import { findOnPath, type WatchResult, watchProcess } from './watch.js';
 
 export interface BootInput {
   boardName: string;
@@ -22,91 +24,147 @@ export interface BootInput {
   signal?: AbortSignal;
 }
 
-const POLL_MS = 200;
+export const BOOT_LOG = 'boot.log';
+/** boot.log keeps at most this much of the console (the start, where banners are). */
+const LOG_MAX = 16 * 1024 * 1024;
 
 export async function bootRun(input: BootInput): Promise<BootJson> {
   const spec = input.board.boot;
-  if (!spec) throw new EnvironmentError(`board ${input.boardName} has no boot: check`);
+  if (!spec) {
+    throw new UsageError(
+      `board ${input.boardName} declares no boot: check`,
+      `add a boot: section to boards/${input.boardName}.yaml`,
+    );
+  }
+  const log = join(input.runDir, BOOT_LOG);
   const artifact = safeJoin(join(input.runDir, 'artifacts'), spec.artifact);
-  const log = join(input.runDir, 'boot.log');
-  const started = Date.now();
-  if (!artifact || !existsSync(artifact)) {
-    return {
+  if (!artifact || !(await isFile(artifact))) {
+    const message = `artifact ${spec.artifact} is not in ${join(input.runDir, 'artifacts')}; is boot.artifact one of the board's artifacts?`;
+    await writeFileAtomic(log, `reprorom boot: ${message}\n`);
+    return finish(input.runDir, {
       ok: false,
       artifact: spec.artifact,
       matched: null,
       durationMs: 0,
       log,
-      message: `artifact ${spec.artifact} is not in ${input.runDir}`,
-    };
+      message,
+    });
   }
-  // QEMU may write to a -bios/-drive file: boot a copy so the run's artifact stays as hashed.
-  const copy = join(input.runDir, `.boot-${process.pid}.img`);
-  await copyFile(artifact, copy);
-  const output = join(input.runDir, `.boot-${process.pid}.out`);
-  await writeFile(output, '');
-  // KVM only helps a guest of the host's own architecture; everything else is emulated.
-  const kvm =
-    existsSync('/dev/kvm') && process.arch === 'x64' && (spec.arch === 'x86_64' || spec.arch === 'i386');
-  const child = spawn(qemuBinary(spec), qemuArgs(spec, copy, output, kvm), {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => resolve(code));
-    child.on('error', () => resolve(-1));
-  });
-  let spawnError: NodeJS.ErrnoException | undefined;
-  child.on('error', (e) => {
-    spawnError = e;
-  });
-  const pattern = new RegExp(spec.expect);
-  let matched: string | null = null;
-  let exitedEarly = false;
+  const binary = qemuBinary(spec);
+  const qemu = findOnPath(binary);
+  if (!qemu) {
+    throw new EnvironmentError(
+      `${binary} is not installed`,
+      `apt-get install -y ${qemuPackage(spec)} (or run bash .ci/setup)`,
+    );
+  }
+
+  const tmp = await mkdtemp(join(tmpdir(), 'reprorom-boot-'));
+  let watched: WatchResult | undefined;
   try {
-    const deadline = started + spec.timeout * 1000;
-    for (;;) {
-      const text = await readFile(output, 'latin1');
-      const m = pattern.exec(text);
-      if (m) {
-        matched = m[0];
-        break;
-      }
-      if (spawnError || child.exitCode !== null || input.signal?.aborted || Date.now() >= deadline) {
-        exitedEarly = child.exitCode !== null;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    // QEMU may write to a -bios/-drive file: boot a copy so the run's artifact stays as hashed.
+    const image = join(tmp, basename(spec.artifact));
+    await copyFile(artifact, image);
+    const output = join(tmp, 'console.out');
+    await writeFile(output, '');
+    const args = qemuArgs(spec, image, output, kvmUsable(spec.arch));
+    try {
+      watched = await watchProcess({
+        command: qemu,
+        args,
+        outputFile: output,
+        expect: new RegExp(spec.expect),
+        timeoutMs: spec.timeout * 1000,
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+    } finally {
+      // Written even when interrupted: the output seen so far is what the user needs.
+      await writeBootLog(log, output, [qemu, ...args], watched);
     }
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited;
+    await rm(tmp, { recursive: true, force: true });
+  }
+  if (watched.outcome === 'aborted') input.signal?.throwIfAborted();
+  return finish(input.runDir, {
+    ok: watched.outcome === 'matched',
+    artifact: spec.artifact,
+    matched: watched.matched,
+    durationMs: watched.durationMs,
+    log,
+    message: bootMessage(spec, watched, log),
+  });
+}
+
+/** One line saying what happened, naming the pattern and the time limit when it failed. */
+export function bootMessage(spec: BootSpec, w: WatchResult, log: string): string {
+  const seconds = (w.durationMs / 1000).toFixed(1);
+  const last = w.lastLine ? `last output: "${w.lastLine}"` : `nothing was printed on ${spec.channel}`;
+  switch (w.outcome) {
+    case 'matched':
+      return `booted: "${w.matched}" seen on ${spec.channel} after ${seconds} s`;
+    case 'timeout':
+      return `/${spec.expect}/ did not appear on ${spec.channel} within ${spec.timeout} s; QEMU was killed; ${last}; log: ${log}`;
+    case 'exited': {
+      const how = w.exitSignal ? `on signal ${w.exitSignal}` : `with code ${w.exitCode}`;
+      const why = qemuComplaint(w.stderr);
+      return `QEMU exited ${how} after ${seconds} s before /${spec.expect}/ appeared on ${spec.channel}${why ? `: ${why}` : ''}; ${last}; log: ${log}`;
     }
-    const seen = await readFile(output, 'latin1').catch(() => '');
-    await writeFile(log, `${seen}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`);
-    await Promise.all(
-      [copy, output].map((f) => import('node:fs/promises').then((fs) => fs.rm(f, { force: true }))),
-    );
+    case 'aborted':
+      return `interrupted after ${seconds} s; QEMU was killed; log: ${log}`;
   }
-  input.signal?.throwIfAborted();
-  if (spawnError?.code === 'ENOENT') {
-    throw new EnvironmentError(
-      `${qemuBinary(spec)} is not installed`,
-      `apt-get install -y ${spec.arch === 'riscv64' || spec.arch === 'aarch64' ? 'qemu-system-misc' : 'qemu-system-x86'}`,
-    );
-  }
-  const durationMs = Date.now() - started;
-  const message = matched
-    ? `booted: "${matched}" seen on ${spec.channel} after ${(durationMs / 1000).toFixed(1)} s`
-    : exitedEarly
-      ? `QEMU exited before /${spec.expect}/ appeared on ${spec.channel}; log: ${log}`
-      : `/${spec.expect}/ did not appear on ${spec.channel} within ${spec.timeout} s; QEMU was killed; log: ${log}`;
-  const result = { ok: matched !== null, artifact: spec.artifact, matched, durationMs, log, message };
-  const { log: _log, ...recorded } = result;
-  await recordBoot(input.runDir, recorded);
+}
+
+/** The line of QEMU's stderr most likely to say why it stopped (not a CPU feature warning). */
+function qemuComplaint(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.filter((l) => !/warning:/i.test(l)).pop() ?? lines.pop() ?? '';
+}
+
+async function finish(runDir: string, result: BootJson): Promise<BootJson> {
+  const { log, ...recorded } = result;
+  // The manifest names the log relative to itself: an absolute path would differ per machine.
+  await recordBoot(runDir, { ...recorded, message: recorded.message.split(log).join(BOOT_LOG) });
   return result;
+}
+
+async function writeBootLog(
+  log: string,
+  output: string,
+  command: string[],
+  watched: WatchResult | undefined,
+): Promise<void> {
+  const console = await readHead(output, LOG_MAX);
+  const trailer = [
+    '',
+    '--- reprorom boot ---',
+    `command: ${command.join(' ')}`,
+    watched
+      ? `outcome: ${watched.outcome} after ${watched.durationMs} ms (${watched.outputBytes} bytes on the channel)`
+      : 'outcome: did not finish',
+    ...(watched?.stderr ? ['--- qemu stderr ---', watched.stderr.trimEnd()] : []),
+    '',
+  ].join('\n');
+  await writeFileAtomic(log, Buffer.concat([console, Buffer.from(trailer)]));
+}
+
+async function readHead(file: string, max: number): Promise<Buffer> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const buf = Buffer.alloc(Math.min((await fh.stat()).size, max));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * The QEMU command line for a boot check: no network ever, no display, no
- * reboot loop, the chosen channel captured to a file, KVM only when present.
+ * reboot loop, the chosen channel captured to a file, KVM only when it can help.
  */
+import { accessSync, constants } from 'node:fs';
 import type { z } from 'zod';
 import type { bootSchema } from '../workspace/schema.js';
 
@@ -14,8 +15,45 @@ const BINARIES: Record<BootSpec['arch'], string> = {
   aarch64: 'qemu-system-aarch64',
 };
 
+/** The Debian package holding each emulator, for the "not installed" hint. */
+const PACKAGES: Record<BootSpec['arch'], string> = {
+  x86_64: 'qemu-system-x86',
+  i386: 'qemu-system-x86',
+  riscv64: 'qemu-system-misc',
+  aarch64: 'qemu-system-arm',
+};
+
+/** Guest architectures KVM can run on each Node `process.arch`. */
+const KVM_GUESTS: Partial<Record<NodeJS.Architecture, ReadonlyArray<BootSpec['arch']>>> = {
+  x64: ['x86_64', 'i386'],
+  arm64: ['aarch64'],
+  riscv64: ['riscv64'],
+};
+
 export function qemuBinary(spec: BootSpec): string {
   return BINARIES[spec.arch];
+}
+
+export function qemuPackage(spec: BootSpec): string {
+  return PACKAGES[spec.arch];
+}
+
+/** KVM only helps a guest of the host's own architecture, and only if we may open /dev/kvm. */
+export function kvmUsable(
+  arch: BootSpec['arch'],
+  hostArch: NodeJS.Architecture = process.arch,
+  devKvm: () => boolean = defaultDevKvm,
+): boolean {
+  return (KVM_GUESTS[hostArch] ?? []).includes(arch) && devKvm();
+}
+
+function defaultDevKvm(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function qemuArgs(spec: BootSpec, artifact: string, outputFile: string, kvm: boolean): string[] {
@@ -26,12 +64,14 @@ export function qemuArgs(spec: BootSpec, artifact: string, outputFile: string, k
     '-display',
     'none',
     '-no-reboot',
+    // No network device at all: not even QEMU's default user-mode NIC.
     '-nic',
     'none',
     '-m',
     '256',
   ];
-  if (kvm) args.push('-accel', 'kvm');
+  // A /dev/kvm that exists but fails (nested VM, busy) must not fail the check: QEMU falls back to TCG.
+  if (kvm) args.push('-accel', 'kvm', '-accel', 'tcg');
   if (spec.as === 'bios') args.push('-bios', artifact);
   else if (spec.as === 'kernel') args.push('-kernel', artifact);
   else args.push('-drive', `if=pflash,format=raw,readonly=on,file=${artifact}`);

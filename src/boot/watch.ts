@@ -1,0 +1,250 @@
+/**
+ * Runs one emulator process and watches the file it writes its console to until
+ * a pattern appears, the process exits, the time limit passes or the caller
+ * aborts. Whatever happens, the process is stopped before this returns: SIGTERM
+ * to its whole process group, SIGKILL after a short grace. As a second line of
+ * defence it runs under coreutils `timeout`, so even if reprorom itself is
+ * killed with SIGKILL the emulator cannot outlive its limit by more than a few seconds.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { EnvironmentError } from '../util/errors.js';
+
+export interface WatchOptions {
+  /** Absolute path or a name looked up on PATH. */
+  command: string;
+  args: string[];
+  /** The file the process writes the watched channel to (created empty first by the caller). */
+  outputFile: string;
+  expect: RegExp;
+  timeoutMs: number;
+  /** Between SIGTERM and SIGKILL (default 2 s). */
+  graceMs?: number;
+  /** How often the output file is read (default 100 ms). */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+export type WatchOutcome = 'matched' | 'timeout' | 'exited' | 'aborted';
+
+export interface WatchResult {
+  outcome: WatchOutcome;
+  matched: string | null;
+  /** The last non-empty line seen on the channel, printable characters only (for messages). */
+  lastLine: string;
+  /** Bytes the channel received in all. */
+  outputBytes: number;
+  stderr: string;
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  durationMs: number;
+  /** Process (and process group) id, so callers and tests can check nothing is left. */
+  pid: number;
+}
+
+/** The text kept for matching; older output is dropped past this (a guest may print forever). */
+const WINDOW_MAX = 1024 * 1024;
+const WINDOW_KEEP = 256 * 1024;
+const STDERR_MAX = 64 * 1024;
+
+/** `which`: an absolute path for a command name, or null. */
+export function findOnPath(name: string, path = process.env['PATH'] ?? ''): string | null {
+  if (isAbsolute(name)) return canExecute(name) ? name : null;
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (canExecute(candidate)) return candidate;
+  }
+  return null;
+}
+
+function canExecute(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Signal a whole process group; a group that is already gone is fine. */
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // ESRCH: nothing left to stop.
+  }
+}
+
+/** Printable tail line of a console transcript, for a one-line message. */
+export function lastPrintableLine(text: string, max = 120): string {
+  const lines = text.split(/[\r\n]+/);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+    const line = (lines[i] ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+    if (line) return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  }
+  return '';
+}
+
+/** Reads what was appended to a file since the last call. */
+class Tail {
+  private offset = 0;
+  window = '';
+  total = 0;
+  constructor(private readonly file: string) {}
+
+  /** Returns true when new bytes arrived. */
+  async read(): Promise<boolean> {
+    const size = await stat(this.file).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size < this.offset) {
+      // Truncated under us (the emulator reopened it): start over.
+      this.offset = 0;
+      this.window = '';
+    }
+    if (size === this.offset) return false;
+    const fh = await open(this.file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(size - this.offset, WINDOW_MAX));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, this.offset);
+      this.offset += bytesRead;
+      this.total += bytesRead;
+      // latin1: one character per byte, so a multi-byte sequence split between reads cannot be mangled.
+      this.window += buf.toString('latin1', 0, bytesRead);
+      if (this.window.length > WINDOW_MAX) this.window = this.window.slice(-WINDOW_KEEP);
+      return bytesRead > 0;
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
+  const command = findOnPath(opts.command);
+  if (!command) throw new EnvironmentError(`${opts.command} is not installed`);
+  const graceMs = opts.graceMs ?? 2000;
+  const pollMs = opts.pollMs ?? 100;
+  opts.signal?.throwIfAborted();
+
+  // The hard limit, enforced by `timeout` even if this process dies: the soft limit plus the grace, plus slack.
+  const hard = findOnPath('timeout');
+  const hardSeconds = Math.ceil((opts.timeoutMs + graceMs) / 1000) + 5;
+  const [file, args] = hard
+    ? [hard, ['-k', '2', String(hardSeconds), command, ...opts.args]]
+    : [command, opts.args];
+
+  const started = Date.now();
+  // detached: its own process group, so one kill reaches `timeout`, the emulator and anything it forked.
+  const child: ChildProcess = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < STDERR_MAX) stderr += d.toString('utf8');
+  });
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (e) => {
+      spawnError = e;
+      resolve();
+    });
+  });
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+  });
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const tail = new Tail(opts.outputFile);
+  let outcome: WatchOutcome = 'timeout';
+  let matched: string | null = null;
+  const deadline = started + opts.timeoutMs;
+  try {
+    for (;;) {
+      // Read before checking exit, so output written just before the process ended still counts.
+      const exitedBefore = hasExited;
+      if (await tail.read()) {
+        const m = opts.expect.exec(tail.window);
+        if (m) {
+          outcome = 'matched';
+          matched = m[0];
+          break;
+        }
+      }
+      if (opts.signal?.aborted) {
+        outcome = 'aborted';
+        break;
+      }
+      if (exitedBefore) {
+        outcome = 'exited';
+        break;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        outcome = 'timeout';
+        break;
+      }
+      const nap = sleep(Math.min(pollMs, left));
+      await Promise.race([nap.done, exited, aborted]);
+      nap.cancel();
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stopGroup(child, exited, () => hasExited, graceMs);
+  }
+  if (spawnError) {
+    throw new EnvironmentError(`cannot start ${opts.command}: ${spawnError.message}`, undefined, {
+      cause: spawnError,
+    });
+  }
+  return {
+    outcome,
+    matched,
+    lastLine: lastPrintableLine(tail.window),
+    outputBytes: tail.total,
+    stderr,
+    exitCode: child.exitCode,
+    exitSignal: child.signalCode,
+    durationMs: Date.now() - started,
+    pid: child.pid ?? -1,
+  };
+}
+
+/** SIGTERM to the group, SIGKILL after the grace; then SIGKILL again for anything the leader left behind. */
+async function stopGroup(
+  child: ChildProcess,
+  exited: Promise<void>,
+  hasExited: () => boolean,
+  graceMs: number,
+): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  if (!hasExited()) {
+    killGroup(pid, 'SIGTERM');
+    const grace = sleep(graceMs);
+    const inTime = await Promise.race([exited.then(() => true), grace.done.then(() => false)]);
+    grace.cancel();
+    if (!inTime) {
+      killGroup(pid, 'SIGKILL');
+      await exited;
+    }
+  }
+  killGroup(pid, 'SIGKILL');
+}
+
+/** A timer that can be cleared, so a finished race leaves nothing keeping the process alive. */
+function sleep(ms: number): { done: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { done, cancel: () => clearTimeout(timer) };
+}
