@@ -2,87 +2,212 @@
  * `reprorom merge`: many machines' run folders (for example one per CI shard)
  * become one run folder, so one `compare` sees every run of every board. Board
  * runs are renumbered per board; their manifests are copied unchanged (they are
- * the provenance), so each run still names its own machine and run id.
+ * the provenance), so each run keeps its own machine name and run id, and the
+ * comparison labels still say which machine built what.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { MANIFEST_FILE, readManifest } from '../hashes/manifest.js';
-import { tempSibling } from '../util/atomic.js';
+import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../hashes/manifest.js';
+import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
+import { type FoundRun, findRuns } from './find.js';
+
+export const MERGE_FILE = 'merge.json';
 
 export interface MergedBoardRun {
   board: string;
+  /** Its number in the merged folder. */
   index: number;
-  from: string;
+  /** Where it came from: the argument, the original run id, number and machine. */
+  input: string;
+  runId: string;
+  originalIndex: number;
   machine: string | undefined;
+  /** The build log, relative to the merged folder, when the input had one. */
+  log: string | undefined;
 }
 
-async function boardRuns(runDir: string): Promise<Array<{ board: string; dir: string }>> {
-  const found: Array<{ board: string; dir: string }> = [];
-  for (const board of (await readdir(runDir)).sort()) {
-    const boardDir = join(runDir, board);
-    if (!(await stat(boardDir)).isDirectory() || board === 'diff' || board === 'logs') continue;
-    for (const index of (await readdir(boardDir))
-      .filter((n) => /^\d+$/.test(n))
-      .sort((a, b) => Number(a) - Number(b))) {
-      if (existsSync(join(boardDir, index, MANIFEST_FILE))) found.push({ board, dir: join(boardDir, index) });
+export interface MergeResult {
+  out: string;
+  runs: MergedBoardRun[];
+  /** Findings that do not stop the merge (an input without runs, different image IDs). */
+  notes: string[];
+}
+
+interface Loaded extends FoundRun {
+  manifest: Manifest;
+  text: string;
+}
+
+/** A run is identified by what its manifest says, not by where it lies. */
+const runKey = (m: Manifest) =>
+  `${m.run.id}/${m.board}#${m.run.index}${m.run.machine ? `@${m.run.machine}` : ''}`;
+
+/** What must be equal for two runs of a board to be worth comparing: the inputs of the build. */
+function inputsOf(m: Manifest): Record<string, string> {
+  return {
+    pin: `${m.pin.name} ${m.pin.flake} ${m.pin.narHash}`,
+    'extra pins': m.extraPins.map((p) => `${p.name} ${p.flake} ${p.narHash}`).join(', ') || '(none)',
+    'image name': m.image.name,
+    source: `${m.source.type} ${m.source.hash}`,
+    commands: JSON.stringify(m.commands),
+  };
+}
+
+function checkConsistent(runs: Loaded[], notes: string[]): void {
+  const first = new Map<string, Loaded>();
+  for (const r of runs) {
+    const seen = first.get(r.manifest.board);
+    if (!seen) {
+      first.set(r.manifest.board, r);
+      continue;
     }
-  }
-  return found;
-}
-
-export async function mergeRuns(inputs: string[], out: string): Promise<MergedBoardRun[]> {
-  const target = resolve(out);
-  if (existsSync(target) && (await readdir(target)).length > 0) {
-    throw new UsageError(`${out} already exists and is not empty`, 'merge into a new folder');
-  }
-  const tmp = tempSibling(target);
-  await mkdir(tmp, { recursive: true });
-  const merged: MergedBoardRun[] = [];
-  const next = new Map<string, number>();
-  const seen = new Map<string, string>();
-  try {
-    for (const input of inputs) {
-      const dir = resolve(input);
-      const runs = await boardRuns(dir).catch(() => []);
-      if (runs.length === 0) {
+    const a = inputsOf(seen.manifest);
+    const b = inputsOf(r.manifest);
+    for (const field of Object.keys(a)) {
+      if (a[field] !== b[field]) {
         throw new UsageError(
-          `${input} holds no board runs (BOARD/N/manifest.json)`,
-          'pass run folders written by `reprorom build`',
+          `conflicting manifests for board ${r.manifest.board}: ${runKey(seen.manifest)} (${seen.input}) has ${field} ${a[field]}, but ${runKey(r.manifest)} (${r.input}) has ${b[field]}`,
+          'merge only runs built from the same pins, source and commands',
         );
       }
-      for (const r of runs) {
-        const manifest = await readManifest(join(r.dir, MANIFEST_FILE));
-        if (manifest.board !== r.board) {
-          throw new UsageError(
-            `${r.dir}: the manifest is for board ${manifest.board}, not ${r.board}`,
-            'do not rename board folders',
-          );
-        }
-        const key = `${manifest.run.id}/${manifest.board}#${manifest.run.index}@${manifest.run.machine ?? ''}`;
-        if (seen.has(key)) {
-          throw new UsageError(
-            `${r.dir} is the same run as ${seen.get(key)} (${key})`,
-            'pass each run folder once',
-          );
-        }
-        seen.set(key, r.dir);
-        const index = (next.get(r.board) ?? 0) + 1;
-        next.set(r.board, index);
-        await cp(r.dir, join(tmp, r.board, String(index)), { recursive: true });
-        merged.push({ board: r.board, index, from: r.dir, machine: manifest.run.machine });
-      }
-      for (const log of (await readdir(dir)).filter((f) => f.endsWith('.log'))) {
-        await mkdir(join(tmp, 'logs', basename(dir)), { recursive: true });
-        await cp(join(dir, log), join(tmp, 'logs', basename(dir), log));
-      }
     }
-    await mkdir(dirname(target), { recursive: true });
-    await rm(target, { recursive: true, force: true });
+    if (seen.manifest.image.id !== r.manifest.image.id) {
+      notes.push(
+        `board ${r.manifest.board}: image ${r.manifest.image.name} has ID ${seen.manifest.image.id} in ${runKey(seen.manifest)} but ${r.manifest.image.id} in ${runKey(r.manifest)}: the image itself did not reproduce`,
+      );
+    }
+  }
+}
+
+async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
+  const loaded: Loaded[] = [];
+  const byKey = new Map<string, Loaded>();
+  const byDir = new Map<string, string>();
+  for (const input of inputs) {
+    const found = await findRuns(input);
+    if (found.length === 0) {
+      notes.push(`${input}: no board runs (a shard without boards, or a build that failed early); skipped`);
+      continue;
+    }
+    for (const f of found) {
+      const real = await realpath(f.dir);
+      const again = byDir.get(real);
+      if (again !== undefined)
+        throw new UsageError(
+          `${f.dir} is given twice (through ${again} and ${input})`,
+          'pass each run folder once',
+        );
+      byDir.set(real, input);
+      const file = join(f.dir, MANIFEST_FILE);
+      const manifest = await readManifest(file);
+      const text = await readFile(file, 'utf8');
+      const run = { ...f, manifest, text };
+      const board = f.dir.split(/[\\/]/).at(-2);
+      if (f.runDir && board !== manifest.board) {
+        throw new UsageError(
+          `${file} is for board ${manifest.board}, but lies in the folder of board ${board}`,
+          'do not rename board folders; rebuild or pass the original run folder',
+        );
+      }
+      const key = runKey(manifest);
+      const other = byKey.get(key);
+      if (other) {
+        throw new UsageError(
+          other.text === text
+            ? `${key} is in the inputs twice: ${other.dir} and ${f.dir}`
+            : `conflicting manifests for ${key}: ${other.dir} and ${f.dir} say different things about the same run`,
+          other.text === text
+            ? 'pass each run once (the same shard downloaded twice?)'
+            : 'give each machine its own --machine name, and do not edit manifests',
+        );
+      }
+      byKey.set(key, run);
+      loaded.push(run);
+    }
+  }
+  return loaded;
+}
+
+const order = (a: Loaded, b: Loaded) => {
+  const ka = [a.manifest.board, a.manifest.run.machine ?? '', a.manifest.run.id];
+  const kb = [b.manifest.board, b.manifest.run.machine ?? '', b.manifest.run.id];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+  return a.manifest.run.index - b.manifest.run.index;
+};
+
+/** Merge `inputs` into the new folder `out`, which appears in one rename or not at all. */
+export async function mergeRuns(inputs: string[], out: string): Promise<MergeResult> {
+  if (inputs.length === 0)
+    throw new UsageError('merge needs at least one run folder', 'reprorom merge RUN… --out DIR');
+  const target = resolve(out);
+  if (existsSync(target) && (await readdir(target).catch(() => ['(a file)'])).length > 0) {
+    throw new UsageError(
+      `${out} already exists and is not empty`,
+      'merge into a new folder, or remove it first',
+    );
+  }
+  const notes: string[] = [];
+  const runs = (await load(inputs, notes)).sort(order);
+  if (runs.length === 0)
+    throw new UsageError(
+      `no board runs (BOARD/N/manifest.json) in ${inputs.join(', ')}`,
+      'pass run folders written by `reprorom build` (.reprorom/runs/RUN)',
+    );
+  checkConsistent(runs, notes);
+
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempSibling(target);
+  const merged: MergedBoardRun[] = [];
+  const next = new Map<string, number>();
+  try {
+    await mkdir(tmp);
+    for (const r of runs) {
+      const m = r.manifest;
+      const index = (next.get(m.board) ?? 0) + 1;
+      next.set(m.board, index);
+      await cp(r.dir, join(tmp, m.board, String(index)), { recursive: true });
+      // The run folder's BOARD.log holds every run of the board on that machine: kept once per origin.
+      const origin = `${m.run.id}${m.run.machine ? `@${m.run.machine}` : ''}`;
+      const log = join('logs', origin, `${m.board}.log`);
+      const logFrom = r.runDir ? join(r.runDir, `${m.board}.log`) : undefined;
+      const hasLog = logFrom !== undefined && existsSync(logFrom);
+      if (hasLog && !existsSync(join(tmp, log))) {
+        await mkdir(join(tmp, 'logs', origin), { recursive: true });
+        await cp(logFrom, join(tmp, log));
+      }
+      merged.push({
+        board: m.board,
+        index,
+        input: r.input,
+        runId: m.run.id,
+        originalIndex: m.run.index,
+        machine: m.run.machine,
+        log: hasLog ? log : undefined,
+      });
+    }
+    await writeFileAtomic(
+      join(tmp, MERGE_FILE),
+      `${JSON.stringify({ schema: 'reprorom.merge/v1', runs: merged.map((x) => ({ ...x, machine: x.machine ?? null, log: x.log ?? null })), notes }, null, 2)}\n`,
+    );
+    if (existsSync(target)) await rm(target, { recursive: true });
     await rename(tmp, target);
-    return merged;
+    return { out: target, runs: merged, notes };
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The log of a board run in a merged folder, from its merge.json (undefined elsewhere). */
+export async function mergedLog(runDir: string, board: string, index: number): Promise<string | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(join(runDir, MERGE_FILE), 'utf8')) as {
+      runs?: Array<{ board?: unknown; index?: unknown; log?: unknown }>;
+    };
+    const hit = doc.runs?.find((r) => r.board === board && r.index === index);
+    return typeof hit?.log === 'string' ? join(runDir, hit.log) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,11 @@
-import { circleciConfig, githubWorkflow, type WorkflowPlan } from '../../ci/workflows.js';
+/** `reprorom ci github|circleci`: write a sharded CI workflow for this workspace. */
+import { join } from 'node:path';
+import { CIRCLECI_CONFIG_PATH, circleciConfig } from '../../ci/circleci.js';
+import { planWorkflow } from '../../ci/generate.js';
+import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
+import { toolVersion } from '../../util/version.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { printLine } from '../output.js';
 
@@ -9,30 +14,23 @@ export async function runCiGenerate(
   opts: { workspace: string; shards: string; out?: string; stdout?: boolean },
 ): Promise<number> {
   const shards = Number(opts.shards);
-  if (!Number.isInteger(shards) || shards < 1 || shards > 64)
-    throw new UsageError(`--shards ${opts.shards} is not a whole number from 1 to 64`);
+  if (!/^\d+$/.test(opts.shards) || shards < 1 || shards > 64)
+    throw new UsageError(
+      `--shards ${opts.shards} is not a whole number from 1 to 64`,
+      'for example --shards 4',
+    );
   const ws = await loadValidWorkspace(opts.workspace);
-  const images = [...new Set([...ws.boards.values()].map((b) => b.value.image))].sort();
-  const pins = new Set(
-    images.flatMap((i) => [
-      ws.images.get(i)!.value.pin,
-      ...ws.images.get(i)!.value.extraPins.map((e) => e.pin),
-    ]),
-  );
-  // A local pin with a Debian lock is an offline package set: its .deb files are fetched first.
-  const offlinePins = [...pins]
-    .filter(
-      (p) =>
-        ws.pins.get(p)?.value.packageSet === 'packages' && ws.pins.get(p)?.value.flake.startsWith('path:'),
-    )
-    .sort();
-  const plan: WorkflowPlan = { shards, images, offlinePins, runs: 2 };
+  if (ws.boards.size === 0)
+    throw new UsageError(`the workspace ${ws.root} has no boards`, 'add boards/NAME.yaml first');
+  const plan = planWorkflow(ws, { shards, toolVersion: toolVersion() });
   const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan);
   if (opts.stdout) {
     process.stdout.write(text);
     return ExitCode.ok;
   }
-  const out = opts.out ?? (system === 'github' ? '.github/workflows/reprorom.yml' : '.circleci/config.yml');
+  // The default path is the CI system's own, inside the workspace; --out is relative to the current folder.
+  const defaultPath = system === 'github' ? GITHUB_WORKFLOW_PATH : CIRCLECI_CONFIG_PATH;
+  const out = opts.out ?? join(ws.root, defaultPath);
   await writeFileAtomic(out, text);
   printLine(out);
   return ExitCode.ok;

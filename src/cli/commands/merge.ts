@@ -1,14 +1,26 @@
+/** `reprorom merge RUN… --out DIR`: one run folder from many machines' runs. */
+import { relative } from 'node:path';
 import { mergeRuns } from '../../merge/merge.js';
 import { ExitCode } from '../../util/errors.js';
-import { printJson, printLine } from '../output.js';
+import { paint, printJson, printLine } from '../output.js';
 
 export async function runMerge(runs: string[], opts: { out: string; json?: boolean }): Promise<number> {
-  const merged = await mergeRuns(runs, opts.out);
-  if (opts.json) printJson({ out: opts.out, runs: merged });
-  else {
-    for (const m of merged)
-      printLine(`${m.board}#${m.index} ← ${m.from}${m.machine ? ` (${m.machine})` : ''}`);
-    printLine(`merged ${merged.length} board runs into ${opts.out}; next: reprorom compare ${opts.out}`);
+  const result = await mergeRuns(runs, opts.out);
+  if (opts.json) {
+    printJson({
+      out: result.out,
+      runs: result.runs.map((r) => ({ ...r, machine: r.machine ?? null, log: r.log ?? null })),
+      notes: result.notes,
+    });
+    return ExitCode.ok;
   }
+  for (const r of result.runs) {
+    printLine(
+      `${r.board}#${r.index} ← ${r.runId}/${r.board}#${r.originalIndex}${r.machine ? `@${r.machine}` : ''} (${r.input})`,
+    );
+  }
+  for (const n of result.notes) printLine(paint('dim', `note: ${n}`));
+  const shown = relative(process.cwd(), result.out) || '.';
+  printLine(`merged ${result.runs.length} board runs into ${shown}; next: reprorom compare ${shown}`);
   return ExitCode.ok;
 }

@@ -1,25 +1,41 @@
 /** `reprorom report RUN… --html FILE`: the comparison as one page people can look at. */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { compareSets } from '../../compare/compare.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/manifest.js';
+import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode } from '../../util/errors.js';
 import { printJson, printLine } from '../output.js';
 import { compareInputs } from './compare.js';
 
+/** A board run's log: RUN/BOARD.log after a build, or the one merge.json points to in a merged folder. */
+async function logOf(manifestDir: string, m: Manifest): Promise<string | undefined> {
+  const runDir = dirname(dirname(manifestDir));
+  const direct = join(runDir, `${m.board}.log`);
+  if (existsSync(direct)) return direct;
+  const merged = await mergedLog(runDir, m.board, Number(manifestDir.split(/[\\/]/).at(-1)));
+  return merged && existsSync(merged) ? merged : undefined;
+}
+
 export async function runReport(runs: string[], opts: { html: string; json?: boolean }): Promise<number> {
   const out = resolve(opts.html);
+  const outDir = dirname(out);
+  // Diff reports for mismatches go next to the page, so its links stay relative.
+  const { comparison, reports } = await compareInputs(runs, { report: join(outDir, 'diff') });
   const sets = await loadInputs(runs);
-  const { reports } = await compareInputs(runs, { report: join(dirname(out), 'diff') });
-  const comparison = compareSets(sets);
   const manifests = new Map<string, Manifest>();
+  const logs = new Map<string, string>();
   for (const s of sets) {
-    if (s.manifestDir) manifests.set(s.label, await readManifest(join(s.manifestDir, MANIFEST_FILE)));
+    if (!s.manifestDir || s.format !== 'manifest') continue;
+    const m = await readManifest(join(s.manifestDir, MANIFEST_FILE));
+    manifests.set(s.label, m);
+    const log = await logOf(s.manifestDir, m);
+    if (log) logs.set(s.label, log);
   }
-  await writeFileAtomic(out, renderHtml({ comparison, sets, manifests, reports, outDir: dirname(out) }));
-  if (opts.json) printJson({ html: out, ok: comparison.ok });
+  await writeFileAtomic(out, renderHtml({ comparison, sets, manifests, reports, logs, outDir }));
+  if (opts.json) printJson({ html: out, ok: comparison.ok, reports: reports.map((r) => r.text) });
   else printLine(out);
   return comparison.ok ? ExitCode.ok : ExitCode.mismatch;
 }

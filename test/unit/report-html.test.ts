@@ -1,0 +1,117 @@
+/** The HTML report: a boards × runs grid, red where a run differs, links relative, no external resources. */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runReport } from '../../src/cli/commands/report.js';
+import { formatManifest } from '../../src/hashes/manifest.js';
+import { mergeRuns } from '../../src/merge/merge.js';
+
+let root = '';
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rr-report-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+
+async function run(dir: string, runId: string, machine: string, board: string, index: number, bytes: string) {
+  const out = join(root, dir, board, String(index));
+  await mkdir(join(out, 'artifacts'), { recursive: true });
+  await writeFile(join(out, 'artifacts', 'rom.bin'), bytes);
+  await writeFile(
+    join(out, 'manifest.json'),
+    formatManifest({
+      schema: 'reprorom.manifest/v1',
+      tool: { name: 'reprorom', version: '0.1.0' },
+      board,
+      run: { id: runId, index, machine },
+      source: { type: 'local', hash: 'h' },
+      pin: { name: 'offline', flake: 'path:./pins/offline', narHash: `sha256-${'Q'.repeat(43)}=` },
+      image: { name: 'firmware', id: `sha256:${'c'.repeat(64)}` },
+      commands: ['make'],
+      env: {},
+      sourceDateEpoch: 1,
+      variations: {
+        hostname: 'h',
+        uid: 1000,
+        umask: '0022',
+        tz: 'UTC',
+        locale: 'C',
+        jobs: 1,
+        fileOrder: 'sorted',
+      },
+      artifacts: [{ path: 'artifacts/rom.bin', sha256: sha(bytes), size: bytes.length }],
+      durationMs: 1500 * index,
+      exitCode: 0,
+      result: 'ok',
+    }),
+  );
+  await writeFile(join(root, dir, `${board}.log`), `${board} log\n`);
+}
+
+/** Two shards: "good" agrees, "bad<x>" differs on ci-shard-2's second run. */
+async function fixture(bad = 'bad') {
+  await run('s1', 'RUN-1', 'ci-shard-1', 'good', 1, 'same');
+  await run('s1', 'RUN-1', 'ci-shard-1', 'good', 2, 'same');
+  await run('s2', 'RUN-2', 'ci-shard-2', bad, 1, 'first');
+  await run('s2', 'RUN-2', 'ci-shard-2', bad, 2, 'second!');
+  await mergeRuns([join(root, 's1'), join(root, 's2')], join(root, 'merged'));
+}
+
+const cells = (html: string) =>
+  [...html.matchAll(/<td class="cell (\w+)" data-label="([^"]*)" data-sha256="([0-9a-f]*)"/g)].map((m) => ({
+    cls: m[1],
+    label: m[2],
+    sha: m[3],
+  }));
+
+describe('reprorom report --html', () => {
+  it('one row per board artifact, one cell per run: green when identical, red with both hashes when not', async () => {
+    await fixture();
+    const page = join(root, 'report', 'index.html');
+    expect(await runReport([join(root, 'merged')], { html: page })).toBe(1);
+    const html = await readFile(page, 'utf8');
+    expect(cells(html)).toEqual([
+      { cls: 'bad', label: 'RUN-2/bad#1@ci-shard-2', sha: sha('first') },
+      { cls: 'bad', label: 'RUN-2/bad#2@ci-shard-2', sha: sha('second!') },
+      { cls: 'good', label: 'RUN-1/good#1@ci-shard-1', sha: sha('same') },
+      { cls: 'good', label: 'RUN-1/good#2@ci-shard-1', sha: sha('same') },
+    ]);
+    expect(html).toContain('<h1 class="bad">reprorom: NOT reproducible</h1>');
+    expect(html).toContain('1 reproducible, 1 MISMATCH');
+    expect(html).toContain(`offline: path:./pins/offline sha256-${'Q'.repeat(43)}=`);
+    expect(html).toContain(`firmware: sha256:${'c'.repeat(64)}`);
+    expect(html).toContain('<b>ci-shard-2</b> · run 2');
+    expect(html).toContain('7 B · 3.0 s');
+    // Links are relative to the page: the merged logs and the diff report next to it.
+    expect(html).toContain('<a href="../merged/logs/RUN-2%40ci-shard-2/bad.log">log</a>');
+    expect(html).toMatch(/<a href="diff\/[^"]+">diff report<\/a>/);
+    // Self-contained: no scripts, no external stylesheets, images or fonts.
+    expect(html).not.toMatch(/<script|<link|<img|src=|url\(|https?:/i);
+  });
+
+  it('is the same page twice (no timestamps), and green when everything agrees', async () => {
+    await run('s1', 'RUN-1', 'm', 'good', 1, 'same');
+    await run('s1', 'RUN-1', 'm', 'good', 2, 'same');
+    const a = join(root, 'a.html');
+    const b = join(root, 'b.html');
+    expect(await runReport([join(root, 's1')], { html: a })).toBe(0);
+    expect(await runReport([join(root, 's1')], { html: b })).toBe(0);
+    expect(await readFile(a, 'utf8')).toBe(await readFile(b, 'utf8'));
+    expect(await readFile(a, 'utf8')).toContain('<h1 class="ok">reprorom: reproducible</h1>');
+    expect(await readFile(a, 'utf8')).toContain('<a href="s1/good.log">log</a>');
+  });
+
+  it('escapes names that look like markup', async () => {
+    await fixture('x<img src=y>');
+    const page = join(root, 'r.html');
+    await runReport([join(root, 'merged')], { html: page });
+    const html = await readFile(page, 'utf8');
+    expect(html).toContain('x&lt;img src=y&gt;');
+    expect(html).not.toContain('<img');
+  });
+});
