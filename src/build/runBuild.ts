@@ -13,7 +13,7 @@ import type { ManifestInput } from '../hashes/manifest.js';
 import { buildImage, type ImageBuildResult } from '../imagebuild/buildImage.js';
 import { ensureLoaded } from '../imagebuild/load.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
-import { ConfigError, ReproromError } from '../util/errors.js';
+import { ConfigError, EngineUnavailableError, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/lock.js';
 import { stateDir } from '../util/paths.js';
 import type { Workspace } from '../workspace/load.js';
@@ -223,7 +223,8 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
             outcome.runs.push(run);
             event(name, `run ${index}/${opts.runs} done in ${(r.durationMs / 1000).toFixed(1)} s`);
           } catch (err) {
-            if (opts.signal?.aborted) throw err;
+            // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
+            if (opts.signal?.aborted || isEnvironmentFault(err)) throw err;
             const message = err instanceof Error ? err.message : String(err);
             const exitCode = err instanceof ReproromError ? err.exitCode : undefined;
             outcome.runs.push({
@@ -250,4 +251,13 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
     await rm(workDir, { recursive: true, force: true });
     if (opts.signal?.aborted) await rm(runDir, { recursive: true, force: true });
   }
+}
+
+const HOST_FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+/** Failures of the host (disk, permissions, engine), which a retry of the board cannot fix. */
+function isEnvironmentFault(err: unknown): boolean {
+  if (err instanceof EngineUnavailableError) return true;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && HOST_FS_CODES.has(code);
 }

@@ -247,10 +247,25 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  // Node exits quietly with code 0 when nothing is left to wait for, e.g. when the engine
+  // dropped a connection without an answer. A command that has not finished must not look like success.
+  let finished = false;
+  const unfinished = () => {
+    if (finished) return;
+    process.stderr.write(
+      'reprorom: the command stopped before it finished (a connection closed without an answer)\n' +
+        '  → check that the Docker engine is still running (reprorom doctor), then run the same command again\n',
+    );
+    process.exit(ExitCode.environment);
+  };
+  process.once('beforeExit', unfinished);
   try {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err);
+  } finally {
+    finished = true;
+    process.off('beforeExit', unfinished);
   }
 }
 

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
-import { mapEngineError, statusOf, unavailable } from './errors.js';
+import { isConnectionError, mapEngineError, statusOf, unavailable } from './errors.js';
 import { lineWriter } from './lines.js';
 
 /** Every container this tool creates carries this label, so `removeLabelled()` can find leftovers. */
@@ -373,9 +373,7 @@ class DockerEngine implements Engine {
           void kill();
         }, spec.timeoutMs);
       }
-      const result = killedFor
-        ? { StatusCode: 137 }
-        : await this.call<WaitResult>('waiting for the container', runError, () => container.wait());
+      const result = killedFor ? { StatusCode: 137 } : await this.waitForExit(container, ended);
       // The attach stream can trail the exit by a moment; bounded so a stuck stream cannot hang a run.
       await Promise.race([ended, delay(5000)]);
       await Promise.all([out.finish(), err.finish()]);
@@ -406,6 +404,34 @@ class DockerEngine implements Engine {
       destroy(attached);
       await this.removeContainer(id);
     }
+  }
+
+  /**
+   * `wait` on a connection the engine dropped (engine killed or restarted) never
+   * settles. The attach stream ends in that case too: after it ends, give `wait` a
+   * moment, then ask the engine directly; no answer means the engine is gone (exit 3).
+   */
+  private async waitForExit(container: Dockerode.Container, streamEnded: Promise<void>): Promise<WaitResult> {
+    const waited = this.call<WaitResult>('waiting for the container', runError, () => container.wait());
+    const watchdog = streamEnded.then(async (): Promise<WaitResult> => {
+      const settled = await Promise.race([waited.then(() => true, () => true), delay(5000).then(() => false)]);
+      if (settled) return waited;
+      for (;;) {
+        const state = await container.inspect({ abortSignal: AbortSignal.timeout(this.timeoutMs) }).then(
+          (i) => i.State,
+          (err: unknown) => {
+            if (statusOf(err) === 404) return undefined;
+            throw unavailable(this.endpoint, isConnectionError(err) ? err : lostConnection(err));
+          },
+        );
+        if (!state) throw new BuildFailedError('the container disappeared while it ran', 'run the build again');
+        if (!state.Running) return { StatusCode: state.ExitCode };
+        // Still running with its output stream closed: keep polling; `wait` may still answer.
+        const done = await Promise.race([waited.then(() => true, () => true), delay(2000).then(() => false)]);
+        if (done) return waited;
+      }
+    });
+    return Promise.race([waited, watchdog]);
   }
 
   async putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {
@@ -554,4 +580,8 @@ function short(id: string): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function lostConnection(cause: unknown): Error {
+  return Object.assign(new Error('connection to the engine lost'), { code: 'ECONNRESET', cause });
 }

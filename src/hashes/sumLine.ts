@@ -18,7 +18,7 @@ export function parseSumLine(line: string): SumLine {
   const space = line.indexOf(' ');
   const hash = space < 0 ? line : line.slice(0, space);
   const hashProblem = sha256Problem(hash);
-  if (hashProblem) return { ok: false, col: 1, message: `sha256 "${clip(hash)}": ${hashProblem}` };
+  if (hashProblem) return { ok: false, col: 1, message: `sha256 ${quoted(hash)}: ${hashProblem}` };
   const mode = line.slice(space + 1, space + 2);
   if (space < 0 || (mode !== ' ' && mode !== '*')) {
     return {
@@ -32,8 +32,9 @@ export function parseSumLine(line: string): SumLine {
   return { ok: true, sha256: hash, path };
 }
 
-function clip(s: string): string {
-  return s.length > 20 ? `${s.slice(0, 20)}…` : s;
+/** Quoted and escaped, so control characters in a hostile file never reach the terminal raw. */
+function quoted(s: string): string {
+  return JSON.stringify(s.length > 20 ? `${s.slice(0, 20)}…` : s);
 }
 
 /** Split text into lines without their `\n` / `\r\n`, dropping one final empty line. */

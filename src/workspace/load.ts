@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 import { parseFlakeRef } from './flakeRef.js';
@@ -412,6 +412,10 @@ function localSourceProblems(root: string, board: Entry<Board>, path: string): P
   if (isAbsolute(path))
     return at(`source folder "${path}" is an absolute path, expected a folder relative to the workspace`);
   const dir = resolve(root, path);
+  // The workspace is what gets pinned and shared: a source beside it would not travel with it.
+  const inside = relative(root, dir);
+  if (inside === '..' || inside.startsWith(`..${sep}`))
+    return at(`source folder "${path}" is outside the workspace, expected a folder relative to the workspace`);
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
