@@ -105,7 +105,8 @@ export interface Engine {
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
   /** `docker load` of a docker-archive file; returns the loaded image ID (sha256:…). */
-  loadImage(tarPath: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  /** `docker load` of a docker-archive, from a file or a stream; returns the image ID. */
+  loadImage(archive: string | Readable, opts?: { signal?: AbortSignal }): Promise<string>;
   /** `docker import` of a root filesystem tar; returns the new image ID. */
   importRootfs(tar: string | NodeJS.ReadableStream, repoTag: string): Promise<string>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
@@ -221,9 +222,11 @@ class DockerEngine implements Engine {
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
-  async loadImage(tarPath: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  async loadImage(archive: string | Readable, opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const tarPath = typeof archive === 'string' ? archive : 'the image archive';
+    const input = typeof archive === 'string' ? createReadStream(archive) : archive;
     const events = await this.call(`loading ${tarPath}`, imageError, async (d) => {
-      const stream = await d.loadImage(createReadStream(tarPath), { quiet: true, abortSignal: opts.signal });
+      const stream = await d.loadImage(input, { quiet: true, abortSignal: opts.signal });
       return readEvents(stream);
     });
     failOnEventError(`loading ${tarPath}`, events);

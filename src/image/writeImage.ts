@@ -52,8 +52,8 @@ export interface ImageSpec {
 export interface ImageOutput {
   /** The OCI layout folder; replaced as a whole if it exists. */
   ociDir: string;
-  /** The docker-archive file; replaced if it exists. */
-  dockerArchive: string;
+  /** The docker-archive file, if one is wanted; replaced if it exists. Loading needs none (see dockerArchive.ts). */
+  dockerArchive?: string;
   /** e.g. `reprorom/NAME:SHORTID`; a function gets the image ID. Not part of the ID. */
   repoTag?: string | ((id: string) => string);
   /** index.json's org.opencontainers.image.ref.name; default the repo tag's tag, else `latest`. */
@@ -71,7 +71,7 @@ export interface WrittenImage {
   repoTag: string | undefined;
   refName: string;
   ociDir: string;
-  dockerArchive: string;
+  dockerArchive: string | undefined;
 }
 
 /** The tag part of `repo:tag` (a `:` before the last `/` belongs to a registry port). */
@@ -178,7 +178,7 @@ export async function writeDockerArchive(
 }
 
 /**
- * Write every layer, the config, the OCI layout and the docker-archive. The
+ * Write every layer, the config, the OCI layout and (if asked) the docker-archive. The
  * layout is built in a temp sibling folder and renamed into place at the end.
  */
 export async function writeImage(spec: ImageSpec, out: ImageOutput): Promise<WrittenImage> {
@@ -193,7 +193,8 @@ export async function writeImage(spec: ImageSpec, out: ImageOutput): Promise<Wri
       layers.push(await writeLayer(entries, blobs, { mtime: spec.mtime, signal: out.signal }));
     }
     const layout = await finishLayout(work, layers, spec, out);
-    await writeDockerArchive(work, out.dockerArchive, layout, { mtime: spec.mtime, signal: out.signal });
+    if (out.dockerArchive)
+      await writeDockerArchive(work, out.dockerArchive, layout, { mtime: spec.mtime, signal: out.signal });
     await rm(out.ociDir, { recursive: true, force: true });
     await rename(work, out.ociDir);
     return {

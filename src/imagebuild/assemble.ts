@@ -93,7 +93,6 @@ export async function assembleImage(input: AssembleInput): Promise<{ id: string;
     },
     {
       ociDir: join(input.outDir, 'oci'),
-      dockerArchive: join(input.outDir, 'image.tar'),
       refName: input.name,
       repoTag: (id) => `reprorom/${input.name}:${id.slice('sha256:'.length, 'sha256:'.length + 12)}`,
       ...(input.signal ? { signal: input.signal } : {}),

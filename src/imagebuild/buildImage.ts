@@ -1,13 +1,12 @@
 /**
  * `image build`: pins → rendered flake → `nix develop` environment → closure →
- * deterministic layers → OCI layout + docker-archive → loaded into the engine.
+ * deterministic layers → OCI layout → streamed into the engine as a docker-archive.
  * A content-keyed cache answers unchanged images without touching nix.
  */
 
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { layoutIntact } from '../image/readLayout.js';
 import { ConfigError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { toolVersion } from '../util/version.js';
@@ -21,11 +20,8 @@ export interface ImageBuildResult {
   cached: boolean;
   tag: string;
   key: string;
-  archive: string;
   ociDir: string;
   layerDigests: string[];
-  /** Bytes of the docker-archive, checked on every cache hit. */
-  archiveSize: number;
 }
 
 export interface ImageBuildOptions {
@@ -45,17 +41,15 @@ export function shortId(id: string): string {
 
 /**
  * A previously built image with this key, if it is intact: the config blob must
- * still hash to the image ID and the archive must have its recorded size. A
+ * still hash to the image ID and every layer blob must have its recorded size. A
  * damaged entry counts as a miss, so the next build heals it.
  */
 export async function cachedImage(key: string): Promise<ImageBuildResult | undefined> {
   const dir = imageDir(key);
   try {
     const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as ImageBuildResult;
-    const config = await readFile(join(result.ociDir, 'blobs', 'sha256', result.id.slice('sha256:'.length)));
-    if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== result.id) return undefined;
-    if ((await stat(result.archive)).size !== result.archiveSize) return undefined;
-    if (!existsSync(join(result.ociDir, 'index.json'))) return undefined;
+    if (typeof result.id !== 'string' || typeof result.ociDir !== 'string') return undefined;
+    if (!(await layoutIntact(result.ociDir, result.id))) return undefined;
     return { ...result, cached: true };
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * `nix develop` environment and closure, and assemble the image into the cache.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFlake, closure } from '../nix/nix.js';
 import { lockedPin } from '../pins/resolve.js';
@@ -66,10 +66,8 @@ export async function buildFreshImage(
       cached: false,
       tag: `reprorom/${name}:${shortId(assembled.id)}`,
       key,
-      archive: join(dir, 'image.tar'),
       ociDir: join(dir, 'oci'),
       layerDigests: assembled.layerDigests,
-      archiveSize: (await stat(join(work, 'image.tar'))).size,
     };
     await writeFileAtomic(join(work, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     // The finished folder appears in one rename, so a cache entry is never half-written.

@@ -1,19 +1,20 @@
 import type { Engine } from '../engine/docker.js';
+import { dockerArchiveStream } from '../image/dockerArchive.js';
 import { ImageBuildError } from '../util/errors.js';
 
 /**
- * Make sure the engine has exactly this image, loading the archive when it does
+ * Make sure the engine has exactly this image, streaming it in when it does
  * not, and tag it. A loaded ID that differs from the computed one is a failure:
  * the engine would otherwise run something other than what was pinned.
  */
 export async function ensureLoaded(
   engine: Engine,
-  image: { id: string; tag: string; archive: string },
+  image: { id: string; tag: string; ociDir: string },
   signal?: AbortSignal,
 ): Promise<void> {
   const present = await engine.inspectImage(image.id);
   if (!present) {
-    const loaded = await engine.loadImage(image.archive, { signal });
+    const loaded = await engine.loadImage(await dockerArchiveStream(image.ociDir), { signal });
     if (loaded !== image.id) {
       throw new ImageBuildError(
         `the engine loaded image ${loaded}, but reprorom computed ${image.id}`,

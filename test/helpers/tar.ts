@@ -2,7 +2,9 @@
 import { createReadStream } from 'node:fs';
 import { extract, type Header } from 'tar-stream';
 
-export async function tarEntries(file: string): Promise<Array<{ header: Header; body: Buffer }>> {
+export async function tarEntries(
+  file: string | NodeJS.ReadableStream,
+): Promise<Array<{ header: Header; body: Buffer }>> {
   const out: Array<{ header: Header; body: Buffer }> = [];
   const ex = extract();
   ex.on('entry', (header, stream, next) => {
@@ -17,7 +19,7 @@ export async function tarEntries(file: string): Promise<Array<{ header: Header; 
   });
   await new Promise((res, rej) => {
     ex.on('finish', () => res(undefined)).on('error', rej);
-    createReadStream(file).pipe(ex);
+    (typeof file === 'string' ? createReadStream(file) : file).pipe(ex);
   });
   return out;
 }

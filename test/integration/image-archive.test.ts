@@ -93,7 +93,7 @@ describe.skipIf(skip)(
     });
 
     it('docker load accepts the archive and reports our config digest as the image ID', async () => {
-      const loaded = await execa('docker', ['load', '-i', img.dockerArchive]);
+      const loaded = await execa('docker', ['load', '-i', img.dockerArchive!]);
       expect(loaded.stdout).toContain(`Loaded image: ${tag}`);
       const id = (await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
       expect(id).toBe(img.id);
@@ -131,7 +131,7 @@ describe.skipIf(skip)(
       expect(info.Labels).toEqual({ 'org.reprorom.test': 'image-archive' });
       // The docker-archive is readable by skopeo as well.
       const fromArchive = JSON.parse(
-        (await execa('skopeo', ['inspect', '--config', `docker-archive:${img.dockerArchive}`])).stdout,
+        (await execa('skopeo', ['inspect', '--config', `docker-archive:${img.dockerArchive!}`])).stdout,
       );
       expect(fromArchive.rootfs.diff_ids).toEqual(img.layerDigests);
     });
@@ -192,7 +192,7 @@ describe.skipIf(skip)(
           },
         );
         expect(second.id).toBe(img.id);
-        expect((await readFile(second.dockerArchive)).equals(await readFile(img.dockerArchive))).toBe(true);
+        expect((await readFile(second.dockerArchive!)).equals(await readFile(img.dockerArchive!))).toBe(true);
       } finally {
         await rm(again, { recursive: true, force: true });
       }

@@ -1,123 +1,227 @@
 /**
  * SIGINT and SIGTERM at each stage a user can hit: nix evaluation, image
- * assembly, image load, container run. After each: exit 130, no container, no
- * half-written cache entry or run folder, and the next run works unaided.
+ * assembly, image load, container run, artifact copy-out, offline fetch. After
+ * each: exit 130 and `interrupted by SIG…`, no container of the board, no new
+ * dangling image, no half-written file in the state folder or the cache, and the
+ * next run works without any manual clean-up.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
+import {
+  board,
+  containersOf,
+  danglingImages,
+  expectNoStack,
+  interruptAt,
+  leftovers,
+  synthWorkspace,
+  tag,
+} from './support.js';
 
 const engine = await probeEngine();
 const nix = await probeNix();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-/** Start the CLI, send `signal` once `marker` shows on stderr, and return what the user saw. */
-async function interruptAt(
-  args: string[],
-  marker: RegExp,
-  signal: 'SIGINT' | 'SIGTERM',
-  env: Record<string, string> = {},
+function expectInterrupted(
+  r: { exitCode: number | undefined; stderr: string; sent: boolean },
+  signal: string,
 ) {
-  const child = execa(process.execPath, [join(repoRoot, 'bin/reprorom.js'), ...args], {
-    reject: false,
-    stdin: 'ignore',
-    env: { NO_COLOR: '1', ...env },
-    // The tool needs a moment to remove its container; execa must not SIGKILL it meanwhile.
-    forceKillAfterDelay: false,
-  });
-  let err = '';
-  let sent = false;
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (!sent && marker.test(err)) {
-      sent = true;
-      child.kill(signal);
-    }
-  });
-  const r = await child;
-  return { exitCode: r.exitCode, stderr: String(r.stderr), sent };
+  expect(r.sent, r.stderr).toBe(true);
+  expect(r.exitCode, r.stderr).toBe(130);
+  expect(r.stderr).toMatch(new RegExp(`reprorom: interrupted by ${signal}`));
+  expectNoStack(r.stderr);
 }
-
-const leftovers = async (dir: string) =>
-  existsSync(dir)
-    ? (await readdir(dir, { recursive: true })).map(String).filter((p) => /\.tmp|\.work-|tmp-/.test(p))
-    : [];
 
 describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: interruptions', () => {
   let ws = '';
+  let dangling = new Set<string>();
+  const temps: string[] = [];
   beforeAll(async () => {
     if (inCi) {
       requireReal(engine);
       requireReal(nix);
     }
     ws = await copyWorkspace('rr-intr-');
+    temps.push(ws);
+    dangling = await danglingImages();
+  });
+  afterAll(async () => {
+    await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it.each([
-    ['SIGINT', /evaluating the nix develop environment/],
-    ['SIGTERM', /assembling \d+ store paths/],
-  ] as const)(
-    '%s during image build (%s) leaves no half-written cache entry; the next build works',
-    async (signal, marker) => {
+  /** The engine holds no new untagged image: an interrupted load left nothing behind. */
+  const expectNoNewDangling = async () => {
+    const now = await danglingImages();
+    expect([...now].filter((id) => !dangling.has(id))).toEqual([]);
+  };
+
+  describe.each([
+    ['nix evaluation', /evaluating the nix develop environment/],
+    ['image assembly', /assembling \d+ store paths/],
+  ] as const)('image build, %s', (_stage, marker) => {
+    it.each(SIGNALS)('%s: exit 130, no half-written cache entry, the next build works', async (signal) => {
       const cache = await mkdtemp(join(tmpdir(), 'rr-intr-cache-'));
-      const r = await interruptAt(['image', 'build', 'firmware', '--no-load', '-w', ws], marker, signal, {
-        REPROROM_CACHE: cache,
-      });
-      expect(r.sent).toBe(true);
-      expect(r.exitCode).toBe(130);
-      expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}`));
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-      expect(await leftovers(join(cache, 'images'))).toEqual([]);
-      const again = await runCli(['image', 'build', 'firmware', '--no-load', '--json', '-w', ws], {
-        env: { REPROROM_CACHE: cache },
-      });
+      temps.push(cache);
+      const env = { REPROROM_CACHE: cache };
+      const r = await interruptAt(
+        ['image', 'build', 'firmware', '--rebuild', '--no-load', '-w', ws],
+        marker,
+        signal,
+        env,
+      );
+      expectInterrupted(r, signal);
+      expect(await leftovers(cache)).toEqual([]);
+      // Nothing half-built is mistaken for a cache entry.
+      expect(await readdir(join(cache, 'images')).catch(() => [])).toEqual([]);
+      const again = await runCli(['image', 'build', 'firmware', '--no-load', '--json', '-w', ws], { env });
       expect(again.exitCode, again.stderr).toBe(0);
       expect(JSON.parse(again.stdout).cached).toBe(false);
+    });
+  });
+
+  describe('image load', () => {
+    // An image of our own (a unique synthetic flake), so removing it cannot disturb other work.
+    let synth = '';
+    let cache = '';
+    let id = '';
+    beforeAll(async () => {
+      synth = (await synthWorkspace(`${tag}-load-${Date.now()}`, { bytes: 160 * 1024 * 1024, files: 8 })).ws;
+      cache = await mkdtemp(join(tmpdir(), 'rr-intr-load-cache-'));
+      temps.push(synth, cache);
+      const built = await runCli(['image', 'build', 'synth', '--no-load', '--json', '-w', synth], {
+        env: { REPROROM_CACHE: cache },
+      });
+      expect(built.exitCode, built.stderr).toBe(0);
+      id = JSON.parse(built.stdout).id as string;
+    });
+    afterAll(async () => {
+      if (id) await execa('docker', ['rmi', '-f', id], { reject: false });
+    });
+
+    it.each(SIGNALS)(
+      '%s: exit 130, no half-loaded or dangling image, the next build loads the computed ID',
+      async (signal) => {
+        await execa('docker', ['rmi', '-f', id], { reject: false });
+        const env = { REPROROM_CACHE: cache };
+        const r = await interruptAt(
+          ['image', 'build', 'synth', '-w', synth],
+          /loading into the Docker engine/,
+          signal,
+          env,
+        );
+        expectInterrupted(r, signal);
+        await expectNoNewDangling();
+        // Either absent or whole: an image under that ID is the one reprorom computed.
+        const inspect = await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', id], {
+          reject: false,
+        });
+        if (inspect.exitCode === 0) expect(inspect.stdout.trim()).toBe(id);
+        const again = await runCli(['image', 'build', 'synth', '--json', '-w', synth], { env });
+        expect(again.exitCode, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout).id).toBe(id);
+        expect((await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', id])).stdout.trim()).toBe(
+          id,
+        );
+      },
+    );
+  });
+
+  it.each(SIGNALS)(
+    '%s during a container run: exit 130, container removed, no run folder, no lock; the next run works',
+    async (signal) => {
+      const name = `${tag}-nap-${signal.toLowerCase()}`;
+      await board(ws, name, 'commands: [sleep 60, echo ok > out.bin]\nartifacts: [out.bin]\n');
+      const r = await interruptAt(['build', name, '-w', ws], /run 1\/1 started/, signal);
+      expectInterrupted(r, signal);
+      expect(await containersOf(name)).toEqual([]);
+      expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);
+      expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+      expect(existsSync(join(ws, '.reprorom/work')) ? await readdir(join(ws, '.reprorom/work')) : []).toEqual(
+        [],
+      );
+      await expectNoNewDangling();
+      await board(ws, name, 'commands: [echo ok > out.bin]\nartifacts: [out.bin]\n');
+      const again = await runCli(['build', name, '-w', ws]);
+      expect(again.exitCode, again.stderr).toBe(0);
     },
   );
 
-  it('SIGTERM during image load leaves the engine without a half-loaded tag; the next build loads it', async () => {
-    const built = JSON.parse((await runCli(['image', 'build', 'firmware', '--json', '-w', ws])).stdout) as {
-      id: string;
-    };
-    await execa('docker', ['rmi', '-f', built.id], { reject: false });
-    const r = await interruptAt(
-      ['image', 'build', 'firmware', '-w', ws],
-      /loading into the Docker engine/,
-      'SIGTERM',
-    );
-    expect(r.exitCode === 130 || r.exitCode === 0).toBe(true); // a fast load may finish first
-    const again = await runCli(['image', 'build', 'firmware', '--json', '-w', ws]);
+  it('SIGINT while a 300 MB artifact is copied out: exit 130, no run folder, no partial artifact; the next run works', async () => {
+    const name = `${tag}-big`;
+    await board(ws, name, "commands: ['head -c 300M /dev/zero > out.bin']\nartifacts: [out.bin]\n");
+    const runsBefore = await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[]);
+    // The copy starts when the container exits: signal as soon as the engine says so.
+    const exited = async () =>
+      (
+        await execa('docker', [
+          'ps',
+          '-aq',
+          '--filter',
+          `label=reprorom.board=${name}`,
+          '--filter',
+          'status=exited',
+        ])
+      ).stdout.trim() !== '';
+    const r = await interruptAt(['build', name, '-w', ws], exited, 'SIGINT');
+    expectInterrupted(r, 'SIGINT');
+    expect(await containersOf(name)).toEqual([]);
+    expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);
+    const runsAfter = await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[]);
+    expect(runsAfter.filter((d) => !runsBefore.includes(d))).toEqual([]);
+    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+    const again = await runCli(['build', name, '--json', '-w', ws]);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect((await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', built.id])).stdout).toBe(
-      built.id,
-    );
+    const dir = JSON.parse(again.stdout).boards[0].runs[0].dir as string;
+    const check = await execa('sha256sum', ['-c', 'hashes.txt'], { cwd: dir });
+    expect(check.stdout).toMatch(/out\.bin: OK/);
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('SIGTERM during a container run removes the container and writes no run; the next run works', async () => {
-    await mkdir(join(ws, 'src', 'nap'), { recursive: true });
-    await writeFile(join(ws, 'src', 'nap', 'README'), 'x\n');
-    await writeFile(
-      join(ws, 'boards', 'nap.yaml'),
-      'image: firmware\nsource: { type: local, path: src/nap }\ncommands: [sleep 60, echo ok > out.bin]\nartifacts: [out.bin]\n',
+  it('SIGINT during `pin fetch offline` downloads: exit 130, no partial .deb in the cache; the next fetch completes', async () => {
+    // A fresh cache holding every verified deb but the three largest, so the fetch must download.
+    const real = join(process.env['REPROROM_CACHE'] ?? join(homedir(), '.cache/reprorom'), 'debs');
+    const cache = await mkdtemp(join(tmpdir(), 'rr-intr-fetch-'));
+    temps.push(cache);
+    await mkdir(join(cache, 'debs'));
+    const debs = (await readdir(real, { withFileTypes: true })).filter(
+      (d) => d.isFile() && d.name.endsWith('.deb'),
     );
-    const r = await interruptAt(['build', 'nap', '-w', ws], /run 1\/1 started/, 'SIGTERM');
-    expect(r.exitCode).toBe(130);
-    expect(r.stderr).toMatch(/interrupted by SIGTERM/);
-    const left = await execa('docker', ['ps', '-aq', '--filter', 'label=reprorom.board=nap']);
-    expect(left.stdout.trim()).toBe('');
-    expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);
-    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
-    await writeFile(
-      join(ws, 'boards', 'nap.yaml'),
-      'image: firmware\nsource: { type: local, path: src/nap }\ncommands: [echo ok > out.bin]\nartifacts: [out.bin]\n',
+    const sizes = await Promise.all(
+      debs.map(async (d) => ({
+        name: d.name,
+        size: (await import('node:fs')).statSync(join(real, d.name)).size,
+      })),
     );
-    const again = await runCli(['build', 'nap', '-w', ws]);
+    sizes.sort((a, b) => b.size - a.size);
+    const missing = sizes.slice(0, 3).map((s) => s.name);
+    for (const s of sizes.slice(3)) await cp(join(real, s.name), join(cache, 'debs', s.name));
+    const env = { REPROROM_CACHE: cache };
+    const r = await interruptAt(
+      ['pin', 'fetch', 'offline', '-w', ws],
+      /downloading \d+ of \d+ Debian packages/,
+      'SIGINT',
+      env,
+    );
+    expectInterrupted(r, 'SIGINT');
+    expect(await leftovers(cache)).toEqual([]);
+    const present = await readdir(join(cache, 'debs'));
+    // A deb is in the cache whole (verified, renamed into place) or not at all.
+    for (const m of missing) {
+      if (present.includes(m)) {
+        const a = await execa('cmp', [join(real, m), join(cache, 'debs', m)], { reject: false });
+        expect(a.exitCode, `${m} is partial`).toBe(0);
+      }
+    }
+    const again = await runCli(['pin', 'fetch', 'offline', '--json', '-w', ws], { env });
     expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).healed).toEqual([]);
+    for (const m of missing) expect(await readdir(join(cache, 'debs'))).toContain(m);
   });
 });

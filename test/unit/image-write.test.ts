@@ -3,7 +3,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/image/digest.js';
+import { dockerArchiveStream, exportDockerArchive } from '../../src/image/dockerArchive.js';
 import { imageConfig, MEDIA } from '../../src/image/imageConfig.js';
+import { layoutIntact } from '../../src/image/readLayout.js';
 import { rootLayerEntries } from '../../src/image/rootLayer.js';
 import { type ImageSpec, writeImage } from '../../src/image/writeImage.js';
 import { tarEntries } from '../helpers/tar.js';
@@ -161,7 +163,7 @@ describe('writeImage', () => {
     expect((await readdir(join(out.ociDir, 'blobs/sha256'))).length).toBe(4);
     expect((await readdir(join(root, 'out'))).sort()).toEqual(['image.tar', 'oci']);
 
-    const archive = await tarEntries(out.dockerArchive);
+    const archive = await tarEntries(out.dockerArchive!);
     const names = archive.map((e) => e.header.name);
     expect(names).toEqual([...names].sort());
     expect(names.slice(-3)).toEqual(['index.json', 'manifest.json', 'oci-layout']);
@@ -253,6 +255,43 @@ describe('writeImage', () => {
       const one = await readFile(join(base, 'first-place/oci', f));
       expect((await readFile(join(base, 'second/deeper-place/oci', f))).equals(one), f).toBe(true);
     }
+  });
+
+  it('without a docker-archive file, streams one from the layout with the same entries and bytes, and exports the same file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rr-img-stream-'));
+    const withFile = await writeImage(await spec(root), {
+      ociDir: join(root, 'a/oci'),
+      dockerArchive: join(root, 'a/image.tar'),
+      repoTag: (id: string) => `reprorom/test:${id.slice(7, 19)}`,
+    });
+    const layoutOnly = await writeImage(await spec(root), {
+      ociDir: join(root, 'b/oci'),
+      repoTag: (id: string) => `reprorom/test:${id.slice(7, 19)}`,
+    });
+    expect(layoutOnly.id).toBe(withFile.id);
+    expect(layoutOnly.dockerArchive).toBeUndefined();
+    expect(await readdir(join(root, 'b'))).toEqual(['oci']);
+    const view = (entries: Awaited<ReturnType<typeof tarEntries>>) =>
+      entries
+        .map((e) => [e.header.name, sha256Digest(e.body)])
+        .filter(([n]) => !n!.endsWith('/') && n !== 'blobs' && n !== 'blobs/sha256');
+    const streamed = await tarEntries(await dockerArchiveStream(join(root, 'b/oci')));
+    expect(view(streamed)).toEqual(view(await tarEntries(withFile.dockerArchive!)));
+    await exportDockerArchive(join(root, 'b/oci'), join(root, 'exported.tar'));
+    expect((await readFile(join(root, 'exported.tar'))).equals(await readFile(withFile.dockerArchive!))).toBe(
+      true,
+    );
+  });
+
+  it('a cache check finds a truncated layer blob or a changed config, and passes an intact layout', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rr-img-intact-'));
+    const img = await writeImage(await spec(root), { ociDir: join(root, 'oci') });
+    expect(await layoutIntact(img.ociDir, img.id)).toBe(true);
+    expect(await layoutIntact(img.ociDir, `sha256:${'0'.repeat(64)}`)).toBe(false);
+    const layer = join(img.ociDir, 'blobs/sha256', img.layerDigests[0]!.slice(7));
+    const bytes = await readFile(layer);
+    await writeFile(layer, bytes.subarray(0, bytes.length - 1));
+    expect(await layoutIntact(img.ociDir, img.id)).toBe(false);
   });
 
   it('replaces an old layout and leaves no temp files when a layer fails', async () => {

@@ -1,6 +1,7 @@
-import { cp, mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { cp } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { connectEngine } from '../../engine/docker.js';
+import { exportDockerArchive } from '../../image/dockerArchive.js';
 import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
 import { ensureLoaded } from '../../imagebuild/load.js';
 import { ExitCode } from '../../util/errors.js';
@@ -32,10 +33,7 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
     spinner.fail(`image ${name} failed`);
     throw err;
   }
-  if (opts.out) {
-    await mkdir(dirname(resolve(opts.out)), { recursive: true });
-    await cp(result.archive, resolve(opts.out));
-  }
+  if (opts.out) await exportDockerArchive(result.ociDir, resolve(opts.out));
   if (opts.oci) await cp(result.ociDir, resolve(opts.oci), { recursive: true });
   if (opts.json) {
     printJson({

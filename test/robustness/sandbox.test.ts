@@ -1,0 +1,148 @@
+/**
+ * A hostile board probing its sandbox, and two builds racing on one workspace.
+ * Network reachability, writes into the user's tree and escaping artifact links
+ * are covered by test/integration/board-build.test.ts (named in docs/robustness.md).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
+import { copyWorkspace } from '../helpers/workspace.js';
+import { board, CLI, containersOf, expectNoStack, tag } from './support.js';
+
+const engine = await probeEngine();
+const nix = await probeNix();
+
+describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: sandbox and concurrency', () => {
+  let ws = '';
+  beforeAll(async () => {
+    if (inCi) {
+      requireReal(engine);
+      requireReal(nix);
+    }
+    ws = await copyWorkspace('rr-sandbox-');
+  });
+  afterAll(async () => {
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('memory limit: a board allocating 300 MiB under a 64 MiB limit fails with exit 4 naming the limit', async () => {
+    const name = `${tag}-hog`;
+    await board(
+      ws,
+      name,
+      'commands: [\'python3 -c "b = bytearray(300*1024*1024); print(len(b))"\']\nartifacts: [README]\nlimits: { memory: 67108864, pids: 256 }\n',
+    );
+    const r = await runCli(['build', name, '-w', ws]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(/exceeded its memory limit of 64 MiB/);
+    expect(r.stdout + r.stderr).toMatch(/raise limits\.memory|FAILED/);
+    expectNoStack(r.stderr);
+    expect(await containersOf(name)).toEqual([]);
+  });
+
+  it('pids limit: a fork storm under pids 32 fails with exit 4 naming the pids limit', async () => {
+    const name = `${tag}-forks`;
+    await board(
+      ws,
+      name,
+      "commands: ['for i in $(seq 1 200); do sleep 5 & done; wait']\nartifacts: [README]\nlimits: { memory: 1073741824, pids: 32 }\n",
+    );
+    const r = await runCli(['build', name, '-w', ws]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(/hit its pids limit of 32/);
+    expectNoStack(r.stderr);
+    expect(await containersOf(name)).toEqual([]);
+  });
+
+  it('sandbox probe: only lo, no Docker socket, CapEff 0, NoNewPrivs 1, uid 1000, no setuid-root copy', async () => {
+    const name = `${tag}-probe`;
+    await board(
+      ws,
+      name,
+      [
+        'commands:',
+        "  - 'ls /sys/class/net > net.txt'",
+        "  - 'if test -S /var/run/docker.sock || test -e /run/docker.sock; then echo socket-visible; else echo no-socket; fi > sock.txt'",
+        '  - \'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status > status.txt\'',
+        "  - 'id -u > uid.txt'",
+        "  - 'cp /bin/sh ./sh-copy && if chown 0:0 ./sh-copy 2>/dev/null; then echo chown-allowed; else echo chown-refused; fi > chown.txt'",
+        '  - \'chmod u+s ./sh-copy && ./sh-copy -c "id -u" > setuid.txt\'',
+        'artifacts: [net.txt, sock.txt, status.txt, uid.txt, chown.txt, setuid.txt]',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['build', name, '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dir = JSON.parse(r.stdout).boards[0].runs[0].dir as string;
+    const read = (f: string) => readFile(join(dir, 'artifacts', f), 'utf8');
+    expect((await read('net.txt')).trim()).toBe('lo');
+    expect((await read('sock.txt')).trim()).toBe('no-socket');
+    expect(await read('status.txt')).toMatch(/CapEff:\s+0000000000000000\nNoNewPrivs:\s+1/);
+    expect((await read('uid.txt')).trim()).toBe('1000');
+    expect((await read('chown.txt')).trim()).toBe('chown-refused');
+    // Even its own setuid copy runs as the build user: no-new-privileges.
+    expect((await read('setuid.txt')).trim()).toBe('1000');
+    expect(await containersOf(name)).toEqual([]);
+  });
+
+  it('an artifact glob matching ../ is refused at check time (exit 2, located), before any build', async () => {
+    const w = await copyWorkspace('rr-sandbox-glob-');
+    try {
+      await execa(
+        'sh',
+        ['-c', `printf 'image: firmware\\ncommands: [true]\\nartifacts:\\n  - "../*"\\n' > boards/glob.yaml`],
+        {
+          cwd: w,
+        },
+      );
+      const r = await runCli(['check', '-w', '.'], { cwd: w });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(
+        /^boards\/glob\.yaml:4:5: artifacts\.0: expected a path or glob relative to the source, without "\.\." or a leading "\/"$/m,
+      );
+      const b = await runCli(['build', 'glob', '-w', '.'], { cwd: w });
+      expect(b.exitCode).toBe(2);
+      expect(existsSync(join(w, '.reprorom/runs'))).toBe(false);
+    } finally {
+      await rm(w, { recursive: true, force: true });
+    }
+  });
+
+  it('two builds of one workspace at once: the second waits for the first; both run folders complete and verify', async () => {
+    const a = `${tag}-c1`;
+    const b = `${tag}-c2`;
+    await board(ws, a, 'commands: [sleep 4, echo one > out.bin]\nartifacts: [out.bin]\n');
+    await board(ws, b, 'commands: [echo two > out.bin]\nartifacts: [out.bin]\n');
+    const first = execa(process.execPath, [CLI, 'build', a, '--json', '-w', ws], {
+      reject: false,
+      stdin: 'ignore',
+      env: { NO_COLOR: '1' },
+    });
+    // Start the second once the first holds the lock.
+    for (let i = 0; i < 100 && !existsSync(join(ws, '.reprorom/build.lock')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const second = await runCli(['build', b, '--json', '-w', ws]);
+    const one = await first;
+    expect(one.exitCode, String(one.stderr)).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/waiting for the build of pid \d+ in this workspace to finish/);
+    const dirs = [String(one.stdout), second.stdout].map(
+      (o) => JSON.parse(o).boards[0].runs[0].dir as string,
+    );
+    expect(new Set(dirs).size).toBe(2);
+    for (const dir of dirs) {
+      const check = await execa('sha256sum', ['-c', 'hashes.txt'], { cwd: dir });
+      expect(check.stdout).toMatch(/out\.bin: OK$/);
+      const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+      expect(manifest.artifacts).toHaveLength(1);
+    }
+    expect(await readFile(join(dirs[0]!, 'artifacts/out.bin'), 'utf8')).toBe('one\n');
+    expect(await readFile(join(dirs[1]!, 'artifacts/out.bin'), 'utf8')).toBe('two\n');
+    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+  });
+});
