@@ -108,17 +108,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
             order: v.fileOrder,
             seed: v.seed,
             mtime: input.sourceDateEpoch,
-          }),
-        );
-        await engine.putArchive(
-          id,
-          '/build',
-          sourceTar(input.source.dir, [], {
-            prefix: 'home',
-            uid: v.uid,
-            order: 'sorted',
-            seed: 0,
-            mtime: input.sourceDateEpoch,
+            emptyDirs: ['home'],
           }),
         );
       },

@@ -127,6 +127,13 @@ export async function runBuild(ws: Workspace, opts: BuildOptions): Promise<Build
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   try {
+    // A build killed hard (or cut off from its engine) could not remove its containers: do it now.
+    const orphans = await engine.removeOrphans();
+    if (orphans > 0)
+      (opts.onEvent ?? (() => {}))(
+        'build',
+        `removed ${orphans} container(s) left by an earlier run that died`,
+      );
     return await runBuildLocked(ws, opts, engine);
   } finally {
     await unlock();

@@ -20,6 +20,8 @@ export interface SourceTarOptions {
   seed: number;
   /** mtime of every entry (SOURCE_DATE_EPOCH), so timestamps never depend on the host. */
   mtime: number;
+  /** Empty folders beside the prefix (e.g. the build user's home), in the same tar: one copy-in per run. */
+  emptyDirs?: readonly string[];
 }
 
 export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): Readable {
@@ -32,6 +34,7 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length);
   const rest = ordered.filter((e) => e.kind !== 'dir');
   const write = async () => {
+    for (const d of opts.emptyDirs ?? []) tar.entry({ name: d, type: 'directory', mode: 0o755, ...owner });
     tar.entry({ name: opts.prefix, type: 'directory', mode: 0o755, ...owner });
     for (const e of dirs)
       tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });

@@ -7,7 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
 import { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
 import { isConnectionError, mapEngineError, statusOf, unavailable } from './errors.js';
@@ -16,6 +18,13 @@ import { lineWriter } from './lines.js';
 /** Every container this tool creates carries this label, so `removeLabelled()` can find leftovers. */
 export const ENGINE_LABEL = 'reprorom';
 export const RUN_LABEL = 'reprorom.run';
+/** Which process on which machine owns a container: lets a later run clean up after a crash. */
+export const OWNER_LABEL = 'reprorom.owner';
+
+/** `HOST:PID` of this process, the value of OWNER_LABEL. */
+export function ownerId(pid = process.pid): string {
+  return `${hostname()}:${pid}`;
+}
 
 export interface EngineVersion {
   version: string;
@@ -125,6 +134,8 @@ export interface Engine {
   listLabelled(label?: string): Promise<string[]>;
   /** Remove every container carrying `label`; returns how many were removed. */
   removeLabelled(label?: string): Promise<number>;
+  /** Remove containers left by reprorom processes of this machine that died; returns how many. */
+  removeOrphans(): Promise<number>;
 }
 
 export interface ConnectOptions {
@@ -417,7 +428,14 @@ class DockerEngine implements Engine {
   private async waitForExit(container: Dockerode.Container, streamEnded: Promise<void>): Promise<WaitResult> {
     const waited = this.call<WaitResult>('waiting for the container', runError, () => container.wait());
     const watchdog = streamEnded.then(async (): Promise<WaitResult> => {
-      const settled = await Promise.race([waited.then(() => true, () => true), delay(5000).then(() => false)]);
+      // A referenced timer (unlike delay()): it is what keeps the process alive while the engine is gone.
+      const settled = await Promise.race([
+        waited.then(
+          () => true,
+          () => true,
+        ),
+        sleep(5000).then(() => false),
+      ]);
       if (settled) return waited;
       for (;;) {
         const state = await container.inspect({ abortSignal: AbortSignal.timeout(this.timeoutMs) }).then(
@@ -427,10 +445,17 @@ class DockerEngine implements Engine {
             throw unavailable(this.endpoint, isConnectionError(err) ? err : lostConnection(err));
           },
         );
-        if (!state) throw new BuildFailedError('the container disappeared while it ran', 'run the build again');
+        if (!state)
+          throw new BuildFailedError('the container disappeared while it ran', 'run the build again');
         if (!state.Running) return { StatusCode: state.ExitCode };
         // Still running with its output stream closed: keep polling; `wait` may still answer.
-        const done = await Promise.race([waited.then(() => true, () => true), delay(2000).then(() => false)]);
+        const done = await Promise.race([
+          waited.then(
+            () => true,
+            () => true,
+          ),
+          sleep(2000).then(() => false),
+        ]);
         if (done) return waited;
       }
     });
@@ -465,6 +490,27 @@ class DockerEngine implements Engine {
     for (const id of ids) await this.removeContainer(id);
     return ids.length;
   }
+
+  async removeOrphans(): Promise<number> {
+    const list = await this.call('listing containers', runError, (d) =>
+      d.listContainers({ all: true, filters: { label: [OWNER_LABEL] } }),
+    );
+    const orphans = list.filter((c) => isOrphan(c.Labels?.[OWNER_LABEL]));
+    for (const c of orphans) await this.removeContainer(c.Id);
+    return orphans.length;
+  }
+}
+
+/** Owned by a process of this machine that no longer exists (killed, or lost its engine). */
+function isOrphan(owner: string | undefined): boolean {
+  const m = /^(.*):(\d+)$/.exec(owner ?? '');
+  if (!m || m[1] !== hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateOptions {
@@ -480,7 +526,7 @@ function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateO
     User: spec.user,
     WorkingDir: spec.workingDir,
     Hostname: spec.hostname,
-    Labels: { ...spec.labels, [ENGINE_LABEL]: '1', [RUN_LABEL]: runId },
+    Labels: { ...spec.labels, [ENGINE_LABEL]: '1', [RUN_LABEL]: runId, [OWNER_LABEL]: ownerId() },
     AttachStdin: Boolean(spec.interactive),
     AttachStdout: true,
     AttachStderr: true,

@@ -415,7 +415,9 @@ function localSourceProblems(root: string, board: Entry<Board>, path: string): P
   // The workspace is what gets pinned and shared: a source beside it would not travel with it.
   const inside = relative(root, dir);
   if (inside === '..' || inside.startsWith(`..${sep}`))
-    return at(`source folder "${path}" is outside the workspace, expected a folder relative to the workspace`);
+    return at(
+      `source folder "${path}" is outside the workspace, expected a folder relative to the workspace`,
+    );
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
