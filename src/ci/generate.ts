@@ -52,6 +52,8 @@ const NIX_CONF = [
   'substituters =',
   'flake-registry =',
   'sandbox = false',
+  // Jobs run as root in a container where nothing created Debian's nixbld group: build as root.
+  'build-users-group =',
 ];
 
 /** apt packages, and nix configured for offline flakes (idempotent: lines are added once). */
