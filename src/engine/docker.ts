@@ -427,16 +427,16 @@ class DockerEngine implements Engine {
    */
   private async waitForExit(container: Dockerode.Container, streamEnded: Promise<void>): Promise<WaitResult> {
     const waited = this.call<WaitResult>('waiting for the container', runError, () => container.wait());
+    const answered = waited.then(
+      () => true,
+      () => true,
+    );
+    // Referenced timers (unlike delay()) keep the process alive while the engine is gone;
+    // they are cancelled as soon as there is an answer, so a finished run exits at once.
+    const stop = new AbortController();
+    const pause = (ms: number) => sleep(ms, false, { signal: stop.signal }).catch(() => false);
     const watchdog = streamEnded.then(async (): Promise<WaitResult> => {
-      // A referenced timer (unlike delay()): it is what keeps the process alive while the engine is gone.
-      const settled = await Promise.race([
-        waited.then(
-          () => true,
-          () => true,
-        ),
-        sleep(5000).then(() => false),
-      ]);
-      if (settled) return waited;
+      if (await Promise.race([answered, pause(5000)])) return waited;
       for (;;) {
         const state = await container.inspect({ abortSignal: AbortSignal.timeout(this.timeoutMs) }).then(
           (i) => i.State,
@@ -449,17 +449,14 @@ class DockerEngine implements Engine {
           throw new BuildFailedError('the container disappeared while it ran', 'run the build again');
         if (!state.Running) return { StatusCode: state.ExitCode };
         // Still running with its output stream closed: keep polling; `wait` may still answer.
-        const done = await Promise.race([
-          waited.then(
-            () => true,
-            () => true,
-          ),
-          sleep(2000).then(() => false),
-        ]);
-        if (done) return waited;
+        if (await Promise.race([answered, pause(2000)])) return waited;
       }
     });
-    return Promise.race([waited, watchdog]);
+    try {
+      return await Promise.race([waited, watchdog]);
+    } finally {
+      stop.abort();
+    }
   }
 
   async putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {

@@ -8,13 +8,16 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { Source } from '../workspace/schema.js';
-import { extractDebianSource, type FetchedDebian, fetchDebianSource } from './debian.js';
+import type { FetchedDebian } from './debian.js';
 import { downloadVerified } from './download.js';
-import { checkoutGit, fetchGit } from './git.js';
 import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
 import { extractTarball } from './untar.js';
+
+/** Loaded on use: they pull in execa (git, apt, dpkg-source), which a local-source build never needs. */
+const debian = () => import('./debian.js');
+const git = () => import('./git.js');
 
 /** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
 export const LOCAL_SKIP = new Set(['.git', '.reprorom', 'node_modules']);
@@ -37,7 +40,7 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
     case 'local':
       return { type: 'local', root: resolve(opts.workspaceRoot ?? '.', source.path) };
     case 'git': {
-      const { mirror, hit } = await fetchGit(source.url, source.rev, opts.signal);
+      const { mirror, hit } = await (await git()).fetchGit(source.url, source.rev, opts.signal);
       return { type: 'git', mirror, rev: source.rev, hit };
     }
     case 'tarball': {
@@ -52,7 +55,9 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
     case 'debian-source':
       return {
         type: 'debian-source',
-        ...(await fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
+        ...(await (
+          await debian()
+        ).fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
       };
   }
 }
@@ -113,7 +118,12 @@ export async function prepareSource(
       root = join(stage, 'tree');
       if (fetched.type === 'git') {
         label = `git ${source.type === 'git' ? source.url : ''} at ${fetched.rev}`;
-        ({ commit, commitTime } = await checkoutGit(fetched.mirror, fetched.rev, root, opts.signal));
+        ({ commit, commitTime } = await (await git()).checkoutGit(
+          fetched.mirror,
+          fetched.rev,
+          root,
+          opts.signal,
+        ));
       } else if (fetched.type === 'tarball') {
         label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
         await extractTarball(fetched.file, root, {
@@ -123,7 +133,7 @@ export async function prepareSource(
         });
       } else {
         label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
-        ({ commitTime } = await extractDebianSource(fetched, root, opts.signal));
+        ({ commitTime } = await (await debian()).extractDebianSource(fetched, root, opts.signal));
       }
     }
     const entries = await scanTree(root, {

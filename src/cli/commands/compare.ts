@@ -1,7 +1,7 @@
 /** `reprorom compare A B [C…]`: verdicts for every artifact, and a diff report for each mismatch. */
 import { dirname, join, relative, resolve } from 'node:path';
 import { type ArtifactResult, type Comparison, compareSets } from '../../compare/compare.js';
-import { type Explanation, explainDifference } from '../../compare/explain.js';
+import type { Explanation } from '../../compare/explain.js';
 import { type HashSet, loadInputs } from '../../compare/inputs.js';
 import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
@@ -61,6 +61,8 @@ async function explainMismatches(
       );
       continue;
     }
+    // Loaded only for a mismatch: it runs diffoscope through execa.
+    const { explainDifference } = await import('../../compare/explain.js');
     const ex = await explainDifference(
       pair.reference,
       pair.other,
