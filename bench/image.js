@@ -61,11 +61,7 @@ export async function assemblyBench({ reps = 5 } = {}) {
     const j = JSON.parse(r.stdout);
     return { wall: r.wall, rssMb: Math.max(r.rssMb, j.maxRssMb), layers: j.layers, id: j.id };
   };
-  const layout = (dir) => {
-    const r = node('child/layout.js', [inputs, dir]);
-    return { seconds: r.wall, id: JSON.parse(r.stdout).id }; // wall, incl. process start, like assemble()
-  };
-  const [ours, base, twoCopies, noArchive] = rotate(reps, [
+  const [ours, base] = rotate(reps, [
     () => {
       settle();
       return assemble(out);
@@ -74,32 +70,17 @@ export async function assemblyBench({ reps = 5 } = {}) {
       settle();
       return sh(`${tarCmd} | sha256sum > /dev/null`).wall;
     },
-    // What reprorom writes, at the floor: one hashed copy (the blobs), then a second (the archive).
-    () => {
-      settle();
-      return sh(`${tarCmd} | tee ${work}/blob | sha256sum > /dev/null && cat ${work}/blob > ${work}/copy`).wall;
-    },
-    // The recommended fix, previewed: the same assembly without writing the docker-archive.
-    () => {
-      settle();
-      return layout(out);
-    },
   ]);
   settle();
 
-  // Where the time goes, on tmpfs so this VM's disk does not blur it: the whole
-  // assembly, the same minus the docker-archive, and the docker-archive alone.
+  // On tmpfs, so this VM's disk writeback does not blur it: the assembly, and what a
+  // docker-archive file costs on top (written only for `image build --out`).
   const shm = `/dev/shm/reprorom-bench-${process.pid}`;
   let mem;
   try {
     const full = median([1, 2].map(() => (rmSync(shm, { recursive: true, force: true }), assemble(shm).wall)));
-    const archive = JSON.parse(node('child/archive.js', [join(shm, 'oci'), join(shm, 'again.tar')]).stdout).seconds;
-    const layoutRuns = [1, 2].map(() => {
-      rmSync(shm, { recursive: true, force: true });
-      return layout(shm);
-    });
-    const sameId = [...layoutRuns, ...noArchive].every((r) => r.id === ours[0].id);
-    mem = { full, archive, layout: median(layoutRuns.map((r) => r.seconds)), sameId };
+    const archive = JSON.parse(node('child/archive.js', [join(shm, 'oci'), join(shm, 'image.tar')]).stdout).seconds;
+    mem = { full, archive };
   } finally {
     rmSync(shm, { recursive: true, force: true });
   }
@@ -124,27 +105,9 @@ export async function assemblyBench({ reps = 5 } = {}) {
       unit: 's',
       target: { on: 'ratio', op: '<=', limit: 1.25 },
       note:
-        `assembleImage into the bench folder on disk: ${ours[0].layers} layers + OCI layout + docker-archive (2 copies of the image); ` +
+        `assembleImage into the bench folder on disk: ${ours[0].layers} layers + OCI layout, one copy of the image (the docker-archive is streamed to the engine at load time); ` +
         `the baseline writes nothing; page cache warm, nothing dirty at the start of each run, rotated, median of ${reps}`,
       samples: { value: ours.map((o) => o.wall), baseline: base },
-    }),
-    makeRow({
-      id: 'assembly-two-copies',
-      name: 'image assembly vs tar | tee blob | sha256sum; cat blob > archive',
-      value: wall,
-      baseline: median(twoCopies),
-      unit: 's',
-      note: 'informational: a baseline that writes the same two copies reprorom writes (blobs, then archive), same rounds',
-      samples: { value: ours.map((o) => o.wall), baseline: twoCopies },
-    }),
-    makeRow({
-      id: 'assembly-no-archive',
-      name: 'image assembly without the docker-archive (layers + OCI layout) vs tar -c | sha256sum',
-      value: median(noArchive.map((r) => r.seconds)),
-      baseline,
-      unit: 's',
-      note: `informational, a preview of the recommended fix: the same plan, layers, root layer and OCI layout from the same modules${mem.sameId ? ' (same image ID)' : ' (WARNING: image ID differs from assembleImage)'}, on disk, same rounds`,
-      samples: { value: noArchive.map((r) => r.seconds), baseline: base },
     }),
     makeRow({
       id: 'assembly-tmpfs',
@@ -152,7 +115,7 @@ export async function assemblyBench({ reps = 5 } = {}) {
       value: mem.full,
       baseline,
       unit: 's',
-      note: `informational, assembleImage into /dev/shm, median of 2 (no disk writeback, though fresh memory pages still cost on this VM); there, leaving out the docker-archive gives ${mem.layout.toFixed(2)} s and the docker-archive alone takes ${mem.archive.toFixed(2)} s`,
+      note: `informational, assembleImage into /dev/shm, median of 2 (no disk writeback, though fresh memory pages still cost on this VM); a docker-archive file (image build --out) takes ${mem.archive.toFixed(2)} s more there`,
     }),
     makeRow({
       id: 'assembly-cli',

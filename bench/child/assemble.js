@@ -1,5 +1,5 @@
 // Child process: one image assembly through reprorom's own assembleImage (plan,
-// layer tars, OCI layout, docker-archive), exactly as `image build` calls it.
+// layer tars, OCI layout), exactly as `image build` calls it.
 // Usage: node bench/child/assemble.js INPUTS.json OUTDIR
 // Prints { seconds, maxRssMb, layers, layerDigests, bytes } as JSON.
 import { readFile } from 'node:fs/promises';

@@ -2,7 +2,6 @@
  * Progress for a person (an ora spinner on a TTY) or for a log (plain prefixed
  * lines in CI and pipes). Always on stderr: stdout carries results.
  */
-import ora from 'ora';
 import { colourAllowed } from './output.js';
 
 export interface Progress {
@@ -11,8 +10,10 @@ export interface Progress {
   fail(text: string): void;
 }
 
-export function progress(prefix: string): Progress {
+export async function progress(prefix: string): Promise<Progress> {
   if (colourAllowed(process.stderr)) {
+    // Loaded only for a terminal: a CI log never pays for the spinner's modules.
+    const { default: ora } = await import('ora');
     const spinner = ora({ text: prefix, stream: process.stderr }).start();
     return {
       update: (t) => {

@@ -1,9 +1,6 @@
 import { cp } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { connectEngine } from '../../engine/docker.js';
-import { exportDockerArchive } from '../../image/dockerArchive.js';
 import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
-import { ensureLoaded } from '../../imagebuild/load.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
@@ -13,7 +10,7 @@ import { progress } from '../progress.js';
 
 export async function runImageBuild(name: string, opts: ImageBuildCliOptions): Promise<number> {
   const ws = await loadValidWorkspace(opts.workspace);
-  const spinner = progress(`image ${name}`);
+  const spinner = await progress(`image ${name}`);
   let result: ImageBuildResult;
   try {
     result = await withInterrupts(async (signal) => {
@@ -24,6 +21,11 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
       });
       if (opts.load) {
         spinner.update('loading into the Docker engine');
+        // The engine client loads only when it is used: a cached --no-load answer stays fast.
+        const [{ connectEngine }, { ensureLoaded }] = await Promise.all([
+          import('../../engine/docker.js'),
+          import('../../imagebuild/load.js'),
+        ]);
         await ensureLoaded(connectEngine(), built, signal);
       }
       return built;
@@ -33,7 +35,10 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
     spinner.fail(`image ${name} failed`);
     throw err;
   }
-  if (opts.out) await exportDockerArchive(result.ociDir, resolve(opts.out));
+  if (opts.out) {
+    const { exportDockerArchive } = await import('../../image/dockerArchive.js');
+    await exportDockerArchive(result.ociDir, resolve(opts.out));
+  }
   if (opts.oci) await cp(result.ociDir, resolve(opts.oci), { recursive: true });
   if (opts.json) {
     printJson({

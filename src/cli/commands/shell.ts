@@ -36,7 +36,7 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
     ]);
   }
   const engine = connectEngine();
-  const status = progress(`shell ${target}`);
+  const status = await progress(`shell ${target}`);
   const image = await buildImage(ws, imageName, { onStep: (s) => status.update(s) });
   await ensureLoaded(engine, image);
   await mkdir(stateDir(ws.root), { recursive: true });
