@@ -164,8 +164,10 @@ async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSig
   );
 }
 
-/** Fetch the exact locked file from the folders apt knows for the package; the caller checks sha256. */
-async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSignal): Promise<boolean> {
+/** Fetch the exact locked file from the folders apt knows for the package into `tmp`; true when its sha256 matched. */
+export async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSignal): Promise<boolean> {
+  // Only a file named as Debian names this exact version: the lock's entry must agree with itself.
+  if (deb.filename !== debianFileName(deb)) return false;
   for (const folder of await aptPoolFolders(deb.name, signal)) {
     const url = `${folder}${encodeURIComponent(deb.filename)}`;
     const res = await fetch(url, signal ? { signal } : {}).catch(() => undefined);
@@ -184,6 +186,11 @@ async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSigna
     return true;
   }
   return false;
+}
+
+/** `NAME_VERSION_ARCH.deb`, the version without its epoch, as in the Debian archive. */
+export function debianFileName(deb: Pick<LockedDeb, 'name' | 'version' | 'arch'>): string {
+  return `${deb.name}_${deb.version.replace(/^\d+:/, '')}_${deb.arch}.deb`;
 }
 
 /** Add every deb not yet in the store; the cache file name is already the store name. */

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/hashes/sha256.js';
 import { buildFlake, flakeMetadata, NIX_OFFLINE_CONFIG, nix } from '../../src/nix/nix.js';
-import { fetchOffline } from '../../src/offline/fetch.js';
+import { downloadFromPool, fetchOffline } from '../../src/offline/fetch.js';
 import { lockedDebs, parseDebLock } from '../../src/offline/lock.js';
 import { flatFixedPath } from '../../src/offline/storePath.js';
 import { EnvironmentError } from '../../src/util/errors.js';
@@ -83,6 +83,8 @@ describe.skipIf(skip)('offline package set (real apt, real nix)', () => {
     try {
       const lock = JSON.parse(await readFile(join(ROOT, 'pins/offline/debs.lock.json'), 'utf8'));
       lock.debs.xxd = { ...lock.debs.xxd, version: '9.9.9-42', storeName: 'xxd=9.9.9-42=amd64.deb' };
+      // Never from a cache an older run may have filled under this made-up name.
+      await rm(join(process.env['REPROROM_CACHE'] ?? '', 'debs', 'xxd=9.9.9-42=amd64.deb'), { force: true });
       await mkdir(join(ws, 'pins/offline'), { recursive: true });
       await writeFile(join(ws, 'pins/offline/debs.lock.json'), JSON.stringify(lock));
       const err = await fetchOffline(ws).catch((e: unknown) => e);
@@ -91,6 +93,22 @@ describe.skipIf(skip)('offline package set (real apt, real nix)', () => {
       expect((err as EnvironmentError).hint).toContain('scripts/lock-offline-debs.ts');
     } finally {
       await rm(ws, { recursive: true, force: true });
+    }
+  });
+
+  it('the archive-pool fallback fetches the exact locked bytes of a package by its file name', async () => {
+    const lock = parseDebLock(await readFile(join(ROOT, 'pins/offline/debs.lock.json'), 'utf8'));
+    // A small package, so the download is quick; its locked file is the one apt lists today or an older one.
+    const deb = lockedDebs(lock).find((d) => d.name === 'xxd');
+    expect(deb).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), 'reprorom-pool-'));
+    try {
+      expect(await downloadFromPool(deb!, dir)).toBe(true);
+      expect(await sha256File(join(dir, deb!.filename))).toBe(deb!.sha256);
+      // A lock entry whose file name does not match its version is never fetched this way.
+      expect(await downloadFromPool({ ...deb!, version: '9.9.9-42' }, dir)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

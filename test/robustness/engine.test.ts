@@ -130,7 +130,8 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: engi
     await board(ws, name, 'commands: [echo ok > out.bin]\nartifacts: [out.bin]\n');
     const again = await runCli(['build', name, '-w', ws], { env });
     expect(again.exitCode, again.stderr).toBe(0);
-    if (orphans.length > 0) expect(again.stderr).toMatch(/removed 1 container\(s\) left by an earlier run that died/);
+    if (orphans.length > 0)
+      expect(again.stderr).toMatch(/removed 1 container\(s\) left by an earlier run that died/);
     expect(await containersOf(name)).toEqual([]);
     killGroup(proxy2);
   });

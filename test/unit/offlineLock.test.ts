@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { missingFromAptOutput, parseSimulatedInstall } from '../../src/offline/apt.js';
+import { missingFromAptOutput, parseSimulatedInstall, poolFoldersFromUris } from '../../src/offline/apt.js';
+import { debianFileName } from '../../src/offline/fetch.js';
 import { lockedDebs, parseDebLock } from '../../src/offline/lock.js';
 import { STORE_NAME_PATTERN, storeNameOf } from '../../src/offline/storePath.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -118,5 +119,29 @@ describe('apt output parsing', () => {
     ];
     const out = "E: Version '9.9-1' for 'xxd' was not found\nE: Unable to locate package nosuch\n";
     expect(missingFromAptOutput(out, asked)).toEqual(asked);
+  });
+});
+
+describe('archive pool fallback', () => {
+  it('takes the folders from apt-get download --print-uris lines, once each', () => {
+    const printed = [
+      "'http://deb.debian.org/debian-security/pool/updates/main/l/linux/linux-libc-dev_6.1.192-3_amd64.deb' linux-libc-dev_6.1.192-3_amd64.deb 2458036 SHA256:1b69",
+      "'http://deb.debian.org/debian/pool/main/l/linux/linux-libc-dev_6.1.176-1_amd64.deb' linux-libc-dev_6.1.176-1_amd64.deb 2400000 SHA256:aa",
+      "'http://deb.debian.org/debian-security/pool/updates/main/l/linux/linux-libc-dev_6.1.190-1_amd64.deb' x 1 SHA256:bb",
+      'E: something else',
+    ].join('\n');
+    expect(poolFoldersFromUris(printed)).toEqual([
+      'http://deb.debian.org/debian-security/pool/updates/main/l/linux/',
+      'http://deb.debian.org/debian/pool/main/l/linux/',
+    ]);
+  });
+
+  it('only fetches a file named as Debian names the locked version (epoch dropped)', () => {
+    expect(debianFileName({ name: 'xxd', version: '2:9.0.1378-2', arch: 'amd64' })).toBe(
+      'xxd_9.0.1378-2_amd64.deb',
+    );
+    expect(debianFileName({ name: 'linux-libc-dev', version: '6.1.192-2', arch: 'amd64' })).toBe(
+      'linux-libc-dev_6.1.192-2_amd64.deb',
+    );
   });
 });
