@@ -13,7 +13,7 @@ import type { ManifestInput } from '../hashes/manifest.js';
 import { buildImage, type ImageBuildResult } from '../imagebuild/buildImage.js';
 import { ensureLoaded } from '../imagebuild/load.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
-import { ConfigError, EngineUnavailableError, ReproromError } from '../util/errors.js';
+import { ConfigError, EngineUnavailableError, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/lock.js';
 import { stateDir } from '../util/paths.js';
 import type { Workspace } from '../workspace/load.js';
@@ -260,11 +260,7 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
   }
 }
 
-const HOST_FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
-
 /** Failures of the host (disk, permissions, engine), which a retry of the board cannot fix. */
 function isEnvironmentFault(err: unknown): boolean {
-  if (err instanceof EngineUnavailableError) return true;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && HOST_FS_CODES.has(code);
+  return err instanceof EngineUnavailableError || hostFileSystemFault(err) !== undefined;
 }

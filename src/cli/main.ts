@@ -3,7 +3,7 @@
  * so `reprorom --version` stays fast. Every error ends here, as one message and an exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, ReproromError } from '../util/errors.js';
+import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 
 export interface ImageBuildCliOptions {
@@ -287,7 +287,7 @@ export function reportError(err: unknown): number {
     if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
     return err.exitCode;
   }
-  const sys = systemError(err);
+  const sys = hostFileSystemFault(err);
   if (sys) {
     process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
     return ExitCode.environment;
@@ -297,28 +297,4 @@ export function reportError(err: unknown): number {
   if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.stderr.write('  → this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it\n');
   return ExitCode.buildFailed;
-}
-
-/** File-system failures the user can fix (full disk, permissions) are environment problems, not bugs. */
-function systemError(err: unknown): { message: string; hint: string } | undefined {
-  const e = err as NodeJS.ErrnoException | undefined;
-  const where = e?.path ? ` (${e.path})` : '';
-  switch (e?.code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return {
-        message: `no space left on the device${where}`,
-        hint: 'free some space (or move the state folder), then run the same command again',
-      };
-    case 'EACCES':
-    case 'EPERM':
-      return {
-        message: `permission denied${where}`,
-        hint: 'run reprorom as a user that may write the workspace and its .reprorom folder',
-      };
-    case 'EROFS':
-      return { message: `read-only file system${where}`, hint: 'run reprorom in a writable workspace' };
-    default:
-      return undefined;
-  }
 }

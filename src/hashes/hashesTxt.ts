@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { sha256Problem } from './sha256.js';
 import { parseSumLine, splitLines } from './sumLine.js';
@@ -115,34 +116,13 @@ export async function readText(path: string): Promise<string> {
       'check the path',
     );
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const at = firstInvalidUtf8(bytes);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== undefined) {
+    const at = bytePosition(bytes, bad);
     throw new ConfigError(
       [{ file: path, line: at.line, col: at.col, message: 'file is not valid UTF-8, expected UTF-8 text' }],
       'check that this is the right file (a hashes.txt or manifest.json written by reprorom or sha256sum)',
     );
   }
-}
-
-/** Line and column (1-based, in characters) of the first byte that does not decode as UTF-8. */
-export function firstInvalidUtf8(bytes: Uint8Array): { line: number; col: number } {
-  // Binary search for the longest valid prefix: decode is all-or-nothing.
-  let lo = 0;
-  let hi = bytes.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    let ok = true;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-    } catch {
-      ok = false;
-    }
-    if (ok) lo = mid;
-    else hi = mid - 1;
-  }
-  const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, lo));
-  const lines = prefix.split('\n');
-  return { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1 };
+  return bytes.toString('utf8');
 }

@@ -1,20 +1,16 @@
 /**
- * Writes an image to disk in two forms from one set of blobs:
- *   1. an OCI image layout folder (oci-layout, index.json, blobs/sha256/…),
- *      read by skopeo, umoci and registries' tools;
- *   2. a docker-archive tar (the same blobs plus docker's manifest.json), which
- *      `docker load` accepts. It also holds index.json and oci-layout, so it is
- *      an OCI layout tarball too.
- * Layers stream from disk to disk and are hashed while written; the archive is
- * then streamed from the layout's blobs. Both outputs appear by rename, so a
+ * Writes an image to disk as an OCI image layout folder (oci-layout, index.json,
+ * blobs/sha256/…), read by skopeo, umoci and registries' tools, and, only when
+ * asked, a docker-archive file of the same blobs (see dockerArchive.ts).
+ * Layers stream from disk to disk and are hashed while written. Outputs appear by rename, so a
  * reader sees a whole image or none. The image ID is `sha256:` + the sha256 of
  * the config bytes, which is exactly what Docker reports after loading it.
  */
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { hexOf } from './digest.js';
+import { writeDockerArchive } from './dockerArchive.js';
 import {
   configBlob,
   dockerManifestJson,
@@ -24,15 +20,7 @@ import {
   manifestBlob,
   OCI_LAYOUT,
 } from './imageConfig.js';
-import {
-  FIXED_MTIME,
-  type LayerEntry,
-  type TreeSource,
-  treesLayer,
-  type WrittenBlob,
-  writeLayer,
-} from './tarLayer.js';
-import { TarWriter } from './tarWriter.js';
+import { type LayerEntry, type TreeSource, treesLayer, type WrittenBlob, writeLayer } from './tarLayer.js';
 
 /** What one layer holds: whole trees from disk (store paths) or ready-made entries (the root layer). */
 export type LayerSource =
@@ -131,50 +119,6 @@ export async function finishLayout(
     dockerManifest: dockerManifestJson(config.digest, layerDigests, repoTag ? [repoTag] : []),
     index,
   };
-}
-
-/**
- * A docker-archive streamed from the layout's blobs: entries sorted, folders
- * first, fixed mtime, uid/gid 0, no names. Written to a temp file, then renamed.
- */
-export async function writeDockerArchive(
-  ociDir: string,
-  archive: string,
-  layout: Pick<LayoutResult, 'blobDigests' | 'dockerManifest' | 'index'>,
-  opts: { mtime?: number; signal?: AbortSignal } = {},
-): Promise<void> {
-  await mkdir(dirname(archive), { recursive: true });
-  const tmp = tempSibling(archive);
-  const fd = openSync(tmp, 'w', 0o644);
-  let open = true;
-  const tar = new TarWriter(fd, { hash: false, signal: opts.signal });
-  const fixed = { uid: 0, gid: 0, mtime: opts.mtime ?? FIXED_MTIME };
-  try {
-    await tar.header({ ...fixed, name: 'blobs', type: 'directory', mode: 0o755, size: 0 });
-    await tar.header({ ...fixed, name: 'blobs/sha256', type: 'directory', mode: 0o755, size: 0 });
-    for (const hex of layout.blobDigests.map(hexOf).sort()) {
-      const path = join(ociDir, 'blobs', 'sha256', hex);
-      await tar.file(
-        { ...fixed, name: `blobs/sha256/${hex}`, mode: 0o644, size: (await stat(path)).size },
-        path,
-      );
-      await tar.breathe();
-    }
-    await tar.data({ ...fixed, name: 'index.json', mode: 0o644 }, Buffer.from(layout.index));
-    await tar.data({ ...fixed, name: 'manifest.json', mode: 0o644 }, Buffer.from(layout.dockerManifest));
-    await tar.data({ ...fixed, name: 'oci-layout', mode: 0o644 }, Buffer.from(OCI_LAYOUT));
-    await tar.finish();
-    closeSync(fd);
-    open = false;
-    await rename(tmp, archive);
-  } catch (err) {
-    if (open) {
-      await tar.settle();
-      closeSync(fd);
-    }
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**

@@ -164,7 +164,10 @@ async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSig
   );
 }
 
-/** Fetch the exact locked file from the folders apt knows for the package into `tmp`; true when its sha256 matched. */
+/**
+ * Fetch the locked file, by its exact name, from the first folder apt knows for the
+ * package that serves it, into `tmp`. Its sha256 is checked with every other download.
+ */
 export async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSignal): Promise<boolean> {
   // Only a file named as Debian names this exact version: the lock's entry must agree with itself.
   if (deb.filename !== debianFileName(deb)) return false;
@@ -178,10 +181,6 @@ export async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: Abo
       Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
       createWriteStream(part),
     );
-    if ((await sha256File(part)) !== deb.sha256) {
-      await rm(part, { force: true });
-      continue;
-    }
     await rename(part, join(tmp, deb.filename));
     return true;
   }

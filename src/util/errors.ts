@@ -86,3 +86,27 @@ export class InterruptedError extends ReproromError {
     );
   }
 }
+
+/** File-system failures the user can fix (full disk, permissions) are environment problems, not bugs. */
+export function hostFileSystemFault(err: unknown): { message: string; hint: string } | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const where = e?.path ? ` (${e.path})` : '';
+  switch (e?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return {
+        message: `no space left on the device${where}`,
+        hint: 'free some space (or move the state folder), then run the same command again',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return {
+        message: `permission denied${where}`,
+        hint: 'run reprorom as a user that may write the workspace and its .reprorom folder',
+      };
+    case 'EROFS':
+      return { message: `read-only file system${where}`, hint: 'run reprorom in a writable workspace' };
+    default:
+      return undefined;
+  }
+}

@@ -4,16 +4,15 @@
  * shown red (computed background colour) with both hashes. A screenshot goes to
  * test-output/report.png for people to look at. Under CI a missing Chromium fails.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatManifest } from '../../src/hashes/manifest.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { inCi } from '../helpers/real.js';
+import { sha256Of, writeFakeRun } from '../helpers/runFolder.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -25,7 +24,6 @@ const ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 
 /** Run folders as two CI shards leave them (the report reads only files; no engine needed). */
 async function shard(root: string, runId: string, machine: string, boards: Record<string, string[]>) {
@@ -33,36 +31,18 @@ async function shard(root: string, runId: string, machine: string, boards: Recor
   for (const [board, roms] of Object.entries(boards)) {
     for (const [i, bytes] of roms.entries()) {
       const out = join(dir, board, String(i + 1));
-      await mkdir(join(out, 'artifacts'), { recursive: true });
-      await writeFile(join(out, 'artifacts', `${board}.rom`), bytes);
-      await writeFile(
-        join(out, 'manifest.json'),
-        formatManifest({
-          schema: 'reprorom.manifest/v1',
-          tool: { name: 'reprorom', version: '0.1.0' },
-          board,
-          run: { id: runId, index: i + 1, machine },
-          source: { type: 'local', hash: 'h' },
-          pin: { name: 'offline', flake: 'path:./pins/offline', narHash: `sha256-${'Z'.repeat(43)}=` },
-          image: { name: 'firmware', id: `sha256:${'e'.repeat(64)}` },
-          commands: ['make'],
-          env: {},
-          sourceDateEpoch: 1,
-          variations: {
-            hostname: 'h',
-            uid: 1000,
-            umask: '0022',
-            tz: 'UTC',
-            locale: 'C',
-            jobs: 1,
-            fileOrder: 'sorted',
-          },
-          artifacts: [{ path: `artifacts/${board}.rom`, sha256: sha(bytes), size: bytes.length }],
-          durationMs: 15_000 + i * 700,
-          exitCode: 0,
-          result: 'ok',
-        }),
-      );
+      await writeFakeRun(out, {
+        board,
+        runId,
+        index: i + 1,
+        machine,
+        artifact: `${board}.rom`,
+        bytes,
+        durationMs: 15_000 + i * 700,
+        narHash: `sha256-${'Z'.repeat(43)}=`,
+        imageId: `sha256:${'e'.repeat(64)}`,
+        sourceHash: 'h',
+      });
     }
     await writeFile(join(dir, `${board}.log`), `${board} build log\n`);
   }
@@ -117,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !inCi)('HTML report in headless Chromiu
       const RED = 'rgb(244, 180, 180)';
       const GREEN = 'rgb(200, 240, 200)';
       expect(naive.map((c) => c.colour)).toEqual([RED, RED]);
-      expect(naive.map((c) => c.hash)).toEqual([sha('naive 1'), sha('naive 2')]);
+      expect(naive.map((c) => c.hash)).toEqual([sha256Of('naive 1'), sha256Of('naive 2')]);
       expect(naive[1]?.text).toContain('ci-shard-2');
       for (const b of ['seabios-qemu', 'uboot-qemu-riscv64'])
         expect((await cellsOf(b)).map((c) => c.colour)).toEqual([GREEN, GREEN]);

@@ -1,5 +1,4 @@
 /** `reprorom merge`: shards' run folders become one, renumbered, with their machines; conflicts are refused. */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareSets } from '../../src/compare/compare.js';
 import { loadInputs } from '../../src/compare/inputs.js';
-import { formatManifest, type ManifestInput } from '../../src/hashes/manifest.js';
 import { mergedLog, mergeRuns } from '../../src/merge/merge.js';
+import { writeFakeRun } from '../helpers/runFolder.js';
 
 let root = '';
 beforeEach(async () => {
@@ -18,7 +17,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 const NAR = `sha256-${'A'.repeat(43)}=`;
 
 interface RunSpec {
@@ -36,35 +34,19 @@ async function runFolder(name: string, runId: string, specs: RunSpec[]): Promise
   for (const s of specs) {
     const out = join(dir, s.board, String(s.index));
     const bytes = s.bytes ?? `rom of ${s.board}\n`;
-    await mkdir(join(out, 'artifacts'), { recursive: true });
-    await writeFile(join(out, 'artifacts', `${s.board}.rom`), bytes);
-    await writeFile(join(out, 'hashes.txt'), `${sha(bytes)}  artifacts/${s.board}.rom\n`);
-    const m: ManifestInput = {
-      schema: 'reprorom.manifest/v1',
-      tool: { name: 'reprorom', version: '0.1.0' },
+    await writeFakeRun(out, {
       board: s.board,
-      run: { id: runId, index: s.index, ...(s.machine ? { machine: s.machine } : {}) },
-      source: { type: 'local', hash: 'h1' },
-      pin: { name: 'offline', flake: 'path:./pins/offline', narHash: s.narHash ?? NAR },
-      image: { name: 'firmware', id: `sha256:${s.imageId ?? 'a'.repeat(64)}` },
-      commands: ['make'],
-      env: {},
-      sourceDateEpoch: 1,
-      variations: {
-        hostname: 'h',
-        uid: 1000,
-        umask: '0022',
-        tz: 'UTC',
-        locale: 'C',
-        jobs: 1,
-        fileOrder: 'sorted',
-      },
-      artifacts: [{ path: `artifacts/${s.board}.rom`, sha256: sha(bytes), size: Buffer.byteLength(bytes) }],
+      runId,
+      index: s.index,
+      ...(s.machine ? { machine: s.machine } : {}),
+      artifact: `${s.board}.rom`,
+      bytes,
       durationMs: 1000,
-      exitCode: 0,
-      result: 'ok',
-    };
-    await writeFile(join(out, 'manifest.json'), formatManifest(m));
+      narHash: s.narHash ?? NAR,
+      imageId: `sha256:${s.imageId ?? 'a'.repeat(64)}`,
+      sourceHash: 'h1',
+      hashesTxt: true,
+    });
     await writeFile(join(dir, `${s.board}.log`), `log of ${s.board} on ${s.machine ?? '?'}\n`, { flag: 'a' });
   }
   return dir;

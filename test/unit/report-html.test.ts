@@ -1,12 +1,11 @@
 /** The HTML report: a boards × runs grid, red where a run differs, links relative, no external resources. */
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReport } from '../../src/cli/commands/report.js';
-import { formatManifest } from '../../src/hashes/manifest.js';
 import { mergeRuns } from '../../src/merge/merge.js';
+import { sha256Of, writeFakeRun } from '../helpers/runFolder.js';
 
 let root = '';
 beforeEach(async () => {
@@ -16,40 +15,20 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const sha = (b: string) => createHash('sha256').update(b).digest('hex');
-
 async function run(dir: string, runId: string, machine: string, board: string, index: number, bytes: string) {
   const out = join(root, dir, board, String(index));
-  await mkdir(join(out, 'artifacts'), { recursive: true });
-  await writeFile(join(out, 'artifacts', 'rom.bin'), bytes);
-  await writeFile(
-    join(out, 'manifest.json'),
-    formatManifest({
-      schema: 'reprorom.manifest/v1',
-      tool: { name: 'reprorom', version: '0.1.0' },
-      board,
-      run: { id: runId, index, machine },
-      source: { type: 'local', hash: 'h' },
-      pin: { name: 'offline', flake: 'path:./pins/offline', narHash: `sha256-${'Q'.repeat(43)}=` },
-      image: { name: 'firmware', id: `sha256:${'c'.repeat(64)}` },
-      commands: ['make'],
-      env: {},
-      sourceDateEpoch: 1,
-      variations: {
-        hostname: 'h',
-        uid: 1000,
-        umask: '0022',
-        tz: 'UTC',
-        locale: 'C',
-        jobs: 1,
-        fileOrder: 'sorted',
-      },
-      artifacts: [{ path: 'artifacts/rom.bin', sha256: sha(bytes), size: bytes.length }],
-      durationMs: 1500 * index,
-      exitCode: 0,
-      result: 'ok',
-    }),
-  );
+  await writeFakeRun(out, {
+    board,
+    runId,
+    index,
+    machine,
+    artifact: 'rom.bin',
+    bytes,
+    durationMs: 1500 * index,
+    narHash: `sha256-${'Q'.repeat(43)}=`,
+    imageId: `sha256:${'c'.repeat(64)}`,
+    sourceHash: 'h',
+  });
   await writeFile(join(root, dir, `${board}.log`), `${board} log\n`);
 }
 
@@ -76,10 +55,10 @@ describe('reprorom report --html', () => {
     expect(await runReport([join(root, 'merged')], { html: page })).toBe(1);
     const html = await readFile(page, 'utf8');
     expect(cells(html)).toEqual([
-      { cls: 'bad', label: 'RUN-2/bad#1@ci-shard-2', sha: sha('first') },
-      { cls: 'bad', label: 'RUN-2/bad#2@ci-shard-2', sha: sha('second!') },
-      { cls: 'good', label: 'RUN-1/good#1@ci-shard-1', sha: sha('same') },
-      { cls: 'good', label: 'RUN-1/good#2@ci-shard-1', sha: sha('same') },
+      { cls: 'bad', label: 'RUN-2/bad#1@ci-shard-2', sha: sha256Of('first') },
+      { cls: 'bad', label: 'RUN-2/bad#2@ci-shard-2', sha: sha256Of('second!') },
+      { cls: 'good', label: 'RUN-1/good#1@ci-shard-1', sha: sha256Of('same') },
+      { cls: 'good', label: 'RUN-1/good#2@ci-shard-1', sha: sha256Of('same') },
     ]);
     expect(html).toContain('<h1 class="bad">reprorom: NOT reproducible</h1>');
     expect(html).toContain('1 reproducible, 1 MISMATCH');

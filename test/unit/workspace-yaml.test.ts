@@ -1,6 +1,7 @@
 /** Position mapping: every FILE:LINE:COL comes from the YAML document, for any layout. */
 import { describe, expect, it } from 'vitest';
-import { firstInvalidUtf8, MAX_DEPTH, type ParsedYaml, parseYamlFile } from '../../src/workspace/yamlFile.js';
+import { firstInvalidUtf8 } from '../../src/util/utf8.js';
+import { MAX_DEPTH, type ParsedYaml, parseYamlFile } from '../../src/workspace/yamlFile.js';
 
 function parse(text: string | Buffer): ParsedYaml {
   const r = parseYamlFile('f.yaml', Buffer.isBuffer(text) ? text : Buffer.from(text));
