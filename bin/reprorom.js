@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the prepare script).
-import('../dist/cli/main.js').then((m) => m.main(process.argv));
+// Thin launcher: the CLI is bundled into dist/bundle/ (by `npm run build`, which `npm ci` runs
+// through the prepare script) so it starts without resolving hundreds of modules.
+import('../dist/bundle/main.js').then((m) => m.main(process.argv));

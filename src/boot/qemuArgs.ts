@@ -3,7 +3,7 @@
  * reboot loop, the chosen channel captured to a file, KVM only when it can help.
  */
 import { accessSync, constants } from 'node:fs';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { bootSchema } from '../workspace/schema.js';
 
 export type BootSpec = z.output<typeof bootSchema>;

@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import { LineCounter, type Node, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { readText } from './hashesTxt.js';
 import { SHA256_HEX } from './sha256.js';
@@ -16,86 +17,93 @@ export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA = 'reprorom.manifest/v1';
 
 const HEX_MESSAGE = 'expected 64 lowercase hex digits';
-const sha256 = z.string({ error: HEX_MESSAGE }).regex(SHA256_HEX, HEX_MESSAGE);
-const narHash = z
-  .string()
-  .regex(/^sha256-[A-Za-z0-9+/]{43}=$/, 'expected an SRI hash sha256-<44 base64 characters>');
-const artifactPath = z.string().superRefine((p, ctx) => {
-  const why = artifactPathProblem(p);
-  if (why) ctx.addIssue({ code: 'custom', message: why });
-});
-const pinRef = z.strictObject({ name: z.string().min(1), flake: z.string().min(1), narHash });
+const sha256 = z.string({ error: HEX_MESSAGE }).check(z.regex(SHA256_HEX, HEX_MESSAGE));
+const narHash = matching(/^sha256-[A-Za-z0-9+/]{43}=$/, 'expected an SRI hash sha256-<44 base64 characters>');
+const artifactPath = z.string().check(
+  z.superRefine((p, ctx) => {
+    const why = artifactPathProblem(p);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  }),
+);
+const pinRef = z.strictObject({ name: nonEmptyString(), flake: nonEmptyString(), narHash });
 
 export const manifestArtifactSchema = z.strictObject({
-  path: artifactPath.describe('Relative to the folder holding manifest.json, e.g. artifacts/bios.bin'),
+  path: artifactPath.check(
+    z.describe('Relative to the folder holding manifest.json, e.g. artifacts/bios.bin'),
+  ),
   sha256,
-  size: z.number().int().min(0),
+  size: wholeNumber(0),
 });
 
 export const manifestSchema = z
   .strictObject({
     schema: z.literal(MANIFEST_SCHEMA, { error: `expected "${MANIFEST_SCHEMA}"` }),
-    tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
-    board: z.string().min(1),
+    tool: z.strictObject({ name: nonEmptyString(), version: nonEmptyString() }),
+    board: nonEmptyString(),
     run: z.strictObject({
-      id: z.string().min(1),
-      index: z.number().int().min(1),
-      machine: z.string().min(1).optional().describe('Who built it, when the user names the machine'),
+      id: nonEmptyString(),
+      index: wholeNumber(1),
+      machine: z
+        .optional(nonEmptyString())
+        .check(z.describe('Who built it, when the user names the machine')),
     }),
     source: z.strictObject({
       type: z.enum(['local', 'git', 'tarball', 'debian-source']),
-      hash: z.string().min(1).describe('Content hash of the source tree the build saw'),
-      commit: z.string().optional(),
-      package: z.string().optional(),
-      version: z.string().optional(),
+      hash: nonEmptyString().check(z.describe('Content hash of the source tree the build saw')),
+      commit: z.optional(z.string()),
+      package: z.optional(z.string()),
+      version: z.optional(z.string()),
     }),
     pin: pinRef,
-    extraPins: z.array(pinRef).default([]),
+    extraPins: z._default(z.array(pinRef), []),
     image: z.strictObject({
-      name: z.string().min(1),
-      id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
+      name: nonEmptyString(),
+      id: matching(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
     }),
     commands: z.array(z.string()),
     env: z.record(z.string(), z.string()),
-    sourceDateEpoch: z.number().int().min(0),
+    sourceDateEpoch: wholeNumber(0),
     variations: z.strictObject({
       hostname: z.string(),
-      uid: z.number().int().min(0),
-      umask: z.string().regex(/^0[0-7]{3}$/, 'expected an octal umask such as 0022'),
+      uid: wholeNumber(0),
+      umask: matching(/^0[0-7]{3}$/, 'expected an octal umask such as 0022'),
       tz: z.string(),
       locale: z.string(),
-      jobs: z.number().int().min(1),
+      jobs: wholeNumber(1),
       fileOrder: z.enum(['sorted', 'reverse', 'shuffled']),
-      seed: z.number().int().min(0).optional(),
+      seed: z.optional(wholeNumber(0)),
     }),
     artifacts: z.array(manifestArtifactSchema),
-    durationMs: z.number().int().min(0),
-    exitCode: z.number().int(),
+    durationMs: wholeNumber(0),
+    exitCode: wholeNumber(),
     result: z.enum(['ok', 'failed']),
     boot: z
-      .strictObject({
-        ok: z.boolean(),
-        artifact: z.string(),
-        matched: z.string().nullable(),
-        durationMs: z.number().int().min(0),
-        message: z.string(),
-      })
-      .optional()
-      .describe('Result of the board boot check, when one ran'),
+      .optional(
+        z.strictObject({
+          ok: z.boolean(),
+          artifact: z.string(),
+          matched: z.nullable(z.string()),
+          durationMs: wholeNumber(0),
+          message: z.string(),
+        }),
+      )
+      .check(z.describe('Result of the board boot check, when one ran')),
   })
-  .superRefine((m, ctx) => {
-    const seen = new Map<string, number>();
-    m.artifacts.forEach((a, i) => {
-      const first = seen.get(a.path);
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['artifacts', i, 'path'],
-          message: `duplicate artifact path "${a.path}" (first at artifacts[${first}])`,
-        });
-      else seen.set(a.path, i);
-    });
-  });
+  .check(
+    z.superRefine((m, ctx) => {
+      const seen = new Map<string, number>();
+      m.artifacts.forEach((a, i) => {
+        const first = seen.get(a.path);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['artifacts', i, 'path'],
+            message: `duplicate artifact path "${a.path}" (first at artifacts[${first}])`,
+          });
+        else seen.set(a.path, i);
+      });
+    }),
+  );
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;

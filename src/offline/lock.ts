@@ -5,51 +5,57 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from '../util/errors.js';
+import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import { NAR_HASH_PATTERN, SHA256_HEX_PATTERN } from '../workspace/schema.js';
 import { STORE_NAME_PATTERN, storeNameOf } from './storePath.js';
 
 export const LOCK_FILE = join('pins', 'offline', 'debs.lock.json');
 export const RELOCK_COMMAND = 'apt-get update && npx vite-node scripts/lock-offline-debs.ts';
 
-const debName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name');
+const debName = matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name');
+const described = <T extends z.ZodMiniType>(schema: T, text: string): T => schema.check(z.describe(text));
 
 export const debEntrySchema = z.strictObject({
-  version: z.string().regex(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 5.2.15-2+b2'),
-  arch: z.string().regex(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64 or all'),
-  filename: z.string().min(1).describe('File name of the .deb in the archive'),
-  sha256: z.string().regex(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
-  size: z.number().int().min(1),
-  storeName: z.string().regex(STORE_NAME_PATTERN, 'expected a nix store name'),
+  version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 5.2.15-2+b2'),
+  arch: matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64 or all'),
+  filename: described(nonEmptyString(), 'File name of the .deb in the archive'),
+  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
+  size: wholeNumber(1),
+  storeName: matching(STORE_NAME_PATTERN, 'expected a nix store name'),
 });
-export type DebEntry = z.infer<typeof debEntrySchema>;
+export type DebEntry = z.output<typeof debEntrySchema>;
 
 export const debLockSchema = z.strictObject({
   version: z.literal(1),
-  distribution: z.string().min(1).describe('Informational: the suite the set was resolved from'),
-  busybox: z
-    .strictObject({
-      deb: debName,
-      path: z.string().min(1).describe('Path of the binary inside the deb'),
-      storeName: z.string().regex(STORE_NAME_PATTERN),
-      narHash: z.string().regex(NAR_HASH_PATTERN, 'expected an SRI hash sha256-…'),
-    })
-    .describe('The bootstrap tool: seeded as a store path so derivations can use it as their builder'),
-  sets: z.record(
-    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a flake attribute name'),
+  distribution: described(nonEmptyString(), 'Informational: the suite the set was resolved from'),
+  busybox: described(
     z.strictObject({
-      roots: z.array(debName).min(1).describe('What was asked for; re-locking resolves these'),
-      closure: z
-        .boolean()
-        .default(true)
-        .describe('false: only the roots (a static binary needs no dependencies)'),
-      debs: z.array(debName).describe('The resolved closure: keys of "debs"'),
+      deb: debName,
+      path: described(nonEmptyString(), 'Path of the binary inside the deb'),
+      storeName: matching(STORE_NAME_PATTERN),
+      narHash: matching(NAR_HASH_PATTERN, 'expected an SRI hash sha256-…'),
+    }),
+    'The bootstrap tool: seeded as a store path so derivations can use it as their builder',
+  ),
+  sets: z.record(
+    matching(/^[a-z0-9][a-z0-9-]*$/, 'expected a flake attribute name'),
+    z.strictObject({
+      roots: described(
+        z.array(debName).check(z.minLength(1)),
+        'What was asked for; re-locking resolves these',
+      ),
+      closure: described(
+        z._default(z.boolean(), true),
+        'false: only the roots (a static binary needs no dependencies)',
+      ),
+      debs: described(z.array(debName), 'The resolved closure: keys of "debs"'),
     }),
   ),
   debs: z.record(debName, debEntrySchema),
 });
-export type DebLock = z.infer<typeof debLockSchema>;
+export type DebLock = z.output<typeof debLockSchema>;
 
 export interface LockedDeb extends DebEntry {
   name: string;

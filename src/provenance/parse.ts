@@ -3,9 +3,11 @@
  * statement that leaves out something a rebuild needs (pin narHash, image ID,
  * source hash, commands…): such a statement cannot be verified, only trusted.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { formatIssuePath } from '../hashes/manifest.js';
 import { ConfigError, type Problem } from '../util/errors.js';
+import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import {
   hexToSri,
   type ProvenanceStatement,
@@ -14,38 +16,39 @@ import {
   STATEMENT_TYPE,
 } from './statement.js';
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const hex64 = matching(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const atLeastOne = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1));
 const descriptor = z.object({
-  name: z.string().min(1),
-  uri: z.string().min(1).optional(),
+  name: nonEmptyString(),
+  uri: z.optional(nonEmptyString()),
   digest: z.record(z.string(), z.string()),
-  annotations: z.record(z.string(), z.string()).optional(),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 
 const statementSchema = z.object({
   _type: z.literal(STATEMENT_TYPE, { error: `expected "${STATEMENT_TYPE}"` }),
-  subject: z.array(z.object({ name: z.string().min(1), digest: z.object({ sha256: hex64 }) })).min(1),
+  subject: atLeastOne(z.object({ name: nonEmptyString(), digest: z.object({ sha256: hex64 }) })),
   predicateType: z.literal(SLSA_PREDICATE, { error: `expected "${SLSA_PREDICATE}"` }),
   predicate: z.object({
     buildDefinition: z.object({
-      buildType: z.string().min(1),
+      buildType: nonEmptyString(),
       externalParameters: z.object({
-        board: z.string().min(1),
-        commands: z.array(z.string()).min(1),
+        board: nonEmptyString(),
+        commands: atLeastOne(z.string()),
         env: z.record(z.string(), z.string()),
-        sourceDateEpoch: z.number().int().min(0),
+        sourceDateEpoch: wholeNumber(0),
         source: z.object({
-          type: z.string().min(1),
-          package: z.string().optional(),
-          version: z.string().optional(),
+          type: nonEmptyString(),
+          package: z.optional(z.string()),
+          version: z.optional(z.string()),
         }),
-        pin: z.string().min(1),
-        extraPins: z.array(z.string().min(1)),
-        image: z.string().min(1),
+        pin: nonEmptyString(),
+        extraPins: z.array(nonEmptyString()),
+        image: nonEmptyString(),
       }),
-      resolvedDependencies: z.array(descriptor).min(1),
+      resolvedDependencies: atLeastOne(descriptor),
     }),
-    runDetails: z.object({ builder: z.object({ id: z.string().min(1) }) }),
+    runDetails: z.object({ builder: z.object({ id: nonEmptyString() }) }),
   }),
 });
 

@@ -3,52 +3,58 @@
  * pins, images and sources. Like every statement in a release it holds no
  * timestamp and no run id, so two releases of the same inputs are byte-identical.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { artifactPathProblem, comparePaths } from '../hashes/artifactPath.js';
 import { formatIssuePath } from '../hashes/manifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { ConfigError } from '../util/errors.js';
+import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 
 export const RELEASE_SCHEMA = 'reprorom.release/v1';
 export const RELEASE_MANIFEST = 'manifest.json';
 export const RELEASE_HASHES = 'hashes.txt';
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-const relPath = z.string().superRefine((p, ctx) => {
-  const why = artifactPathProblem(p);
-  if (why) ctx.addIssue({ code: 'custom', message: why });
-});
-const pin = z.strictObject({ name: z.string().min(1), flake: z.string().min(1), narHash: z.string().min(1) });
+const hex64 = matching(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const relPath = z.string().check(
+  z.superRefine((p, ctx) => {
+    const why = artifactPathProblem(p);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  }),
+);
+const pin = z.strictObject({ name: nonEmptyString(), flake: nonEmptyString(), narHash: nonEmptyString() });
 
 export const releaseBoardSchema = z.strictObject({
-  board: z.string().min(1),
+  board: nonEmptyString(),
   image: z.strictObject({
-    name: z.string().min(1),
-    id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
+    name: nonEmptyString(),
+    id: matching(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
   }),
   pin,
   extraPins: z.array(pin),
   source: z.strictObject({
-    type: z.string().min(1),
-    hash: z.string().min(1),
-    commit: z.string().optional(),
-    package: z.string().optional(),
-    version: z.string().optional(),
+    type: nonEmptyString(),
+    hash: nonEmptyString(),
+    commit: z.optional(z.string()),
+    package: z.optional(z.string()),
+    version: z.optional(z.string()),
   }),
   commands: z.array(z.string()),
-  sourceDateEpoch: z.number().int().min(0),
+  sourceDateEpoch: wholeNumber(0),
   /** How many varied runs agreed on every artifact before the release was written. */
-  reproducedRuns: z.number().int().min(2),
+  reproducedRuns: wholeNumber(2),
   /** Per-board sha256sum list (paths relative to the board folder). */
   hashes: relPath,
   provenance: z.strictObject({ path: relPath, sha256: hex64 }),
-  artifacts: z.array(z.strictObject({ path: relPath, sha256: hex64, size: z.number().int().min(0) })).min(1),
+  artifacts: z
+    .array(z.strictObject({ path: relPath, sha256: hex64, size: wholeNumber(0) }))
+    .check(z.minLength(1)),
 });
 
 export const releaseManifestSchema = z.strictObject({
   schema: z.literal(RELEASE_SCHEMA, { error: `expected "${RELEASE_SCHEMA}"` }),
-  tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
-  boards: z.array(releaseBoardSchema).min(1),
+  tool: z.strictObject({ name: nonEmptyString(), version: nonEmptyString() }),
+  boards: z.array(releaseBoardSchema).check(z.minLength(1)),
 });
 
 export type ReleaseManifest = z.output<typeof releaseManifestSchema>;

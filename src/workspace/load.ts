@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 import { parseFlakeRef } from './flakeRef.js';
 import {
@@ -218,7 +218,7 @@ function validate(
   name: string,
   parsed: ParsedYaml,
 ): { value: unknown; problems: Problem[] } {
-  const schema = workspaceKinds[kind] as z.ZodType;
+  const schema = workspaceKinds[kind] as z.ZodMiniType;
   const result = schema.safeParse(parsed.value);
   let problems: Problem[] = [];
   if (!result.success) {
@@ -257,7 +257,7 @@ function located(parsed: ParsedYaml, path: readonly PathKey[], message: string):
   return { file: parsed.file, line, col, message };
 }
 
-function issueProblems(schema: z.ZodType, parsed: ParsedYaml, issue: z.core.$ZodIssue): Problem[] {
+function issueProblems(schema: z.ZodMiniType, parsed: ParsedYaml, issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   const where = path.length > 0 ? `${path.join('.')}: ` : '';
   if (issue.code === 'unrecognized_keys') {

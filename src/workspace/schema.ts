@@ -2,104 +2,118 @@
  * The workspace file formats, defined once. JSON Schemas in schemas/ are generated
  * from these (`reprorom schemas`), so editors and the checker agree.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const name = z
-  .string()
-  .regex(NAME_PATTERN, 'expected a name of lowercase letters, digits, ".", "_" or "-" (at most 64)');
+const name = matching(
+  NAME_PATTERN,
+  'expected a name of lowercase letters, digits, ".", "_" or "-" (at most 64)',
+);
 
 /** SRI sha256 as nix prints it: `sha256-` + 44 base64 characters. */
 export const NAR_HASH_PATTERN = /^sha256-[A-Za-z0-9+/]{43}=$/;
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
+const atLeastOne = <T extends z.ZodMiniType>(item: T, message: string) =>
+  z.array(item).check(z.minLength(1, message));
+
 const envMap = z
   .record(
-    z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
+    matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
     z.string({ error: 'expected a string value (quote numbers)' }),
   )
-  .describe('Extra environment variables');
+  .check(z.describe('Extra environment variables'));
 
 export const pinSchema = z
   .strictObject({
-    description: z.string().optional(),
+    description: z.optional(z.string()),
     flake: z
       .string({
         error: 'expected a flake reference such as github:NixOS/nixpkgs/<40-hex commit> or path:./dir',
       })
-      .min(1)
-      .describe(
-        'Flake reference locked to a commit (github:, git+…?rev=) or a local path: relative to the workspace',
+      .check(
+        z.minLength(1),
+        z.describe(
+          'Flake reference locked to a commit (github:, git+…?rev=) or a local path: relative to the workspace',
+        ),
       ),
     narHash: z
       .string({ error: 'expected an SRI hash sha256-… (run `reprorom pin lock NAME`)' })
-      .regex(NAR_HASH_PATTERN, 'expected an SRI hash sha256-<44 base64 characters>')
-      .describe('NAR hash of the flake source, as in flake.lock'),
+      .check(
+        z.regex(NAR_HASH_PATTERN, 'expected an SRI hash sha256-<44 base64 characters>'),
+        z.describe('NAR hash of the flake source, as in flake.lock'),
+      ),
     packageSet: z
-      .enum(['legacyPackages', 'packages'])
-      .default('legacyPackages')
-      .describe('Which flake output holds the packages (nixpkgs: legacyPackages)'),
-    system: z.string().default('x86_64-linux'),
+      ._default(z.enum(['legacyPackages', 'packages']), 'legacyPackages')
+      .check(z.describe('Which flake output holds the packages (nixpkgs: legacyPackages)')),
+    system: z._default(z.string(), 'x86_64-linux'),
   })
-  .describe('A pinned Nix flake');
+  .check(z.describe('A pinned Nix flake'));
 
 const fhsSchema = z.strictObject({
-  package: z.string().min(1).describe('Package whose tree is linked at the image root'),
-  links: z
-    .array(z.string().regex(/^\/[A-Za-z0-9._/-]+$/, 'expected an absolute path such as /usr'))
-    .default(['/bin', '/lib', '/lib64', '/usr']),
+  package: nonEmptyString().check(z.describe('Package whose tree is linked at the image root')),
+  links: z._default(z.array(matching(/^\/[A-Za-z0-9._/-]+$/, 'expected an absolute path such as /usr')), [
+    '/bin',
+    '/lib',
+    '/lib64',
+    '/usr',
+  ]),
 });
 
 export const imageSchema = z
   .strictObject({
-    description: z.string().optional(),
-    pin: name.describe('Pin (file stem in pins/) that provides the packages'),
-    packages: z.array(z.string().min(1)).min(1, 'expected at least one package'),
+    description: z.optional(z.string()),
+    pin: name.check(z.describe('Pin (file stem in pins/) that provides the packages')),
+    packages: atLeastOne(nonEmptyString(), 'expected at least one package'),
     extraPins: z
-      .array(
-        z.strictObject({
-          pin: name,
-          packages: z.array(z.string().min(1)).min(1, 'expected at least one package'),
-        }),
+      ._default(
+        z.array(
+          z.strictObject({
+            pin: name,
+            packages: atLeastOne(nonEmptyString(), 'expected at least one package'),
+          }),
+        ),
+        [],
       )
-      .default([])
-      .describe('Packages taken from other pins (for example an older nixpkgs for one tool)'),
-    env: envMap.default({}),
-    fhs: fhsSchema.optional().describe('Link a package tree at /bin, /usr, … (for Debian-built toolchains)'),
-    user: z
-      .strictObject({
-        name: name.default('build'),
-        uid: z.number().int().min(1).max(65534).default(1000),
-      })
-      .default({ name: 'build', uid: 1000 }),
+      .check(z.describe('Packages taken from other pins (for example an older nixpkgs for one tool)')),
+    env: z._default(envMap, {}),
+    fhs: z
+      .optional(fhsSchema)
+      .check(z.describe('Link a package tree at /bin, /usr, … (for Debian-built toolchains)')),
+    user: z._default(
+      z.strictObject({
+        name: z._default(name, 'build'),
+        uid: z._default(wholeNumber(1, 65534), 1000),
+      }),
+      { name: 'build', uid: 1000 },
+    ),
   })
-  .describe('A Docker image made from a pinned package set');
+  .check(z.describe('A Docker image made from a pinned package set'));
 
 const localSource = z.strictObject({
   type: z.literal('local'),
-  path: z.string().default('.').describe('Folder relative to the workspace'),
-  exclude: z.array(z.string()).default([]),
+  path: z._default(z.string(), '.').check(z.describe('Folder relative to the workspace')),
+  exclude: z._default(z.array(z.string()), []),
 });
 const gitSource = z.strictObject({
   type: z.literal('git'),
-  url: z.string().min(1),
-  rev: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full 40-hex commit, not a branch or tag'),
+  url: nonEmptyString(),
+  rev: matching(/^[0-9a-f]{40}$/, 'expected a full 40-hex commit, not a branch or tag'),
 });
 const tarballSource = z.strictObject({
   type: z.literal('tarball'),
-  url: z.string().min(1),
-  sha256: z.string().regex(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
-  stripComponents: z.number().int().min(0).default(1),
+  url: nonEmptyString(),
+  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
+  stripComponents: z._default(wholeNumber(0), 1),
 });
 const debianSource = z.strictObject({
   type: z.literal('debian-source'),
-  package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name'),
-  version: z.string().regex(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 1.16.2-1'),
+  package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name'),
+  version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 1.16.2-1'),
   sha256: z
-    .record(z.string(), z.string().regex(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'))
-    .describe('sha256 of each file of the source package (.dsc, .orig.tar.*, .debian.tar.*)'),
+    .record(z.string(), matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'))
+    .check(z.describe('sha256 of each file of the source package (.dsc, .orig.tar.*, .debian.tar.*)')),
 });
 
 export const sourceSchema = z.discriminatedUnion(
@@ -110,12 +124,11 @@ export const sourceSchema = z.discriminatedUnion(
   },
 );
 
-const artifactPath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+const artifactPath = nonEmptyString().check(
+  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
     message: 'expected a path or glob relative to the source, without ".." or a leading "/"',
-  });
+  }),
+);
 
 /** QEMU options that would connect the guest to a network (NICs, or a char device over a socket). */
 const NETWORK_ARG = /^--?(nic|net|netdev)$|^(tcp|udp|telnet|websocket|unix):|(^|,)(socket|udp)(,|$)/;
@@ -130,54 +143,55 @@ function isRegExp(source: string): boolean {
 }
 
 export const bootSchema = z.strictObject({
-  machine: z.string().min(1),
+  machine: nonEmptyString(),
   arch: z.enum(['x86_64', 'i386', 'riscv64', 'aarch64']),
   artifact: artifactPath,
-  as: z.enum(['bios', 'kernel', 'pflash']).default('bios'),
-  channel: z.enum(['serial', 'debugcon']).default('serial'),
-  args: z
-    .array(
-      z.string().refine((a) => !NETWORK_ARG.test(a), {
-        message: 'expected no network option: a boot check never gives the guest a network',
-      }),
-    )
-    .default([]),
-  expect: z
-    .string()
-    .min(1)
-    .refine(isRegExp, { message: 'expected a valid JavaScript regular expression' })
-    .describe('Regular expression that must appear on the channel'),
-  timeout: z.number().int().min(1).max(3600).default(60),
+  as: z._default(z.enum(['bios', 'kernel', 'pflash']), 'bios'),
+  channel: z._default(z.enum(['serial', 'debugcon']), 'serial'),
+  args: z._default(
+    z.array(
+      z.string().check(
+        z.refine((a) => !NETWORK_ARG.test(a), {
+          message: 'expected no network option: a boot check never gives the guest a network',
+        }),
+      ),
+    ),
+    [],
+  ),
+  expect: nonEmptyString().check(
+    z.refine(isRegExp, { message: 'expected a valid JavaScript regular expression' }),
+    z.describe('Regular expression that must appear on the channel'),
+  ),
+  timeout: z._default(wholeNumber(1, 3600), 60),
 });
 
 export const boardSchema = z
   .strictObject({
-    description: z.string().optional(),
-    image: name.describe('Image (file stem in images/) the board builds in'),
-    source: sourceSchema.default({ type: 'local', path: '.', exclude: [] }),
-    commands: z.array(z.string().min(1)).min(1, 'expected at least one build command'),
-    workdir: z.string().default('.').describe('Folder inside the source where commands run'),
-    artifacts: z.array(artifactPath).min(1, 'expected at least one artifact'),
-    env: envMap.default({}),
+    description: z.optional(z.string()),
+    image: name.check(z.describe('Image (file stem in images/) the board builds in')),
+    source: z._default(sourceSchema, { type: 'local', path: '.', exclude: [] }),
+    commands: atLeastOne(nonEmptyString(), 'expected at least one build command'),
+    workdir: z._default(z.string(), '.').check(z.describe('Folder inside the source where commands run')),
+    artifacts: atLeastOne(artifactPath, 'expected at least one artifact'),
+    env: z._default(envMap, {}),
     sourceDateEpoch: z
-      .union([z.number().int().min(0), z.literal('commit')], {
-        error: 'expected a whole number of seconds since 1970, or "commit"',
-      })
-      .default(1)
-      .describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time'),
-    limits: z
-      .strictObject({
-        memory: z
-          .number()
-          .int()
-          .min(16 * 1024 * 1024)
-          .default(4 * 1024 ** 3),
-        pids: z.number().int().min(16).default(4096),
-      })
-      .default({ memory: 4 * 1024 ** 3, pids: 4096 }),
-    boot: bootSchema.optional(),
+      ._default(
+        z.union([wholeNumber(0), z.literal('commit')], {
+          error: 'expected a whole number of seconds since 1970, or "commit"',
+        }),
+        1,
+      )
+      .check(z.describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time')),
+    limits: z._default(
+      z.strictObject({
+        memory: z._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3),
+        pids: z._default(wholeNumber(16), 4096),
+      }),
+      { memory: 4 * 1024 ** 3, pids: 4096 },
+    ),
+    boot: z.optional(bootSchema),
   })
-  .describe('A firmware board: what to build, in which image, and which artifacts to keep');
+  .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 
 export type Pin = z.output<typeof pinSchema>;
 export type ImageDef = z.output<typeof imageSchema>;

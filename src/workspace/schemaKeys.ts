@@ -2,28 +2,28 @@
  * Which keys a mapping may hold at a given path of a workspace schema, so an
  * "unknown key" message can list them and suggest the one that was meant.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { PathKey } from './yamlFile.js';
 
 /** The few fields of zod's internal definition that the walk needs. */
 interface Def {
   type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  options?: z.ZodType[];
+  shape?: Record<string, z.ZodMiniType>;
+  innerType?: z.ZodMiniType;
+  element?: z.ZodMiniType;
+  options?: z.ZodMiniType[];
   discriminator?: string;
-  valueType?: z.ZodType;
-  in?: z.ZodType;
+  valueType?: z.ZodMiniType;
+  in?: z.ZodMiniType;
   values?: unknown[];
 }
 
-function defOf(schema: z.ZodType): Def {
+function defOf(schema: z.ZodMiniType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
 
 /** Skip wrappers (default, optional, …) that do not change the shape. */
-function unwrap(schema: z.ZodType): z.ZodType {
+function unwrap(schema: z.ZodMiniType): z.ZodMiniType {
   let s = schema;
   for (let i = 0; i < 16; i++) {
     const d = defOf(s);
@@ -36,7 +36,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** For a discriminated union, the option the value names (or every option if it names none). */
-function objectOptions(schema: z.ZodType, value: unknown): z.ZodType[] {
+function objectOptions(schema: z.ZodMiniType, value: unknown): z.ZodMiniType[] {
   const s = unwrap(schema);
   const d = defOf(s);
   if (d.type !== 'union' || !d.options) return [s];
@@ -51,11 +51,11 @@ function objectOptions(schema: z.ZodType, value: unknown): z.ZodType[] {
 }
 
 /** Allowed keys of the mapping at `path` in `root` (given the parsed value), or [] if unknown. */
-export function allowedKeys(root: z.ZodType, path: readonly PathKey[], value: unknown): string[] {
-  let schemas: z.ZodType[] = [root];
+export function allowedKeys(root: z.ZodMiniType, path: readonly PathKey[], value: unknown): string[] {
+  let schemas: z.ZodMiniType[] = [root];
   let current: unknown = value;
   for (const key of path) {
-    const next: z.ZodType[] = [];
+    const next: z.ZodMiniType[] = [];
     for (const s of schemas) {
       for (const option of objectOptions(s, current)) {
         const d = defOf(option);

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { loadWorkspace } from '../../src/workspace/load.js';
 import {
   boardSchema,
@@ -34,8 +34,8 @@ async function committedSchema(kind: WorkspaceKind): Promise<JsonSchema> {
   return JSON.parse(await readFile(join(repoRoot, 'schemas', schemaFileNames[kind]), 'utf8')) as JsonSchema;
 }
 
-function zodShape(kind: WorkspaceKind): Record<string, z.ZodType> {
-  return (workspaceKinds[kind] as unknown as { shape: Record<string, z.ZodType> }).shape;
+function zodShape(kind: WorkspaceKind): Record<string, z.ZodMiniType> {
+  return (workspaceKinds[kind] as unknown as { shape: Record<string, z.ZodMiniType> }).shape;
 }
 
 describe('JSON Schemas match the zod schemas', () => {
