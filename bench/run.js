@@ -36,7 +36,9 @@ function staleDist() {
       if (e.isDirectory()) walk(p);
       else if (p.endsWith('.ts')) {
         const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), p).replace(/\.ts$/, '.js'));
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(p).mtimeMs) stale.push(relative(ROOT, p));
+        const bundle = join(ROOT, 'dist', 'bundle', 'main.js');
+        const built = Math.min(existsSync(out) ? statSync(out).mtimeMs : 0, existsSync(bundle) ? statSync(bundle).mtimeMs : 0);
+        if (built < statSync(p).mtimeMs) stale.push(relative(ROOT, p));
       }
     }
   };
@@ -44,7 +46,7 @@ function staleDist() {
   return stale;
 }
 
-if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')) || !existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) {
   console.error('bench: dist/ is missing: run `npm run build` first');
   process.exit(2);
 }

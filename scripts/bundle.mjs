@@ -1,28 +1,35 @@
 // Bundles the CLI into dist/bundle/ (one main file plus one chunk per lazily imported
 // command), so a start-up reads a few files instead of ~900 modules.
-// Two parts of dockerode that reprorom rarely or never uses are left out of the bundle and
-// loaded from node_modules on first call: the ssh:// transport (ssh2, ~75 ms to load) and
-// BuildKit sessions (gRPC + protobuf, ~130 ms). Everything else is bundled as is.
+// Three parts of dockerode that reprorom rarely or never uses are left out of the bundle
+// and loaded from node_modules on first use: the ssh:// transport (ssh2, ~75 ms to load),
+// BuildKit sessions (gRPC, ~130 ms) and BuildKit progress decoding (protobufjs, 80 kB).
+// Everything else is bundled as is.
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-/** Module file inside node_modules → how its default export is called lazily. */
+// `require` in these stubs is the runtime one from the banner: it resolves from node_modules.
+/** Required when dockerode loads, called later: a function that loads the real one on its first call. */
+const lazyFunction = (file) =>
+  `module.exports = function (...args) { return require(${JSON.stringify(file)}).apply(this, args); };`;
+/** Required only where it is used: the stub loads the real module at that moment. */
+const lazyModule = (file) => `module.exports = require(${JSON.stringify(file)});`;
+
 const LAZY = {
-  'docker-modem/lib/ssh.js': 'docker-modem/lib/ssh.js',
-  'dockerode/lib/session.js': 'dockerode/lib/session.js',
+  'docker-modem/lib/ssh.js': lazyFunction,
+  'dockerode/lib/session.js': lazyFunction,
+  'dockerode/lib/buildkit.js': lazyModule,
 };
 
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    b.onLoad({ filter: /node_modules[\\/](docker-modem|dockerode)[\\/]lib[\\/](ssh|session)\.js$/ }, (args) => {
-      const key = Object.keys(LAZY).find((k) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${k}`));
-      if (key === undefined) return undefined;
-      // `require` here is the runtime one from the banner: it resolves from node_modules.
-      return {
-        loader: 'js',
-        contents: `module.exports = function (...args) { return require(${JSON.stringify(LAZY[key])}).apply(this, args); };`,
-      };
+    // The stubs' own require of the real file stays a runtime require (else it would be the stub).
+    b.onResolve({ filter: /^(docker-modem|dockerode)\/lib\/\w+\.js$/ }, (args) =>
+      args.path in LAZY ? { path: args.path, external: true } : undefined,
+    );
+    b.onLoad({ filter: /node_modules[\\/](docker-modem|dockerode)[\\/]lib[\\/]\w+\.js$/ }, (args) => {
+      const file = Object.keys(LAZY).find((k) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${k}`));
+      return file === undefined ? undefined : { loader: 'js', contents: LAZY[file](file) };
     });
   },
 };

@@ -1,24 +1,23 @@
 /**
  * One run of one board: the prepared source goes into a fresh hardened
- * container, the board's commands run, the listed artifacts come out through
- * the engine's archive API, and hashes.txt + manifest.json are written. The run
+ * container, the board's commands run, the artifacts come out (see transfer.ts),
+ * and hashes.txt + manifest.json are written. The run
  * folder appears in one rename, so nothing half-written is ever left behind.
  */
 import type { WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine/docker.js';
 import { writeHashesTxt } from '../hashes/hashesTxt.js';
 import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
-import { sha256File } from '../hashes/sha256.js';
 import { writeProvenance } from '../provenance/statement.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
-import { extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
-import { ARTIFACT_LIST, buildScript } from './script.js';
+import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
+import { startTransfer } from './transfer.js';
 import type { BuiltArtifact, LockedPinRef } from './types.js';
 import type { Variation } from './variations.js';
 
@@ -79,6 +78,24 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     input.log.write(`${prefix} ${line}\n`);
     input.onLine?.(line);
   };
+  // /build/home must exist and belong to the build user before anything runs: it comes with the source.
+  const transfer = startTransfer({
+    engine,
+    into: join(work, 'artifacts'),
+    onMode: (mode) =>
+      input.log.write(
+        `${prefix} reprorom: files move ${mode === 'tar' ? "through the image's GNU tar (stdin/stdout)" : "through the engine's archive API (the image has no GNU tar)"}\n`,
+      ),
+    source: () =>
+      sourceTar(input.source.dir, input.source.entries, {
+        prefix: 'src',
+        uid: v.uid,
+        order: v.fileOrder,
+        seed: v.seed,
+        mtime: input.sourceDateEpoch,
+        emptyDirs: ['home'],
+      }),
+  });
   try {
     let copied: BuiltArtifact[] = [];
     const started = Date.now();
@@ -95,25 +112,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       memoryBytes: input.board.limits.memory,
       pidsLimit: input.board.limits.pids,
       signal: input.signal,
-      onStdoutLine: lineTo,
+      stdin: transfer.stdin,
+      stdout: transfer.channel,
       onStderrLine: lineTo,
-      beforeStart: async (id) => {
-        // /build/home must exist and belong to the build user before anything runs.
-        await engine.putArchive(
-          id,
-          '/build',
-          sourceTar(input.source.dir, input.source.entries, {
-            prefix: 'src',
-            uid: v.uid,
-            order: v.fileOrder,
-            seed: v.seed,
-            mtime: input.sourceDateEpoch,
-            emptyDirs: ['home'],
-          }),
-        );
-      },
-      afterExit: async (id, exitCode) => {
-        if (exitCode === 0) copied = await copyArtifacts(engine, id, join(work, 'artifacts'));
+      beforeStart: async (id) => transfer.created(id),
+      afterExit: async (_id, exitCode) => {
+        copied = await transfer.finish(exitCode);
       },
     });
     const durationMs = Date.now() - started;
@@ -166,37 +170,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };
   } finally {
+    transfer.close();
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** Copy out exactly the files the board's globs matched, each checked on the way. */
-async function copyArtifacts(engine: Engine, containerId: string, into: string): Promise<BuiltArtifact[]> {
-  const listTar = await engine.getArchive(containerId, ARTIFACT_LIST);
-  const listDir = await mkdtemp(`${into}-list-`);
-  try {
-    await extractSafely(listTar, listDir);
-    const listed = await readFile(join(listDir, 'artifacts.list'), 'utf8');
-    const paths = [...new Set(listed.split('\n').filter((p) => p !== ''))].sort();
-    const out: BuiltArtifact[] = [];
-    for (const p of paths) {
-      const target = safeJoin(into, p);
-      if (!target)
-        throw new UnsafeArchiveError(
-          `refused artifact "${p}": it would land outside the output folder`,
-          'artifact paths must stay inside the source tree',
-        );
-      const parent = dirname(target);
-      await mkdir(parent, { recursive: true });
-      const files = await extractSafely(await engine.getArchive(containerId, `/build/src/${p}`), parent);
-      for (const f of files) {
-        const abs = join(parent, f.path);
-        const rel = `artifacts/${abs.slice(into.length + 1)}`;
-        out.push({ path: rel, sha256: await sha256File(abs), size: f.size });
-      }
-    }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  } finally {
-    await rm(listDir, { recursive: true, force: true });
   }
 }

@@ -91,6 +91,12 @@ export interface RunSpec {
   /** Raw output copies (e.g. a log file); never ended by the adapter. */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /**
+   * Bytes for the container's stdin (not a terminal). Never ended by the adapter: a
+   * half-close passed through a TCP proxy can close the output direction with it, so the
+   * reader in the container must know where its input ends (a tar archive does).
+   */
+  stdin?: NodeJS.ReadableStream;
   /** Runs after create, before start: copy sources in with putArchive. */
   beforeStart?: (containerId: string) => Promise<void>;
   /** A person at a terminal: stdin goes in, output comes out raw (a TTY when `tty`). */
@@ -356,11 +362,12 @@ class DockerEngine implements Engine {
           stdout: true,
           stderr: true,
           logs: false,
-          ...(interactive ? { stdin: true, hijack: true } : {}),
+          ...(interactive || spec.stdin ? { stdin: true, hijack: true } : {}),
         }),
       );
       const stream = attached;
       if (interactive) interactive.stdin.pipe(stream);
+      else if (spec.stdin) spec.stdin.pipe(stream, { end: false });
       const ended = new Promise<void>((resolve) => {
         stream.once('end', resolve);
         stream.once('close', resolve);
@@ -524,11 +531,11 @@ function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateO
     WorkingDir: spec.workingDir,
     Hostname: spec.hostname,
     Labels: { ...spec.labels, [ENGINE_LABEL]: '1', [RUN_LABEL]: runId, [OWNER_LABEL]: ownerId() },
-    AttachStdin: Boolean(spec.interactive),
+    AttachStdin: Boolean(spec.interactive || spec.stdin),
     AttachStdout: true,
     AttachStderr: true,
     Tty: spec.interactive?.tty ?? false,
-    OpenStdin: Boolean(spec.interactive),
+    OpenStdin: Boolean(spec.interactive || spec.stdin),
     StdinOnce: Boolean(spec.interactive),
     HostConfig: {
       AutoRemove: false,

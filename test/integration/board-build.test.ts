@@ -31,9 +31,10 @@ interface BuildJson {
 
 /** Containers of this test's boards (other suites' leftovers are theirs to report). */
 async function containersLeft(): Promise<string[]> {
+  // No -q: with it, docker ignores --format and prints only IDs.
   const r = await execa('docker', [
     'ps',
-    '-aq',
+    '-a',
     '--filter',
     'label=reprorom.board',
     '--format',
@@ -44,6 +45,9 @@ async function containersLeft(): Promise<string[]> {
     'escape',
     'tree',
     'plant',
+    'chatty',
+    'viatar',
+    'viaapi',
     'slow',
     'quick',
     'seabios-qemu',
@@ -194,6 +198,52 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     const runDir = json.runDir;
     expect(existsSync(join(runDir, 'plant', '1'))).toBe(false);
     expect(await containersLeft()).toEqual([]);
+  });
+
+  it("a build's own output goes to the log and can never name an artifact", async () => {
+    // out.bin and secret.bin both exist; only out.bin matches the globs. The command prints
+    // secret.bin to stdout and tries the list's descriptor too: neither may add it.
+    await addBoard(
+      'chatty',
+      'commands:\n  - echo ok > out.bin && echo no > secret.bin\n  - echo secret.bin\n  - "echo secret.bin >&3 || echo fd3-closed"\nartifacts: [out.bin]\n',
+    );
+    const r = await runCli(['build', 'chatty', '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as BuildJson;
+    const runDir = join(json.runDir, 'chatty', '1');
+    expect(await readdir(join(runDir, 'artifacts'))).toEqual(['out.bin']);
+    const log = await readFile(join(json.runDir, 'chatty.log'), 'utf8');
+    expect(log).toMatch(/\[chatty#1\] secret\.bin/);
+    expect(log).toMatch(/fd3-closed/);
+  });
+
+  it("files move through the image's GNU tar, or through the archive API without one, with the same artifacts", async () => {
+    // Two globs match out/a b.rom; a symlink-free tree with a space and a nested folder.
+    // Shell builtins only: the second board's PATH finds no tool at all (so no tar either).
+    const body = (env: string) =>
+      `commands:\n  - printf A > "out/a b.rom" && printf B > out/sub/b.bin\nartifacts: ["out/*.rom", "out/a b.rom", "out/sub/*.bin"]\n${env}`;
+    for (const [board, env] of [
+      ['viatar', ''],
+      ['viaapi', 'env:\n  PATH: /nowhere\n'],
+    ] as const) {
+      const src = await addBoard(board, body(env));
+      await mkdir(join(src, 'out', 'sub'), { recursive: true });
+      await writeFile(join(src, 'out', 'sub', 'keep'), '');
+    }
+    const r = await runCli(['build', 'viatar', 'viaapi', '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).not.toBe(4);
+    const json = JSON.parse(r.stdout) as BuildJson;
+    const manifest = async (board: string) =>
+      JSON.parse(await readFile(join(json.runDir, board, '1', 'manifest.json'), 'utf8')) as {
+        artifacts: unknown[];
+      };
+    const viaTar = await manifest('viatar');
+    expect(viaTar.artifacts).toEqual((await manifest('viaapi')).artifacts);
+    expect(viaTar.artifacts).toHaveLength(2);
+    expect(await readFile(join(json.runDir, 'viatar.log'), 'utf8')).toMatch(/through the image's GNU tar/);
+    expect(await readFile(join(json.runDir, 'viaapi.log'), 'utf8')).toMatch(
+      /through the engine's archive API/,
+    );
   });
 
   it('SIGINT during a build leaves no container and no half-written run; the next run works', async () => {

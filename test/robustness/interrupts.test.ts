@@ -6,7 +6,7 @@
  * next run works without any manual clean-up.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -157,19 +157,19 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: inte
     const name = `${tag}-big`;
     await board(ws, name, "commands: ['head -c 300M /dev/zero > out.bin']\nartifacts: [out.bin]\n");
     const runsBefore = await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[]);
-    // The copy starts when the container exits: signal as soon as the engine says so.
-    const exited = async () =>
-      (
-        await execa('docker', [
-          'ps',
-          '-aq',
-          '--filter',
-          `label=reprorom.board=${name}`,
-          '--filter',
-          'status=exited',
-        ])
-      ).stdout.trim() !== '';
-    const r = await interruptAt(['build', name, '-w', ws], exited, 'SIGINT');
+    // Signal once part of the artifact has reached the run's temporary folder on the host.
+    const copying = async () => {
+      for (const run of await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[])) {
+        const boardDir = join(ws, '.reprorom/runs', run, name);
+        for (const tmp of await readdir(boardDir).catch(() => [] as string[])) {
+          const partial = join(boardDir, tmp, 'artifacts', 'out.bin');
+          if (tmp.includes('.tmp-') && ((await stat(partial).catch(() => undefined))?.size ?? 0) > 0)
+            return true;
+        }
+      }
+      return false;
+    };
+    const r = await interruptAt(['build', name, '-w', ws], copying, 'SIGINT');
     expectInterrupted(r, 'SIGINT');
     expect(await containersOf(name)).toEqual([]);
     expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);

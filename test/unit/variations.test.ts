@@ -33,4 +33,13 @@ describe('build script', () => {
     expect(script).toContain('for f in out/*.rom;');
     expect(script).toContain('for f in fw/bios.bin;');
   });
+  it('hides the artifact list descriptor from the commands and sends their output to the log', () => {
+    const script = buildScript(board, variationFor(1, 1));
+    const lines = script.split('\n');
+    const open = lines.indexOf('{');
+    const close = lines.indexOf('} 3>&-');
+    expect(lines.indexOf('exec 3>&1 1>&2')).toBeLessThan(open);
+    expect(lines.slice(open + 1, close)).toEqual(['make -C fw', "echo 'done'"]);
+    expect(lines.filter((l) => l.includes('>&3')).every((l) => lines.indexOf(l) > close)).toBe(true);
+  });
 });

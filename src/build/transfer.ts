@@ -1,0 +1,152 @@
+/**
+ * Moves one run's source into its container and its artifacts out, the way the
+ * container asks for on its output channel (see OutputChannel): through the image's
+ * own tar on stdin/stdout when it has GNU tar, else through the engine's archive API.
+ * Either way every artifact lands inside the output folder or is refused.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Engine } from '../engine/docker.js';
+import { sha256File } from '../hashes/sha256.js';
+import { OutputChannel, type TransferMode } from './channel.js';
+import { type ExtractedFile, extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
+import { BUILD_DIR, SOURCE_DIR, TAR_RECORD } from './script.js';
+import type { BuiltArtifact } from './types.js';
+
+export interface Transfer {
+  /** For RunSpec.stdin. */
+  stdin: PassThrough;
+  /** For RunSpec.stdout. */
+  channel: OutputChannel;
+  /** The container exists (before start): the archive API needs its ID. */
+  created(containerId: string): void;
+  /** After the container exited: its artifacts, extracted into `into` and hashed. */
+  finish(exitCode: number): Promise<BuiltArtifact[]>;
+  /** Stop reading the source and drop the streams (a run that ended early). */
+  close(): void;
+}
+
+export function startTransfer(opts: {
+  engine: Engine;
+  source: () => Readable;
+  into: string;
+  /** Told once which way the files move (for the log). */
+  onMode?: (mode: TransferMode) => void;
+}): Transfer {
+  const { engine, into } = opts;
+  const stdin = new PassThrough();
+  let containerId = '';
+  let source: Readable | undefined;
+  let failure: unknown;
+  const fail = (err: unknown) => {
+    failure ??= err;
+  };
+  let copyIn: Promise<void> = Promise.resolve();
+  let extracted: Promise<ExtractedFile[]> | undefined;
+
+  const channel = new OutputChannel({
+    onMode: (mode) => {
+      opts.onMode?.(mode);
+      source = opts.source();
+      if (mode === 'tar') {
+        copyIn = pipeInto(source.pipe(padToRecords(TAR_RECORD)), stdin);
+      } else {
+        copyIn = engine.putArchive(containerId, BUILD_DIR, source).then(
+          () => void stdin.write('go\n'),
+          (err: unknown) => {
+            // The container waits for a word: give it one that makes it stop.
+            stdin.write('stop\n');
+            throw err;
+          },
+        );
+      }
+      copyIn.catch(fail);
+    },
+    onArchive: (archive) => {
+      extracted = extractSafely(archive, into);
+      extracted.catch(fail);
+    },
+  });
+  channel.on('error', fail);
+
+  return {
+    stdin,
+    channel,
+    created: (id) => {
+      containerId = id;
+    },
+    async finish(exitCode) {
+      await finished(channel.end()).catch(() => undefined);
+      await copyIn.catch(() => undefined);
+      const files = channel.mode === 'tar' ? await extracted?.catch(() => undefined) : undefined;
+      if (failure !== undefined) throw failure;
+      if (exitCode !== 0) return [];
+      if (channel.mode === 'tar') return hashAll(into, files ?? []);
+      return copyByName(engine, containerId, channel.names, into);
+    },
+    close() {
+      source?.destroy();
+      stdin.destroy();
+      if (!channel.destroyed) channel.destroy();
+    },
+  };
+}
+
+/** Pipe without ending the destination; resolves when the source is done. */
+function pipeInto(from: Readable, to: PassThrough): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    from.once('error', reject);
+    from.once('end', resolve);
+    from.pipe(to, { end: false });
+  });
+}
+
+/** Zero-pads a tar stream to whole records, so a reader using that record size stops at its end. */
+function padToRecords(record: number): Transform {
+  let length = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      length += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      const rest = (record - (length % record)) % record;
+      done(null, rest > 0 ? Buffer.alloc(rest) : undefined);
+    },
+  });
+}
+
+async function hashAll(into: string, files: readonly ExtractedFile[]): Promise<BuiltArtifact[]> {
+  const out: BuiltArtifact[] = [];
+  for (const f of files) {
+    out.push({ path: `artifacts/${f.path}`, sha256: await sha256File(join(into, f.path)), size: f.size });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Archive API: one copy per artifact the container named. */
+async function copyByName(
+  engine: Engine,
+  containerId: string,
+  names: readonly string[],
+  into: string,
+): Promise<BuiltArtifact[]> {
+  const paths = [...new Set(names.map((n) => n.replace(/^\.\//, '')).filter((p) => p !== ''))].sort();
+  const files: ExtractedFile[] = [];
+  for (const p of paths) {
+    const target = safeJoin(into, p);
+    if (!target)
+      throw new UnsafeArchiveError(
+        `refused artifact "${p}": it would land outside the output folder`,
+        'artifact paths must stay inside the source tree',
+      );
+    const parent = dirname(target);
+    await mkdir(parent, { recursive: true });
+    const got = await extractSafely(await engine.getArchive(containerId, `${SOURCE_DIR}/${p}`), parent);
+    const folder = dirname(p) === '.' ? '' : `${dirname(p)}/`;
+    for (const f of got) files.push({ path: `${folder}${f.path}`, size: f.size });
+  }
+  return hashAll(into, files);
+}

@@ -1,0 +1,44 @@
+/**
+ * The CLI runs from an esbuild bundle (scripts/bundle.mjs) in which dockerode's ssh
+ * transport and BuildKit parts are stubs that load the real files on first use. These run
+ * the built CLI: a stub that loaded itself, or a file the bundle lost, fails here.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from '../helpers/cli.js';
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('bundled CLI', () => {
+  it('reaches the real ssh transport for an ssh:// DOCKER_HOST (loaded on first use)', async () => {
+    const port = await closedPort();
+    const r = await runCli(['doctor', '--json'], { env: { DOCKER_HOST: `ssh://nobody@127.0.0.1:${port}` } });
+    const engine = (JSON.parse(r.stdout) as { checks: Array<{ name: string; detail: string }> }).checks.find(
+      (c) => c.name === 'docker engine',
+    );
+    // ssh2 itself tried to connect: the refusal is the network's, not a missing or looping module.
+    expect(engine?.detail).toMatch(/ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(/Maximum call stack|Cannot find module|is not a function/);
+  });
+
+  it('keeps ssh2, gRPC and protobufjs out of the bundle, so start-up never compiles them', async () => {
+    const dir = join(repoRoot, 'dist', 'bundle');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.js'));
+    expect(files).toContain('main.js');
+    const code = (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('\n');
+    for (const marker of ['docker-modem/lib/ssh.js', 'dockerode/lib/session.js', 'dockerode/lib/buildkit.js'])
+      expect(code).toContain(`"${marker}"`);
+    // Strings only the real libraries contain.
+    for (const inner of ['grpc.keepalive_time_ms', 'ssh-userauth', 'protobufjs'])
+      expect(code).not.toContain(inner);
+  });
+});
