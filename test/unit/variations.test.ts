@@ -33,13 +33,19 @@ describe('build script', () => {
     expect(script).toContain('for f in out/*.rom;');
     expect(script).toContain('for f in fw/bios.bin;');
   });
-  it('hides the artifact list descriptor from the commands and sends their output to the log', () => {
+  it('hides the channel from the commands: before them only the header, after them the artifacts', () => {
     const script = buildScript(board, variationFor(1, 1));
     const lines = script.split('\n');
     const open = lines.indexOf('{');
     const close = lines.indexOf('} 3>&-');
     expect(lines.indexOf('exec 3>&1 1>&2')).toBeLessThan(open);
     expect(lines.slice(open + 1, close)).toEqual(['make -C fw', "echo 'done'"]);
-    expect(lines.filter((l) => l.includes('>&3')).every((l) => lines.indexOf(l) > close)).toBe(true);
+    const before = lines.slice(0, open).filter((l) => l.includes('>&3'));
+    expect(before.map((l) => l.match(/printf '(reprorom:\w+)\\n' >&3/)?.[1])).toEqual([
+      'reprorom:tar',
+      'reprorom:list',
+    ]);
+    // The commands' stdin is not the channel's input either.
+    expect(lines.indexOf('exec </dev/null')).toBeLessThan(open);
   });
 });
