@@ -79,8 +79,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     input.onLine?.(line);
   };
   // /build/home must exist and belong to the build user before anything runs: it comes with the source.
+  // A failed transfer stops the container at once: it may be waiting for the rest of its source.
+  const stop = new AbortController();
+  const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
   const transfer = startTransfer({
     engine,
+    onFailure: (err) => stop.abort(err),
     into: join(work, 'artifacts'),
     onMode: (mode) =>
       input.log.write(
@@ -111,7 +115,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       network: 'none',
       memoryBytes: input.board.limits.memory,
       pidsLimit: input.board.limits.pids,
-      signal: input.signal,
+      signal,
       stdin: transfer.stdin,
       stdout: transfer.channel,
       onStderrLine: lineTo,

@@ -34,14 +34,21 @@ export function startTransfer(opts: {
   into: string;
   /** Told once which way the files move (for the log). */
   onMode?: (mode: TransferMode) => void;
+  /** The transfer failed while the container may still run (it may be waiting for input): stop it. */
+  onFailure?: (err: unknown) => void;
 }): Transfer {
   const { engine, into } = opts;
   const stdin = new PassThrough();
   let containerId = '';
   let source: Readable | undefined;
+  let upload: Readable | undefined;
+  /** Set when reprorom itself cuts the upload off (the container has exited): not a failure. */
+  let abandoned = false;
   let failure: unknown;
   const fail = (err: unknown) => {
-    failure ??= err;
+    if (failure !== undefined) return;
+    failure = err;
+    opts.onFailure?.(err);
   };
   let copyIn: Promise<void> = Promise.resolve();
   let extracted: Promise<ExtractedFile[]> | undefined;
@@ -51,7 +58,11 @@ export function startTransfer(opts: {
       opts.onMode?.(mode);
       source = opts.source();
       if (mode === 'tar') {
-        copyIn = pipeInto(source.pipe(padToRecords(TAR_RECORD)), stdin);
+        upload = source.pipe(padToRecords(TAR_RECORD));
+        // pipe() does not pass errors on: a source that fails must fail the upload.
+        source.once('error', (err) => upload?.destroy(err));
+        upload.pipe(stdin, { end: false });
+        copyIn = finished(upload);
       } else {
         copyIn = engine.putArchive(containerId, BUILD_DIR, source).then(
           () => void stdin.write('go\n'),
@@ -62,7 +73,9 @@ export function startTransfer(opts: {
           },
         );
       }
-      copyIn.catch(fail);
+      copyIn.catch((err: unknown) => {
+        if (!abandoned) fail(err);
+      });
     },
     onArchive: (archive) => {
       extracted = extractSafely(archive, into);
@@ -78,6 +91,11 @@ export function startTransfer(opts: {
       containerId = id;
     },
     async finish(exitCode) {
+      // A container that stopped reading (its tar failed) leaves the upload waiting forever.
+      if (upload && !upload.readableEnded) {
+        abandoned = true;
+        upload.destroy();
+      }
       await finished(channel.end()).catch(() => undefined);
       await copyIn.catch(() => undefined);
       const files = channel.mode === 'tar' ? await extracted?.catch(() => undefined) : undefined;
@@ -87,20 +105,13 @@ export function startTransfer(opts: {
       return copyByName(engine, containerId, channel.names, into);
     },
     close() {
+      abandoned = true;
+      upload?.destroy();
       source?.destroy();
       stdin.destroy();
       if (!channel.destroyed) channel.destroy();
     },
   };
-}
-
-/** Pipe without ending the destination; resolves when the source is done. */
-function pipeInto(from: Readable, to: PassThrough): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    from.once('error', reject);
-    from.once('end', resolve);
-    from.pipe(to, { end: false });
-  });
 }
 
 /** Zero-pads a tar stream to whole records, so a reader using that record size stops at its end. */

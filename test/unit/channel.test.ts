@@ -136,6 +136,9 @@ describe('transfer', () => {
     const sent: Buffer[] = [];
     t.stdin.on('data', (c: Buffer) => sent.push(c));
     t.channel.write(Buffer.from('reprorom:tar\n'));
+    // A real container reads its whole source before it can write artifacts and exit.
+    for (let i = 0; i < 100 && Buffer.concat(sent).length < 10240; i++)
+      await new Promise((r) => setImmediate(r));
     t.channel.write(await tarOf({ './out/a.bin': 'AA', './z.rom': 'Z' }));
     const artifacts = await t.finish(0);
     const total = Buffer.concat(sent);
@@ -148,14 +151,59 @@ describe('transfer', () => {
     t.close();
   });
 
-  it('tar mode refuses an artifact archive entry that escapes the output folder', async () => {
+  it('tar mode refuses an artifact archive entry that escapes the output folder, and says stop at once', async () => {
     const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
-    const t = startTransfer({ engine: {} as Engine, into, source: () => Readable.from([Buffer.alloc(0)]) });
+    const stops: unknown[] = [];
+    const t = startTransfer({
+      engine: {} as Engine,
+      into,
+      source: () => Readable.from([Buffer.alloc(0)]),
+      onFailure: (err) => stops.push(err),
+    });
     t.channel.write(Buffer.from('reprorom:tar\n'));
     t.channel.write(await tarOf({ '../escape.bin': 'E' }));
+    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(String(stops[0])).toMatch(/refused artifact archive entry/);
     await expect(t.finish(0)).rejects.toThrow(/refused artifact archive entry/);
     t.close();
   });
+
+  it('a source that fails to read fails the upload, stops the container and names the cause', async () => {
+    const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
+    const stops: unknown[] = [];
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('EACCES: permission denied, open src/secret'));
+      },
+    });
+    const t = startTransfer({
+      engine: {} as Engine,
+      into,
+      source: () => broken,
+      onFailure: (e) => stops.push(e),
+    });
+    t.channel.write(Buffer.from('reprorom:tar\n'));
+    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(String(stops[0])).toMatch(/EACCES/);
+    await expect(t.finish(137)).rejects.toThrow(/EACCES/);
+    t.close();
+  });
+
+  it('a container that stopped reading its source does not leave the run waiting', async () => {
+    const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
+    // 8 MiB that nobody reads: far more than the streams buffer, so the upload stalls.
+    const big = Readable.from(
+      (function* () {
+        for (let i = 0; i < 128; i++) yield Buffer.alloc(64 * 1024, i);
+      })(),
+    );
+    const t = startTransfer({ engine: {} as Engine, into, source: () => big });
+    t.channel.write(Buffer.from('reprorom:tar\n'));
+    await new Promise((r) => setTimeout(r, 50));
+    // The container's tar failed, so it exited 2: finishing must not wait for the upload.
+    expect(await t.finish(2)).toEqual([]);
+    t.close();
+  }, 5000);
 
   it('a failed build returns no artifacts', async () => {
     const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
