@@ -7,12 +7,16 @@
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-// `require` in these stubs is the runtime one from the banner: it resolves from node_modules.
+// `require` in these stubs is the runtime one from the banner. The real file is resolved the
+// way dockerode itself resolves it (docker-modem is dockerode's dependency, not ours), so
+// installs that do not hoist packages work too.
+const realRequire = (file) =>
+  `require('node:module').createRequire(require.resolve('dockerode/package.json'))(${JSON.stringify(file)})`;
 /** Required when dockerode loads, called later: a function that loads the real one on its first call. */
 const lazyFunction = (file) =>
-  `module.exports = function (...args) { return require(${JSON.stringify(file)}).apply(this, args); };`;
+  `module.exports = function (...args) { return ${realRequire(file)}.apply(this, args); };`;
 /** Required only where it is used: the stub loads the real module at that moment. */
-const lazyModule = (file) => `module.exports = require(${JSON.stringify(file)});`;
+const lazyModule = (file) => `module.exports = ${realRequire(file)};`;
 
 const LAZY = {
   'docker-modem/lib/ssh.js': lazyFunction,
@@ -23,10 +27,6 @@ const LAZY = {
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    // The stubs' own require of the real file stays a runtime require (else it would be the stub).
-    b.onResolve({ filter: /^(docker-modem|dockerode)\/lib\/\w+\.js$/ }, (args) =>
-      args.path in LAZY ? { path: args.path, external: true } : undefined,
-    );
     b.onLoad({ filter: /node_modules[\\/](docker-modem|dockerode)[\\/]lib[\\/]\w+\.js$/ }, (args) => {
       const file = Object.keys(LAZY).find((k) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${k}`));
       return file === undefined ? undefined : { loader: 'js', contents: LAZY[file](file) };

@@ -78,7 +78,6 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     input.log.write(`${prefix} ${line}\n`);
     input.onLine?.(line);
   };
-  // /build/home must exist and belong to the build user before anything runs: it comes with the source.
   // A failed transfer stops the container at once: it may be waiting for the rest of its source.
   const stop = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
@@ -90,6 +89,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       input.log.write(
         `${prefix} reprorom: files move ${mode === 'tar' ? "through the image's GNU tar (stdin/stdout)" : "through the engine's archive API (the image has no GNU tar)"}\n`,
       ),
+    // /build/home must exist and belong to the build user before anything runs: it comes with the source.
     source: () =>
       sourceTar(input.source.dir, input.source.entries, {
         prefix: 'src',
