@@ -134,11 +134,15 @@ describe('transfer', () => {
     const t = startTransfer({ engine: {} as Engine, into, source: () => Readable.from([source]) });
     t.created('c1');
     const sent: Buffer[] = [];
-    t.stdin.on('data', (c: Buffer) => sent.push(c));
+    // A real container reads its whole source (one record here) before it writes artifacts and exits.
+    const uploaded = new Promise<void>((resolve) =>
+      t.stdin.on('data', (c: Buffer) => {
+        sent.push(c);
+        if (Buffer.concat(sent).length >= 10240) resolve();
+      }),
+    );
     t.channel.write(Buffer.from('reprorom:tar\n'));
-    // A real container reads its whole source before it can write artifacts and exit.
-    for (let i = 0; i < 100 && Buffer.concat(sent).length < 10240; i++)
-      await new Promise((r) => setImmediate(r));
+    await uploaded;
     t.channel.write(await tarOf({ './out/a.bin': 'AA', './z.rom': 'Z' }));
     const artifacts = await t.finish(0);
     const total = Buffer.concat(sent);
@@ -151,40 +155,35 @@ describe('transfer', () => {
     t.close();
   });
 
-  it('tar mode refuses an artifact archive entry that escapes the output folder, and says stop at once', async () => {
+  /** A transfer whose first failure is awaited: said while the container may still run. */
+  async function failing(source: () => Readable) {
     const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
-    const stops: unknown[] = [];
-    const t = startTransfer({
-      engine: {} as Engine,
-      into,
-      source: () => Readable.from([Buffer.alloc(0)]),
-      onFailure: (err) => stops.push(err),
+    let said: (err: unknown) => void = () => {};
+    const stop = new Promise<unknown>((resolve) => {
+      said = resolve;
     });
+    const t = startTransfer({ engine: {} as Engine, into, source, onFailure: (err) => said(err) });
+    return { t, stop };
+  }
+
+  it('tar mode refuses an artifact archive entry that escapes the output folder, and says stop at once', async () => {
+    const { t, stop } = await failing(() => Readable.from([Buffer.alloc(0)]));
     t.channel.write(Buffer.from('reprorom:tar\n'));
     t.channel.write(await tarOf({ '../escape.bin': 'E' }));
-    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setImmediate(r));
-    expect(String(stops[0])).toMatch(/refused artifact archive entry/);
+    expect(String(await stop)).toMatch(/refused artifact archive entry/);
     await expect(t.finish(0)).rejects.toThrow(/refused artifact archive entry/);
     t.close();
   });
 
   it('a source that fails to read fails the upload, stops the container and names the cause', async () => {
-    const into = join(await mkdtemp(join(tmpdir(), 'rr-transfer-')), 'artifacts');
-    const stops: unknown[] = [];
     const broken = new Readable({
       read() {
         this.destroy(new Error('EACCES: permission denied, open src/secret'));
       },
     });
-    const t = startTransfer({
-      engine: {} as Engine,
-      into,
-      source: () => broken,
-      onFailure: (e) => stops.push(e),
-    });
+    const { t, stop } = await failing(() => broken);
     t.channel.write(Buffer.from('reprorom:tar\n'));
-    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setImmediate(r));
-    expect(String(stops[0])).toMatch(/EACCES/);
+    expect(String(await stop)).toMatch(/EACCES/);
     await expect(t.finish(137)).rejects.toThrow(/EACCES/);
     t.close();
   });
