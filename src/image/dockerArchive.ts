@@ -4,17 +4,16 @@
  * written to disk twice; a file is written only when the user asks for one. Both
  * forms hold the same entries (archiveEntries), in the same order.
  */
-import { closeSync, createReadStream, openSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
-import { tempSibling } from '../util/atomic.js';
 import { OCI_LAYOUT } from './imageConfig.js';
 import { blobPath, type Layout, readLayout } from './readLayout.js';
 import { FIXED_MTIME } from './tarLayer.js';
-import { TarWriter } from './tarWriter.js';
+import { writeTarFile } from './tarWriter.js';
 
 type ArchiveLayout = Pick<Layout, 'blobDigests' | 'dockerManifest' | 'index'>;
 
@@ -65,33 +64,23 @@ export async function writeDockerArchive(
 ): Promise<void> {
   const entries = await archiveEntries(ociDir, layout);
   await mkdir(dirname(archive), { recursive: true });
-  const tmp = tempSibling(archive);
-  const fd = openSync(tmp, 'w', 0o644);
-  let open = true;
-  const tar = new TarWriter(fd, { hash: false, signal: opts.signal });
   const fixed = { uid: 0, gid: 0, mtime: opts.mtime ?? FIXED_MTIME };
-  try {
-    await tar.header({ ...fixed, name: 'blobs', type: 'directory', mode: 0o755, size: 0 });
-    await tar.header({ ...fixed, name: 'blobs/sha256', type: 'directory', mode: 0o755, size: 0 });
-    for (const e of entries) {
-      if ('data' in e) await tar.data({ ...fixed, name: e.name, mode: 0o644 }, e.data);
-      else {
-        await tar.file({ ...fixed, name: e.name, mode: 0o644, size: e.size }, e.path);
-        await tar.breathe();
+  await writeTarFile(
+    archive,
+    { hash: false, signal: opts.signal },
+    async (tar) => {
+      await tar.header({ ...fixed, name: 'blobs', type: 'directory', mode: 0o755, size: 0 });
+      await tar.header({ ...fixed, name: 'blobs/sha256', type: 'directory', mode: 0o755, size: 0 });
+      for (const e of entries) {
+        if ('data' in e) await tar.data({ ...fixed, name: e.name, mode: 0o644 }, e.data);
+        else {
+          await tar.file({ ...fixed, name: e.name, mode: 0o644, size: e.size }, e.path);
+          await tar.breathe();
+        }
       }
-    }
-    await tar.finish();
-    closeSync(fd);
-    open = false;
-    await rename(tmp, archive);
-  } catch (err) {
-    if (open) {
-      await tar.settle();
-      closeSync(fd);
-    }
-    await rm(tmp, { force: true });
-    throw err;
-  }
+    },
+    () => archive,
+  );
 }
 
 /** The `image build --out` file, from the layout in the cache. */

@@ -19,13 +19,11 @@
  *   can end up in different layers, where a tar hard link could not point;
  * - sockets, devices and fifos are refused.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { tempSibling } from '../util/atomic.js';
 import { ImageBuildError } from '../util/errors.js';
 import { hexOf } from './digest.js';
-import { TarWriter } from './tarWriter.js';
+import { type TarWriter, writeTarFile } from './tarWriter.js';
 
 /** One entry of a layer. Names are relative (`nix/store/…`), without a trailing slash. */
 export type LayerEntry =
@@ -240,29 +238,17 @@ export async function writeLayer(
       'pass SOURCE_DATE_EPOCH as an integer',
     );
   }
-  const tmp = tempSibling(join(dir, 'layer'));
-  const fd = openSync(tmp, 'w', 0o644);
-  let open = true;
-  const tar = new TarWriter(fd, { signal: opts.signal });
-  try {
-    const check = orderChecker();
-    for await (const e of entries) {
-      check(e);
-      await addEntry(tar, e, mtime);
-      await tar.breathe();
-    }
-    const { digest, size } = await tar.finish();
-    closeSync(fd);
-    open = false;
-    const final = join(dir, hexOf(digest));
-    await rename(tmp, final);
-    return { digest, size, path: final };
-  } catch (err) {
-    if (open) {
-      await tar.settle();
-      closeSync(fd);
-    }
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  const check = orderChecker();
+  return writeTarFile(
+    join(dir, 'layer'),
+    { signal: opts.signal },
+    async (tar) => {
+      for await (const e of entries) {
+        check(e);
+        await addEntry(tar, e, mtime);
+        await tar.breathe();
+      }
+    },
+    ({ digest }) => join(dir, hexOf(digest)),
+  );
 }

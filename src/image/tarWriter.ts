@@ -14,7 +14,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, write } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { tempSibling } from '../util/atomic.js';
 import { ImageBuildError } from '../util/errors.js';
 
 export type TarType = 'file' | 'directory' | 'symlink';
@@ -278,6 +280,39 @@ export class TarWriter {
     for (const p of this.pending) if (p) await p;
     this.pending.fill(undefined);
     return { digest: this.hash ? `sha256:${this.hash.digest('hex')}` : '', size: this.written };
+  }
+}
+
+/**
+ * Write a tar through a temp file beside its final path, then rename it there, so the
+ * file is complete or absent. `write` adds the entries; `finalPath` may name the file
+ * after the digest (an OCI blob). On failure the writes in flight settle and the temp goes.
+ */
+export async function writeTarFile(
+  near: string,
+  opts: { hash?: boolean; signal?: AbortSignal | undefined },
+  write: (tar: TarWriter) => Promise<void>,
+  finalPath: (sum: { digest: string; size: number }) => string,
+): Promise<{ digest: string; size: number; path: string }> {
+  const tmp = tempSibling(near);
+  const fd = openSync(tmp, 'w', 0o644);
+  let open = true;
+  const tar = new TarWriter(fd, opts);
+  try {
+    await write(tar);
+    const sum = await tar.finish();
+    closeSync(fd);
+    open = false;
+    const path = finalPath(sum);
+    await rename(tmp, path);
+    return { ...sum, path };
+  } catch (err) {
+    if (open) {
+      await tar.settle();
+      closeSync(fd);
+    }
+    await rm(tmp, { force: true });
+    throw err;
   }
 }
 
