@@ -3,8 +3,8 @@
 // Three parts of dockerode that reprorom rarely or never uses are left out of the bundle
 // and loaded from node_modules on first use: the ssh:// transport (ssh2, ~75 ms to load),
 // BuildKit sessions (gRPC, ~130 ms) and BuildKit progress decoding (protobufjs, 80 kB).
-// Everything else is bundled as is.
-import { rm } from 'node:fs/promises';
+// One line of docker-modem is changed (see QUIET_REQUEST_LOG); everything else is bundled as is.
+import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 // `require` in these stubs is the runtime one from the banner. The real file is resolved the
@@ -18,8 +18,12 @@ const lazyFunction = (file) =>
 /** Required only where it is used: the stub loads the real module at that moment. */
 const lazyModule = (file) => `module.exports = ${realRequire(file)};`;
 
+/** Used as an object (`tar.pack(…)`): each property read loads the real module. */
+const lazyObject = (file) => `module.exports = new Proxy({}, { get: (_t, key) => ${realRequire(file)}[key] });`;
+
 const LAZY = {
   'docker-modem/lib/ssh.js': lazyFunction,
+  'docker-modem/lib/http_duplex.js': lazyFunction,
   'dockerode/lib/session.js': lazyFunction,
   'dockerode/lib/buildkit.js': lazyModule,
 };
@@ -30,6 +34,43 @@ const lazyModules = {
     b.onLoad({ filter: /node_modules[\\/](docker-modem|dockerode)[\\/]lib[\\/]\w+\.js$/ }, (args) => {
       const file = Object.keys(LAZY).find((k) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${k}`));
       return file === undefined ? undefined : { loader: 'js', contents: LAZY[file](file) };
+    });
+  },
+};
+
+// Packages dockerode's util.js requires only to pack `docker build` contexts, which reprorom
+// never sends (images are assembled by reprorom and loaded): tar-fs 2 with its own tar-stream,
+// bl and readable-stream (~70 kB).
+const LAZY_DEPENDENCIES = { 'tar-fs': lazyObject, '@balena/dockerignore': lazyFunction };
+
+const lazyDependencies = {
+  name: 'lazy-dependencies',
+  setup(b) {
+    b.onResolve({ filter: /^(tar-fs|@balena\/dockerignore)$/ }, (args) =>
+      /node_modules[\\/]dockerode[\\/]lib[\\/]util\.js$/.test(args.importer)
+        ? { path: args.path, namespace: 'lazy-dependency' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-dependency' }, (args) => ({
+      loader: 'js',
+      contents: LAZY_DEPENDENCIES[args.path](args.path),
+    }));
+  },
+};
+
+// docker-modem formats every request's options (agent and sockets included, no depth limit)
+// for its debug log even when that log is off: ~3 ms per request, 20 ms of a short build.
+// Guarded here, so the text is only built when DEBUG names `modem`. A docker-modem release
+// that changes the line fails the build instead of silently losing the guard.
+const REQUEST_LOG = "debug('Sending: %s', util.inspect(";
+const quietRequestLog = {
+  name: 'quiet-request-log',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/]docker-modem[\\/]lib[\\/]modem\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (source.split(REQUEST_LOG).length !== 2)
+        throw new Error(`${args.path}: expected exactly one "${REQUEST_LOG}" (docker-modem changed: update scripts/bundle.mjs)`);
+      return { loader: 'js', contents: source.replace(REQUEST_LOG, `debug.enabled && ${REQUEST_LOG}`) };
     });
   },
 };
@@ -52,6 +93,6 @@ await build({
   banner: { js: "import { createRequire as __rrRequire } from 'node:module'; const require = __rrRequire(import.meta.url);" },
   // Optional native add-ons of ssh2: never bundled (they are loaded, if present, with ssh2 itself).
   external: ['cpu-features', '*.node'],
-  plugins: [lazyModules],
+  plugins: [lazyModules, lazyDependencies, quietRequestLog],
   logLevel: 'warning',
 });

@@ -1,6 +1,7 @@
 /**
  * The CLI runs from an esbuild bundle (scripts/bundle.mjs) in which dockerode's ssh
- * transport and BuildKit parts are stubs that load the real files on first use. These run
+ * transport, BuildKit parts and build-context packer are stubs that load the real files on
+ * first use, and docker-modem's request log is only formatted when it is on. These run
  * the built CLI: a stub that loaded itself, or a file the bundle lost, fails here.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -40,5 +41,23 @@ describe('bundled CLI', () => {
     // Strings only the real libraries contain.
     for (const inner of ['grpc.keepalive_time_ms', 'ssh-userauth', 'protobufjs'])
       expect(code).not.toContain(inner);
+  });
+
+  it('keeps the build-context packer (tar-fs 2, bl, readable-stream 3) out of the bundle', async () => {
+    const dir = join(repoRoot, 'dist', 'bundle');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.js'));
+    const code = (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('\n');
+    expect(code).toContain('createRequire(');
+    for (const marker of ['"tar-fs"', '"@balena/dockerignore"', '"docker-modem/lib/http_duplex.js"'])
+      expect(code).toContain(marker);
+    // bl's buffer-list marker and tar-fs 2's directory-mode option exist nowhere else.
+    for (const inner of ['_isBufferList', 'dmode']) expect(code).not.toContain(inner);
+  });
+
+  it("still writes docker-modem's request log when DEBUG asks for it, and only then", async () => {
+    const on = await runCli(['doctor', '--json'], { env: { DEBUG: 'modem' } });
+    expect(on.stderr).toMatch(/modem Sending: \{\s*path: '\/version'/);
+    const off = await runCli(['doctor', '--json'], { env: { DEBUG: '' } });
+    expect(off.stderr).not.toMatch(/Sending:/);
   });
 });
