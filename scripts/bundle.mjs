@@ -1,9 +1,10 @@
 // Bundles the CLI into dist/bundle/ (one main file plus one chunk per lazily imported
 // command), so a start-up reads a few files instead of ~900 modules.
-// Three parts of dockerode that reprorom rarely or never uses are left out of the bundle
-// and loaded from node_modules on first use: the ssh:// transport (ssh2, ~75 ms to load),
-// BuildKit sessions (gRPC, ~130 ms) and BuildKit progress decoding (protobufjs, 80 kB).
-// One line of docker-modem is changed (see QUIET_REQUEST_LOG); everything else is bundled as is.
+// Parts of dockerode that reprorom rarely or never uses are left out of the bundle and
+// loaded from node_modules on first use: the ssh:// transport (ssh2, ~75 ms to load),
+// BuildKit sessions (gRPC, ~130 ms), BuildKit progress decoding (protobufjs, 80 kB) and the
+// `docker build` context packer (LAZY_DEPENDENCIES). One line of docker-modem is changed
+// (see REQUEST_LOG); everything else is bundled as is.
 import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
