@@ -8,12 +8,11 @@ import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine/docker.js';
-import { writeHashesTxt } from '../hashes/hashesTxt.js';
-import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
-import { writeProvenance } from '../provenance/statement.js';
+import type { ManifestInput } from '../hashes/manifest.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { loadWhileStarting, warmUp } from '../util/warmup.js';
 import type { Board } from '../workspace/schema.js';
 import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
@@ -66,8 +65,11 @@ export function runEnv(
   };
 }
 
+const loadRunRecords = () => import('./runRecords.js');
+
 export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   const { engine, variation: v } = input;
+  loadWhileStarting(loadRunRecords);
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
   const prefix = `[${input.boardName}#${input.index}]`;
@@ -120,6 +122,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       stdout: transfer.channel,
       onStderrLine: lineTo,
       beforeStart: async (id) => transfer.created(id),
+      onStarting: warmUp,
       afterExit: async (_id, exitCode) => {
         copied = await transfer.finish(exitCode);
       },
@@ -150,7 +153,6 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         'check the artifact paths in the board file against the build output in the log',
       );
     }
-    await writeHashesTxt(work, copied);
     const manifest: ManifestInput = {
       schema: 'reprorom.manifest/v1',
       tool: { name: 'reprorom', version: toolVersion() },
@@ -169,8 +171,8 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       exitCode: result.exitCode,
       result: 'ok',
     };
-    await writeManifest(work, manifest);
-    await writeProvenance(work, manifest);
+    const { writeRunRecords } = await loadRunRecords();
+    await writeRunRecords(work, copied, manifest);
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };
   } finally {

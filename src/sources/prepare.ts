@@ -9,15 +9,16 @@ import { dirname, join, resolve } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { Source } from '../workspace/schema.js';
 import type { FetchedDebian } from './debian.js';
-import { downloadVerified } from './download.js';
 import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
-import { extractTarball } from './untar.js';
 
 /** Loaded on use: they pull in execa (git, apt, dpkg-source), which a local-source build never needs. */
+// Loaded only for the sources that need them: a local source starts without any of these.
 const debian = () => import('./debian.js');
 const git = () => import('./git.js');
+const download = () => import('./download.js');
+const untar = () => import('./untar.js');
 
 /** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
 export const LOCAL_SKIP = new Set(['.git', '.reprorom', 'node_modules']);
@@ -44,7 +45,7 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
       return { type: 'git', mirror, rev: source.rev, hit };
     }
     case 'tarball': {
-      const dl = await downloadVerified(
+      const dl = await (await download()).downloadVerified(
         source.url,
         source.sha256,
         join(cacheDir(), 'tarballs', source.sha256),
@@ -126,7 +127,7 @@ export async function prepareSource(
         ));
       } else if (fetched.type === 'tarball') {
         label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
-        await extractTarball(fetched.file, root, {
+        await (await untar()).extractTarball(fetched.file, root, {
           stripComponents: source.type === 'tarball' ? source.stripComponents : 0,
           label,
           signal: opts.signal,

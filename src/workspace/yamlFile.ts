@@ -13,6 +13,7 @@ import {
   isNode,
   isPair,
   isScalar,
+  isSeq,
   LineCounter,
   type Node,
   type Pair,
@@ -21,23 +22,20 @@ import {
 } from 'yaml';
 import type { Problem } from '../util/errors.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
+import { MAX_FILE_BYTES } from './files.js';
+import type { Located, MapEntry, PathKey, PositionTree } from './located.js';
 
-/** Larger workspace files are refused before parsing: they are mistakes or attacks. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+export type { PathKey } from './located.js';
+
 const MAX_ALIASES = 100;
 /** Workspace files are a few levels deep; far deeper nesting only serves to exhaust the stack. */
 export const MAX_DEPTH = 64;
 
-export type PathKey = string | number;
-
-export interface ParsedYaml {
-  file: string;
+export interface ParsedYaml extends Located {
   doc: Document.Parsed;
   value: unknown;
-  /** Position of the value at `path` (or of its closest existing parent). */
-  at(path: readonly PathKey[]): { line: number; col: number };
-  /** Position of the key `key` in the mapping at `path`. */
-  keyAt(path: readonly PathKey[], key: string): { line: number; col: number };
+  /** Every node's position as a tree that can be stored (located.ts answers `at` from it). */
+  positions(): PositionTree;
 }
 
 export type ParseResult = { ok: true; parsed: ParsedYaml } | { ok: false; problems: Problem[] };
@@ -203,7 +201,30 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
     }
     return at(path);
   };
-  return { ok: true, parsed: { file, doc, value, at, keyAt } };
+  const positions = () => treeOf(lineCounter, root) ?? { p: [1, 1] };
+  return { ok: true, parsed: { file, doc, value, at, keyAt, positions } };
+}
+
+/** The position tree of `node`: mappings by scalar key, sequences by index, as `getIn` walks them. */
+function treeOf(lc: LineCounter, node: unknown): PositionTree | null {
+  if (!isNode(node) || !node.range) return null;
+  const { line, col } = posOf(lc, node);
+  const tree: PositionTree = { p: [line, col] };
+  if (isMap(node)) {
+    tree.m = node.items.flatMap((pair): MapEntry[] => {
+      const key = pair.key;
+      if (!isScalar(key) || !key.range) return [];
+      const k = key.value;
+      // Only keys that survive JSON (the tree is stored): NaN or .inf cannot name a field anyway.
+      if (typeof k !== 'string' && typeof k !== 'boolean' && !(typeof k === 'number' && Number.isFinite(k)))
+        return [];
+      const at = posOf(lc, key);
+      return [[k, at.line, at.col, treeOf(lc, pair.value)]];
+    });
+  } else if (isSeq(node)) {
+    tree.s = node.items.map((item) => treeOf(lc, item));
+  }
+  return tree;
 }
 
 interface Shape {

@@ -1,15 +1,21 @@
 import { join } from 'node:path';
-import { buildReportJson } from '../../build/report.js';
 import { type BuildResult, runBuild, selectBoards } from '../../build/runBuild.js';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
-import { publishGithub } from '../../report/github.js';
-import { writeJunit } from '../../report/junit.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
-import { loadValidWorkspace } from '../../workspace/load.js';
+import { loadWhileStarting } from '../../util/warmup.js';
+import { loadValidWorkspaceCached } from '../../workspace/cache.js';
 import { colourAllowed, printJson, printLine } from '../output.js';
-import { compareInputs, comparisonJson, printComparison } from './compare.js';
+
+/** What follows the runs: loaded while the first container starts (util/warmup.ts). */
+const loadOutcome = () =>
+  Promise.all([
+    import('./compare.js'),
+    import('../../build/report.js'),
+    import('../../report/junit.js'),
+    import('../../report/github.js'),
+  ]);
 
 export interface BuildCliOptions {
   workspace: string;
@@ -42,7 +48,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       'use letters, digits, ".", "_" or "-"',
     );
   }
-  const ws = await loadValidWorkspace(opts.workspace);
+  const ws = await loadValidWorkspaceCached(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
     boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
@@ -52,6 +58,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   if (boards.length === 0) {
     say('build', `shard ${opts.shard} has no boards`);
   }
+  loadWhileStarting(loadOutcome);
   const result: BuildResult = await withInterrupts((signal) =>
     runBuild(ws, {
       boards,
@@ -66,6 +73,12 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
         : {}),
     }),
   );
+  const [
+    { compareInputs, comparisonJson, printComparison },
+    { buildReportJson },
+    { writeJunit },
+    { publishGithub },
+  ] = await loadOutcome();
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));

@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { loadValidWorkspace } from '../../workspace/load.js';
+import { loadValidWorkspaceCached } from '../../workspace/cache.js';
 import type { ImageBuildCliOptions } from '../main.js';
 import { printJson, printLine } from '../output.js';
 import { progress } from '../progress.js';
 
 export async function runImageBuild(name: string, opts: ImageBuildCliOptions): Promise<number> {
-  const ws = await loadValidWorkspace(opts.workspace);
+  const ws = await loadValidWorkspaceCached(opts.workspace);
   const spinner = await progress(`image ${name}`);
   let result: ImageBuildResult;
   try {

@@ -1,0 +1,100 @@
+/**
+ * What a valid workspace must also get right across files and on disk: every image's
+ * pins and every board's image exist, path flakes and local source folders are there.
+ * Checked on every load, cached or not, since folders can change without a file changing.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Problem } from '../util/errors.js';
+import type { WorkspaceKind } from './files.js';
+import { parseFlakeRef } from './flakeRef.js';
+import type { Located, PathKey } from './located.js';
+import type { Board } from './schema.js';
+import type { Entry, Workspace } from './types.js';
+
+export function located(parsed: Located, path: readonly PathKey[], message: string): Problem {
+  const { line, col } = parsed.at(path);
+  return { file: parsed.file, line, col, message };
+}
+
+/** `invalid`: files that exist but are invalid; `unlisted`: folders that could not be listed. References into either are not reported again. */
+export function checkReferences(
+  ws: Workspace,
+  invalid: Record<WorkspaceKind, Set<string>>,
+  unlisted: ReadonlySet<WorkspaceKind>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const ref = (entry: Entry<unknown>, path: PathKey[], kind: 'pins' | 'images', target: string) => {
+    if (ws[kind].has(target) || invalid[kind].has(target) || unlisted.has(kind)) return;
+    const known = [...ws[kind].keys()];
+    const p = located(
+      entry.parsed,
+      path,
+      `${kind.slice(0, -1)} "${target}" does not exist, expected one of: ${known.length ? known.join(', ') : `(none in ${kind}/)`}`,
+    );
+    problems.push(p);
+  };
+  for (const pin of ws.pins.values()) {
+    const parsed = parseFlakeRef(pin.value.flake, pin.name);
+    if (parsed.ok && parsed.ref.kind === 'path') {
+      const dir = resolve(ws.root, parsed.ref.path);
+      if (!existsSync(join(dir, 'flake.nix'))) {
+        const what = existsSync(dir) ? 'has no flake.nix' : 'does not exist';
+        problems.push(
+          located(
+            pin.parsed,
+            ['flake'],
+            `flake folder "${parsed.ref.path}" ${what}, expected a folder with flake.nix relative to the workspace`,
+          ),
+        );
+      }
+    }
+  }
+  for (const image of ws.images.values()) {
+    ref(image, ['pin'], 'pins', image.value.pin);
+    image.value.extraPins.forEach((extra, i) => {
+      ref(image, ['extraPins', i, 'pin'], 'pins', extra.pin);
+    });
+    const fhs = image.value.fhs;
+    if (fhs) {
+      const all = [...image.value.packages, ...image.value.extraPins.flatMap((e) => e.packages)];
+      if (!all.includes(fhs.package)) {
+        problems.push(
+          located(
+            image.parsed,
+            ['fhs', 'package'],
+            `fhs.package "${fhs.package}" is not in packages, expected one of: ${all.join(', ')}`,
+          ),
+        );
+      }
+    }
+  }
+  for (const board of ws.boards.values()) {
+    ref(board, ['image'], 'images', board.value.image);
+    const src = board.value.source;
+    if (src.type === 'local') problems.push(...localSourceProblems(ws.root, board, src.path));
+  }
+  return problems;
+}
+
+function localSourceProblems(root: string, board: Entry<Board>, path: string): Problem[] {
+  const at = (message: string) => [located(board.parsed, ['source', 'path'], message)];
+  // An absolute path names one machine's folders: the build would not be the same elsewhere.
+  if (isAbsolute(path))
+    return at(`source folder "${path}" is an absolute path, expected a folder relative to the workspace`);
+  const dir = resolve(root, path);
+  // The workspace is what gets pinned and shared: a source beside it would not travel with it.
+  const inside = relative(root, dir);
+  if (inside === '..' || inside.startsWith(`..${sep}`))
+    return at(
+      `source folder "${path}" is outside the workspace, expected a folder relative to the workspace`,
+    );
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    return at(`source folder "${path}" does not exist, expected a folder relative to the workspace`);
+  }
+  if (!isDir) return at(`source "${path}" is a file, expected a folder relative to the workspace`);
+  return [];
+}
