@@ -8,8 +8,13 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract as tarExtract } from 'tar-stream';
 import { BuildFailedError } from '../util/errors.js';
+
+/**
+ * The tar library, loaded on first use: a build only needs it once its container runs, and
+ * runBoard loads it while the engine starts the container (util/warmup.ts).
+ */
+export const tarLibrary = async () => (await import('tar-stream')).default; // CommonJS: its exports are the default
 
 export class UnsafeArchiveError extends BuildFailedError {}
 
@@ -38,7 +43,7 @@ export interface ExtractedFile {
 /** Extract every regular file and safe symlink; returns what was written, relative to `root`. */
 export async function extractSafely(stream: Readable, root: string): Promise<ExtractedFile[]> {
   const absRoot = resolve(root);
-  await mkdir(absRoot, { recursive: true });
+  const [{ extract: tarExtract }] = await Promise.all([tarLibrary(), mkdir(absRoot, { recursive: true })]);
   const written: ExtractedFile[] = [];
   // Entries below an extracted symlink would be written through it: refuse them.
   const links = new Set<string>();

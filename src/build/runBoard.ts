@@ -14,6 +14,7 @@ import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { loadWhileStarting, warmUp } from '../util/warmup.js';
 import type { Board } from '../workspace/schema.js';
+import { tarLibrary } from './extract.js';
 import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
@@ -70,6 +71,7 @@ const loadRunRecords = () => import('./runRecords.js');
 export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   const { engine, variation: v } = input;
   loadWhileStarting(loadRunRecords);
+  loadWhileStarting(tarLibrary);
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
   const prefix = `[${input.boardName}#${input.index}]`;

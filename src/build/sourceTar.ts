@@ -7,10 +7,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { type CreationOrder, orderEntries } from '../sources/order.js';
 import type { TreeEntry } from '../sources/tree.js';
+import { tarLibrary } from './extract.js';
 
 export interface SourceTarOptions {
   /** Top folder name inside the tar (the container's /build/<prefix>). */
@@ -25,7 +25,8 @@ export interface SourceTarOptions {
 }
 
 export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): Readable {
-  const tar = pack();
+  // The archive flows through `out` so it can be returned before the tar library is loaded.
+  const out = new PassThrough();
   const mtime = new Date(opts.mtime * 1000);
   const owner = { uid: opts.uid, gid: opts.uid, uname: '', gname: '', mtime };
   const ordered = orderEntries(entries, opts.order, opts.seed);
@@ -34,6 +35,9 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length);
   const rest = ordered.filter((e) => e.kind !== 'dir');
   const write = async () => {
+    const tar = (await tarLibrary()).pack();
+    // An error on either side ends both: the reader sees it on `out`, the writer below stops.
+    pipeline(tar, out, () => undefined);
     for (const d of opts.emptyDirs ?? []) tar.entry({ name: d, type: 'directory', mode: 0o755, ...owner });
     tar.entry({ name: opts.prefix, type: 'directory', mode: 0o755, ...owner });
     for (const e of dirs)
@@ -56,6 +60,6 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     }
     tar.finalize();
   };
-  write().catch((err: unknown) => tar.destroy(err instanceof Error ? err : new Error(String(err))));
-  return tar as unknown as Readable;
+  write().catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+  return out;
 }

@@ -425,11 +425,13 @@ class DockerEngine implements Engine {
         );
       }
       if (result.Error?.Message) throw new BuildFailedError(`container failed: ${result.Error.Message}`);
-      const state = await container.inspect().then(
+      // The exit state (OOM kill) is asked for while the artifacts come out.
+      const inspected = container.inspect().then(
         (i) => i.State,
         () => undefined,
       );
       if (spec.afterExit) await spec.afterExit(id, result.StatusCode);
+      const state = await inspected;
       return {
         containerId: id,
         runId,

@@ -54,6 +54,28 @@ describe('bundled CLI', () => {
     for (const inner of ['_isBufferList', 'dmode']) expect(code).not.toContain(inner);
   });
 
+  it('starts a build without compiling the YAML, schema or tar libraries (they load after its container starts)', async () => {
+    const dir = join(repoRoot, 'dist', 'bundle');
+    const build = (await readdir(dir)).find((f) => /^build-\w+\.js$/.test(f));
+    expect(build).toBeDefined();
+    // Every file a build imports statically, from the command's own chunk and main.js.
+    const seen = new Set<string>();
+    const queue = ['main.js', build!];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const code = await readFile(join(dir, file), 'utf8');
+      for (const m of code.matchAll(/(?:^|[;}\s])import\s*(?:[\w{}\s,*$]*from\s*)?"\.\/([\w.-]+\.js)"/g))
+        queue.push(m[1]!);
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    const code = (await Promise.all([...seen].map((f) => readFile(join(dir, f), 'utf8')))).join('\n');
+    expect(code).toContain('/containers/create');
+    // Strings only yaml, zod and tar-stream hold.
+    for (const inner of ['tag:yaml.org,2002:map', 'invalid_type', 'ustar']) expect(code).not.toContain(inner);
+  });
+
   it("still writes docker-modem's request log when DEBUG asks for it, and only then", async () => {
     const on = await runCli(['doctor', '--json'], { env: { DEBUG: 'modem' } });
     expect(on.stderr).toMatch(/modem Sending: \{\s*path: '\/version'/);
