@@ -57,7 +57,7 @@ export async function containerBench({ reps = 5 } = {}) {
       unit: 's',
       target: { on: 'ratio', op: '<=', limit: 1.5 },
       note:
-        `median of ${reps}, alternated; reprorom's figure is the whole \`reprorom build noop\` process: node start, workspace validation, ` +
+        `median of ${reps}, alternated; reprorom's figure is the whole \`reprorom build noop\` process: node start, workspace (from its validation cache), ` +
         `image cache check, build lock, source copy (1 file), hardened container create, start, source in and artifact out through ` +
         `the image's tar, wait, hashes/manifest/provenance, compare; of it, the container part (create → remove) is ${container.toFixed(2)} s`,
       samples: { value: ours.map((o) => o.wall), baseline: base },
