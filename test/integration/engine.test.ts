@@ -205,18 +205,24 @@ describe.skipIf(skip)('docker engine adapter (real engine)', () => {
   it('copies files in before start and out after exit, then still removes the container', async () => {
     let copied = new Map<string, string>();
     let seenId = '';
+    const hooks: string[] = [];
     const r = await run({
       cmd: ['/bin/busybox', 'sh', '-c', '/bin/busybox tr a-z A-Z < /work/input.txt > /out/result.txt'],
       beforeStart: async (id) => {
+        hooks.push('beforeStart');
         seenId = id;
         await engine.putArchive(id, '/work', await singleFileTar('input.txt', 'shout\n'));
       },
+      onStarting: () => hooks.push('onStarting'),
       afterExit: async (id, code) => {
+        hooks.push('afterExit');
         expect(code).toBe(0);
         copied = await readTarFiles(await engine.getArchive(id, '/out/result.txt'));
       },
     });
     expect(r.exitCode).toBe(0);
+    // Work meant to overlap the engine's start is started once, between the two copies.
+    expect(hooks).toEqual(['beforeStart', 'onStarting', 'afterExit']);
     expect(copied.get('result.txt')).toBe('SHOUT\n');
     // The container is gone even though hooks ran against it.
     const gone = await execa('docker', ['inspect', seenId], { reject: false });
