@@ -3,6 +3,7 @@
  * refusing anything that could land outside it: `..`, absolute paths, links whose
  * target escapes, devices. Nothing is written for a refused archive entry.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from 'node:path';
@@ -38,6 +39,8 @@ export function linkStaysInside(root: string, linkPath: string, target: string):
 export interface ExtractedFile {
   path: string;
   size: number;
+  /** Hashed while it was written: an artifact is never read back to hash it. */
+  sha256: string;
 }
 
 /** Extract every regular file and safe symlink; returns what was written, relative to `root`. */
@@ -73,11 +76,26 @@ export async function extractSafely(stream: Readable, root: string): Promise<Ext
           body.resume();
           return;
         case 'file':
-        case 'contiguous-file':
+        case 'contiguous-file': {
           await mkdir(dirname(target), { recursive: true });
-          await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
-          written.push({ path: relative(absRoot, target).split(sep).join('/'), size: header.size ?? 0 });
+          const hash = createHash('sha256');
+          await pipeline(
+            body,
+            async function* (chunks: AsyncIterable<unknown>) {
+              for await (const chunk of chunks) {
+                hash.update(chunk as Buffer);
+                yield chunk;
+              }
+            },
+            createWriteStream(target, { flags: 'wx', mode: 0o644 }),
+          );
+          written.push({
+            path: relative(absRoot, target).split(sep).join('/'),
+            size: header.size ?? 0,
+            sha256: hash.digest('hex'),
+          });
           return;
+        }
         case 'symlink': {
           const linkname = header.linkname ?? '';
           if (!linkStaysInside(absRoot, target, linkname))

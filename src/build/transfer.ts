@@ -5,11 +5,11 @@
  * Either way every artifact lands inside the output folder or is refused.
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Engine } from '../engine/docker.js';
-import { sha256File } from '../hashes/sha256.js';
+import { comparePaths } from '../hashes/artifactPath.js';
 import { OutputChannel, type TransferMode } from './channel.js';
 import { type ExtractedFile, extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
 import { BUILD_DIR, SOURCE_DIR, TAR_RECORD } from './script.js';
@@ -101,7 +101,7 @@ export function startTransfer(opts: {
       const files = channel.mode === 'tar' ? await extracted?.catch(() => undefined) : undefined;
       if (failure !== undefined) throw failure;
       if (exitCode !== 0) return [];
-      if (channel.mode === 'tar') return hashAll(into, files ?? []);
+      if (channel.mode === 'tar') return asArtifacts(files ?? []);
       return copyByName(engine, containerId, channel.names, into);
     },
     close() {
@@ -129,12 +129,11 @@ function padToRecords(record: number): Transform {
   });
 }
 
-async function hashAll(into: string, files: readonly ExtractedFile[]): Promise<BuiltArtifact[]> {
-  const out: BuiltArtifact[] = [];
-  for (const f of files) {
-    out.push({ path: `artifacts/${f.path}`, sha256: await sha256File(join(into, f.path)), size: f.size });
-  }
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/** The run's artifacts as manifests list them: under artifacts/, in byte order of their paths. */
+function asArtifacts(files: readonly ExtractedFile[]): BuiltArtifact[] {
+  return files
+    .map((f) => ({ path: `artifacts/${f.path}`, sha256: f.sha256, size: f.size }))
+    .sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /** Archive API: one copy per artifact the container named. */
@@ -157,7 +156,7 @@ async function copyByName(
     await mkdir(parent, { recursive: true });
     const got = await extractSafely(await engine.getArchive(containerId, `${SOURCE_DIR}/${p}`), parent);
     const folder = dirname(p) === '.' ? '' : `${dirname(p)}/`;
-    for (const f of got) files.push({ path: `${folder}${f.path}`, size: f.size });
+    for (const f of got) files.push({ ...f, path: `${folder}${f.path}` });
   }
-  return hashAll(into, files);
+  return asArtifacts(files);
 }

@@ -13,8 +13,7 @@ import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
 
-/** Loaded on use: they pull in execa (git, apt, dpkg-source), which a local-source build never needs. */
-// Loaded only for the sources that need them: a local source starts without any of these.
+/** Loaded on use: a local-source build needs none of them (git and debian also pull in execa). */
 const debian = () => import('./debian.js');
 const git = () => import('./git.js');
 const download = () => import('./download.js');

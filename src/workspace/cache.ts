@@ -20,7 +20,9 @@ import {
   assertWorkspaceFolder,
   displayPath,
   invalidWorkspace,
+  oneLine,
   readWorkspaceFiles,
+  type WorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
 import type { LoadedEntry } from './load.js';
@@ -49,16 +51,16 @@ export async function loadValidWorkspaceCached(rootDir: string): Promise<Workspa
   const root = resolve(rootDir);
   assertWorkspaceFolder(rootDir, root);
   const file = cacheFile(root);
-  const key = await workspaceKey(root);
+  // Read once: the key and, on a miss, the full validation come from the same bytes.
+  const listing = await readWorkspaceFiles(root);
+  const key = workspaceKey(listing);
   const stored = key === undefined ? undefined : await readStored(file, key);
   if (stored) return fromStored(root, stored);
 
   const { loadWorkspace } = await import('./load.js');
-  const { workspace, problems, loaded } = await loadWorkspace(rootDir);
+  const { workspace, problems, loaded } = await loadWorkspace(rootDir, listing);
   if (problems.length > 0) throw invalidWorkspace(problems);
-  // Store only what was validated: the files must be the ones the key was made from.
-  if (key !== undefined && key === (await workspaceKey(root)))
-    await store(file, key, loaded).catch(() => undefined); // a read-only cache only costs speed
+  if (key !== undefined) await store(file, key, loaded).catch(() => undefined); // a read-only cache only costs speed
   return workspace;
 }
 
@@ -68,9 +70,8 @@ export function cacheFile(root: string): string {
   return join(cacheDir(), 'workspaces', `${id}.json`);
 }
 
-/** undefined when a file cannot be read as is: the full validation says why. */
-async function workspaceKey(root: string): Promise<string | undefined> {
-  const { files, unlisted } = await readWorkspaceFiles(root);
+/** undefined when a file could not be read as is: the full validation says why. */
+function workspaceKey({ files, unlisted }: WorkspaceFiles): string | undefined {
   if (unlisted.size > 0) return undefined;
   const hash = createHash('sha256').update(
     `reprorom.workspace-cache/${FORMAT}\0${toolVersion()}\0${codeStamp()}\0`,
@@ -117,7 +118,7 @@ function fromStored(root: string, stored: Stored): Workspace {
   }
   const none = { pins: new Set<string>(), images: new Set<string>(), boards: new Set<string>() };
   const problems = checkReferences(ws, none, new Set());
-  if (problems.length > 0) throw invalidWorkspace(problems);
+  if (problems.length > 0) throw invalidWorkspace(problems.map(oneLine));
   return ws;
 }
 

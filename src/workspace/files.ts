@@ -134,5 +134,5 @@ export function oneLine(p: Problem): Problem {
 
 /** Every problem of a workspace in one error (exit 2). */
 export function invalidWorkspace(problems: Problem[]): ConfigError {
-  return new ConfigError(problems.map(oneLine), 'fix the files above, then run `reprorom check`');
+  return new ConfigError(problems, 'fix the files above, then run `reprorom check`');
 }

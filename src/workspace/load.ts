@@ -12,6 +12,7 @@ import {
   KINDS,
   oneLine,
   readWorkspaceFiles,
+  type WorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
@@ -43,7 +44,8 @@ export interface LoadResult {
 /** A file with hundreds of mistakes is the wrong file: list the first ones, not a screenful per key. */
 export const MAX_PROBLEMS_PER_FILE = 50;
 
-export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
+/** `listing`: the workspace's files when the caller has read them already (cache.ts). */
+export async function loadWorkspace(rootDir: string, listing?: WorkspaceFiles): Promise<LoadResult> {
   const root = resolve(rootDir);
   assertWorkspaceFolder(rootDir, root);
   const problems: Problem[] = [];
@@ -55,12 +57,12 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
     images: new Set(),
     boards: new Set(),
   };
-  const listing = await readWorkspaceFiles(root);
+  const { files: read, unlisted: unlistable } = listing ?? (await readWorkspaceFiles(root));
   let files = 0;
   for (const kind of KINDS) {
-    const unlisted = listing.unlisted.get(kind);
+    const unlisted = unlistable.get(kind);
     if (unlisted) problems.push(unlisted);
-    for (const f of listing.files) {
+    for (const f of read) {
       if (f.kind !== kind) continue;
       if (f.status === 'unreadable') {
         problems.push(f.problem);
@@ -109,7 +111,7 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
       loaded.push({ kind, fileName: f.fileName, entry, parsed: result.parsed });
     }
   }
-  problems.push(...checkReferences(workspace, invalid, new Set(listing.unlisted.keys())));
+  problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
   return { workspace, problems: problems.map(oneLine), files, loaded };
 }
 

@@ -16,14 +16,13 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  type Pair,
   parseDocument,
   type Scalar,
 } from 'yaml';
 import type { Problem } from '../util/errors.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { MAX_FILE_BYTES } from './files.js';
-import type { Located, MapEntry, PathKey, PositionTree } from './located.js';
+import { type Located, locatedFromTree, type MapEntry, type PathKey, type PositionTree } from './located.js';
 
 export type { PathKey } from './located.js';
 
@@ -184,24 +183,19 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
         : `cannot read this file as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)}), expected a YAML mapping`;
     return { ok: false, problems: [problem(file, pos.line, pos.col, message)] };
   }
-  const at = (path: readonly PathKey[]) => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
-      if (node && typeof node === 'object' && 'range' in node && node.range) return posOf(lineCounter, node);
-    }
-    return posOf(lineCounter, root);
+  // One way to find positions, fresh or cached: the tree (located.ts), built on first use.
+  let tree: PositionTree | undefined;
+  const positions = () => {
+    tree ??= treeOf(lineCounter, root) ?? { p: [1, 1] };
+    return tree;
   };
-  const keyAt = (path: readonly PathKey[], key: string) => {
-    const container = path.length === 0 ? root : doc.getIn(path, true);
-    if (isMap(container)) {
-      const pair = container.items.find(
-        (p: Pair) => isPair(p) && isScalar(p.key) && String(p.key.value) === key,
-      );
-      if (pair && isScalar(pair.key)) return posOf(lineCounter, pair.key);
-    }
-    return at(path);
+  let located: Located | undefined;
+  const where = () => {
+    located ??= locatedFromTree(file, positions());
+    return located;
   };
-  const positions = () => treeOf(lineCounter, root) ?? { p: [1, 1] };
+  const at = (path: readonly PathKey[]) => where().at(path);
+  const keyAt = (path: readonly PathKey[], key: string) => where().keyAt(path, key);
   return { ok: true, parsed: { file, doc, value, at, keyAt, positions } };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,9 @@ describe('extractSafely', () => {
       ]),
       out,
     );
-    expect(files).toEqual([{ path: 'rom/bios.bin', size: 3 }]);
+    expect(files).toEqual([
+      { path: 'rom/bios.bin', size: 3, sha256: createHash('sha256').update('ROM').digest('hex') },
+    ]);
     expect(await readFile(join(out, 'rom/bios.bin'), 'utf8')).toBe('ROM');
     expect(await readlink(join(out, 'rom/latest'))).toBe('bios.bin');
   });
