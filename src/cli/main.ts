@@ -6,15 +6,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 
-export interface ImageBuildCliOptions {
-  workspace: string;
-  out?: string;
-  oci?: string;
-  rebuild?: boolean;
-  load: boolean;
-  json?: boolean;
-}
-
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
 
@@ -87,7 +78,7 @@ export function buildProgram(): Command {
     .option('--rebuild', 'ignore the cache')
     .option('--no-load', 'do not load the image into the Docker engine')
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: ImageBuildCliOptions) => {
+    .action(async (name: string, opts: import('./commands/imageBuild.js').ImageBuildCliOptions) => {
       const { runImageBuild } = await import('./commands/imageBuild.js');
       process.exitCode = await runImageBuild(name, opts);
     });

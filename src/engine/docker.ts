@@ -101,7 +101,6 @@ export interface RunSpec {
   /** Runs after create, before start: copy sources in with putArchive. */
   beforeStart?: (containerId: string) => Promise<void>;
   /** Called once the start request is on its way: work that can overlap the engine starting it. */
-  onStarting?: () => void;
   /** A person at a terminal: stdin goes in, output comes out raw (a TTY when `tty`). */
   interactive?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; tty: boolean };
   /** Runs after the container exits, before it is removed: copy artifacts out with getArchive. */
@@ -399,10 +398,7 @@ class DockerEngine implements Engine {
       }
       if (spec.beforeStart && !killedFor) await spec.beforeStart(id);
       if (!killedFor) {
-        const starting = this.startContainer(id);
-        // After the request is written (setImmediate follows the connection's I/O), not before it.
-        if (spec.onStarting) setImmediate(spec.onStarting);
-        await starting;
+        await this.startContainer(id);
         // An abort that arrived while starting found nothing to kill: kill now.
         if (killedFor) await kill();
       }

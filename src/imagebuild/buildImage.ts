@@ -12,6 +12,7 @@ import { cacheDir } from '../util/paths.js';
 import { toolVersion } from '../util/version.js';
 import type { Workspace } from '../workspace/load.js';
 import { imageCacheKey } from './cacheKey.js';
+import { buildFreshImage } from './freshImage.js';
 
 export interface ImageBuildResult {
   image: string;
@@ -78,7 +79,5 @@ export async function buildImage(
     const hit = await cachedImage(key);
     if (hit) return hit;
   }
-  // The build itself (nix, layer writing) loads only on a cache miss: a cached answer stays fast.
-  const { buildFreshImage } = await import('./freshImage.js');
   return buildFreshImage(ws, name, def, key, opts);
 }

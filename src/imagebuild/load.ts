@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/docker.js';
+import { dockerArchiveStream } from '../image/dockerArchive.js';
 import { ImageBuildError } from '../util/errors.js';
 
 /**
@@ -13,8 +14,6 @@ export async function ensureLoaded(
 ): Promise<void> {
   const present = await engine.inspectImage(image.id);
   if (!present) {
-    // The image writer (and its tar library) is loaded only when the engine lacks the image.
-    const { dockerArchiveStream } = await import('../image/dockerArchive.js');
     const loaded = await engine.loadImage(await dockerArchiveStream(image.ociDir), { signal });
     if (loaded !== image.id) {
       throw new ImageBuildError(

@@ -8,8 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBuild } from '../build/runBuild.js';
-import { type CompareOutcome, compareInputs } from '../cli/commands/compare.js';
+import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
 import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
@@ -19,6 +18,7 @@ import { buildImage } from '../imagebuild/buildImage.js';
 import { ensureLoaded } from '../imagebuild/load.js';
 import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
+import { runBuild } from '../runs/runBuild.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
 import {

@@ -3,7 +3,7 @@
  * and a Markdown table in the job's step summary.
  */
 import { appendFile } from 'node:fs/promises';
-import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
 import { artifactVerdicts, failedRuns } from './verdicts.js';
 
 /** Workflow-command escaping for the message part. */

@@ -1,6 +1,6 @@
 /** JUnit XML: one test case per board × artifact (a mismatch fails with both hashes), one per failed run. */
 
-import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { artifactVerdicts, failedRuns, hashLines } from './verdicts.js';
 

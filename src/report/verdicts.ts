@@ -2,7 +2,7 @@
  * One flat list of what a build or comparison found, for the reporters (JUnit,
  * GitHub, HTML): each board × artifact verdict, and each failed run.
  */
-import type { BuildReportJson, ComparisonJson } from '../build/report.js';
+import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
 
 export interface ArtifactVerdict {
   board: string;

@@ -6,9 +6,9 @@ import { buffer } from 'node:stream/consumers';
 import { finished } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { OutputChannel, type TransferMode } from '../../src/build/channel.js';
-import { startTransfer } from '../../src/build/transfer.js';
 import type { Engine } from '../../src/engine/docker.js';
+import { OutputChannel, type TransferMode } from '../../src/runs/channel.js';
+import { startTransfer } from '../../src/runs/transfer.js';
 
 function collect() {
   const modes: TransferMode[] = [];

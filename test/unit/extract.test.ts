@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Header, pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { extractSafely, UnsafeArchiveError } from '../../src/build/extract.js';
+import { extractSafely, UnsafeArchiveError } from '../../src/runs/extract.js';
 
 type Entry = Partial<Header> & { name: string; content?: string };
 

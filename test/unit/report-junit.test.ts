@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildReportJson, ComparisonJson } from '../../src/build/report.js';
+import type { BuildReportJson, ComparisonJson } from '../../src/contracts/json.js';
 import { githubAnnotations, githubSummary } from '../../src/report/github.js';
 import { junitXml } from '../../src/report/junit.js';
 

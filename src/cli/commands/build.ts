@@ -1,21 +1,16 @@
 import { join } from 'node:path';
-import { type BuildResult, runBuild, selectBoards } from '../../build/runBuild.js';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
+import { compareInputs, comparisonJson } from '../../compare/outcome.js';
+import { publishGithub } from '../../report/github.js';
+import { writeJunit } from '../../report/junit.js';
+import { buildReportJson } from '../../runs/buildReportJson.js';
+import { type BuildResult, runBuild, selectBoards } from '../../runs/runBuild.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
-import { loadWhileStarting } from '../../util/warmup.js';
-import { loadValidWorkspaceCached } from '../../workspace/cache.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
 import { colourAllowed, printJson, printLine } from '../output.js';
-
-/** What follows the runs: loaded while the first container starts (util/warmup.ts). */
-const loadOutcome = () =>
-  Promise.all([
-    import('./compare.js'),
-    import('../../build/report.js'),
-    import('../../report/junit.js'),
-    import('../../report/github.js'),
-  ]);
+import { printComparison } from './compare.js';
 
 export interface BuildCliOptions {
   workspace: string;
@@ -48,7 +43,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       'use letters, digits, ".", "_" or "-"',
     );
   }
-  const ws = await loadValidWorkspaceCached(opts.workspace);
+  const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
     boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
@@ -58,7 +53,6 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   if (boards.length === 0) {
     say('build', `shard ${opts.shard} has no boards`);
   }
-  loadWhileStarting(loadOutcome);
   const result: BuildResult = await withInterrupts((signal) =>
     runBuild(ws, {
       boards,
@@ -73,12 +67,6 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
         : {}),
     }),
   );
-  const [
-    { compareInputs, comparisonJson, printComparison },
-    { buildReportJson },
-    { writeJunit },
-    { publishGithub },
-  ] = await loadOutcome();
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));

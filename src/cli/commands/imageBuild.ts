@@ -3,13 +3,21 @@ import { resolve } from 'node:path';
 import { buildImage, type ImageBuildResult } from '../../imagebuild/buildImage.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { loadValidWorkspaceCached } from '../../workspace/cache.js';
-import type { ImageBuildCliOptions } from '../main.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
 import { printJson, printLine } from '../output.js';
 import { progress } from '../progress.js';
 
+export interface ImageBuildCliOptions {
+  workspace: string;
+  out?: string;
+  oci?: string;
+  rebuild?: boolean;
+  load: boolean;
+  json?: boolean;
+}
+
 export async function runImageBuild(name: string, opts: ImageBuildCliOptions): Promise<number> {
-  const ws = await loadValidWorkspaceCached(opts.workspace);
+  const ws = await loadValidWorkspace(opts.workspace);
   const spinner = await progress(`image ${name}`);
   let result: ImageBuildResult;
   try {

@@ -1,12 +1,14 @@
 /** `reprorom release BOARD… --out DIR`: build with varied runs, refuse anything not reproducible, write the release. */
-import { join, resolve } from 'node:path';
-import { runBuild, selectBoards } from '../../build/runBuild.js';
-import { checkOutFree, writeRelease } from '../../release/write.js';
-import { BuildFailedError, ExitCode, UsageError } from '../../util/errors.js';
+import { resolve } from 'node:path';
+import { comparisonJson } from '../../compare/outcome.js';
+import { releaseBoards } from '../../release/release.js';
+import { checkOutFree } from '../../release/write.js';
+import { selectBoards } from '../../runs/runBuild.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { printJson, printLine } from '../output.js';
-import { compareInputs, comparisonJson, printComparison } from './compare.js';
+import { printComparison } from './compare.js';
 
 function wholeNumber(value: string, flag: string, min: number, why: string): number {
   const n = Number(value);
@@ -34,50 +36,36 @@ export async function runRelease(
   const names = [...new Set(selectBoards(ws, boards, false))];
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   const result = await withInterrupts((signal) =>
-    runBuild(ws, { boards: names, runs, jobs, signal, onEvent: say }),
+    releaseBoards(ws, { boards: names, runs, jobs, out, signal, onEvent: say }),
   );
-  const failed = result.boards.flatMap((b) =>
-    b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
-  );
-  if (failed.length > 0) {
-    throw new BuildFailedError(
-      `${failed.join('; ')}; nothing was released`,
-      `see the logs in ${result.runDir}`,
-    );
-  }
-  const outcome = await compareInputs([result.runDir], { report: join(result.runDir, 'diff') });
-  if (!outcome.comparison.ok) {
-    const bad = outcome.comparison.artifacts
-      .filter((a) => a.verdict !== 'reproducible')
-      .map((a) => `${a.name} (${a.verdict})`);
+  const { build, comparison } = result;
+  if (!result.ok) {
     if (opts.json)
       printJson({
         schema: 'reprorom.release/v1',
         ok: false,
         out: null,
-        runDir: result.runDir,
-        comparison: comparisonJson(outcome),
+        runDir: build.runDir,
+        comparison: comparisonJson(comparison),
       });
-    else printComparison(outcome);
-    process.stderr.write(`reprorom: not reproducible: ${bad.join(', ')}; nothing was written to ${out}\n`);
+    else printComparison(comparison);
+    process.stderr.write(
+      `reprorom: not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}\n`,
+    );
     process.stderr.write('  → read the diff report above, fix the board, then release again\n');
     return ExitCode.mismatch;
   }
-  const written = await writeRelease(
-    out,
-    result.boards.map((b) => ({ board: b.board, runDirs: b.runs.map((r) => r.outDir ?? '') })),
-  );
   if (opts.json) {
     printJson({
       schema: 'reprorom.release/v1',
       ok: true,
       out,
-      runDir: result.runDir,
-      manifest: written.manifest,
-      comparison: comparisonJson(outcome),
+      runDir: build.runDir,
+      manifest: result.manifest,
+      comparison: comparisonJson(comparison),
     });
   } else {
-    for (const b of written.manifest.boards) {
+    for (const b of result.manifest.boards) {
       for (const a of b.artifacts)
         printLine(`${a.sha256}  ${a.path}  (reproduced in ${b.reproducedRuns} varied runs)`);
     }

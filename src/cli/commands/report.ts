@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadInputs } from '../../compare/inputs.js';
+import { compareInputs } from '../../compare/outcome.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/manifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode } from '../../util/errors.js';
 import { printJson, printLine } from '../output.js';
-import { compareInputs } from './compare.js';
 
 /** A board run's log: RUN/BOARD.log after a build, or the one merge.json points to in a merged folder. */
 async function logOf(manifestDir: string, m: Manifest): Promise<string | undefined> {

@@ -6,10 +6,10 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sourceTar } from '../../build/sourceTar.js';
 import { connectEngine } from '../../engine/docker.js';
 import { buildImage } from '../../imagebuild/buildImage.js';
 import { ensureLoaded } from '../../imagebuild/load.js';
+import { sourceTar } from '../../runs/sourceTar.js';
 import { prepareSource } from '../../sources/prepare.js';
 import { ConfigError } from '../../util/errors.js';
 import { stateDir } from '../../util/paths.js';

@@ -8,11 +8,12 @@
  * 4 the rebuild itself failed.
  */
 import { relative } from 'node:path';
+import { comparisonJson } from '../../compare/outcome.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { paint, printJson, printLine } from '../output.js';
-import { comparisonJson, printComparison } from './compare.js';
+import { printComparison } from './compare.js';
 
 export interface VerifyCliOptions {
   workspace: string;

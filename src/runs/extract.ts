@@ -9,13 +9,8 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import tarStream from 'tar-stream';
 import { BuildFailedError } from '../util/errors.js';
-
-/**
- * The tar library, loaded on first use: a build only needs it once its container runs, and
- * runBoard loads it while the engine starts the container (util/warmup.ts).
- */
-export const tarLibrary = async () => (await import('tar-stream')).default; // CommonJS: its exports are the default
 
 export class UnsafeArchiveError extends BuildFailedError {}
 
@@ -46,11 +41,11 @@ export interface ExtractedFile {
 /** Extract every regular file and safe symlink; returns what was written, relative to `root`. */
 export async function extractSafely(stream: Readable, root: string): Promise<ExtractedFile[]> {
   const absRoot = resolve(root);
-  const [{ extract: tarExtract }] = await Promise.all([tarLibrary(), mkdir(absRoot, { recursive: true })]);
+  await mkdir(absRoot, { recursive: true });
   const written: ExtractedFile[] = [];
   // Entries below an extracted symlink would be written through it: refuse them.
   const links = new Set<string>();
-  const ex = tarExtract();
+  const ex = tarStream.extract();
   ex.on('entry', (header, body, next) => {
     // The entry stream fails too when the archive is refused; the pipeline reports it once.
     body.on('error', () => {});

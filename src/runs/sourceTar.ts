@@ -4,13 +4,14 @@
  * Folders come first, parents before children, so every file lands in a folder
  * the build user owns.
  */
+
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
+import tarStream from 'tar-stream';
 import { type CreationOrder, orderEntries } from '../sources/order.js';
 import type { TreeEntry } from '../sources/tree.js';
-import { tarLibrary } from './extract.js';
 
 export interface SourceTarOptions {
   /** Top folder name inside the tar (the container's /build/<prefix>). */
@@ -35,7 +36,7 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length);
   const rest = ordered.filter((e) => e.kind !== 'dir');
   const write = async () => {
-    const tar = (await tarLibrary()).pack();
+    const tar = tarStream.pack();
     // An error on either side ends both: the reader sees it on `out`, the writer below stops.
     pipeline(tar, out, () => undefined);
     for (const d of opts.emptyDirs ?? []) tar.entry({ name: d, type: 'directory', mode: 0o755, ...owner });

@@ -1,8 +1,4 @@
-/**
- * The files that record one successful run beside its artifacts: hashes.txt,
- * manifest.json and the provenance statement. Imported by runBoard only after its
- * container ran (manifest validation loads the schema and YAML libraries).
- */
+/** The files that record one successful run beside its artifacts: hashes.txt, manifest.json and the provenance statement. */
 import { writeHashesTxt } from '../hashes/hashesTxt.js';
 import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
 import { writeProvenance } from '../provenance/statement.js';

@@ -12,9 +12,8 @@ import type { ManifestInput } from '../hashes/manifest.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
-import { loadWhileStarting, warmUp } from '../util/warmup.js';
 import type { Board } from '../workspace/schema.js';
-import { tarLibrary } from './extract.js';
+import { writeRunRecords } from './runRecords.js';
 import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
@@ -66,12 +65,8 @@ export function runEnv(
   };
 }
 
-const loadRunRecords = () => import('./runRecords.js');
-
 export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   const { engine, variation: v } = input;
-  loadWhileStarting(loadRunRecords);
-  loadWhileStarting(tarLibrary);
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
   const prefix = `[${input.boardName}#${input.index}]`;
@@ -124,7 +119,6 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       stdout: transfer.channel,
       onStderrLine: lineTo,
       beforeStart: async (id) => transfer.created(id),
-      onStarting: warmUp,
       afterExit: async (_id, exitCode) => {
         copied = await transfer.finish(exitCode);
       },
@@ -173,7 +167,6 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       exitCode: result.exitCode,
       result: 'ok',
     };
-    const { writeRunRecords } = await loadRunRecords();
     await writeRunRecords(work, copied, manifest);
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };

@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { bootRun } from '../boot/boot.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/manifest.js';
 import { buildImage, type ImageBuildResult } from '../imagebuild/buildImage.js';
@@ -45,7 +46,7 @@ export interface RunOutcome {
   index: number;
   ok: boolean;
   durationMs?: number;
-  boot?: import('./report.js').BootJson;
+  boot?: import('../contracts/json.js').BootJson;
   outDir?: string;
   error?: string;
   exitCode?: number;
@@ -222,7 +223,6 @@ async function runBuildLocked(ws: Workspace, opts: BuildOptions, engine: Engine)
             };
             if (opts.boot && board.boot) {
               event(name, `run ${index}/${opts.runs} booting`);
-              const { bootRun } = await import('../boot/boot.js');
               const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
               run.boot = boot;
               event(name, `run ${index}/${opts.runs} boot ${boot.ok ? 'ok' : 'FAILED'}: ${boot.message}`);

@@ -1,0 +1,125 @@
+/**
+ * Load, compare and explain: the work of `compare`, also used by `build`, `release` and
+ * `verify` on run folders. Returns values; rendering belongs to the CLI.
+ */
+import { dirname, join, resolve } from 'node:path';
+import type { ComparisonJson } from '../contracts/json.js';
+import { UsageError } from '../util/errors.js';
+import { type ArtifactResult, type Comparison, compareSets } from './compare.js';
+import { type Explanation, explainDifference } from './explain.js';
+import { type HashSet, loadInputs } from './inputs.js';
+
+export interface CompareOptions {
+  json?: boolean;
+  report?: string;
+  /** For tests: `null` forces the built-in diff summary. */
+  diffoscope?: string | null;
+}
+
+export interface ReportResult {
+  artifact: string;
+  a: string;
+  b: string;
+  tool: Explanation['tool'];
+  text: string;
+  html: string | undefined;
+  summary: string[];
+  note: string | undefined;
+}
+
+/** A pair of local files to diff: one from the majority, one from the first input that disagrees. */
+function pairFor(a: ArtifactResult, sets: readonly HashSet[]) {
+  const local = (label: string) => {
+    const set = sets.find((s) => s.label === label);
+    const file = set?.artifacts.find((x) => x.key === a.key)?.file;
+    return file ? { label, path: file } : undefined;
+  };
+  const reference = Object.keys(a.hashes)
+    .filter((l) => a.hashes[l] === a.majority)
+    .map(local)
+    .find(Boolean);
+  const other = a.disagreeing.map(local).find(Boolean);
+  return reference && other ? { reference, other } : undefined;
+}
+
+async function explainMismatches(
+  c: Comparison,
+  sets: readonly HashSet[],
+  opts: CompareOptions,
+): Promise<ReportResult[]> {
+  const reports: ReportResult[] = [];
+  const firstManifestDir = sets.find((s) => s.manifestDir)?.manifestDir;
+  const outDir = opts.report
+    ? resolve(opts.report)
+    : firstManifestDir
+      ? join(firstManifestDir, 'diff')
+      : undefined;
+  for (const a of c.artifacts.filter((x) => x.verdict === 'mismatch')) {
+    const pair = pairFor(a, sets);
+    const reportDir = outDir ?? (pair ? join(dirname(pair.reference.path), 'diff') : undefined);
+    if (!pair || !reportDir) {
+      c.notes.push(
+        `${a.name}: no local copies on both sides of the mismatch, so no diff report (compare run folders to get one)`,
+      );
+      continue;
+    }
+    const ex = await explainDifference(
+      pair.reference,
+      pair.other,
+      reportDir,
+      a.name,
+      opts.diffoscope === undefined ? {} : { diffoscope: opts.diffoscope },
+    );
+    reports.push({
+      artifact: a.name,
+      a: pair.reference.label,
+      b: pair.other.label,
+      tool: ex.tool,
+      text: ex.text,
+      html: ex.html,
+      summary: ex.summary,
+      note: ex.note,
+    });
+  }
+  return reports;
+}
+
+export interface CompareOutcome {
+  comparison: Comparison;
+  reports: ReportResult[];
+}
+
+/** Load, compare and explain: the work of `compare`, also used by `build` on its own run folder. */
+export async function compareInputs(inputs: string[], opts: CompareOptions): Promise<CompareOutcome> {
+  if (inputs.length === 0)
+    throw new UsageError(
+      'compare needs at least one input',
+      'reprorom compare RUN_A RUN_B, or one run folder with two or more runs',
+    );
+  const sets = await loadInputs(inputs);
+  const comparison = compareSets(sets);
+  const reports = await explainMismatches(comparison, sets, opts);
+  return { comparison, reports };
+}
+
+export function comparisonJson({ comparison, reports }: CompareOutcome): ComparisonJson {
+  return {
+    ok: comparison.ok,
+    inputs: comparison.inputs,
+    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority }) => ({
+      name,
+      key,
+      board: board ?? null,
+      verdict,
+      hashes,
+      disagreeing,
+      majority: majority ?? null,
+    })),
+    notes: comparison.notes,
+    reports: reports.map(({ summary: _summary, ...r }) => ({
+      ...r,
+      html: r.html ?? null,
+      note: r.note ?? null,
+    })),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * `release`: build each board with varied runs, refuse anything that failed or is not
+ * reproducible, and only then write the release folder. Returns what happened; the CLI renders it.
+ */
+import { join } from 'node:path';
+import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
+import { type BuildResult, runBuild } from '../runs/runBuild.js';
+import { BuildFailedError } from '../util/errors.js';
+import type { Workspace } from '../workspace/load.js';
+import type { ReleaseManifest } from './manifest.js';
+import { writeRelease } from './write.js';
+
+export interface ReleaseOptions {
+  boards: string[];
+  runs: number;
+  jobs: number;
+  out: string;
+  signal?: AbortSignal;
+  onEvent?: (board: string, text: string) => void;
+}
+
+export type ReleaseResult =
+  | { ok: false; build: BuildResult; comparison: CompareOutcome; notReproducible: string[] }
+  | { ok: true; build: BuildResult; comparison: CompareOutcome; manifest: ReleaseManifest };
+
+export async function releaseBoards(ws: Workspace, opts: ReleaseOptions): Promise<ReleaseResult> {
+  const build = await runBuild(ws, {
+    boards: opts.boards,
+    runs: opts.runs,
+    jobs: opts.jobs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+  const failed = build.boards.flatMap((b) =>
+    b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
+  );
+  if (failed.length > 0) {
+    throw new BuildFailedError(
+      `${failed.join('; ')}; nothing was released`,
+      `see the logs in ${build.runDir}`,
+    );
+  }
+  const comparison = await compareInputs([build.runDir], { report: join(build.runDir, 'diff') });
+  if (!comparison.comparison.ok) {
+    const notReproducible = comparison.comparison.artifacts
+      .filter((a) => a.verdict !== 'reproducible')
+      .map((a) => `${a.name} (${a.verdict})`);
+    return { ok: false, build, comparison, notReproducible };
+  }
+  const written = await writeRelease(
+    opts.out,
+    build.boards.map((b) => ({ board: b.board, runDirs: b.runs.map((r) => r.outDir ?? '') })),
+  );
+  return { ok: true, build, comparison, manifest: written.manifest };
+}
