@@ -16,7 +16,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Relative specifiers of `import … from`, `export … from`, `import('…')` and `import type`. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const found: string[] = [];
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
   for (const m of text.matchAll(pattern)) if (m[1]) found.push(m[1]);
@@ -24,7 +24,7 @@ export function importsOf(text: string): string[] {
 }
 
 /** Files outside src/cli/ that import something inside it. */
-export function cliImportsFromBelow(files: ReadonlyArray<{ path: string; text: string }>): string[] {
+function cliImportsFromBelow(files: ReadonlyArray<{ path: string; text: string }>): string[] {
   const cli = join(src, 'cli');
   const bad: string[] = [];
   for (const f of files) {
