@@ -8,7 +8,7 @@ import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BootJson } from '../contracts/json.js';
-import { recordBoot } from '../hashes/manifest.js';
+import { recordBoot } from '../hashes/runManifest.js';
 import { safeJoin } from '../runs/extract.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';

@@ -8,7 +8,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
 import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
-import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/manifest.js';
+import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 

@@ -6,7 +6,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MANIFEST_FILE } from '../hashes/manifest.js';
+import { MANIFEST_FILE } from '../hashes/runManifest.js';
 import { UsageError } from '../util/errors.js';
 
 export interface FoundRun {

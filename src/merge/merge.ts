@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../hashes/manifest.js';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../hashes/runManifest.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { type FoundRun, findRuns } from './find.js';

@@ -14,7 +14,7 @@ import { sha256File } from '../hashes/sha256.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { AptMissingError, aptDownload, aptPoolFolders, aptUpdate } from './apt.js';
-import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './lock.js';
+import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './debsLock.js';
 import { addFixed, invalidPaths } from './nixStore.js';
 import { flatFixedPath, recursiveFixedPath } from './storePath.js';
 

@@ -12,8 +12,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { aptDownload, aptResolve, aptShow, type DebSpec } from './apt.js';
+import { type DebEntry, type DebLock, LOCK_FILE, parseDebLock } from './debsLock.js';
 import { extractBusyboxTree } from './fetch.js';
-import { type DebEntry, type DebLock, LOCK_FILE, parseDebLock } from './lock.js';
 import { sanitizeStoreName, storeNameOf } from './storePath.js';
 
 const HOST_TOOLS = [

@@ -5,7 +5,7 @@
  */
 
 import * as z from 'zod/mini';
-import { formatIssuePath } from '../hashes/manifest.js';
+import { formatIssuePath } from '../hashes/runManifest.js';
 import { ConfigError, type Problem } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import {

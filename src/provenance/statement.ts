@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { comparePaths } from '../hashes/artifactPath.js';
-import { type ManifestInput, manifestSchema } from '../hashes/manifest.js';
+import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
 

@@ -7,7 +7,7 @@ import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { type BuildResult, runBuild } from '../runs/runBuild.js';
 import { BuildFailedError } from '../util/errors.js';
 import type { Workspace } from '../workspace/load.js';
-import type { ReleaseManifest } from './manifest.js';
+import type { ReleaseManifest } from './releaseManifest.js';
 import { writeRelease } from './write.js';
 
 export interface ReleaseOptions {

@@ -12,7 +12,7 @@ import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
 import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
-import { readManifest } from '../hashes/manifest.js';
+import { readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { buildImage } from '../imagebuild/buildImage.js';
 import { ensureLoaded } from '../imagebuild/load.js';
@@ -28,7 +28,7 @@ import {
   type ReleaseBoard,
   type ReleaseManifest,
   signedFiles,
-} from './manifest.js';
+} from './releaseManifest.js';
 import { openVerifier, type SignatureCheck } from './signature.js';
 
 export interface Check {

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatHashesTxt } from '../hashes/hashesTxt.js';
-import { type Manifest, readManifest } from '../hashes/manifest.js';
+import { type Manifest, readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { formatStatement, provenanceStatement } from '../provenance/statement.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -19,7 +19,7 @@ import {
   RELEASE_SCHEMA,
   type ReleaseBoard,
   type ReleaseManifest,
-} from './manifest.js';
+} from './releaseManifest.js';
 
 export const BOARD_HASHES = 'hashes.txt';
 export const BOARD_PROVENANCE = 'provenance.json';

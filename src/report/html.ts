@@ -9,7 +9,7 @@
 import { relative, sep } from 'node:path';
 import type { ArtifactResult, Comparison } from '../compare/compare.js';
 import type { HashSet } from '../compare/inputs.js';
-import type { Manifest } from '../hashes/manifest.js';
+import type { Manifest } from '../hashes/runManifest.js';
 
 export interface ReportInput {
   comparison: Comparison;

@@ -8,7 +8,7 @@ import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine/docker.js';
-import type { ManifestInput } from '../hashes/manifest.js';
+import type { ManifestInput } from '../hashes/runManifest.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';

@@ -1,6 +1,6 @@
 /** The files that record one successful run beside its artifacts: hashes.txt, manifest.json and the provenance statement. */
 import { writeHashesTxt } from '../hashes/hashesTxt.js';
-import { type ManifestInput, writeManifest } from '../hashes/manifest.js';
+import { type ManifestInput, writeManifest } from '../hashes/runManifest.js';
 import { writeProvenance } from '../provenance/statement.js';
 import type { BuiltArtifact } from './types.js';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatManifest } from '../../src/hashes/manifest.js';
+import { formatManifest } from '../../src/hashes/runManifest.js';
 
 export const sha256Of = (text: string): string => createHash('sha256').update(text).digest('hex');
 

@@ -11,8 +11,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/hashes/sha256.js';
 import { buildFlake, flakeMetadata, NIX_OFFLINE_CONFIG, nix } from '../../src/nix/nix.js';
+import { lockedDebs, parseDebLock } from '../../src/offline/debsLock.js';
 import { downloadFromPool, fetchOffline } from '../../src/offline/fetch.js';
-import { lockedDebs, parseDebLock } from '../../src/offline/lock.js';
 import { flatFixedPath } from '../../src/offline/storePath.js';
 import { EnvironmentError } from '../../src/util/errors.js';
 

@@ -9,7 +9,7 @@ import {
   readHashesTxt,
   writeHashesTxt,
 } from '../../src/hashes/hashesTxt.js';
-import { formatManifest, parseManifest, readManifest, writeManifest } from '../../src/hashes/manifest.js';
+import { formatManifest, parseManifest, readManifest, writeManifest } from '../../src/hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../../src/hashes/sha256.js';
 import { BuildFailedError, ConfigError, ExitCode } from '../../src/util/errors.js';
 import { sampleManifest } from '../fixtures/hashes/makeRun.js';

@@ -1,7 +1,7 @@
 /** Provenance statements: deterministic bytes, the right content, and refusal of incomplete ones. */
 import { describe, expect, it } from 'vitest';
-import type { ManifestInput } from '../../src/hashes/manifest.js';
-import { manifestSchema } from '../../src/hashes/manifest.js';
+import type { ManifestInput } from '../../src/hashes/runManifest.js';
+import { manifestSchema } from '../../src/hashes/runManifest.js';
 import { jsonDifferences, parseProvenance } from '../../src/provenance/parse.js';
 import {
   formatStatement,
@@ -15,7 +15,7 @@ import {
   formatReleaseManifest,
   parseReleaseManifest,
   type ReleaseManifest,
-} from '../../src/release/manifest.js';
+} from '../../src/release/releaseManifest.js';
 import { checkReproducible } from '../../src/release/write.js';
 import { ConfigError, MismatchError } from '../../src/util/errors.js';
 

@@ -1,4 +1,4 @@
-import { lockPin } from '../../pins/lock.js';
+import { lockPin } from '../../pins/narHash.js';
 import { hashPin, refOf } from '../../pins/resolve.js';
 import { ConfigError, EnvironmentError, ExitCode, type Problem } from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';

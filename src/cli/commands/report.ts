@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/manifest.js';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
 import { writeFileAtomic } from '../../util/atomic.js';

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readText } from '../../hashes/hashesTxt.js';
-import { parseReleaseManifest, RELEASE_MANIFEST, signedFiles } from '../../release/manifest.js';
+import { parseReleaseManifest, RELEASE_MANIFEST, signedFiles } from '../../release/releaseManifest.js';
 import { parseFormat, signFiles } from '../../release/sign.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { printJson, printLine } from '../output.js';

@@ -6,7 +6,7 @@
 
 import * as z from 'zod/mini';
 import { artifactPathProblem, comparePaths } from '../hashes/artifactPath.js';
-import { formatIssuePath } from '../hashes/manifest.js';
+import { formatIssuePath } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { ConfigError } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { missingFromAptOutput, parseSimulatedInstall, poolFoldersFromUris } from '../../src/offline/apt.js';
+import { lockedDebs, parseDebLock } from '../../src/offline/debsLock.js';
 import { debianFileName } from '../../src/offline/fetch.js';
-import { lockedDebs, parseDebLock } from '../../src/offline/lock.js';
 import { STORE_NAME_PATTERN, storeNameOf } from '../../src/offline/storePath.js';
 import { ConfigError } from '../../src/util/errors.js';
 
