@@ -16,7 +16,7 @@ const [wsDir, image, out] = process.argv.slice(2);
 const t0 = performance.now();
 const ws = await loadValidWorkspace(wsDir);
 const def = ws.images.get(image).value;
-const main = await lockedPin(ws, def.pin);
+const main = await lockedPin(ws.root, ws.pins.get(def.pin));
 const dir = await mkdtemp(join(tmpdir(), 'rr-bench-flake-'));
 try {
   const flake = renderFlake(image, def, main, []);

@@ -100,7 +100,6 @@ export interface RunSpec {
   stdin?: NodeJS.ReadableStream;
   /** Runs after create, before start: copy sources in with putArchive. */
   beforeStart?: (containerId: string) => Promise<void>;
-  /** Called once the start request is on its way: work that can overlap the engine starting it. */
   /** A person at a terminal: stdin goes in, output comes out raw (a TTY when `tty`). */
   interactive?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; tty: boolean };
   /** Runs after the container exits, before it is removed: copy artifacts out with getArchive. */

@@ -7,11 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layoutIntact } from '../image/readLayout.js';
-import { ConfigError } from '../util/errors.js';
+import type { PlannedImage } from '../plan/plan.js';
 import { cacheDir } from '../util/paths.js';
-import { toolVersion } from '../util/version.js';
-import type { Workspace } from '../workspace/load.js';
-import { imageCacheKey } from './cacheKey.js';
 import { buildFreshImage } from './freshImage.js';
 
 export interface ImageBuildResult {
@@ -57,27 +54,14 @@ export async function cachedImage(key: string): Promise<ImageBuildResult | undef
   }
 }
 
+/** The image from the content-keyed cache, or built fresh from its pins. */
 export async function buildImage(
-  ws: Workspace,
-  name: string,
+  image: PlannedImage,
   opts: ImageBuildOptions = {},
 ): Promise<ImageBuildResult> {
-  const entry = ws.images.get(name);
-  if (!entry) {
-    throw new ConfigError([
-      {
-        file: 'images/',
-        line: 1,
-        col: 1,
-        message: `image "${name}" does not exist, expected one of: ${[...ws.images.keys()].join(', ')}`,
-      },
-    ]);
-  }
-  const def = entry.value;
-  const key = imageCacheKey(ws, def, toolVersion());
   if (!opts.rebuild) {
-    const hit = await cachedImage(key);
+    const hit = await cachedImage(image.cacheKey);
     if (hit) return hit;
   }
-  return buildFreshImage(ws, name, def, key, opts);
+  return buildFreshImage(image, opts);
 }

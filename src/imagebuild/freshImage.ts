@@ -7,25 +7,23 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFlake, closure } from '../nix/nix.js';
 import { lockedPin } from '../pins/resolve.js';
+import type { PlannedImage } from '../plan/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { Workspace } from '../workspace/load.js';
-import type { ImageDef } from '../workspace/schema.js';
+import { ImageBuildError } from '../util/errors.js';
 import { assembleImage } from './assemble.js';
 import { type ImageBuildOptions, type ImageBuildResult, imageDir, shortId } from './buildImage.js';
 import { printDevEnv, storePathsIn } from './devEnv.js';
 import { renderFlake } from './renderFlake.js';
 
 export async function buildFreshImage(
-  ws: Workspace,
-  name: string,
-  def: ImageDef,
-  key: string,
+  image: PlannedImage,
   opts: ImageBuildOptions,
 ): Promise<ImageBuildResult> {
+  const { name, definition: def, cacheKey: key } = image;
   const step = opts.onStep ?? (() => {});
   step(`verifying pins of ${name}`);
-  const main = await lockedPin(ws, def.pin);
-  const extras = await Promise.all(def.extraPins.map((e) => lockedPin(ws, e.pin)));
+  const [main, ...extras] = await Promise.all(image.pins.map((p) => lockedPin(image.root, p)));
+  if (!main) throw new ImageBuildError(`image ${name} names no pin`, `add \`pin:\` to ${image.file}`);
 
   const dir = imageDir(key);
   const work = `${dir}.work-${process.pid}`;

@@ -6,8 +6,8 @@ import { resolve as resolvePath } from 'node:path';
 import { flakeMetadata } from '../nix/nix.js';
 import { ConfigError, EnvironmentError, ReproromError } from '../util/errors.js';
 import { type FlakeRef, parseFlakeRef } from '../workspace/flakeRef.js';
-import type { Entry, Workspace } from '../workspace/load.js';
 import type { Pin } from '../workspace/schema.js';
+import type { Entry } from '../workspace/types.js';
 
 export interface LockedPin {
   name: string;
@@ -19,8 +19,8 @@ export interface LockedPin {
 }
 
 /** Where nix should read the pin from right now (a local path is made absolute). */
-export function fetchUrlOf(ws: Workspace, ref: FlakeRef): string {
-  return ref.kind === 'path' ? `path:${resolvePath(ws.root, ref.path)}` : ref.url;
+export function fetchUrlOf(root: string, ref: FlakeRef): string {
+  return ref.kind === 'path' ? `path:${resolvePath(root, ref.path)}` : ref.url;
 }
 
 export function refOf(entry: Entry<Pin>): FlakeRef {
@@ -34,12 +34,12 @@ export function refOf(entry: Entry<Pin>): FlakeRef {
 
 /** Hash the pin's current content with nix. Local flakes are copied into the store by this. */
 export async function hashPin(
-  ws: Workspace,
+  root: string,
   entry: Entry<Pin>,
 ): Promise<{ narHash: string; storePath: string; rev?: string }> {
   const ref = refOf(entry);
   try {
-    const meta = await flakeMetadata(fetchUrlOf(ws, ref));
+    const meta = await flakeMetadata(fetchUrlOf(root, ref));
     return {
       narHash: meta.locked.narHash,
       storePath: meta.path,
@@ -58,12 +58,10 @@ export async function hashPin(
 }
 
 /** Verify the pin's content against its narHash and return the locked input. */
-export async function lockedPin(ws: Workspace, name: string): Promise<LockedPin> {
-  const entry = ws.pins.get(name);
-  if (!entry)
-    throw new ConfigError([{ file: 'pins/', line: 1, col: 1, message: `pin "${name}" does not exist` }]);
+export async function lockedPin(root: string, entry: Entry<Pin>): Promise<LockedPin> {
+  const name = entry.name;
   const ref = refOf(entry);
-  const actual = await hashPin(ws, entry);
+  const actual = await hashPin(root, entry);
   if (actual.narHash !== entry.value.narHash) {
     const { line, col } = entry.parsed.at(['narHash']);
     throw new ConfigError(

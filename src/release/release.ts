@@ -4,33 +4,28 @@
  */
 import { join } from 'node:path';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
-import { type BuildResult, runBuild } from '../runs/runBuild.js';
-import { BuildFailedError } from '../util/errors.js';
-import type { Workspace } from '../workspace/load.js';
+import type { BuildPlan } from '../plan/plan.js';
+import { type BuildResult, type ExecuteOptions, executePlan } from '../runs/execute.js';
+import { BuildFailedError, UsageError } from '../util/errors.js';
 import type { ReleaseManifest } from './releaseManifest.js';
 import { writeRelease } from './write.js';
 
-export interface ReleaseOptions {
-  boards: string[];
-  runs: number;
-  jobs: number;
+export interface ReleaseOptions extends ExecuteOptions {
   out: string;
-  signal?: AbortSignal;
-  onEvent?: (board: string, text: string) => void;
 }
 
 export type ReleaseResult =
   | { ok: false; build: BuildResult; comparison: CompareOutcome; notReproducible: string[] }
   | { ok: true; build: BuildResult; comparison: CompareOutcome; manifest: ReleaseManifest };
 
-export async function releaseBoards(ws: Workspace, opts: ReleaseOptions): Promise<ReleaseResult> {
-  const build = await runBuild(ws, {
-    boards: opts.boards,
-    runs: opts.runs,
-    jobs: opts.jobs,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-  });
+export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Promise<ReleaseResult> {
+  const short = plan.boards.filter((b) => b.runs.length < 2).map((b) => b.name);
+  if (short.length > 0)
+    throw new UsageError(
+      `a release needs at least 2 varied runs per board (${short.join(', ')} has fewer)`,
+      'release with --runs 2 or more',
+    );
+  const build = await executePlan(plan, opts);
   const failed = build.boards.flatMap((b) =>
     b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
   );

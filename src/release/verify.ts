@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
@@ -14,11 +15,11 @@ import { baseName } from '../hashes/artifactPath.js';
 import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
-import { buildImage } from '../imagebuild/buildImage.js';
-import { ensureLoaded } from '../imagebuild/load.js';
+import { prepareImage } from '../imagebuild/prepare.js';
+import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
 import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
-import { runBuild } from '../runs/runBuild.js';
+import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
 import {
@@ -198,47 +199,49 @@ function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
     : [fail('provenance', `${b.provenance.path} disagrees with ${RELEASE_MANIFEST}: ${problems.join('; ')}`)];
 }
 
-/** Same pin content, same board definition: otherwise a rebuild would prove nothing. */
-function workspaceChecks(ws: Workspace, d: DescribedBuild): Check[] {
-  const board = ws.boards.get(d.board);
-  if (!board)
-    return [
-      fail(
-        'board',
-        `board ${d.board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
-      ),
-    ];
-  const checks: Check[] = [];
-  const def = board.value;
-  const image = ws.images.get(def.image)?.value;
-  if (def.image !== d.image.name)
-    checks.push(
-      fail('definition', `${board.file} uses image ${def.image}, the provenance says ${d.image.name}`),
+/** The board as the workspace plans it, or a failed check when the workspace lacks it. */
+function planOne(ws: Workspace, board: string): { plan: BuildPlan; planned: PlannedBoard } | Check {
+  if (!ws.boards.has(board))
+    return fail(
+      'board',
+      `board ${board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
     );
-  const pins = [d.pin, ...d.extraPins];
-  const wsPins = image ? [image.pin, ...image.extraPins.map((e) => e.pin)] : [];
-  if (image && JSON.stringify(wsPins) !== JSON.stringify(pins.map((p) => p.name))) {
+  const plan = planBuild(ws, { boards: [board], runs: 1, jobs: 1, cores: availableParallelism() });
+  const planned = plan.boards[0];
+  if (!planned) return fail('board', `board ${board} could not be planned`);
+  return { plan, planned };
+}
+
+/** Same pin content, same board definition: otherwise a rebuild would prove nothing. */
+function planChecks(planned: PlannedBoard, d: DescribedBuild): Check[] {
+  const checks: Check[] = [];
+  const { board: def, file } = planned;
+  if (def.image !== d.image.name)
+    checks.push(fail('definition', `${file} uses image ${def.image}, the provenance says ${d.image.name}`));
+  const planPins = [planned.pin, ...planned.extraPins];
+  const described = [d.pin, ...d.extraPins];
+  if (JSON.stringify(planPins.map((p) => p.name)) !== JSON.stringify(described.map((p) => p.name))) {
     checks.push(
       fail(
         'pin',
-        `image ${def.image} uses pins ${wsPins.join(', ')}, the provenance says ${pins.map((p) => p.name).join(', ')}`,
+        `image ${def.image} uses pins ${planPins.map((p) => p.name).join(', ')}, the provenance says ${described.map((p) => p.name).join(', ')}`,
       ),
     );
   }
-  for (const p of pins) {
-    const entry = ws.pins.get(p.name);
-    if (!entry)
+  for (const p of described) {
+    const mine = planPins.find((x) => x.name === p.name);
+    if (!mine)
       checks.push(
         fail(
           'pin',
           `pin ${p.name} is not in the workspace; the provenance needs it with narHash ${p.narHash}`,
         ),
       );
-    else if (entry.value.narHash !== p.narHash) {
+    else if (mine.narHash !== p.narHash) {
       checks.push(
         fail(
           'pin',
-          `pin ${p.name}: the workspace has narHash ${entry.value.narHash} (${entry.file}), but the release was built with narHash ${p.narHash}`,
+          `pin ${p.name}: the workspace has narHash ${mine.narHash} (pins/${p.name}.yaml), but the release was built with narHash ${p.narHash}`,
         ),
       );
     } else checks.push(ok('pin', `pin ${p.name} narHash ${p.narHash} (${p.flake})`));
@@ -247,7 +250,7 @@ function workspaceChecks(ws: Workspace, d: DescribedBuild): Check[] {
     checks.push(
       fail(
         'definition',
-        `${board.file} runs ${JSON.stringify(def.commands)}, the provenance says ${JSON.stringify(d.commands)}`,
+        `${file} runs ${JSON.stringify(def.commands)}, the provenance says ${JSON.stringify(d.commands)}`,
       ),
     );
   }
@@ -255,16 +258,13 @@ function workspaceChecks(ws: Workspace, d: DescribedBuild): Check[] {
     checks.push(
       fail(
         'definition',
-        `${board.file} sets sourceDateEpoch ${def.sourceDateEpoch}, the provenance says ${d.sourceDateEpoch}`,
+        `${file} sets sourceDateEpoch ${def.sourceDateEpoch}, the provenance says ${d.sourceDateEpoch}`,
       ),
     );
   }
   if (def.source.type !== d.source.type)
     checks.push(
-      fail(
-        'definition',
-        `${board.file} has a ${def.source.type} source, the provenance says ${d.source.type}`,
-      ),
+      fail('definition', `${file} has a ${def.source.type} source, the provenance says ${d.source.type}`),
     );
   return checks;
 }
@@ -275,22 +275,29 @@ interface RebuildOutcome {
   manifestPath: string | null;
 }
 
-/** Image from the pin (must give the same ID), then one run of the board in the reference environment. */
+/**
+ * Image from the pin (must give the released ID), then one run of the board in the
+ * reference environment. The image is prepared once and handed to the executor.
+ */
 async function rebuild(
-  ws: Workspace,
-  d: DescribedBuild | { board: string },
+  plan: BuildPlan,
+  planned: PlannedBoard,
+  d: DescribedBuild | undefined,
   opts: VerifyOptions,
   engine: Engine,
 ): Promise<RebuildOutcome> {
   const checks: Check[] = [];
   const event = opts.onEvent ?? (() => {});
-  const imageName = ws.boards.get(d.board)!.value.image;
-  event(d.board, `image ${imageName}: building from its pin (or answering from the content-keyed cache)`);
-  const image = await buildImage(ws, imageName, {
-    signal: opts.signal,
-    onStep: (s) => event(d.board, `image ${imageName}: ${s}`),
+  const imageName = planned.image.name;
+  event(
+    planned.name,
+    `image ${imageName}: building from its pin (or answering from the content-keyed cache)`,
+  );
+  const image = await prepareImage(planned.image, engine, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onStep: (s) => event(planned.name, `image ${imageName}: ${s}`),
   });
-  if ('image' in d) {
+  if (d) {
     if (image.id !== d.image.id) {
       checks.push(
         fail(
@@ -307,19 +314,16 @@ async function rebuild(
       ),
     );
   }
-  await ensureLoaded(engine, image, opts.signal);
-  const result = await runBuild(ws, {
-    boards: [d.board],
-    runs: 1,
-    jobs: 1,
+  const result = await executePlan(plan, {
     engine,
+    prepareImage: async () => image,
     ...(opts.signal ? { signal: opts.signal } : {}),
     onEvent: event,
   });
   const run = result.boards[0]?.runs[0];
   if (!run?.ok || !run.outDir) {
     throw new BuildFailedError(
-      `rebuilding ${d.board} failed: ${run?.error ?? 'no run'}`,
+      `rebuilding ${planned.name} failed: ${run?.error ?? 'no run'}`,
       `see the log: ${result.boards[0]?.log ?? result.runDir}`,
     );
   }
@@ -352,10 +356,14 @@ async function verifyBoard(
   const provPath = join(dir, b.provenance.path);
   // Incomplete provenance is refused here (exit 2, naming the field).
   const { build: d } = parseProvenance(await readText(provPath), provPath);
-  const checks = [...consistency(b, d), ...workspaceChecks(ws, d)];
+  const checks = consistency(b, d);
   const out: BoardVerification = { board: b.board, checks, runDir: null, artifacts: [], comparison: null };
-  if (checks.some((c) => !c.ok)) return out;
-  const r = await rebuild(ws, d, opts, engine);
+  // The provenance is checked against the plan before anything runs.
+  const planning = planOne(ws, d.board);
+  if ('name' in planning) checks.push(planning);
+  else checks.push(...planChecks(planning.planned, d));
+  if (checks.some((c) => !c.ok) || 'name' in planning) return out;
+  const r = await rebuild(planning.plan, planning.planned, d, opts, engine);
   checks.push(...r.checks);
   if (!r.runDir || !r.manifestPath) return out;
   out.runDir = r.runDir;
@@ -470,14 +478,11 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
       `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
     );
   const ws = await loadValidWorkspace(opts.workspace);
-  if (!ws.boards.has(opts.board)) {
-    throw new UsageError(
-      `board ${opts.board} is not in workspace ${ws.root}`,
-      `choose one of: ${[...ws.boards.keys()].join(', ')}`,
-    );
-  }
+  const planning = planOne(ws, opts.board);
+  if ('name' in planning)
+    throw new UsageError(planning.message, 'name a board of this workspace with --board');
   const engine = opts.engine ?? connectEngine();
-  const r = await rebuild(ws, { board: opts.board }, opts, engine);
+  const r = await rebuild(planning.plan, planning.planned, undefined, opts, engine);
   const board: BoardVerification = {
     board: opts.board,
     checks: r.checks,

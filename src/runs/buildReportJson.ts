@@ -3,7 +3,7 @@
  * GitHub annotations, the HTML report and release checks all read this one shape.
  */
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
-import type { BuildResult } from './runBuild.js';
+import type { BuildResult } from './execute.js';
 
 export function buildReportJson(
   result: BuildResult,

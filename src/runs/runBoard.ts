@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
+import type { Variation } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
@@ -18,7 +19,6 @@ import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
 import type { BuiltArtifact, LockedPinRef } from './types.js';
-import type { Variation } from './variations.js';
 
 export interface BoardRunInput {
   engine: Engine;

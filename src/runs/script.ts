@@ -7,8 +7,9 @@
  * they print can be taken for an artifact. Besides the optional GNU tar, only shell
  * builtins are used: an image needs nothing but /bin/sh.
  */
+
+import type { Variation } from '../plan/variations.js';
 import type { Board } from '../workspace/schema.js';
-import type { Variation } from './variations.js';
 
 export const BUILD_DIR = '/build';
 export const SOURCE_DIR = `${BUILD_DIR}/src`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { appliedVariations, variationFor } from '../../src/plan/variations.js';
 import { buildScript } from '../../src/runs/script.js';
-import { appliedVariations, variationFor } from '../../src/runs/variations.js';
 import { boardSchema } from '../../src/workspace/schema.js';
 
 describe('run variations', () => {

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootRun } from '../../boot/boot.js';
 import type { BootJson } from '../../contracts/json.js';
+import { planBoard, selectBoards } from '../../plan/plan.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
@@ -25,12 +26,8 @@ export async function runBoot(
   opts: { workspace: string; json?: boolean },
 ): Promise<number> {
   const ws = await loadValidWorkspace(opts.workspace);
-  const board = ws.boards.get(boardName)?.value;
-  if (!board)
-    throw new UsageError(
-      `board "${boardName}" does not exist`,
-      `one of: ${[...ws.boards.keys()].sort().join(', ')}`,
-    );
+  const [name = boardName] = selectBoards(ws, [boardName], false);
+  const { board } = planBoard(ws, name, 1, 1);
   if (!board.boot)
     throw new UsageError(
       `board "${boardName}" declares no boot: check`,

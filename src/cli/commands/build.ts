@@ -1,10 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { compareInputs, comparisonJson } from '../../compare/outcome.js';
+import { planBuild, selectBoards } from '../../plan/plan.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
-import { type BuildResult, runBuild, selectBoards } from '../../runs/runBuild.js';
+import { type BuildResult, executePlan } from '../../runs/execute.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
@@ -53,14 +55,17 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   if (boards.length === 0) {
     say('build', `shard ${opts.shard} has no boards`);
   }
+  const plan = planBuild(ws, {
+    boards,
+    runs,
+    jobs,
+    cores: availableParallelism(),
+    boot: Boolean(opts.boot),
+    ...(opts.machine ? { machine: opts.machine } : {}),
+  });
   const result: BuildResult = await withInterrupts((signal) =>
-    runBuild(ws, {
-      boards,
-      runs,
-      jobs,
+    executePlan(plan, {
       signal,
-      boot: Boolean(opts.boot),
-      ...(opts.machine ? { machine: opts.machine } : {}),
       onEvent: say,
       ...(live
         ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }

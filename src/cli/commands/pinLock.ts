@@ -46,7 +46,7 @@ export async function runPinVerify(
       ]);
     refOf(entry);
     try {
-      const { narHash } = await hashPin(ws, entry);
+      const { narHash } = await hashPin(ws.root, entry);
       const ok = narHash === entry.value.narHash;
       rows.push({ pin: n, expected: entry.value.narHash, actual: narHash, ok });
       if (!ok) {

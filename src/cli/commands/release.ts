@@ -1,9 +1,10 @@
 /** `reprorom release BOARD… --out DIR`: build with varied runs, refuse anything not reproducible, write the release. */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
+import { planBuild } from '../../plan/plan.js';
 import { releaseBoards } from '../../release/release.js';
 import { checkOutFree } from '../../release/write.js';
-import { selectBoards } from '../../runs/runBuild.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
@@ -33,11 +34,9 @@ export async function runRelease(
   const out = resolve(opts.out);
   await checkOutFree(out);
   const ws = await loadValidWorkspace(opts.workspace);
-  const names = [...new Set(selectBoards(ws, boards, false))];
+  const plan = planBuild(ws, { boards, runs, jobs, cores: availableParallelism() });
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
-  const result = await withInterrupts((signal) =>
-    releaseBoards(ws, { boards: names, runs, jobs, out, signal, onEvent: say }),
-  );
+  const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
   const { build, comparison } = result;
   if (!result.ok) {
     if (opts.json)

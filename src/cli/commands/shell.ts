@@ -7,11 +7,11 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectEngine } from '../../engine/docker.js';
-import { buildImage } from '../../imagebuild/buildImage.js';
-import { ensureLoaded } from '../../imagebuild/load.js';
+import { prepareImage } from '../../imagebuild/prepare.js';
+import { planBoard, planImage } from '../../plan/plan.js';
 import { sourceTar } from '../../runs/sourceTar.js';
 import { prepareSource } from '../../sources/prepare.js';
-import { ConfigError } from '../../util/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { stateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { progress } from '../progress.js';
@@ -23,22 +23,19 @@ export interface ShellCliOptions {
 
 export async function runShell(target: string, opts: ShellCliOptions): Promise<number> {
   const ws = await loadValidWorkspace(opts.workspace);
-  const board = ws.boards.get(target)?.value;
-  const imageName = board?.image ?? (ws.images.has(target) ? target : undefined);
-  if (!imageName) {
-    throw new ConfigError([
-      {
-        file: 'boards/',
-        line: 1,
-        col: 1,
-        message: `"${target}" is neither a board nor an image, expected one of: ${[...ws.boards.keys(), ...ws.images.keys()].join(', ')}`,
-      },
-    ]);
+  const planned = ws.boards.has(target) ? planBoard(ws, target, 1, 1) : undefined;
+  if (!planned && !ws.images.has(target)) {
+    throw new UsageError(
+      `"${target}" is neither a board nor an image of ${ws.root}`,
+      `choose one of: ${[...ws.boards.keys(), ...ws.images.keys()].join(', ')}`,
+    );
   }
+  const board = planned?.board;
   const engine = connectEngine();
   const status = await progress(`shell ${target}`);
-  const image = await buildImage(ws, imageName, { onStep: (s) => status.update(s) });
-  await ensureLoaded(engine, image);
+  const image = await prepareImage(planned?.image ?? planImage(ws, target), engine, {
+    onStep: (s) => status.update(s),
+  });
   await mkdir(stateDir(ws.root), { recursive: true });
   const work = await mkdtemp(join(stateDir(ws.root), 'shell-'));
   try {
