@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadInputs } from '../compare/inputs.js';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
@@ -477,6 +478,22 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
     result.notes.push(
       `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
     );
+  // The reference is read before anything is built: a file that is not a hashes list, or
+  // that does not list the ROM, is refused at once rather than after a long rebuild.
+  const reference = await loadInputs([file]);
+  const listed = reference.some((set) =>
+    set.artifacts.some((x) => x.path === opts.rom || baseName(x.path) === opts.rom),
+  );
+  if (!listed) {
+    result.boards.push({
+      board: opts.board,
+      checks: [fail('artifacts', `${opts.rom} is not listed in ${file}; nothing was rebuilt`)],
+      runDir: null,
+      artifacts: [],
+      comparison: null,
+    });
+    return result;
+  }
   const ws = await loadValidWorkspace(opts.workspace);
   const planning = planOne(ws, opts.board);
   if ('name' in planning)
