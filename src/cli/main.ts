@@ -93,6 +93,7 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'build only shard I of N (stable, balanced by recorded build times)')
     .option('--junit <file>', 'write a JUnit report (one test case per board × artifact)')
     .option('--boot', "boot each run's artifacts with the board's boot check")
+    .option('--no-explain', 'after a mismatch, do not rebuild one variation at a time to name the culprit')
     .option(
       '--machine <name>',
       'name this machine in the manifests, so N-way comparison can say which machine disagrees',

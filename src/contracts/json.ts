@@ -69,4 +69,19 @@ export interface BuildReportJson {
   shard: { index: number; count: number } | null;
   boards: BoardJson[];
   comparison: ComparisonJson | null;
+  /** After a mismatch: which variation alone reproduces each differing artifact. */
+  culprits: CulpritSearchJson | null;
+}
+
+export interface CulpritJson {
+  board: string;
+  artifact: string;
+  verdict: 'variation' | 'combination' | 'nondeterministic' | 'unknown';
+  culprits: string[];
+}
+
+export interface CulpritSearchJson {
+  runDir: string | null;
+  extraRuns: number;
+  artifacts: CulpritJson[];
 }

@@ -67,3 +67,18 @@ export function appliedVariations(v: Variation, cores: number): string[] {
   const ref = variationFor(1, cores);
   return (Object.keys(ref) as Array<keyof Variation>).filter((k) => k !== 'seed' && v[k] !== ref[k]);
 }
+
+/** What one run may vary, by name: every field of a Variation but the seed. */
+export type VariationName = Exclude<keyof Variation, 'seed'>;
+
+/**
+ * The reference variation with only `name` taken from `varied`: a run that changes one
+ * thing, so a difference it shows has exactly one cause. The shuffled order keeps its seed.
+ */
+export function withOnly(reference: Variation, varied: Variation, name: VariationName): Variation {
+  return {
+    ...reference,
+    [name]: varied[name],
+    ...(name === 'fileOrder' ? { seed: varied.seed } : {}),
+  };
+}

@@ -3,12 +3,14 @@
  * GitHub annotations, the HTML report and release checks all read this one shape.
  */
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import type { CulpritSearch } from './culprit.js';
 import type { BuildResult } from './execute.js';
 
 export function buildReportJson(
   result: BuildResult,
   comparison: ComparisonJson | null,
   shard: { index: number; count: number } | null,
+  culprits: CulpritSearch | null = null,
 ): BuildReportJson {
   return {
     schema: 'reprorom.build/v1',
@@ -32,5 +34,10 @@ export function buildReportJson(
       })),
     })),
     comparison,
+    culprits: culprits && {
+      runDir: culprits.runDir,
+      extraRuns: culprits.extraRuns,
+      artifacts: culprits.artifacts,
+    },
   };
 }

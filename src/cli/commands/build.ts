@@ -6,6 +6,7 @@ import { planBuild, selectBoards } from '../../plan/plan.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
+import { describeCulprit, searchCulprits } from '../../runs/culprit.js';
 import { type BuildResult, executePlan } from '../../runs/execute.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
@@ -23,6 +24,8 @@ export interface BuildCliOptions {
   junit?: string;
   boot?: boolean;
   machine?: string;
+  /** commander's --no-explain sets this to false. */
+  explain?: boolean;
   json?: boolean;
 }
 
@@ -55,23 +58,22 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   if (boards.length === 0) {
     say('build', `shard ${opts.shard} has no boards`);
   }
+  const cores = availableParallelism();
   const plan = planBuild(ws, {
     boards,
     runs,
     jobs,
-    cores: availableParallelism(),
+    cores,
     boot: Boolean(opts.boot),
     ...(opts.machine ? { machine: opts.machine } : {}),
   });
-  const result: BuildResult = await withInterrupts((signal) =>
-    executePlan(plan, {
-      signal,
-      onEvent: say,
-      ...(live
-        ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }
-        : {}),
-    }),
-  );
+  const hooks = {
+    onEvent: say,
+    ...(live
+      ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }
+      : {}),
+  };
+  const result: BuildResult = await withInterrupts((signal) => executePlan(plan, { signal, ...hooks }));
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));
@@ -79,7 +81,15 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     ? await compareInputs([result.runDir], { report: join(result.runDir, 'diff') })
     : undefined;
   const comparison = outcome ? comparisonJson(outcome) : null;
-  const report = buildReportJson(result, comparison, shard);
+  // A mismatch is explained by default: which variation alone reproduces it.
+  const culprits =
+    outcome && !outcome.comparison.ok && runs >= 2 && opts.explain !== false
+      ? await withInterrupts((signal) => {
+          say('build', 'mismatch: rebuilding with one variation at a time to name the culprit');
+          return searchCulprits(plan, result, cores, { signal, ...hooks });
+        })
+      : undefined;
+  const report = buildReportJson(result, comparison, shard, culprits ?? null);
   if (opts.junit) await writeJunit(opts.junit, comparison, report);
   await publishGithub(comparison, report);
   if (opts.json) {
@@ -94,6 +104,11 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     }
     printLine();
     if (outcome) printComparison(outcome);
+    if (culprits && culprits.artifacts.length > 0) {
+      printLine();
+      printLine(`culprits (${culprits.extraRuns} extra runs, one variation at a time):`);
+      for (const c of culprits.artifacts) printLine(`  ${describeCulprit(c)}`);
+    }
     printLine(`run folder: ${result.runDir}`);
   }
   if (failed.length > 0 || bootFailed.length > 0) return ExitCode.buildFailed;

@@ -1,0 +1,132 @@
+/**
+ * Culprit search: after a mismatch, one variation at a time (plus the reference once more)
+ * names what caused each differing artifact, within a bounded number of extra runs.
+ * Driven with the fake engine: the "build" writes files whose bytes depend on what a real
+ * build could observe (hostname, TZ, uid), so the right answer is known.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunSpec } from '../../src/engine/docker.js';
+import { planBuild } from '../../src/plan/plan.js';
+import { appliedVariations, variationFor } from '../../src/plan/variations.js';
+import { describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
+import { executePlan } from '../../src/runs/execute.js';
+import { loadValidWorkspace } from '../../src/workspace/load.js';
+import { type FakeOutcome, fakeEngine } from '../helpers/fakeEngine.js';
+import { copyWorkspace } from '../helpers/workspace.js';
+
+let root: string;
+const CORES = 2;
+const prepareImage = async () => ({ id: `sha256:${'cd'.repeat(32)}`, tag: 'reprorom/firmware:cdcdcdcdcdcd' });
+
+beforeEach(async () => {
+  root = await copyWorkspace('rr-culprit-');
+  await rm(join(root, 'boards'), { recursive: true });
+  await mkdir(join(root, 'boards'));
+  await mkdir(join(root, 'src-probe'));
+  await writeFile(join(root, 'src-probe', 'Makefile'), 'all:\n');
+  await writeFile(
+    join(root, 'boards', 'probe.yaml'),
+    'image: firmware\nsource: { type: local, path: src-probe }\ncommands: [make]\nartifacts: [out/*]\nsourceDateEpoch: 1\n',
+  );
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const reference = variationFor(1, CORES);
+
+/** Build twice (reference + one varied run), then search: the whole path a user takes. */
+async function buildAndSearch(build: (spec: RunSpec, nth: number) => FakeOutcome) {
+  let nth = 0;
+  const engine = fakeEngine(({ spec }) => build(spec, ++nth));
+  const plan = planBuild(await loadValidWorkspace(root), {
+    boards: ['probe'],
+    runs: 2,
+    jobs: 1,
+    cores: CORES,
+  });
+  const result = await executePlan(plan, { engine, prepareImage });
+  const search = await searchCulprits(plan, result, CORES, { engine, prepareImage });
+  return { search, engine };
+}
+
+describe('culprit search', () => {
+  it('names the single variation that changes each artifact', async () => {
+    const { search } = await buildAndSearch((spec) => ({
+      exitCode: 0,
+      files: {
+        'out/host.txt': spec.hostname ?? '',
+        'out/tz.txt': spec.env?.['TZ'] ?? '',
+        'out/both.txt': `${spec.user} ${spec.env?.['LANG']}`,
+        'out/same.txt': 'constant',
+      },
+    }));
+    const byArtifact = Object.fromEntries(search.artifacts.map((a) => [a.artifact, a]));
+    expect(byArtifact['artifacts/out/host.txt']).toMatchObject({
+      verdict: 'variation',
+      culprits: ['hostname'],
+    });
+    expect(byArtifact['artifacts/out/tz.txt']).toMatchObject({ verdict: 'variation', culprits: ['tz'] });
+    expect(byArtifact['artifacts/out/both.txt']?.culprits.sort()).toEqual(['locale', 'uid']);
+    // A file every run agrees on is never blamed.
+    expect(byArtifact['artifacts/out/same.txt']).toBeUndefined();
+    expect(describeCulprit(byArtifact['artifacts/out/host.txt']!)).toBe(
+      'probe: out/host.txt differs when: hostname',
+    );
+  });
+
+  it('says so when only a combination of variations reproduces the difference', async () => {
+    const { search } = await buildAndSearch((spec) => ({
+      exitCode: 0,
+      files: {
+        'out/combo.txt':
+          spec.hostname !== reference.hostname && spec.env?.['TZ'] !== reference.tz ? 'varied' : 'plain',
+      },
+    }));
+    expect(search.artifacts).toEqual([
+      { board: 'probe', artifact: 'artifacts/out/combo.txt', verdict: 'combination', culprits: [] },
+    ]);
+  });
+
+  it('says the build is nondeterministic when the reference environment alone gives other bytes', async () => {
+    const { search } = await buildAndSearch((_spec, nth) => ({
+      exitCode: 0,
+      files: { 'out/random.bin': `run ${nth}` },
+    }));
+    expect(search.artifacts).toEqual([
+      { board: 'probe', artifact: 'artifacts/out/random.bin', verdict: 'nondeterministic', culprits: [] },
+    ]);
+  });
+
+  it('runs at most one extra build per varied name plus one repeat of the reference', async () => {
+    const { search, engine } = await buildAndSearch((spec) => ({
+      exitCode: 0,
+      files: { 'out/host.txt': spec.hostname ?? '' },
+    }));
+    const varied = appliedVariations(variationFor(2, CORES), CORES);
+    expect(search.extraRuns).toBe(varied.length + 1);
+    // 2 runs of the build itself, then exactly the extra runs.
+    expect(engine.specs).toHaveLength(2 + varied.length + 1);
+    // Each extra run changes at most one thing from the reference.
+    for (const spec of engine.specs.slice(2)) {
+      const changed = [
+        spec.hostname !== reference.hostname,
+        spec.user !== `${reference.uid}:${reference.uid}`,
+        spec.env?.['TZ'] !== reference.tz,
+        spec.env?.['LANG'] !== reference.locale,
+      ].filter(Boolean);
+      expect(changed.length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('runs nothing extra when every run agrees', async () => {
+    const { search, engine } = await buildAndSearch(() => ({
+      exitCode: 0,
+      files: { 'out/rom.bin': 'same' },
+    }));
+    expect(search).toEqual({ runDir: null, extraRuns: 0, artifacts: [] });
+    expect(engine.specs).toHaveLength(2);
+  });
+});
