@@ -4,7 +4,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
-import { artifactVerdicts, failedRuns } from './verdicts.js';
+import { artifactVerdicts, culpritText, failedRuns } from './verdicts.js';
 
 /** Workflow-command escaping for the message part. */
 const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -13,11 +13,12 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
   const lines: string[] = [];
   for (const v of artifactVerdicts(comparison)) {
     if (v.ok) continue;
+    const culprit = culpritText(build, v);
     const hashes = Object.entries(v.hashes)
       .map(([i, h]) => `${i}=${h ?? 'missing'}`)
       .join(' ');
     lines.push(
-      `::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}: ${hashes}`)}`,
+      `::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}${culprit ? `, ${culprit}` : ''}: ${hashes}`)}`,
     );
   }
   for (const f of build ? failedRuns(build) : []) {
@@ -33,7 +34,7 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
     (v) =>
       `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : '❌'} ${v.verdict} | ${Object.values(v.hashes)
         .map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing'))
-        .join(' ')} |`,
+        .join(' ')} | ${culpritText(build, v) ?? ''} |`,
   );
   const failures = build
     ? failedRuns(build).map((f) => `- ❌ **${f.board}** run ${f.index}: ${f.error}`)
@@ -41,8 +42,8 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
   return [
     '## reprorom',
     '',
-    '| board | artifact | verdict | hashes |',
-    '| --- | --- | --- | --- |',
+    '| board | artifact | verdict | hashes | cause |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
     ...(failures.length ? ['', '### Failed builds', ...failures] : []),
     '',

@@ -2,7 +2,7 @@
 
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { artifactVerdicts, failedRuns, hashLines } from './verdicts.js';
+import { artifactVerdicts, culpritText, failedRuns, hashLines } from './verdicts.js';
 
 const esc = (s: string) =>
   s.replace(
@@ -21,7 +21,8 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
         .map((v) => {
           const name = `${v.artifact}`;
           if (v.ok) return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}"/>`;
-          const message = `${v.verdict}: ${v.disagreeing.length ? `${v.disagreeing.join(', ')} disagree` : 'not verified'}`;
+          const culprit = culpritText(build, v);
+          const message = `${v.verdict}: ${v.disagreeing.length ? `${v.disagreeing.join(', ')} disagree` : 'not verified'}${culprit ? `; ${culprit}` : ''}`;
           return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}">\n      <failure type="${esc(v.verdict)}" message="${esc(message)}">${esc(hashLines(v).join('\n'))}</failure>\n    </testcase>`;
         }),
       ...failures

@@ -49,3 +49,23 @@ export function hashLines(v: ArtifactVerdict): string[] {
       `${input}: ${sha ?? '(missing)'}${v.disagreeing.includes(input) ? '  <- disagrees' : ''}`,
   );
 }
+
+/** What the culprit search said about this artifact, for one line of a report. */
+export function culpritText(build: BuildReportJson | undefined, v: ArtifactVerdict): string | undefined {
+  const found = build?.culprits?.artifacts.find(
+    (c) =>
+      c.board === v.board &&
+      (c.artifact === `artifacts/${v.artifact}` || c.artifact.endsWith(`/${v.artifact}`)),
+  );
+  if (!found) return undefined;
+  switch (found.verdict) {
+    case 'variation':
+      return `differs when: ${found.culprits.join(', ')}`;
+    case 'combination':
+      return 'differs only when several variations change together';
+    case 'nondeterministic':
+      return 'differs even in the reference environment (nondeterministic)';
+    default:
+      return 'culprit unknown (the extra runs failed)';
+  }
+}

@@ -67,4 +67,29 @@ describe('JUnit and GitHub reports', () => {
     expect(md).toContain('| sea | bios.bin | ❌ mismatch |');
     expect(md).toContain('| ub | u-boot.bin | ✅ reproducible |');
   });
+  it('the culprit search result appears in JUnit, the annotation and the step summary', () => {
+    const explained = {
+      ...build,
+      culprits: {
+        runDir: '/r/culprits',
+        extraRuns: 3,
+        artifacts: [
+          { board: 'sea', artifact: 'artifacts/out/bios.bin', verdict: 'variation', culprits: ['hostname'] },
+        ],
+      },
+    } as unknown as BuildReportJson;
+    const renamed = {
+      ...comparison,
+      artifacts: comparison.artifacts.map((a) =>
+        a.board === 'sea' ? { ...a, key: 'out/bios.bin', name: 'sea/out/bios.bin' } : a,
+      ),
+    } as ComparisonJson;
+    expect(junitXml(renamed, explained)).toContain('differs when: hostname');
+    expect(githubAnnotations(renamed, explained)[0]).toContain('differs when: hostname');
+    expect(githubSummary(renamed, explained)).toMatch(
+      /\| sea \| out\/bios.bin \| ❌ mismatch \|.*\| differs when: hostname \|/,
+    );
+    // Without a search, nothing is claimed.
+    expect(junitXml(renamed, build)).not.toContain('differs when');
+  });
 });
