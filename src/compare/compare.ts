@@ -4,7 +4,7 @@
  * and no input of its group lacks it.
  */
 import { comparePaths } from '../hashes/artifactPath.js';
-import type { HashSet } from './inputs.js';
+import type { ArtifactHash, HashSet } from './inputs.js';
 
 export type Verdict = 'reproducible' | 'mismatch' | 'missing' | 'single-run';
 
@@ -28,6 +28,23 @@ export interface Comparison {
   inputs: Array<{ label: string; source: string; format: HashSet['format']; board: string | undefined }>;
   artifacts: ArtifactResult[];
   notes: string[];
+  /**
+   * Inputs (arguments) that share no compared artifact with any other input: their runs were
+   * only compared among themselves, so the inputs were not compared with each other at all.
+   */
+  unrelated: string[];
+}
+
+const byKeyCache = new WeakMap<HashSet, Map<string, ArtifactHash>>();
+
+/** A set's artifacts by key: matching is a map lookup, never a scan (a million lines must stay linear). */
+export function artifactsByKey(set: HashSet): Map<string, ArtifactHash> {
+  let map = byKeyCache.get(set);
+  if (!map) {
+    map = new Map(set.artifacts.map((a) => [a.key, a]));
+    byKeyCache.set(set, map);
+  }
+  return map;
 }
 
 interface Group {
@@ -81,21 +98,26 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
   const notes = sets.flatMap((s) => s.notes);
   const artifacts: ArtifactResult[] = [];
   const all = groups(sets);
-  const compared = new Map<HashSet, Set<string>>();
+  // The row keys of every group a set belongs to: its other artifacts were not compared.
+  const rowKeysOf = new Map<HashSet, Array<Set<string>>>();
+  // Inputs (arguments) that share at least one artifact with another input.
+  const related = new Set<string>();
   for (const group of all) {
     // Rows come from the sets that list exactly a board's artifacts; Heads lists also name intermediates.
     const complete = group.sets.filter((s) => s.complete);
     const rowSources = complete.length > 0 ? complete : group.sets;
-    const keys = [...new Set(rowSources.flatMap((s) => s.artifacts.map((a) => a.key)))].sort(comparePaths);
+    const keySet = new Set<string>();
+    for (const s of rowSources) for (const a of s.artifacts) keySet.add(a.key);
+    const keys = [...keySet].sort(comparePaths);
+    for (const s of group.sets) rowKeysOf.set(s, [...(rowKeysOf.get(s) ?? []), keySet]);
+    const indexes = group.sets.map(artifactsByKey);
     for (const key of keys) {
-      const hashes = group.sets.map(
-        (s) => [s.label, s.artifacts.find((a) => a.key === key)?.sha256 ?? null] as const,
-      );
-      for (const s of group.sets) {
-        const seen = compared.get(s) ?? new Set<string>();
-        seen.add(key);
-        compared.set(s, seen);
-      }
+      const hashes = group.sets.map((s, i) => [s.label, indexes[i]?.get(key)?.sha256 ?? null] as const);
+      const holders = new Set<string>();
+      group.sets.forEach((s, i) => {
+        if (s.input !== undefined && hashes[i]?.[1] !== null) holders.add(s.input);
+      });
+      if (holders.size > 1) for (const input of holders) related.add(input);
       artifacts.push({
         name: all.length > 1 && group.board ? `${group.board}/${key}` : key,
         key,
@@ -106,7 +128,8 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     }
   }
   for (const s of sets) {
-    const ignored = s.artifacts.filter((a) => !compared.get(s)?.has(a.key)).length;
+    const rowKeys = rowKeysOf.get(s) ?? [];
+    const ignored = s.artifacts.filter((a) => !rowKeys.some((k) => k.has(a.key))).length;
     if (ignored > 0)
       notes.push(
         `${s.label}: ${ignored} listed file(s) that no reprorom input declares were not compared (matching is by file name)`,
@@ -116,11 +139,29 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     notes.push(
       'only one run was given: nothing can be called reproducible until a second run or input is compared',
     );
-  const ok = artifacts.length > 0 && artifacts.every((a) => a.verdict === 'reproducible');
+  const inputs = [...new Set(sets.flatMap((s) => (s.input === undefined ? [] : [s.input])))];
+  const unrelated = inputs.length > 1 ? inputs.filter((i) => !related.has(i)) : [];
+  if (unrelated.length > 0)
+    notes.push(
+      `nothing in common across the inputs: ${unrelated.join(', ')} share${unrelated.length === 1 ? 's' : ''} no board or artifact with the other inputs, so no input was checked against another (${boardsByInput(sets, unrelated)})`,
+    );
+  const ok =
+    artifacts.length > 0 && unrelated.length === 0 && artifacts.every((a) => a.verdict === 'reproducible');
   return {
     ok,
     inputs: sets.map((s) => ({ label: s.label, source: s.source, format: s.format, board: s.board })),
     artifacts,
     notes,
+    unrelated,
   };
+}
+
+/** `a: seabios; b: seabios-debug`: what each unrelated input holds. */
+function boardsByInput(sets: readonly HashSet[], inputs: readonly string[]): string {
+  return inputs
+    .map((input) => {
+      const boards = [...new Set(sets.filter((s) => s.input === input).map((s) => s.board ?? '(no board)'))];
+      return `${input}: ${boards.join(', ')}`;
+    })
+    .join('; ');
 }

@@ -3,14 +3,17 @@
  * board run), a board-run folder, a manifest.json, reprorom's hashes.txt or a
  * Heads-style hashes.txt. The format is detected, never asked for.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
 import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
+import { safeJoin } from '../runs/extract.js';
 import { ConfigError, UsageError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 
 export type InputFormat = 'manifest' | 'hashes.txt' | 'heads';
 
@@ -43,6 +46,10 @@ export interface HashSet {
   notes: string[];
   /** The folder holding the manifest, where diff reports go by default. */
   manifestDir: string | undefined;
+  /** The compare argument it came from (a run folder yields several sets). */
+  input?: string;
+  /** Which run this is (`RUN/BOARD#N@MACHINE`), when a manifest says so. */
+  run?: string;
 }
 
 const display = (p: string) => {
@@ -50,14 +57,20 @@ const display = (p: string) => {
   return rel && !rel.startsWith('..') ? rel : p;
 };
 
-async function kind(path: string): Promise<'file' | 'dir' | undefined> {
+/** What lies at `path`; links are followed only for the arguments the user typed (`follow`). */
+async function kind(path: string, follow = false): Promise<'file' | 'dir' | undefined> {
   try {
-    const s = await lstat(path);
+    const s = follow ? await stat(path) : await lstat(path);
     return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
   } catch {
     return undefined;
   }
 }
+
+const isInside = (root: string, path: string) => {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+};
 
 /** Key by file name, falling back to the path below artifacts/ for names that occur twice. */
 function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: string }> {
@@ -69,16 +82,42 @@ function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: st
   });
 }
 
-/** Hash the local copies: a file edited after its manifest was written must not pass. */
+/**
+ * Hash the local copies: a file edited after its manifest was written must not pass.
+ * Each path from the file goes through the containment check, and a folder on the way
+ * that leads outside the run folder (a symlink) is not read. Folders are listed once, so
+ * a million listed files cost a few directory reads, not a million stat calls.
+ */
 async function withLocalFiles(
   dir: string,
   items: Array<{ path: string; sha256: string; key: string }>,
   notes: string[],
 ): Promise<ArtifactHash[]> {
+  const root = await realpath(dir).catch(() => resolve(dir));
+  const folders = new Map<string, Promise<Set<string> | undefined>>();
+  const regularFilesIn = (folder: string) => {
+    let found = folders.get(folder);
+    if (!found) {
+      found = (async () => {
+        const real = await realpath(folder).catch(() => undefined);
+        if (real === undefined) return undefined;
+        if (!isInside(root, real)) {
+          notes.push(
+            `${display(folder)}: leads outside ${display(dir)} (a symbolic link): its files were not read`,
+          );
+          return undefined;
+        }
+        const entries: Dirent[] = await readdir(folder, { withFileTypes: true }).catch(() => []);
+        return new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+      })();
+      folders.set(folder, found);
+    }
+    return found;
+  };
   const out: ArtifactHash[] = [];
   for (const item of items) {
-    const file = join(dir, item.path);
-    if ((await kind(file)) !== 'file') {
+    const file = safeJoin(dir, item.path);
+    if (file === undefined || !(await regularFilesIn(dirname(file)))?.has(basename(file))) {
       out.push({ ...item });
       continue;
     }
@@ -106,8 +145,8 @@ async function fromManifest(path: string): Promise<HashSet> {
         line: l.line,
         col: 1,
         message: recorded.has(l.path)
-          ? `sha256 of "${l.path}" differs from ${MANIFEST_FILE}`
-          : `"${l.path}" is not in ${MANIFEST_FILE}`,
+          ? `sha256 of "${printable(l.path)}" differs from ${MANIFEST_FILE}`
+          : `"${printable(l.path)}" is not in ${MANIFEST_FILE}`,
       }));
     const listed = new Set(lines.map((l) => l.path));
     for (const a of manifest.artifacts) {
@@ -116,7 +155,7 @@ async function fromManifest(path: string): Promise<HashSet> {
           file: hashesPath,
           line: lines.length + 1,
           col: 1,
-          message: `"${a.path}" from ${MANIFEST_FILE} is missing`,
+          message: `"${printable(a.path)}" from ${MANIFEST_FILE} is missing`,
         });
     }
     if (problems.length > 0)
@@ -125,8 +164,10 @@ async function fromManifest(path: string): Promise<HashSet> {
   if (manifest.result === 'failed')
     notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
   const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
+  const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
   return {
-    label: `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`,
+    label: run,
+    run,
     source: path,
     format: 'manifest',
     board: manifest.board,
@@ -207,8 +248,15 @@ function naturalOrder(a: string, b: string): number {
 }
 
 export async function loadInput(input: string): Promise<HashSet[]> {
+  const sets = await loadArgument(input);
+  for (const s of sets) s.input = input;
+  return sets;
+}
+
+async function loadArgument(input: string): Promise<HashSet[]> {
   const path = resolve(input);
-  const k = await kind(path);
+  // The argument itself may be a link (a `latest` link to a run folder); links inside it are not followed.
+  const k = await kind(path, true);
   if (k === undefined)
     throw new UsageError(
       `compare input "${input}" does not exist or is not a file or folder`,
@@ -237,6 +285,7 @@ export async function loadInput(input: string): Promise<HashSet[]> {
 export async function loadInputs(inputs: readonly string[]): Promise<HashSet[]> {
   const sets: HashSet[] = [];
   for (const input of inputs) sets.push(...(await loadInput(input)));
+  await refuseSameInput(sets);
   const seen = new Map<string, number>();
   for (const s of sets) seen.set(s.label, (seen.get(s.label) ?? 0) + 1);
   const used = new Map<string, number>();
@@ -247,4 +296,31 @@ export async function loadInputs(inputs: readonly string[]): Promise<HashSet[]> 
     s.label = `${s.label} (${n})`;
   }
   return sets;
+}
+
+/**
+ * One build compared with itself proves nothing: refuse two sets read from the same file
+ * (the same path twice, a link, a run's hashes.txt and its manifest.json) or naming the
+ * same run (a copy of a run folder). Two bare hashes files with equal lines are two
+ * machines agreeing, so equal bytes alone are not refused.
+ */
+async function refuseSameInput(sets: readonly HashSet[]): Promise<void> {
+  const files = new Map<string, HashSet>();
+  const runs = new Map<string, HashSet>();
+  const refuse = (a: HashSet, b: HashSet, what: string) =>
+    new UsageError(
+      `compare inputs "${printable(a.input ?? a.source)}" and "${printable(b.input ?? b.source)}" are ${what}: one build compared with itself proves nothing`,
+      'compare different runs: a run folder built with --runs 2 or more, or run folders from other machines',
+    );
+  for (const s of sets) {
+    const st = await stat(s.source);
+    const id = `${st.dev}:${st.ino}`;
+    const sameFile = files.get(id);
+    if (sameFile) throw refuse(sameFile, s, `the same file (${printable(display(s.source))})`);
+    files.set(id, s);
+    if (s.run === undefined) continue;
+    const sameRun = runs.get(s.run);
+    if (sameRun) throw refuse(sameRun, s, `the same run (${printable(s.run)}, read from two files)`);
+    runs.set(s.run, s);
+  }
 }

@@ -5,7 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { ComparisonJson } from '../contracts/json.js';
 import { UsageError } from '../util/errors.js';
-import { type ArtifactResult, type Comparison, compareSets } from './compare.js';
+import { type ArtifactResult, artifactsByKey, type Comparison, compareSets } from './compare.js';
 import { type Explanation, explainDifference } from './explain.js';
 import { type HashSet, loadInputs } from './inputs.js';
 
@@ -28,10 +28,10 @@ export interface ReportResult {
 }
 
 /** A pair of local files to diff: one from the majority, one from the first input that disagrees. */
-function pairFor(a: ArtifactResult, sets: readonly HashSet[]) {
+function pairFor(a: ArtifactResult, byLabel: ReadonlyMap<string, HashSet>) {
   const local = (label: string) => {
-    const set = sets.find((s) => s.label === label);
-    const file = set?.artifacts.find((x) => x.key === a.key)?.file;
+    const set = byLabel.get(label);
+    const file = set ? artifactsByKey(set).get(a.key)?.file : undefined;
     return file ? { label, path: file } : undefined;
   };
   const reference = Object.keys(a.hashes)
@@ -54,8 +54,9 @@ async function explainMismatches(
     : firstManifestDir
       ? join(firstManifestDir, 'diff')
       : undefined;
+  const byLabel = new Map(sets.map((s) => [s.label, s]));
   for (const a of c.artifacts.filter((x) => x.verdict === 'mismatch')) {
-    const pair = pairFor(a, sets);
+    const pair = pairFor(a, byLabel);
     const reportDir = outDir ?? (pair ? join(dirname(pair.reference.path), 'diff') : undefined);
     if (!pair || !reportDir) {
       c.notes.push(
@@ -116,6 +117,7 @@ export function comparisonJson({ comparison, reports }: CompareOutcome): Compari
       majority: majority ?? null,
     })),
     notes: comparison.notes,
+    unrelated: comparison.unrelated,
     reports: reports.map(({ summary: _summary, ...r }) => ({
       ...r,
       html: r.html ?? null,

@@ -1,4 +1,8 @@
-/** The comparison as a person reads it: an aligned table, then one line per problem. */
+/**
+ * The comparison as a person reads it: an aligned table, then one line per problem.
+ * Names and labels come from input files: every line is made printable here.
+ */
+import { printable } from '../util/printable.js';
 import type { ArtifactResult, Comparison, Verdict } from './compare.js';
 
 export type Painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => string;
@@ -20,9 +24,15 @@ function cell(a: ArtifactResult, label: string): string {
 
 export function renderTable(c: Comparison, paint: Painter): string[] {
   const labels = c.inputs.map((i) => i.label);
-  const head = ['ARTIFACT', 'VERDICT', ...labels];
-  const rows = c.artifacts.map((a) => [a.name, a.verdict, ...labels.map((l) => cell(a, l))]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const head = ['ARTIFACT', 'VERDICT', ...labels.map(printable)];
+  const rows = c.artifacts.map((a) => [printable(a.name), a.verdict, ...labels.map((l) => cell(a, l))]);
+  // A loop, not Math.max(...rows): a million rows would overflow the call stack.
+  const widths = head.map((h) => h.length);
+  for (const r of rows) {
+    r.forEach((t, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, t.length);
+    });
+  }
   const line = (cells: string[], colour: (text: string, col: number) => string) =>
     cells
       .map((t, i) => colour(i === cells.length - 1 ? t : t.padEnd(widths[i] ?? 0), i))
@@ -43,6 +53,10 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
 
 /** One sentence per artifact that is not reproducible, with full hashes. */
 export function renderProblems(c: Comparison): string[] {
+  return problemLines(c).map(printable);
+}
+
+function problemLines(c: Comparison): string[] {
   const out: string[] = [];
   for (const a of c.artifacts) {
     const holders = (sha: string | undefined) => Object.keys(a.hashes).filter((l) => a.hashes[l] === sha);
@@ -67,6 +81,10 @@ export function renderProblems(c: Comparison): string[] {
 
 export function renderSummary(c: Comparison): string {
   const count = (v: Verdict) => c.artifacts.filter((a) => a.verdict === v).length;
+  if (c.unrelated.length > 0)
+    return printable(
+      `NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')} share no board or artifact)`,
+    );
   if (c.ok)
     return `reproducible: ${c.artifacts.length} artifact(s) identical across ${c.inputs.length} inputs`;
   if (c.artifacts.length === 0) return 'NOT verified: no artifacts to compare';

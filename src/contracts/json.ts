@@ -31,6 +31,8 @@ export interface ComparisonJson {
   inputs: Array<{ label: string; source: string; format: string; board: string | undefined }>;
   artifacts: ComparedArtifactJson[];
   notes: string[];
+  /** Inputs (arguments) that share no board or artifact with any other input (then `ok` is false). */
+  unrelated: string[];
   reports: DiffReportJson[];
 }
 

@@ -3,6 +3,7 @@
  * the folder holding the file, so `sha256sum -c` and compare can never be pointed
  * outside it.
  */
+import { printable } from '../util/printable.js';
 
 /** Why `path` is not a safe artifact path, or undefined when it is one. */
 export function artifactPathProblem(path: string): string | undefined {
@@ -11,17 +12,34 @@ export function artifactPathProblem(path: string): string | undefined {
   if (/[\n\r]/.test(path)) return 'path contains a line break';
   // sha256sum escapes such names with a leading backslash; refuse rather than guess.
   if (path.includes('\\')) return 'path contains a backslash, expected "/" separators';
-  if (path.startsWith('/')) return `path "${path}" is absolute, expected a path relative to the folder`;
+  const shown = printable(path);
+  if (path.startsWith('/')) return `path "${shown}" is absolute, expected a path relative to the folder`;
   const parts = path.split('/');
-  if (parts.includes('..')) return `path "${path}" contains "..", expected a path inside the folder`;
+  if (parts.includes('..')) return `path "${shown}" contains "..", expected a path inside the folder`;
   if (parts.some((p) => p === '' || p === '.'))
-    return `path "${path}" has an empty or "." segment, expected a normalized path`;
+    return `path "${shown}" has an empty or "." segment, expected a normalized path`;
   return undefined;
 }
 
-/** Byte-wise order, as `LC_ALL=C sort` gives: the same on every machine and locale. */
+/**
+ * Byte-wise order of the UTF-8 encodings, as `LC_ALL=C sort` gives: the same on every
+ * machine and locale. Compared on UTF-16 code units without encoding (a million-path sort
+ * must not allocate two buffers per comparison): units order like code points except that
+ * surrogates (U+D800–DFFF, the astral code points) must sort after U+E000–FFFF.
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 /** The last path segment, for matching artifacts whose folders differ between machines. */

@@ -3,12 +3,14 @@
  * to the folder holding the file), sorted by path, so `sha256sum -c hashes.txt`
  * verifies a run folder with no reprorom installed.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
+import { formatCount, MAX_INPUT_BYTES, maxInputLines } from './limits.js';
 import { sha256Problem } from './sha256.js';
 import { parseSumLine, splitLines } from './sumLine.js';
 
@@ -57,6 +59,7 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
   const out: HashLine[] = [];
   const firstLine = new Map<string, number>();
   const lines = splitLines(text);
+  checkLineCount(lines, file);
   if (lines.length === 0)
     problems.push({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
   lines.forEach((text, i) => {
@@ -67,23 +70,25 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
       return;
     }
     const col = text.length - parsed.path.length + 1;
-    const why = artifactPathProblem(parsed.path);
+    // `sha256sum ./bios.bin` prints "./bios.bin", and `sha256sum -c` reads it: the same path as "bios.bin".
+    const path = parsed.path.replace(/^(\.\/)+(?=.)/, '');
+    const why = artifactPathProblem(path);
     if (why) {
       problems.push({ file, line, col, message: why });
       return;
     }
-    const earlier = firstLine.get(parsed.path);
+    const earlier = firstLine.get(path);
     if (earlier !== undefined) {
       problems.push({
         file,
         line,
         col,
-        message: `duplicate path "${parsed.path}" (first on line ${earlier})`,
+        message: `duplicate path "${printable(path)}" (first on line ${earlier})`,
       });
       return;
     }
-    firstLine.set(parsed.path, line);
-    out.push({ path: parsed.path, sha256: parsed.sha256, line });
+    firstLine.set(path, line);
+    out.push({ path, sha256: parsed.sha256, line });
   });
   if (problems.length > 0)
     throw new ConfigError(
@@ -91,6 +96,23 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
       `fix ${file} or regenerate it (sha256sum format: "<64 hex>  <relative path>")`,
     );
   return out;
+}
+
+/** Refuse a hashes file longer than the cap, located at the first line past it. */
+export function checkLineCount(lines: readonly string[], file: string): void {
+  const cap = maxInputLines();
+  if (lines.length > cap)
+    throw new ConfigError(
+      [
+        {
+          file,
+          line: cap + 1,
+          col: 1,
+          message: `more than ${formatCount(cap)} lines (${formatCount(lines.length)}): too large to compare`,
+        },
+      ],
+      'split the list, or raise the cap with REPROROM_MAX_INPUT_LINES if this machine has the memory for it',
+    );
 }
 
 export async function readHashesTxt(path: string): Promise<HashLine[]> {
@@ -101,8 +123,28 @@ export async function readHashesTxt(path: string): Promise<HashLine[]> {
 export async function readText(path: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    const handle = await open(path, 'r');
+    try {
+      // Checked before reading: a hostile input must not take all memory first.
+      const { size } = await handle.stat();
+      if (size > MAX_INPUT_BYTES)
+        throw new ConfigError(
+          [
+            {
+              file: path,
+              line: 1,
+              col: 1,
+              message: `file is ${formatCount(size)} bytes, more than the ${formatCount(MAX_INPUT_BYTES)} bytes an input may have`,
+            },
+          ],
+          'check that this is the right file; split a larger list into several',
+        );
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       [

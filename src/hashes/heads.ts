@@ -6,6 +6,7 @@
  */
 import { ConfigError, type Problem } from '../util/errors.js';
 import { baseName } from './artifactPath.js';
+import { checkLineCount } from './hashesTxt.js';
 import { parseSumLine, splitLines } from './sumLine.js';
 
 export interface HeadsHeader {
@@ -54,6 +55,9 @@ export function parseHeadsHashes(text: string, file: string): HeadsHashes {
   const entries: HeadsEntry[] = [];
   const orphanMembers: HeadsMember[] = [];
   const lines = splitLines(text);
+  checkLineCount(lines, file);
+  // Index of the first entry that may still own a member block: blocks are handed out in order.
+  let nextOwner = 0;
   let header: HeadsHeader | undefined;
   let segment: Array<{ path: string; sha256: string; line: number }> = [];
   let segmentIndex = 0;
@@ -63,7 +67,12 @@ export function parseHeadsHashes(text: string, file: string): HeadsHashes {
       segmentIndex > 0 && segment.length > 0 && segment.every((e) => e.path.startsWith('./'));
     if (isMemberList) {
       // Blocks follow the order of the archives they list: give each to the first cpio still without one.
-      const owner = entries.find((e) => CPIO.test(e.name) && e.members.length === 0);
+      while (nextOwner < entries.length) {
+        const e = entries[nextOwner];
+        if (e && CPIO.test(e.name) && e.members.length === 0) break;
+        nextOwner++;
+      }
+      const owner = entries[nextOwner];
       if (owner) owner.members.push(...segment);
       else orphanMembers.push(...segment);
     } else {

@@ -8,7 +8,9 @@ import { LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod/mini';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
+import { NAME_PATTERN } from '../workspace/schema.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { readText } from './hashesTxt.js';
 import { SHA256_HEX } from './sha256.js';
@@ -25,6 +27,13 @@ const artifactPath = z.string().check(
     if (why) ctx.addIssue({ code: 'custom', message: why });
   }),
 );
+/**
+ * Run ids and machine names become folder names (merge, logs) and labels on a terminal:
+ * simple names only, as `build --machine` accepts them.
+ */
+export const SIMPLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const simpleName = () =>
+  matching(SIMPLE_NAME, 'expected a simple name (letters, digits, ".", "_", "-"; at most 64 characters)');
 const pinRef = z.strictObject({ name: nonEmptyString(), flake: nonEmptyString(), narHash });
 
 export const manifestArtifactSchema = z.strictObject({
@@ -39,13 +48,11 @@ export const manifestSchema = z
   .strictObject({
     schema: z.literal(MANIFEST_SCHEMA, { error: `expected "${MANIFEST_SCHEMA}"` }),
     tool: z.strictObject({ name: nonEmptyString(), version: nonEmptyString() }),
-    board: nonEmptyString(),
+    board: matching(NAME_PATTERN, 'expected a board name as in boards/NAME.yaml (a-z, 0-9, ".", "_", "-")'),
     run: z.strictObject({
-      id: nonEmptyString(),
+      id: simpleName(),
       index: wholeNumber(1),
-      machine: z
-        .optional(nonEmptyString())
-        .check(z.describe('Who built it, when the user names the machine')),
+      machine: z.optional(simpleName()).check(z.describe('Who built it, when the user names the machine')),
     }),
     source: z.strictObject({
       type: z.enum(['local', 'git', 'tarball', 'debian-source']),
@@ -98,7 +105,7 @@ export const manifestSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['artifacts', i, 'path'],
-            message: `duplicate artifact path "${a.path}" (first at artifacts[${first}])`,
+            message: `duplicate artifact path "${printable(a.path)}" (first at artifacts[${first}])`,
           });
         else seen.set(a.path, i);
       });

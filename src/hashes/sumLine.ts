@@ -15,10 +15,17 @@ export function parseSumLine(line: string): SumLine {
       message: 'escaped file name (leading "\\"), expected a plain path without "\\" or line breaks',
     };
   }
-  const space = line.indexOf(' ');
+  const space = line.search(/[ \t]/);
   const hash = space < 0 ? line : line.slice(0, space);
   const hashProblem = sha256Problem(hash);
   if (hashProblem) return { ok: false, col: 1, message: `sha256 ${quoted(hash)}: ${hashProblem}` };
+  // Spreadsheets and awk write tabs; sha256sum -c does not read them, so neither do we, but say so.
+  if (line[space] === '\t')
+    return {
+      ok: false,
+      col: space + 1,
+      message: 'expected two spaces between the sha256 and the path, found a tab (sha256sum format)',
+    };
   const mode = line.slice(space + 1, space + 2);
   if (space < 0 || (mode !== ' ' && mode !== '*')) {
     return {
@@ -37,9 +44,12 @@ function quoted(s: string): string {
   return JSON.stringify(s.length > 20 ? `${s.slice(0, 20)}…` : s);
 }
 
-/** Split text into lines without their `\n` / `\r\n`, dropping one final empty line. */
+/**
+ * Split text into lines without their `\n`, `\r\n` or lone `\r` (old Mac tools), dropping one
+ * final empty line. A path can never hold a line break, so a lone CR is always a line end.
+ */
 export function splitLines(text: string): string[] {
-  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const lines = text.split(/\r\n|\r|\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

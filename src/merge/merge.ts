@@ -8,9 +8,13 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../hashes/runManifest.js';
+import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
+import { checkParentFolder, outputError } from '../report/outputFile.js';
+import { safeJoin } from '../runs/extract.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
+import { NAME_PATTERN } from '../workspace/schema.js';
 import { type FoundRun, findRuns } from './find.js';
 
 export const MERGE_FILE = 'merge.json';
@@ -102,6 +106,7 @@ async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
       byDir.set(real, input);
       const file = join(f.dir, MANIFEST_FILE);
       const manifest = await readManifest(file);
+      checkNames(manifest, file);
       const text = await readFile(file, 'utf8');
       const run = { ...f, manifest, text };
       const board = f.dir.split(/[\\/]/).at(-2);
@@ -130,6 +135,36 @@ async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
   return loaded;
 }
 
+/**
+ * Where a name taken from an input manifest lands below `root`. The manifest schema already
+ * allows only simple names; this is the containment check every such path goes through
+ * before anything is read or written, so a hostile manifest can never point outside.
+ */
+function inside(root: string, ...parts: string[]): string {
+  const target = safeJoin(root, join(...parts));
+  if (target === undefined || parts.some((p) => p === '' || p.includes('/') || p.includes('\\')))
+    throw new UsageError(
+      `refused path "${printable(join(...parts))}" from an input manifest: it would leave ${root}`,
+      'merge only run folders written by `reprorom build`',
+    );
+  return target;
+}
+
+/** Board names, run ids and machine names as the manifest schema allows them (checked again here). */
+function checkNames(m: Manifest, file: string): void {
+  const bad = [
+    ['board', m.board, NAME_PATTERN],
+    ['run.id', m.run.id, SIMPLE_NAME],
+    ['run.machine', m.run.machine ?? 'x', SIMPLE_NAME],
+  ] as const;
+  for (const [field, value, pattern] of bad)
+    if (!pattern.test(value))
+      throw new UsageError(
+        `${file}: ${field} "${printable(value)}" is not a simple name`,
+        'merge only run folders written by `reprorom build`',
+      );
+}
+
 const order = (a: Loaded, b: Loaded) => {
   const ka = [a.manifest.board, a.manifest.run.machine ?? '', a.manifest.run.id];
   const kb = [b.manifest.board, b.manifest.run.machine ?? '', b.manifest.run.id];
@@ -148,6 +183,7 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergeRes
       'merge into a new folder, or remove it first',
     );
   }
+  await checkParentFolder(out, '--out');
   const notes: string[] = [];
   const runs = (await load(inputs, notes)).sort(order);
   if (runs.length === 0)
@@ -157,25 +193,34 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergeRes
     );
   checkConsistent(runs, notes);
 
-  await mkdir(dirname(target), { recursive: true });
+  try {
+    await mkdir(dirname(target), { recursive: true });
+  } catch (err) {
+    throw outputError(err, out, '--out');
+  }
   const tmp = tempSibling(target);
   const merged: MergedBoardRun[] = [];
   const next = new Map<string, number>();
   try {
-    await mkdir(tmp);
+    try {
+      await mkdir(tmp);
+    } catch (err) {
+      throw outputError(err, out, '--out');
+    }
     for (const r of runs) {
       const m = r.manifest;
       const index = (next.get(m.board) ?? 0) + 1;
       next.set(m.board, index);
-      await cp(r.dir, join(tmp, m.board, String(index)), { recursive: true });
+      await cp(r.dir, inside(tmp, m.board, String(index)), { recursive: true });
       // The run folder's BOARD.log holds every run of the board on that machine: kept once per origin.
       const origin = `${m.run.id}${m.run.machine ? `@${m.run.machine}` : ''}`;
       const log = join('logs', origin, `${m.board}.log`);
-      const logFrom = r.runDir ? join(r.runDir, `${m.board}.log`) : undefined;
+      const logTo = inside(tmp, 'logs', origin, `${m.board}.log`);
+      const logFrom = r.runDir ? inside(r.runDir, `${m.board}.log`) : undefined;
       const hasLog = logFrom !== undefined && existsSync(logFrom);
-      if (hasLog && !existsSync(join(tmp, log))) {
-        await mkdir(join(tmp, 'logs', origin), { recursive: true });
-        await cp(logFrom, join(tmp, log));
+      if (hasLog && !existsSync(logTo)) {
+        await mkdir(dirname(logTo), { recursive: true });
+        await cp(logFrom, logTo);
       }
       merged.push({
         board: m.board,
@@ -206,7 +251,8 @@ export async function mergedLog(runDir: string, board: string, index: number): P
       runs?: Array<{ board?: unknown; index?: unknown; log?: unknown }>;
     };
     const hit = doc.runs?.find((r) => r.board === board && r.index === index);
-    return typeof hit?.log === 'string' ? join(runDir, hit.log) : undefined;
+    // merge.json is an input file too: its log path must stay inside the run folder.
+    return typeof hit?.log === 'string' ? safeJoin(runDir, hit.log) : undefined;
   } catch {
     return undefined;
   }

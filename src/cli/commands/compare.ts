@@ -8,9 +8,11 @@ import {
 } from '../../compare/outcome.js';
 import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
 import { publishGithub } from '../../report/github.js';
-import { writeJunit } from '../../report/junit.js';
+import { junitXml } from '../../report/junit.js';
+import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
-import { paint, printJson, printLine } from '../output.js';
+import { printable } from '../../util/printable.js';
+import { paint, printJson } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -18,6 +20,9 @@ const shown = (p: string) => {
 };
 
 export function printComparison({ comparison, reports }: CompareOutcome): void {
+  // One write at the end: a million rows would be a million writes.
+  const lines: string[] = [];
+  const printLine = (line = '') => lines.push(line);
   for (const l of renderTable(comparison, (code, text) => paint(code, text))) printLine(l);
   const problems = renderProblems(comparison);
   if (problems.length > 0) printLine();
@@ -25,24 +30,29 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   for (const r of reports) {
     printLine();
     printLine(
-      `diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`,
+      printable(
+        `diff ${r.artifact}: ${r.a} vs ${r.b}${r.tool === 'builtin' ? ' (built-in summary)' : ' (diffoscope)'}`,
+      ),
     );
-    for (const l of r.summary.slice(2, 14)) printLine(`  ${l}`);
-    printLine(`  report: ${shown(r.text)}${r.html ? `, ${shown(r.html)}` : ''}`);
-    if (r.note) printLine(paint('dim', `  ${r.note}`));
+    for (const l of r.summary.slice(2, 14)) printLine(printable(`  ${l}`));
+    printLine(printable(`  report: ${shown(r.text)}${r.html ? `, ${shown(r.html)}` : ''}`));
+    if (r.note) printLine(paint('dim', printable(`  ${r.note}`)));
   }
   if (comparison.notes.length > 0) printLine();
-  for (const n of comparison.notes) printLine(paint('dim', `note: ${n}`));
+  for (const n of comparison.notes) printLine(paint('dim', printable(`note: ${n}`)));
   printLine();
   printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export async function runCompare(
   inputs: string[],
   opts: CompareOptions & { junit?: string },
 ): Promise<number> {
+  // Refused before any work: a report path that cannot be written must not cost a comparison.
+  if (opts.junit) await checkOutputFile(opts.junit, '--junit');
   const outcome = await compareInputs(inputs, opts);
-  if (opts.junit) await writeJunit(opts.junit, comparisonJson(outcome));
+  if (opts.junit) await writeOutputFile(opts.junit, '--junit', junitXml(comparisonJson(outcome)));
   await publishGithub(comparisonJson(outcome));
   if (opts.json) printJson(comparisonJson(outcome));
   else printComparison(outcome);

@@ -6,15 +6,17 @@ import { compareInputs } from '../../compare/outcome.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
+import { safeJoin } from '../../runs/extract.js';
 import { ExitCode } from '../../util/errors.js';
 import { printJson, printLine } from '../output.js';
 
 /** A board run's log: RUN/BOARD.log after a build, or the one merge.json points to in a merged folder. */
 async function logOf(manifestDir: string, m: Manifest): Promise<string | undefined> {
   const runDir = dirname(dirname(manifestDir));
-  const direct = join(runDir, `${m.board}.log`);
-  if (existsSync(direct)) return direct;
+  // The board name comes from the manifest: it goes through the containment check like every input path.
+  const direct = safeJoin(runDir, `${m.board}.log`);
+  if (direct && existsSync(direct)) return direct;
   const merged = await mergedLog(runDir, m.board, Number(manifestDir.split(/[\\/]/).at(-1)));
   return merged && existsSync(merged) ? merged : undefined;
 }
@@ -22,6 +24,8 @@ async function logOf(manifestDir: string, m: Manifest): Promise<string | undefin
 export async function runReport(runs: string[], opts: { html: string; json?: boolean }): Promise<number> {
   const out = resolve(opts.html);
   const outDir = dirname(out);
+  // Refused before any work (diff reports are written next to the page).
+  await checkOutputFile(opts.html, '--html');
   // Diff reports for mismatches go next to the page, so its links stay relative.
   const { comparison, reports } = await compareInputs(runs, { report: join(outDir, 'diff') });
   const sets = await loadInputs(runs);
@@ -34,7 +38,11 @@ export async function runReport(runs: string[], opts: { html: string; json?: boo
     const log = await logOf(s.manifestDir, m);
     if (log) logs.set(s.label, log);
   }
-  await writeFileAtomic(out, renderHtml({ comparison, sets, manifests, reports, logs, outDir }));
+  await writeOutputFile(
+    opts.html,
+    '--html',
+    renderHtml({ comparison, sets, manifests, reports, logs, outDir }),
+  );
   if (opts.json) printJson({ html: out, ok: comparison.ok, reports: reports.map((r) => r.text) });
   else printLine(out);
   return comparison.ok ? ExitCode.ok : ExitCode.mismatch;
