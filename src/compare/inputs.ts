@@ -74,11 +74,15 @@ const isInside = (root: string, path: string) => {
 
 /** Key by file name, falling back to the path below artifacts/ for names that occur twice. */
 function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: string }> {
+  const names = items.map((i) => baseName(i.path));
   const counts = new Map<string, number>();
-  for (const i of items) counts.set(baseName(i.path), (counts.get(baseName(i.path)) ?? 0) + 1);
-  return items.map((i) => {
-    const name = baseName(i.path);
-    return { ...i, key: (counts.get(name) ?? 0) > 1 ? i.path.replace(/^(\.\/)?(artifacts\/)?/, '') : name };
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  // Keys are added in place: a million lines must not be copied once per step.
+  return items.map((i, n) => {
+    const name = names[n] ?? i.path;
+    const keyed = i as T & { key: string };
+    keyed.key = (counts.get(name) ?? 0) > 1 ? i.path.replace(/^(\.\/)?(artifacts\/)?/, '') : name;
+    return keyed;
   });
 }
 
@@ -94,33 +98,24 @@ async function withLocalFiles(
   notes: string[],
 ): Promise<ArtifactHash[]> {
   const root = await realpath(dir).catch(() => resolve(dir));
-  const folders = new Map<string, Promise<Set<string> | undefined>>();
-  const regularFilesIn = (folder: string) => {
-    let found = folders.get(folder);
-    if (!found) {
-      found = (async () => {
-        const real = await realpath(folder).catch(() => undefined);
-        if (real === undefined) return undefined;
-        if (!isInside(root, real)) {
-          notes.push(
-            `${display(folder)}: leads outside ${display(dir)} (a symbolic link): its files were not read`,
-          );
-          return undefined;
-        }
-        const entries: Dirent[] = await readdir(folder, { withFileTypes: true }).catch(() => []);
-        return new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
-      })();
-      folders.set(folder, found);
-    }
-    return found;
-  };
+  // Each folder named by the file: contained (or not) and listed once, before any file is read.
+  const folders = new Map<string, { path: string; files: Set<string> } | undefined>();
+  for (const item of items) {
+    const slash = item.path.lastIndexOf('/');
+    const folder = slash < 0 ? '' : item.path.slice(0, slash);
+    if (folders.has(folder)) continue;
+    folders.set(folder, await listFolder(dir, root, folder, notes));
+  }
   const out: ArtifactHash[] = [];
   for (const item of items) {
-    const file = safeJoin(dir, item.path);
-    if (file === undefined || !(await regularFilesIn(dirname(file)))?.has(basename(file))) {
-      out.push({ ...item });
+    const slash = item.path.lastIndexOf('/');
+    const listed = folders.get(slash < 0 ? '' : item.path.slice(0, slash));
+    const name = item.path.slice(slash + 1);
+    if (!listed?.files.has(name)) {
+      out.push(item);
       continue;
     }
+    const file = join(listed.path, name);
     const actual = await sha256File(file);
     if (actual !== item.sha256) {
       notes.push(`${display(file)}: file on disk has sha256 ${actual}, but ${item.sha256} was recorded`);
@@ -128,6 +123,29 @@ async function withLocalFiles(
     } else out.push({ ...item, file });
   }
   return out;
+}
+
+/**
+ * The regular files of `folder` (a path from an input file) below `dir`, or undefined when it
+ * does not exist or is not inside: the containment check (safeJoin), then its real path, which
+ * must not leave the run folder through a symlink.
+ */
+async function listFolder(
+  dir: string,
+  root: string,
+  folder: string,
+  notes: string[],
+): Promise<{ path: string; files: Set<string> } | undefined> {
+  const path = folder === '' ? resolve(dir) : safeJoin(resolve(dir), folder);
+  if (path === undefined) return undefined;
+  const real = await realpath(path).catch(() => undefined);
+  if (real === undefined) return undefined;
+  if (!isInside(root, real)) {
+    notes.push(`${display(path)}: leads outside ${display(dir)} (a symbolic link): its files were not read`);
+    return undefined;
+  }
+  const entries: Dirent[] = await readdir(path, { withFileTypes: true }).catch(() => []);
+  return { path, files: new Set(entries.filter((e) => e.isFile()).map((e) => e.name)) };
 }
 
 async function fromManifest(path: string): Promise<HashSet> {

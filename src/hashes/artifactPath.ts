@@ -7,6 +7,7 @@ import { printable } from '../util/printable.js';
 
 /** Why `path` is not a safe artifact path, or undefined when it is one. */
 export function artifactPathProblem(path: string): string | undefined {
+  if (plainRelative(path)) return undefined;
   if (path.length === 0) return 'expected a file path, found an empty one';
   if (path.includes('\0')) return 'path contains a NUL byte';
   if (/[\n\r]/.test(path)) return 'path contains a line break';
@@ -19,6 +20,21 @@ export function artifactPathProblem(path: string): string | undefined {
   if (parts.some((p) => p === '' || p === '.'))
     return `path "${shown}" has an empty or "." segment, expected a normalized path`;
   return undefined;
+}
+
+/** The fast yes for the usual path (a million lines are checked): nothing to refuse in it. */
+function plainRelative(path: string): boolean {
+  return (
+    path.length > 0 &&
+    path[0] !== '/' &&
+    !path.includes('\0') &&
+    !path.includes('\n') &&
+    !path.includes('\r') &&
+    !path.includes('\\') &&
+    !path.includes('//') &&
+    !`/${path}/`.includes('/./') &&
+    !`/${path}/`.includes('/../')
+  );
 }
 
 /**
@@ -44,6 +60,5 @@ function codePointRank(unit: number): number {
 
 /** The last path segment, for matching artifacts whose folders differ between machines. */
 export function baseName(path: string): string {
-  const parts = path.split('/');
-  return parts[parts.length - 1] || path;
+  return path.slice(path.lastIndexOf('/') + 1) || path;
 }

@@ -71,7 +71,7 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
     }
     const col = text.length - parsed.path.length + 1;
     // `sha256sum ./bios.bin` prints "./bios.bin", and `sha256sum -c` reads it: the same path as "bios.bin".
-    const path = parsed.path.replace(/^(\.\/)+(?=.)/, '');
+    const path = parsed.path.startsWith('./') ? parsed.path.replace(/^(\.\/)+(?=.)/, '') : parsed.path;
     const why = artifactPathProblem(path);
     if (why) {
       problems.push({ file, line, col, message: why });

@@ -44,10 +44,29 @@ const CPIO = /\.cpio(\.[a-z0-9]+)?$/;
 
 /** True when the text is Heads-style rather than a plain relative sha256sum list. */
 export function looksLikeHeads(text: string): boolean {
-  const lines = splitLines(text).filter((l) => l.trim() !== '');
-  if (lines.length === 0) return false;
-  if (HEADER.test(lines[0] ?? '')) return true;
-  return lines.some((l) => SEPARATOR.test(l) || /^[0-9a-f]{64} [ *]\//.test(l));
+  const first = /^[ \t]*\S[^\r\n]*/m.exec(text)?.[0];
+  if (first === undefined) return false;
+  if (HEADER.test(first)) return true;
+  // Only the lines holding a telltale are looked at: a million-line reprorom list is not split here.
+  return (
+    linesWith(text, '---').some((l) => SEPARATOR.test(l)) ||
+    [...linesWith(text, '  /'), ...linesWith(text, ' */')].some((l) => /^[0-9a-f]{64} [ *]\//.test(l))
+  );
+}
+
+/** The lines of `text` that contain `needle` (found with indexOf, each line once). */
+function linesWith(text: string, needle: string): string[] {
+  const found: string[] = [];
+  for (let i = text.indexOf(needle); i >= 0; ) {
+    // Walk to the line's ends character by character: lines are short, the text may not be.
+    let start = i;
+    while (start > 0 && text[start - 1] !== '\n' && text[start - 1] !== '\r') start--;
+    let end = i;
+    while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+    found.push(text.slice(start, end));
+    i = text.indexOf(needle, end);
+  }
+  return found;
 }
 
 export function parseHeadsHashes(text: string, file: string): HeadsHashes {

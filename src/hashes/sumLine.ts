@@ -15,7 +15,10 @@ export function parseSumLine(line: string): SumLine {
       message: 'escaped file name (leading "\\"), expected a plain path without "\\" or line breaks',
     };
   }
-  const space = line.search(/[ \t]/);
+  // The first space or tab (indexOf, not a regex: this runs once per line of a million-line file).
+  let space = line.indexOf(' ');
+  const tab = line.indexOf('\t');
+  if (tab >= 0 && (space < 0 || tab < space)) space = tab;
   const hash = space < 0 ? line : line.slice(0, space);
   const hashProblem = sha256Problem(hash);
   if (hashProblem) return { ok: false, col: 1, message: `sha256 ${quoted(hash)}: ${hashProblem}` };
