@@ -58,6 +58,7 @@ if (stale.length > 0) say(`warning: dist/ is older than ${stale.length} source f
 const { assemblyBench, layerReuseBench } = await import('./image.js');
 const { containerBench, parallelBench } = await import('./boards.js');
 const { cachedRebuildBench, hashingBench, startupBench } = await import('./cli.js');
+const { compareBench } = await import('./compare.js');
 
 /** In the order the brief lists them; ids for --only. */
 const BENCHES = [
@@ -68,6 +69,7 @@ const BENCHES = [
   ['parallel', parallelBench],
   ['hashing', hashingBench],
   ['startup', startupBench],
+  ['compare', compareBench],
 ];
 const unknown = (only ?? []).filter((id) => !BENCHES.some(([b]) => b === id));
 if (unknown.length > 0) {
