@@ -36,7 +36,10 @@ export async function checkOutputFile(path: string, flag: string): Promise<void>
     throw outputError(err, path, flag);
   });
   if (st?.isDirectory())
-    throw new UsageError(`${flag} ${path} is a folder`, `give a file name, such as ${path}/report.xml`);
+    throw new UsageError(
+      `${flag} ${path} is a folder`,
+      `give a file name, such as ${path}/${flag === '--html' ? 'index.html' : 'report.xml'}`,
+    );
   if (st && !st.isFile())
     throw new UsageError(`${flag} ${path} is not a regular file`, 'give the path of a regular file to write');
   await checkParentFolder(path, flag);
