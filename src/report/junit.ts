@@ -1,7 +1,7 @@
 /** JUnit XML: one test case per board × artifact (a mismatch fails with both hashes), one per failed run. */
 
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeOutputFile } from './outputFile.js';
 import { artifactVerdicts, culpritText, failedRuns, hashLines } from './verdicts.js';
 
 const esc = (s: string) =>
@@ -53,5 +53,6 @@ export async function writeJunit(
   comparison: ComparisonJson | null,
   build?: BuildReportJson,
 ): Promise<void> {
-  await writeFileAtomic(file, junitXml(comparison, build));
+  // A folder or an unwritable place as --junit is a clear error (exit 2 or 3), never a crash.
+  await writeOutputFile(file, '--junit', junitXml(comparison, build));
 }

@@ -8,8 +8,8 @@ import {
 } from '../../compare/outcome.js';
 import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
 import { publishGithub } from '../../report/github.js';
-import { junitXml } from '../../report/junit.js';
-import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
+import { writeJunit } from '../../report/junit.js';
+import { checkOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { paint, printJson } from '../output.js';
@@ -52,7 +52,7 @@ export async function runCompare(
   // Refused before any work: a report path that cannot be written must not cost a comparison.
   if (opts.junit) await checkOutputFile(opts.junit, '--junit');
   const outcome = await compareInputs(inputs, opts);
-  if (opts.junit) await writeOutputFile(opts.junit, '--junit', junitXml(comparisonJson(outcome)));
+  if (opts.junit) await writeJunit(opts.junit, comparisonJson(outcome));
   await publishGithub(comparisonJson(outcome));
   if (opts.json) printJson(comparisonJson(outcome));
   else printComparison(outcome);
