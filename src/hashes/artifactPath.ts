@@ -32,8 +32,15 @@ function plainRelative(path: string): boolean {
     !path.includes('\r') &&
     !path.includes('\\') &&
     !path.includes('//') &&
-    !`/${path}/`.includes('/./') &&
-    !`/${path}/`.includes('/../')
+    !path.includes('/./') &&
+    !path.includes('/../') &&
+    !path.startsWith('./') &&
+    !path.startsWith('../') &&
+    !path.endsWith('/') &&
+    !path.endsWith('/.') &&
+    !path.endsWith('/..') &&
+    path !== '.' &&
+    path !== '..'
   );
 }
 
