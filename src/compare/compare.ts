@@ -104,6 +104,8 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
   const all = groups(sets);
   // The row keys of every group a set belongs to: its other artifacts were not compared.
   const rowKeysOf = new Map<HashSet, Array<Set<string>>>();
+  // Sets whose every artifact became a row: nothing of theirs can have been left out.
+  const rowSourceSets = new Set<HashSet>();
   // Inputs (arguments) that share at least one artifact with another input.
   const related = new Set<string>();
   for (const group of all) {
@@ -114,6 +116,7 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     for (const s of rowSources) for (const a of s.artifacts) keySet.add(a.key);
     const keys = [...keySet].sort(comparePaths);
     for (const s of group.sets) rowKeysOf.set(s, [...(rowKeysOf.get(s) ?? []), keySet]);
+    for (const s of rowSources) rowSourceSets.add(s);
     const indexes = group.sets.map(artifactsByKey);
     for (const key of keys) {
       const hashes = group.sets.map((s, i) => [s.label, indexes[i]?.get(key)?.sha256 ?? null] as const);
@@ -140,6 +143,7 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     }
   }
   for (const s of sets) {
+    if (rowSourceSets.has(s)) continue;
     const rowKeys = rowKeysOf.get(s) ?? [];
     const ignored = s.artifacts.filter((a) => !rowKeys.some((k) => k.has(a.key))).length;
     if (ignored > 0)
