@@ -13,7 +13,14 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
-import { isConnectionError, mapEngineError, statusOf, unavailable } from './errors.js';
+import {
+  isConnectionError,
+  mapEngineError,
+  notDocker,
+  notDockerAnswer,
+  statusOf,
+  unavailable,
+} from './errors.js';
 import { lineWriter } from './lines.js';
 
 /** Every container this tool creates carries this label, so `removeLabelled()` can find leftovers. */
@@ -233,14 +240,21 @@ class DockerEngine implements Engine {
           Object.assign(new Error(`timeout after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
         );
       }
+      const foreign = notDockerAnswer(err);
+      if (foreign) throw notDocker(this.endpoint, foreign, err);
       throw mapEngineError(this.endpoint, what, err, runError);
     }
   }
 
   async ping(): Promise<void> {
-    await this.bounded('ping', (d, abortSignal) =>
+    const answer = await this.bounded('ping', (d, abortSignal) =>
       (d.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(d, { abortSignal }),
     );
+    // Docker answers its ping with "OK"; an HTTP server that says 200 to everything does not.
+    const text = Buffer.isBuffer(answer) ? answer.toString('utf8') : String(answer);
+    if (text.trim() !== 'OK') {
+      throw notDocker(this.endpoint, `its /_ping answered ${JSON.stringify(text.trim().slice(0, 40))}`);
+    }
   }
 
   async version(): Promise<EngineVersion> {
@@ -249,6 +263,9 @@ class DockerEngine implements Engine {
         abortSignal,
       }),
     );
+    if (typeof v?.Version !== 'string' || typeof v.ApiVersion !== 'string') {
+      throw notDocker(this.endpoint, 'its /version answer names no Docker version');
+    }
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
