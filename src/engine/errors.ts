@@ -104,7 +104,10 @@ export function notDockerAnswer(err: unknown): string | undefined {
   if (json && typeof json === 'object' && typeof json.message === 'string') return undefined; // Docker's own error
   const body = typeof json === 'string' ? json : Buffer.isBuffer(json) ? json.toString('utf8') : '';
   // Printable ASCII only: the body is a stranger's, and must not reach the terminal raw.
-  const start = body.replace(/[^\x21-\x7e]+/g, ' ').trim().slice(0, 24);
+  const start = body
+    .replace(/[^\x21-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 24);
   return `HTTP ${status}${start ? `, body starting ${start}` : ''}`;
 }
 
