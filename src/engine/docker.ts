@@ -23,6 +23,16 @@ import {
 } from './errors.js';
 import { lineWriter } from './lines.js';
 
+/** The container ran past RunSpec.timeoutMs and was killed (and is removed like any other). */
+export class ContainerTimeoutError extends BuildFailedError {
+  constructor(readonly timeoutMs: number) {
+    super(
+      `container timed out after ${Math.round(timeoutMs / 1000)} s and was killed`,
+      'raise the timeout or look at the build log for a hang',
+    );
+  }
+}
+
 /** Every container this tool creates carries this label, so `removeLabelled()` can find leftovers. */
 export const ENGINE_LABEL = 'reprorom';
 export const RUN_LABEL = 'reprorom.run';
@@ -430,12 +440,7 @@ class DockerEngine implements Engine {
       await Promise.all([out.finish(), err.finish()]);
 
       if (killedFor === 'abort') throw abortReason(spec.signal);
-      if (killedFor === 'timeout') {
-        throw new BuildFailedError(
-          `container timed out after ${Math.round((spec.timeoutMs ?? 0) / 1000)} s and was killed`,
-          'raise the timeout or look at the build log for a hang',
-        );
-      }
+      if (killedFor === 'timeout') throw new ContainerTimeoutError(spec.timeoutMs ?? 0);
       if (result.Error?.Message) throw new BuildFailedError(`container failed: ${result.Error.Message}`);
       // The exit state (OOM kill) is asked for while the artifacts come out.
       const inspected = container.inspect().then(
