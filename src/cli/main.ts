@@ -219,10 +219,19 @@ export function buildProgram(): Command {
       .option('--shards <n>', 'parallel board jobs', '2')
       .option('--out <file>', "file to write (default: the CI system's usual path)")
       .option('--stdout', 'print instead of writing')
-      .action(async (opts: { workspace: string; shards: string; out?: string; stdout?: boolean }) => {
-        const { runCiGenerate } = await import('./commands/ci.js');
-        process.exitCode = await runCiGenerate(system, opts);
-      });
+      .option('--force', 'replace the file if it exists')
+      .action(
+        async (opts: {
+          workspace: string;
+          shards: string;
+          out?: string;
+          stdout?: boolean;
+          force?: boolean;
+        }) => {
+          const { runCiGenerate } = await import('./commands/ci.js');
+          process.exitCode = await runCiGenerate(system, opts);
+        },
+      );
   }
 
   program

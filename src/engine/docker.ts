@@ -13,8 +13,25 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
-import { isConnectionError, mapEngineError, statusOf, unavailable } from './errors.js';
+import {
+  isConnectionError,
+  mapEngineError,
+  notDocker,
+  notDockerAnswer,
+  statusOf,
+  unavailable,
+} from './errors.js';
 import { lineWriter } from './lines.js';
+
+/** The container ran past RunSpec.timeoutMs and was killed (and is removed like any other). */
+export class ContainerTimeoutError extends BuildFailedError {
+  constructor(readonly timeoutMs: number) {
+    super(
+      `container timed out after ${Math.round(timeoutMs / 1000)} s and was killed`,
+      'raise the timeout or look at the build log for a hang',
+    );
+  }
+}
 
 /** Every container this tool creates carries this label, so `removeLabelled()` can find leftovers. */
 export const ENGINE_LABEL = 'reprorom';
@@ -233,14 +250,21 @@ class DockerEngine implements Engine {
           Object.assign(new Error(`timeout after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
         );
       }
+      const foreign = notDockerAnswer(err);
+      if (foreign) throw notDocker(this.endpoint, foreign, err);
       throw mapEngineError(this.endpoint, what, err, runError);
     }
   }
 
   async ping(): Promise<void> {
-    await this.bounded('ping', (d, abortSignal) =>
+    const answer = await this.bounded('ping', (d, abortSignal) =>
       (d.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(d, { abortSignal }),
     );
+    // Docker answers its ping with "OK"; an HTTP server that says 200 to everything does not.
+    const text = Buffer.isBuffer(answer) ? answer.toString('utf8') : String(answer);
+    if (text.trim() !== 'OK') {
+      throw notDocker(this.endpoint, `its /_ping answered ${JSON.stringify(text.trim().slice(0, 40))}`);
+    }
   }
 
   async version(): Promise<EngineVersion> {
@@ -249,6 +273,9 @@ class DockerEngine implements Engine {
         abortSignal,
       }),
     );
+    if (typeof v?.Version !== 'string' || typeof v.ApiVersion !== 'string') {
+      throw notDocker(this.endpoint, 'its /version answer names no Docker version');
+    }
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
@@ -413,12 +440,7 @@ class DockerEngine implements Engine {
       await Promise.all([out.finish(), err.finish()]);
 
       if (killedFor === 'abort') throw abortReason(spec.signal);
-      if (killedFor === 'timeout') {
-        throw new BuildFailedError(
-          `container timed out after ${Math.round((spec.timeoutMs ?? 0) / 1000)} s and was killed`,
-          'raise the timeout or look at the build log for a hang',
-        );
-      }
+      if (killedFor === 'timeout') throw new ContainerTimeoutError(spec.timeoutMs ?? 0);
       if (result.Error?.Message) throw new BuildFailedError(`container failed: ${result.Error.Message}`);
       // The exit state (OOM kill) is asked for while the artifacts come out.
       const inspected = container.inspect().then(

@@ -87,6 +87,37 @@ export function unavailable(endpoint: string, err: unknown): EngineUnavailableEr
   });
 }
 
+/** The hint of an endpoint that answers but is not a Docker engine (doctor shows it as is). */
+export const NOT_DOCKER_HINT =
+  "point DOCKER_HOST at a Docker engine's socket or port (unix:///var/run/docker.sock, tcp://HOST:2375, ssh://USER@HOST), or unset it for the local engine; then run reprorom doctor";
+
+/**
+ * Something answered, but not as Docker does: an HTTP server (any status without Docker's
+ * `{"message": …}` body), or a non-HTTP service such as SSH (Node's parser fails, `HPE_*`).
+ */
+export function notDockerAnswer(err: unknown): string | undefined {
+  const f = fields(err);
+  if (typeof f.code === 'string' && f.code.startsWith('HPE_')) return 'its answer is not HTTP';
+  const status = statusOf(err);
+  if (status === undefined) return undefined;
+  const json = f.json as { message?: unknown } | null | undefined;
+  if (json && typeof json === 'object' && typeof json.message === 'string') return undefined; // Docker's own error
+  const body = typeof json === 'string' ? json : Buffer.isBuffer(json) ? json.toString('utf8') : '';
+  // Printable ASCII only: the body is a stranger's, and must not reach the terminal raw.
+  const start = body
+    .replace(/[^\x21-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 24);
+  return `HTTP ${status}${start ? `, body starting ${start}` : ''}`;
+}
+
+export function notDocker(endpoint: string, why: string, cause?: unknown): EngineUnavailableError {
+  const who = process.env['DOCKER_HOST'] ? `DOCKER_HOST=${endpoint}` : endpoint;
+  return new EngineUnavailableError(`${who} answers but is not a Docker engine (${why})`, NOT_DOCKER_HINT, {
+    cause,
+  });
+}
+
 /** Map any engine failure: connection problems → EngineUnavailableError, the rest → `make(message)`. */
 export function mapEngineError(
   endpoint: string,

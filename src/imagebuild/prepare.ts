@@ -23,6 +23,7 @@ export async function prepareImage(
   const built = await buildImage(image, opts);
   if (engine) {
     opts.onStep?.('loading into the Docker engine');
+    await engine.ping(); // a DOCKER_HOST that is not Docker is named as such, not as a broken pipe
     await ensureLoaded(engine, built, opts.signal);
   }
   return built;

@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { type ExecaError, execa } from 'execa';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
@@ -85,12 +87,36 @@ async function signatureOf(file: string, key: string, format: SignFormat): Promi
   }
 }
 
+/**
+ * Refuse a key that cannot sign before any tool runs: gpg given a missing key file
+ * (taken for a key id) would create ~/.gnupg just to say it knows no such key.
+ */
+export function checkSigningKey(key: string, format: SignFormat): void {
+  const looksLikePath = /[/\\]/.test(key) || /^[.~]/.test(key);
+  if ((format === 'ssh' || looksLikePath) && !(existsSync(key) && statSync(key).isFile())) {
+    throw new UsageError(
+      `--key ${key}: no such key file`,
+      'pass an OpenSSH private key file (e.g. ~/.ssh/id_ed25519), or the id or fingerprint of a GnuPG secret key',
+    );
+  }
+  if (format === 'gpg') {
+    const home = process.env['GNUPGHOME'] || join(homedir(), '.gnupg');
+    if (!existsSync(home)) {
+      throw new UsageError(
+        `--key ${key}: there is no GnuPG keyring (${home} does not exist), so no such key`,
+        'pass an OpenSSH private key file, or create or import the GnuPG key first (gpg --import)',
+      );
+    }
+  }
+}
+
 /** Sign each file; returns the signature paths written. */
 export async function signFiles(
   files: readonly string[],
   key: string,
   format: SignFormat,
 ): Promise<string[]> {
+  checkSigningKey(key, format);
   const out: string[] = [];
   for (const file of files) {
     const sig = `${file}${SIGNATURE_EXT[format]}`;

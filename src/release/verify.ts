@@ -23,6 +23,7 @@ import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
+import { unlistedFiles } from './releaseFiles.js';
 import {
   parseReleaseManifest,
   RELEASE_HASHES,
@@ -164,6 +165,17 @@ async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]
   if (checks.length === 0)
     checks.push(ok('integrity', `${declared.size} file(s) match the signed ${RELEASE_HASHES}`));
   return checks;
+}
+
+/** Nothing in the folder that no signed manifest lists (see releaseFiles.ts). */
+async function extraFilesCheck(dir: string, m: ReleaseManifest): Promise<Check> {
+  const extra = (await unlistedFiles(dir, m)).map((p) => (/^[\x20-\x7e]*$/.test(p) ? p : JSON.stringify(p)));
+  return extra.length === 0
+    ? ok('files', `every file in the folder is listed in the signed ${RELEASE_MANIFEST}`)
+    : fail(
+        'files',
+        `${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} in the release folder but no signed ${RELEASE_MANIFEST} lists ${extra.length === 1 ? 'it' : 'them'}`,
+      );
 }
 
 /** The statement agrees with the release manifest entry it belongs to. */
@@ -429,7 +441,7 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
       result.signature.files.push(await verifier.check(join(dir, f)));
     result.signature.ok = result.signature.files.every((f) => f.ok);
     if (!result.signature.ok) return result;
-    result.integrity = await integrityChecks(dir, manifest);
+    result.integrity = [...(await integrityChecks(dir, manifest)), await extraFilesCheck(dir, manifest)];
     const ws = await loadValidWorkspace(opts.workspace);
     const engine = opts.engine ?? connectEngine();
     for (const b of manifest.boards) result.boards.push(await verifyBoard(dir, b, ws, opts, engine));

@@ -16,7 +16,7 @@ import type { Variation } from '../plan/variations.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
 import { ConfigError, EngineUnavailableError, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
-import { stateDir } from '../util/paths.js';
+import { ensureStateDir, stateDir } from '../util/paths.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
 import { runPool } from './pool.js';
@@ -93,7 +93,7 @@ const defaultPrepareImage: ImagePreparer = (image, engine, opts) => prepareImage
 export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): Promise<BuildResult> {
   const engine = opts.engine ?? connectEngine();
   await engine.ping();
-  await mkdir(stateDir(plan.root), { recursive: true });
+  await ensureStateDir(plan.root);
   const event = opts.onEvent ?? (() => {});
   const unlock = await acquireLock(join(stateDir(plan.root), 'build.lock'), {
     waitMs: opts.lockWaitMs ?? 30 * 60_000,

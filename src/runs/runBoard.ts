@@ -7,7 +7,7 @@
 import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Engine } from '../engine/docker.js';
+import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
@@ -72,8 +72,10 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   const prefix = `[${input.boardName}#${input.index}]`;
   // A process that cannot fork prints one of these: the pids limit, reported by name below.
   let forkFailed = false;
+  let diskFull = false;
   const lineTo = (line: string) => {
     if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
+    if (/No space left on device/i.test(line)) diskFull = true;
     input.log.write(`${prefix} ${line}\n`);
     input.onLine?.(line);
   };
@@ -84,10 +86,20 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     engine,
     onFailure: (err) => stop.abort(err),
     into: join(work, 'artifacts'),
-    onMode: (mode) =>
+    onMode: (mode) => {
       input.log.write(
         `${prefix} reprorom: files move ${mode === 'tar' ? "through the image's GNU tar (stdin/stdout)" : "through the engine's archive API (the image has no GNU tar)"}\n`,
-      ),
+      );
+      // The archive API cannot reach into a tmpfs: a disk limit needs the image's own tar.
+      if (mode !== 'tar' && input.board.limits.disk !== undefined) {
+        stop.abort(
+          new BuildFailedError(
+            `board ${input.boardName}: limits.disk needs GNU tar in image ${input.image.name} (files cannot be copied into a size-limited /build otherwise)`,
+            `add GNU tar to the image, or remove limits.disk from boards/${input.boardName}.yaml`,
+          ),
+        );
+      }
+    },
     // /build/home must exist and belong to the build user before anything runs: it comes with the source.
     source: () =>
       sourceTar(input.source.dir, input.source.entries, {
@@ -102,6 +114,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   try {
     let copied: BuiltArtifact[] = [];
     const started = Date.now();
+    const { disk } = input.board.limits;
     const result = await engine.runContainer({
       image: input.image.id,
       cmd: ['/bin/sh', '-c', buildScript(input.board, v)],
@@ -114,6 +127,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       network: 'none',
       memoryBytes: input.board.limits.memory,
       pidsLimit: input.board.limits.pids,
+      ...limitSpec(input.board.limits),
       signal,
       stdin: transfer.stdin,
       stdout: transfer.channel,
@@ -129,6 +143,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       throw new BuildFailedError(
         `board ${input.boardName} run ${input.index} exceeded its memory limit of ${mib} MiB and was killed`,
         `raise limits.memory in boards/${input.boardName}.yaml if the build really needs more; log: ${input.log.path}`,
+      );
+    }
+    if (result.exitCode !== 0 && diskFull && disk !== undefined) {
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index} exceeded its disk limit of ${Math.round(disk / 1024 / 1024)} MiB (no space left in /build or /tmp) and failed with exit code ${result.exitCode}`,
+        `raise limits.disk in boards/${input.boardName}.yaml if the build really writes more; log: ${input.log.path}`,
       );
     }
     if (result.exitCode !== 0 && forkFailed) {
@@ -170,8 +190,29 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     await writeRunRecords(work, copied, manifest);
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };
+  } catch (err) {
+    if (!(err instanceof ContainerTimeoutError)) throw err;
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} exceeded its time limit of ${input.board.limits.time} s and was stopped`,
+      `raise limits.time in boards/${input.boardName}.yaml if the build really takes longer, or look for a hang in the log: ${input.log.path}`,
+    );
   } finally {
     transfer.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The board's disk and time limits as container settings. A disk limit makes /build (where
+ * the source goes) and /tmp tmpfs of that size and everything else read-only, so nothing
+ * the build writes reaches the host's disk unbounded.
+ */
+function limitSpec(limits: Board['limits']): Pick<RunSpec, 'tmpfs' | 'readOnlyRootfs' | 'timeoutMs'> {
+  const tmpfs = (size: number) => `rw,exec,mode=1777,size=${size}`;
+  return {
+    ...(limits.disk !== undefined
+      ? { tmpfs: { '/build': tmpfs(limits.disk), '/tmp': tmpfs(limits.disk) }, readOnlyRootfs: true }
+      : {}),
+    ...(limits.time !== undefined ? { timeoutMs: limits.time * 1000 } : {}),
+  };
 }

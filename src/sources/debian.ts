@@ -231,7 +231,8 @@ export async function fetchDebianSource(
   if ((await verifyFolder(dir, pins)).ok) return { dir, files, hit: true };
   return serialised(async () => {
     if ((await verifyFolder(dir, pins)).ok) return { dir, files, hit: true }; // fetched meanwhile
-    await rm(dir, { recursive: true, force: true });
+    // The cached folder stays until a download verifies: a mistyped pin on an offline
+    // machine must not delete its only copy of the source.
     await mkdir(join(cacheDir(), 'sources'), { recursive: true });
     const tmp = await mkdtemp(join(cacheDir(), 'sources', `.${pkg}-`));
     try {
@@ -264,12 +265,24 @@ export async function fetchDebianSource(
           pinsHint(actual),
         );
       }
-      await rename(tmp, dir);
+      await replaceFolder(tmp, dir);
       return { dir, files, hit: false };
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
   });
+}
+
+/** Put the verified folder `fresh` in place of `dir`, moving the old entry aside first (a rename cannot replace a folder). */
+async function replaceFolder(fresh: string, dir: string): Promise<void> {
+  const old = `${fresh}.old`;
+  try {
+    await rename(dir, old);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await rename(fresh, dir);
+  await rm(old, { recursive: true, force: true });
 }
 
 /** Unpack the verified package with dpkg-source into `dest` (which must not exist yet). */

@@ -8,7 +8,7 @@ export const ExitCode = {
   config: 2,
   environment: 3,
   buildFailed: 4,
-  /** Stopped by SIGINT or SIGTERM (128 + 2, as shells report it). */
+  /** Stopped by SIGINT, SIGTERM or SIGHUP (128 + 2, as shells report SIGINT). */
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,23 +1,52 @@
 /**
- * Turns SIGINT/SIGTERM into an AbortSignal, so every stage can stop cleanly
- * (remove its container, its temp files) instead of dying mid-write.
- * A second signal exits at once.
+ * Turns SIGINT/SIGTERM/SIGHUP into an AbortSignal, so every stage can stop cleanly
+ * (remove its container, its temp files, its lock) instead of dying mid-write.
+ * A second signal does not cut that clean-up short: exiting at once would leave the
+ * running container, the lock and the partial run behind. The clean-up is bounded
+ * instead: past CLEANUP_DEADLINE_MS the process exits anyway (the next build
+ * removes a container left by a process that no longer exists).
  */
 import { InterruptedError } from './errors.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const CLEANUP_DEADLINE_MS = 30_000;
+
+/** Best effort: after SIGHUP the terminal may be gone, and a failed write must not crash the clean-up. */
+function say(text: string): void {
+  try {
+    process.stderr.write(text);
+  } catch {
+    // nowhere to say it
+  }
+}
 
 export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let received: string | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  const ignoreWriteErrors = () => undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (received) process.exit(130);
+    if (sig === 'SIGHUP') {
+      // A hung-up terminal turns every later write into EIO; the clean-up must still run.
+      process.stderr.on('error', ignoreWriteErrors);
+      process.stdout.on('error', ignoreWriteErrors);
+    }
+    if (received) {
+      say(`reprorom: ${sig} received, still removing the container and temporary files; exiting when done\n`);
+      return;
+    }
     received = sig;
-    process.stderr.write(
-      `\nreprorom: ${sig} received, stopping and cleaning up (send it again to quit at once)\n`,
-    );
+    say(`\nreprorom: ${sig} received, stopping and cleaning up\n`);
+    deadline = setTimeout(() => {
+      say(
+        `reprorom: clean-up did not finish within ${CLEANUP_DEADLINE_MS / 1000} s; exiting (the next build removes what is left)\n`,
+      );
+      process.exit(130);
+    }, CLEANUP_DEADLINE_MS);
+    deadline.unref();
     controller.abort(new InterruptedError(sig));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of SIGNALS) process.on(s, onSignal);
   try {
     const result = await fn(controller.signal);
     if (received) throw new InterruptedError(received);
@@ -26,7 +55,7 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
     if (received) throw new InterruptedError(received);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    clearTimeout(deadline);
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
 }

@@ -186,6 +186,16 @@ export const boardSchema = z
       z.strictObject({
         memory: z._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3),
         pids: z._default(wholeNumber(16), 4096),
+        disk: z.optional(
+          wholeNumber(1024 * 1024).check(
+            z.describe(
+              'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (tmpfs counts against memory too; needs GNU tar in the image)',
+            ),
+          ),
+        ),
+        time: z.optional(
+          wholeNumber(1).check(z.describe('Seconds a run may take; the container is stopped past it')),
+        ),
       }),
       { memory: 4 * 1024 ** 3, pids: 4096 },
     ),

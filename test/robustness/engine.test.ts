@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -159,5 +160,53 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: engi
       expect(r.stdout + r.stderr).toMatch(/did not answer in time \(timeout\)/);
       expectNoStack(r.stderr);
     });
+  });
+
+  describe('DOCKER_HOST answering but not a Docker engine', () => {
+    const hosts: Record<string, string> = {};
+    beforeAll(async () => {
+      // Loopback only: a web server that answers every path with an HTML 404, and an SSH banner.
+      const web = createHttpServer((_req, res) => {
+        res.writeHead(404, { 'content-type': 'text/html' });
+        res.end('<!DOCTYPE HTML>\n<html><body>\u001b[31mnot here</body></html>\n');
+      });
+      const ssh = createServer((s) => {
+        s.on('error', () => undefined);
+        s.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+      });
+      for (const [name, server] of [
+        ['an HTTP server', web],
+        ['an SSH server', ssh],
+      ] as const) {
+        servers.push(server as unknown as Server);
+        await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+        hosts[name] = `tcp://127.0.0.1:${(server.address() as { port: number }).port}`;
+      }
+    });
+
+    it.each(['an HTTP server', 'an SSH server'])(
+      '%s: build and doctor exit 3 saying DOCKER_HOST answers but is not a Docker engine',
+      async (kind) => {
+        const host = hosts[kind] ?? '';
+        const r = await runCli(['build', `${tag}-ok`, '-w', ws], {
+          env: { DOCKER_HOST: host },
+          timeoutMs: 120_000,
+        });
+        expect(r.exitCode, r.stderr).toBe(3);
+        expect(messageLines(r.stderr)).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^reprorom: DOCKER_HOST=${host.replace(/\./g, '\\.')} answers but is not a Docker engine \\(`,
+            ),
+          ),
+        ]);
+        expect(r.stderr).toMatch(/→ point DOCKER_HOST at a Docker engine/);
+        expect(r.stderr).not.toContain('\u001b');
+        expectNoStack(r.stderr);
+        const d = await runCli(['doctor', '-w', ws], { env: { DOCKER_HOST: host }, timeoutMs: 120_000 });
+        expect(d.exitCode).toBe(3);
+        expect(d.stdout + d.stderr).toMatch(/answers but is not a Docker engine/);
+      },
+    );
   });
 });

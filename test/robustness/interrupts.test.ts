@@ -153,6 +153,27 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: inte
     },
   );
 
+  it.each([
+    ['a second SIGINT while the first is being handled', 'SIGINT', 'SIGINT'],
+    ['SIGHUP (the terminal closed)', 'SIGHUP', undefined],
+  ] as const)(
+    '%s during a container run: exit 130, container removed, no run folder, work folder or lock',
+    async (_what, signal, again) => {
+      const name = `${tag}-hup-${signal.toLowerCase()}${again ? '-twice' : ''}`;
+      await board(ws, name, 'commands: [sleep 60, echo ok > out.bin]\nartifacts: [out.bin]\n');
+      const runsBefore = await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[]);
+      const r = await interruptAt(['build', name, '-w', ws], /run 1\/1 started/, signal, {}, again);
+      expectInterrupted(r, signal);
+      expect(await containersOf(name)).toEqual([]);
+      expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);
+      expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+      expect(existsSync(join(ws, '.reprorom/work')) ? await readdir(join(ws, '.reprorom/work')) : []).toEqual(
+        [],
+      );
+      expect(await readdir(join(ws, '.reprorom/runs')).catch(() => [] as string[])).toEqual(runsBefore);
+    },
+  );
+
   it('SIGINT while a 300 MB artifact is copied out: exit 130, no run folder, no partial artifact; the next run works', async () => {
     const name = `${tag}-big`;
     await board(ws, name, "commands: ['head -c 300M /dev/zero > out.bin']\nartifacts: [out.bin]\n");

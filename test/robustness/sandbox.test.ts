@@ -44,6 +44,55 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: sand
     expect(await containersOf(name)).toEqual([]);
   });
 
+  it.each([
+    ['/tmp', '/tmp/big.bin'],
+    ['/build (where the source is)', 'big.bin'],
+  ])(
+    'disk limit: writing 64 MiB into %s under an 8 MiB limit fails with exit 4 naming the disk limit',
+    async (_where, file) => {
+      const name = `${tag}-disk-${file.startsWith('/') ? 'tmp' : 'build'}`;
+      await board(
+        ws,
+        name,
+        `commands: ['head -c 64M /dev/zero > ${file}']\nartifacts: [README]\nlimits: { disk: 8388608 }\n`,
+      );
+      const r = await runCli(['build', name, '-w', ws]);
+      expect(r.exitCode, r.stderr).toBe(4);
+      expect(r.stdout + r.stderr).toMatch(
+        new RegExp(
+          `board ${name} run 1 exceeded its disk limit of 8 MiB \\(no space left in /build or /tmp\\)`,
+        ),
+      );
+      expectNoStack(r.stderr);
+      expect(await containersOf(name)).toEqual([]);
+    },
+  );
+
+  it('disk limit: nothing else in the container is writable (/var/tmp, /etc), and a build within the limit succeeds', async () => {
+    const name = `${tag}-disk-ro`;
+    await board(
+      ws,
+      name,
+      "commands: ['if echo x > /var/tmp/x || echo x > /etc/x; then exit 1; fi; head -c 1M /dev/zero > /tmp/ok; cp /tmp/ok out.bin']\nartifacts: [out.bin]\nlimits: { disk: 8388608 }\n",
+    );
+    const r = await runCli(['build', name, '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('time limit: a board sleeping past limits.time 3 is stopped with exit 4 naming the time limit; no container is left', async () => {
+    const name = `${tag}-hang`;
+    await board(ws, name, 'commands: [sleep 120]\nartifacts: [README]\nlimits: { time: 3 }\n');
+    const started = Date.now();
+    const r = await runCli(['build', name, '-w', ws]);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(
+      new RegExp(`board ${name} run 1 exceeded its time limit of 3 s and was stopped`),
+    );
+    expectNoStack(r.stderr);
+    expect(await containersOf(name)).toEqual([]);
+  });
+
   it('pids limit: a fork storm under pids 32 fails with exit 4 naming the pids limit', async () => {
     const name = `${tag}-forks`;
     await board(

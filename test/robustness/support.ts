@@ -66,8 +66,10 @@ export interface Interrupted {
 export async function interruptAt(
   args: string[],
   when: RegExp | (() => Promise<boolean>),
-  signal: 'SIGINT' | 'SIGTERM',
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP',
   env: Record<string, string> = {},
+  /** A second signal as soon as stderr shows the first was received (an impatient user pressing Ctrl-C twice). */
+  again?: 'SIGINT' | 'SIGTERM' | 'SIGHUP',
 ): Promise<Interrupted> {
   const child = execa(process.execPath, [CLI, ...args], {
     reject: false,
@@ -83,9 +85,14 @@ export async function interruptAt(
     sent = true;
     child.kill(signal);
   };
+  let repeated = false;
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
     if (when instanceof RegExp && when.test(err)) fire();
+    if (again && sent && !repeated && / received, stopping/.test(err)) {
+      repeated = true;
+      child.kill(again);
+    }
   });
   let polling = typeof when === 'function';
   const poll = async () => {

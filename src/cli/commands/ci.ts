@@ -1,9 +1,10 @@
 /** `reprorom ci github|circleci`: write a sharded CI workflow for this workspace. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CIRCLECI_CONFIG_PATH, circleciConfig } from '../../ci/circleci.js';
 import { planWorkflow } from '../../ci/generate.js';
 import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { toolVersion } from '../../util/version.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
@@ -11,7 +12,7 @@ import { printLine } from '../output.js';
 
 export async function runCiGenerate(
   system: 'github' | 'circleci',
-  opts: { workspace: string; shards: string; out?: string; stdout?: boolean },
+  opts: { workspace: string; shards: string; out?: string; stdout?: boolean; force?: boolean },
 ): Promise<number> {
   const shards = Number(opts.shards);
   if (!/^\d+$/.test(opts.shards) || shards < 1 || shards > 64)
@@ -31,7 +32,23 @@ export async function runCiGenerate(
   // The default path is the CI system's own, inside the workspace; --out is relative to the current folder.
   const defaultPath = system === 'github' ? GITHUB_WORKFLOW_PATH : CIRCLECI_CONFIG_PATH;
   const out = opts.out ?? join(ws.root, defaultPath);
-  await writeFileAtomic(out, text);
+  if (opts.force) await writeFileAtomic(out, text);
+  else if (!(await createFileAtomic(out, text)) && !(await sameText(out, text))) {
+    // A workflow someone edited (or another file at that path) is never replaced silently.
+    throw new UsageError(
+      `${out} already exists and differs from the generated ${system === 'github' ? 'workflow' : 'config'}`,
+      'pass --force to replace it, --out FILE to write elsewhere, or --stdout to compare first',
+    );
+  }
   printLine(out);
   return ExitCode.ok;
+}
+
+/** Regenerating an unchanged file is not an overwrite: nothing would be lost. */
+async function sameText(path: string, text: string): Promise<boolean> {
+  try {
+    return (await readFile(path, 'utf8')) === text;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@
  * docker_local_dev.sh give a developer. It is not hermetic and never writes
  * manifests: only `reprorom build` produces results.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectEngine } from '../../engine/docker.js';
 import { prepareImage } from '../../imagebuild/prepare.js';
@@ -12,7 +12,7 @@ import { planBoard, planImage } from '../../plan/plan.js';
 import { sourceTar } from '../../runs/sourceTar.js';
 import { prepareSource } from '../../sources/prepare.js';
 import { UsageError } from '../../util/errors.js';
-import { stateDir } from '../../util/paths.js';
+import { ensureStateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { progress } from '../progress.js';
 
@@ -36,8 +36,7 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
   const image = await prepareImage(planned?.image ?? planImage(ws, target), engine, {
     onStep: (s) => status.update(s),
   });
-  await mkdir(stateDir(ws.root), { recursive: true });
-  const work = await mkdtemp(join(stateDir(ws.root), 'shell-'));
+  const work = await mkdtemp(join(await ensureStateDir(ws.root), 'shell-'));
   try {
     const source = board
       ? await prepareSource(ws.root, board.source, { into: join(work, 'src') })

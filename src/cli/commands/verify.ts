@@ -2,7 +2,7 @@
  * `reprorom verify DIR|file-URL [--key …]`: signature, integrity, provenance,
  * rebuild, comparison, and one verdict per artifact.
  *
- * Exit codes: 0 verified (good signature, every artifact rebuilt bit for bit);
+ * Exit codes: 0 verified (good signature if one was given, every artifact rebuilt bit for bit);
  * 1 a signature, integrity, pin/image/definition or artifact check failed;
  * 2 usage error or incomplete provenance; 3 engine/nix/ssh-keygen/gpg missing;
  * 4 the rebuild itself failed.
@@ -68,11 +68,17 @@ function printResult(r: VerifyResult): void {
   }
   for (const n of r.notes) printLine(paint('dim', `note: ${n}`));
   printLine();
-  printLine(
-    r.ok
-      ? paint('green', 'VERIFIED: good signature and every artifact rebuilt bit for bit')
-      : paint('red', `NOT VERIFIED: ${reasons(r).join('; ')}`),
-  );
+  printLine(r.ok ? paint('green', verifiedLine(r)) : paint('red', `NOT VERIFIED: ${reasons(r).join('; ')}`));
+}
+
+/** The last line says exactly what was checked: never a signature that was not. */
+export function verifiedLine(r: VerifyResult): string {
+  const names = r.boards.flatMap((b) => b.artifacts.map((a) => a.name));
+  const rebuilt =
+    r.mode === 'heads' ? `${names.join(', ')} rebuilt bit for bit` : 'every artifact rebuilt bit for bit';
+  return r.signature?.ok
+    ? `VERIFIED: good signature and ${rebuilt}`
+    : `VERIFIED (no signature checked): ${rebuilt}`;
 }
 
 /** The failed checks, in the order they were made. */
