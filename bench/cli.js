@@ -17,8 +17,9 @@ export async function cachedRebuildBench({ reps = 7 } = {}) {
       name: 'cached `image build firmware`, incl. process start',
       value: median(times),
       unit: 's',
-      target: { on: 'value', op: '<', limit: 0.5 },
-      note: `median of ${reps}; checks the cache entry and that the engine has the image and its tag`,
+      // Informational since the start-up targets became `--version` and `check` (issue 15):
+      // a command that talks to the engine loads dockerode with ssh2 and gRPC (~0.2 s).
+      note: `median of ${reps}; validates the workspace, checks the cache entry and that the engine has the image and its tag, loading dockerode (ssh2, gRPC, protobufjs included)`,
       samples: { value: times },
     }),
   ];
@@ -80,7 +81,7 @@ export async function startupBench({ reps = 9 } = {}) {
   const bare = Array.from({ length: reps }, () => timed(process.execPath, ['-e', '0']).wall);
   const note = `median of ${reps}; a bare \`node -e 0\` takes ${median(bare).toFixed(3)} s here`;
   return [
-    makeRow({ id: 'startup-version', name: 'start-up: `reprorom --version`', value: median(version), unit: 's', target: { on: 'value', op: '<', limit: 0.3 }, note, samples: { value: version } }),
-    makeRow({ id: 'startup-check', name: 'start-up: `reprorom check` (default workspace)', value: median(check), unit: 's', target: { on: 'value', op: '<', limit: 0.3 }, note: `median of ${reps}`, samples: { value: check } }),
+    makeRow({ id: 'startup-version', name: 'start-up: `reprorom --version`', value: median(version), unit: 's', target: { on: 'value', op: '<', limit: 0.5 }, note, samples: { value: version } }),
+    makeRow({ id: 'startup-check', name: 'start-up: `reprorom check` (default workspace)', value: median(check), unit: 's', target: { on: 'value', op: '<', limit: 0.5 }, note: `median of ${reps}`, samples: { value: check } }),
   ];
 }

@@ -1,6 +1,6 @@
 /**
- * Finding and reading a workspace's files (pins/, images/, boards/), the same way for a
- * full validation (load.ts) and for a cached one (cache.ts), so both see the same files.
+ * Finding and reading a workspace's files (pins/, images/, boards/) for load.ts, and the
+ * folder and message helpers it shares: each file read or refused with a located problem.
  */
 import { statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -17,7 +17,6 @@ interface FileBase {
   kind: WorkspaceKind;
   /** The file name without .yaml / .yml. */
   name: string;
-  fileName: string;
   /** Path relative to the current folder, as printed in messages. */
   file: string;
 }
@@ -59,7 +58,6 @@ export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> 
       const base: FileBase = {
         kind,
         name: fileName.replace(/\.ya?ml$/, ''),
-        fileName,
         file: displayPath(full),
       };
       try {

@@ -12,52 +12,38 @@ import {
   KINDS,
   oneLine,
   readWorkspaceFiles,
-  type WorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
-import type { PathKey } from './located.js';
 import { checkReferences, located } from './references.js';
 import { NAME_PATTERN, type Pin, workspaceKinds } from './schema.js';
 import { allowedKeys, closestKey } from './schemaKeys.js';
-import type { Entry, Workspace } from './types.js';
+import type { Entry, PathKey, Workspace } from './types.js';
 import { type ParsedYaml, parseYamlFile } from './yamlFile.js';
 
 export type { Entry, Workspace } from './types.js';
-
-/** A valid entry with everything needed to store its validation (cache.ts). */
-export interface LoadedEntry {
-  kind: WorkspaceKind;
-  fileName: string;
-  entry: Entry<unknown>;
-  parsed: ParsedYaml;
-}
 
 export interface LoadResult {
   workspace: Workspace;
   problems: Problem[];
   files: number;
-  /** Every valid entry, in load order. */
-  loaded: LoadedEntry[];
 }
 
 /** A file with hundreds of mistakes is the wrong file: list the first ones, not a screenful per key. */
 export const MAX_PROBLEMS_PER_FILE = 50;
 
-/** `listing`: the workspace's files when the caller has read them already (cache.ts). */
-export async function loadWorkspace(rootDir: string, listing?: WorkspaceFiles): Promise<LoadResult> {
+export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
   const root = resolve(rootDir);
   assertWorkspaceFolder(rootDir, root);
   const problems: Problem[] = [];
   const workspace: Workspace = { root, pins: new Map(), images: new Map(), boards: new Map() };
-  const loaded: LoadedEntry[] = [];
   // Files that exist but are invalid: references to them are not reported again as dangling.
   const invalid: Record<WorkspaceKind, Set<string>> = {
     pins: new Set(),
     images: new Set(),
     boards: new Set(),
   };
-  const { files: read, unlisted: unlistable } = listing ?? (await readWorkspaceFiles(root));
+  const { files: read, unlisted: unlistable } = await readWorkspaceFiles(root);
   let files = 0;
   for (const kind of KINDS) {
     const unlisted = unlistable.get(kind);
@@ -108,11 +94,10 @@ export async function loadWorkspace(rootDir: string, listing?: WorkspaceFiles): 
       }
       const entry: Entry<unknown> = { name, file, value: checked.value, parsed: result.parsed };
       target.set(name, entry);
-      loaded.push({ kind, fileName: f.fileName, entry, parsed: result.parsed });
     }
   }
   problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
-  return { workspace, problems: problems.map(oneLine), files, loaded };
+  return { workspace, problems: problems.map(oneLine), files };
 }
 
 /** Load, and throw one ConfigError listing every problem if there are any. */

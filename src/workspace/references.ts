@@ -1,16 +1,15 @@
 /**
  * What a valid workspace must also get right across files and on disk: every image's
  * pins and every board's image exist, path flakes and local source folders are there.
- * Checked on every load, cached or not, since folders can change without a file changing.
+ * Checked on every load, since folders can change without a file changing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
-import type { Located, PathKey } from './located.js';
 import type { Board } from './schema.js';
-import type { Entry, Workspace } from './types.js';
+import type { Entry, Located, PathKey, Workspace } from './types.js';
 
 export function located(parsed: Located, path: readonly PathKey[], message: string): Problem {
   const { line, col } = parsed.at(path);

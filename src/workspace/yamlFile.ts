@@ -13,18 +13,18 @@ import {
   isNode,
   isPair,
   isScalar,
-  isSeq,
   LineCounter,
   type Node,
+  type Pair,
   parseDocument,
   type Scalar,
 } from 'yaml';
 import type { Problem } from '../util/errors.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { MAX_FILE_BYTES } from './files.js';
-import { type Located, locatedFromTree, type MapEntry, type PathKey, type PositionTree } from './located.js';
+import type { Located, PathKey, Position } from './types.js';
 
-export type { PathKey } from './located.js';
+export type { PathKey } from './types.js';
 
 const MAX_ALIASES = 100;
 /** Workspace files are a few levels deep; far deeper nesting only serves to exhaust the stack. */
@@ -33,8 +33,6 @@ export const MAX_DEPTH = 64;
 export interface ParsedYaml extends Located {
   doc: Document.Parsed;
   value: unknown;
-  /** Every node's position as a tree that can be stored (located.ts answers `at` from it). */
-  positions(): PositionTree;
 }
 
 export type ParseResult = { ok: true; parsed: ParsedYaml } | { ok: false; problems: Problem[] };
@@ -183,42 +181,25 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
         : `cannot read this file as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)}), expected a YAML mapping`;
     return { ok: false, problems: [problem(file, pos.line, pos.col, message)] };
   }
-  // One way to find positions, fresh or cached: the tree (located.ts), built on first use.
-  let tree: PositionTree | undefined;
-  const positions = () => {
-    tree ??= treeOf(lineCounter, root) ?? { p: [1, 1] };
-    return tree;
+  // Positions straight from the document: yaml's own `getIn` walks it as callers name paths.
+  const at = (path: readonly PathKey[]): Position => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+      if (isNode(node) && node.range) return posOf(lineCounter, node);
+    }
+    return posOf(lineCounter, root);
   };
-  let located: Located | undefined;
-  const where = () => {
-    located ??= locatedFromTree(file, positions());
-    return located;
+  const keyAt = (path: readonly PathKey[], key: string): Position => {
+    const container = path.length === 0 ? root : doc.getIn(path, true);
+    if (isMap(container)) {
+      const pair = container.items.find(
+        (p: Pair) => isPair(p) && isScalar(p.key) && String(p.key.value) === key,
+      );
+      if (pair && isScalar(pair.key)) return posOf(lineCounter, pair.key);
+    }
+    return at(path);
   };
-  const at = (path: readonly PathKey[]) => where().at(path);
-  const keyAt = (path: readonly PathKey[], key: string) => where().keyAt(path, key);
-  return { ok: true, parsed: { file, doc, value, at, keyAt, positions } };
-}
-
-/** The position tree of `node`: mappings by scalar key, sequences by index, as `getIn` walks them. */
-function treeOf(lc: LineCounter, node: unknown): PositionTree | null {
-  if (!isNode(node) || !node.range) return null;
-  const { line, col } = posOf(lc, node);
-  const tree: PositionTree = { p: [line, col] };
-  if (isMap(node)) {
-    tree.m = node.items.flatMap((pair): MapEntry[] => {
-      const key = pair.key;
-      if (!isScalar(key) || !key.range) return [];
-      const k = key.value;
-      // Only keys that survive JSON (the tree is stored): NaN or .inf cannot name a field anyway.
-      if (typeof k !== 'string' && typeof k !== 'boolean' && !(typeof k === 'number' && Number.isFinite(k)))
-        return [];
-      const at = posOf(lc, key);
-      return [[k, at.line, at.col, treeOf(lc, pair.value)]];
-    });
-  } else if (isSeq(node)) {
-    tree.s = node.items.map((item) => treeOf(lc, item));
-  }
-  return tree;
+  return { ok: true, parsed: { file, doc, value, at, keyAt } };
 }
 
 interface Shape {
