@@ -153,7 +153,7 @@ export function describeCulprit(c: ArtifactCulprit): string {
     case 'combination':
       return `${name} differs only when several variations change together (no single one reproduces it)`;
     case 'nondeterministic':
-      return `${name} differs even between two runs in the reference environment: the build is nondeterministic`;
+      return `${name} differs even between two runs in the reference environment: it depends on something no variation controls (the clock, randomness)`;
     default:
       return `${name}: the culprit search runs failed, so no cause could be named`;
   }
