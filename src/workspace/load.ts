@@ -15,6 +15,7 @@ import {
   type WorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
+import { bootPatternProblems } from './bootPatterns.js';
 import { parseFlakeRef } from './flakeRef.js';
 import type { PathKey } from './located.js';
 import { checkReferences, located } from './references.js';
@@ -112,6 +113,7 @@ export async function loadWorkspace(rootDir: string, listing?: WorkspaceFiles): 
     }
   }
   problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
+  problems.push(...(await bootPatternProblems(workspace)));
   return { workspace, problems: problems.map(oneLine), files, loaded };
 }
 
