@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type * as z from 'zod/mini';
 import type { Problem } from '../util/errors.js';
+import { bootPatternProblems } from './bootPatterns.js';
 import {
   assertWorkspaceFolder,
   invalidWorkspace,
@@ -15,7 +16,6 @@ import {
   type WorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
-import { bootPatternProblems } from './bootPatterns.js';
 import { parseFlakeRef } from './flakeRef.js';
 import type { PathKey } from './located.js';
 import { checkReferences, located } from './references.js';
