@@ -4,15 +4,16 @@
  * at the time limit, or on Ctrl-C. What it printed stays in boot.log in the run
  * folder and the result goes into the run's manifest.json.
  */
-import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { open, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { BootJson } from '../contracts/json.js';
 import { recordBoot } from '../hashes/runManifest.js';
 import { safeJoin } from '../runs/extract.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
+import { compileLinear } from '../util/linearRegex.js';
 import type { Board } from '../workspace/schema.js';
+import { bootFolder, confinedCommand } from './confine.js';
 import { type BootSpec, kvmUsable, qemuArgs, qemuBinary, qemuPackage } from './qemuArgs.js';
 import { findOnPath, type WatchResult, watchProcess } from './watch.js';
 
@@ -37,8 +38,10 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
     );
   }
   const log = join(input.runDir, BOOT_LOG);
-  const artifact = safeJoin(join(input.runDir, 'artifacts'), spec.artifact);
-  if (!artifact || !(await isFile(artifact))) {
+  const artifacts = join(input.runDir, 'artifacts');
+  const found = safeJoin(artifacts, spec.artifact);
+  const artifact = found ? await realFileInside(artifacts, found) : undefined;
+  if (!artifact) {
     const message = `artifact ${spec.artifact} is not in ${join(input.runDir, 'artifacts')}; is boot.artifact one of the board's artifacts?`;
     await writeFileAtomic(log, `reprorom boot: ${message}\n`);
     return finish(input.runDir, {
@@ -59,30 +62,35 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
     );
   }
 
-  const tmp = await mkdtemp(join(tmpdir(), 'reprorom-boot-'));
+  const pattern = await compileLinear(spec.expect);
+  if (!pattern.ok)
+    throw new UsageError(
+      `boot.expect of board ${input.boardName} is not a usable pattern: ${pattern.reason}`,
+      'run `reprorom check` and fix boot.expect',
+    );
+  const kvm = kvmUsable(spec.arch);
+  // QEMU may write to a -bios/-drive file: it boots a read-only copy, so the run's artifact stays as hashed.
+  const folder = await bootFolder(artifact);
   let watched: WatchResult | undefined;
+  let shown: string[] = [qemu];
   try {
-    // QEMU may write to a -bios/-drive file: boot a copy so the run's artifact stays as hashed.
-    const image = join(tmp, basename(spec.artifact));
-    await copyFile(artifact, image);
-    const output = join(tmp, 'console.out');
-    await writeFile(output, '');
-    const args = qemuArgs(spec, image, output, kvmUsable(spec.arch));
+    const args = qemuArgs(spec, folder.image, kvm);
+    const confined = await confinedCommand(qemu, args, { kvm });
+    shown = [confined.command, ...confined.args];
     try {
       watched = await watchProcess({
-        command: qemu,
-        args,
-        outputFile: output,
-        expect: new RegExp(spec.expect),
+        ...confined,
+        outputFile: folder.console,
+        expect: pattern.regex,
         timeoutMs: spec.timeout * 1000,
         ...(input.signal ? { signal: input.signal } : {}),
       });
     } finally {
       // Written even when interrupted: the output seen so far is what the user needs.
-      await writeBootLog(log, output, [qemu, ...args], watched);
+      await writeBootLog(log, folder.console, shown, watched);
     }
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await folder.remove();
   }
   if (watched.outcome === 'aborted') input.signal?.throwIfAborted();
   return finish(input.runDir, {
@@ -162,9 +170,14 @@ async function readHead(file: string, max: number): Promise<Buffer> {
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
+/** The real path of `path` if it is a regular file inside `root` once links are resolved. */
+async function realFileInside(root: string, path: string): Promise<string | undefined> {
+  try {
+    const [real, realRoot] = await Promise.all([realpath(path), realpath(root)]);
+    const rel = relative(realRoot, real);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+    return (await stat(real)).isFile() ? real : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The QEMU command line for a boot check: no network ever, no display, no
- * reboot loop, the chosen channel captured to a file, KVM only when it can help.
+ * reboot loop, the chosen channel on standard output, KVM only when it can help.
  */
 import { accessSync, constants } from 'node:fs';
 import type * as z from 'zod/mini';
@@ -56,38 +56,53 @@ function defaultDevKvm(): boolean {
   }
 }
 
-export function qemuArgs(spec: BootSpec, artifact: string, outputFile: string, kvm: boolean): string[] {
+/**
+ * Everything QEMU gets comes from here; a board only picks values from a closed list
+ * (schema.ts). `-nodefaults`: no default NIC, monitor, serial, parallel port or display.
+ * The watched channel is QEMU's standard output (a file descriptor the caller opened), so
+ * QEMU opens no path for writing; the only path it reads is the artifact's read-only copy.
+ * No option here opens a socket: no gdb server, no monitor, no network, no VNC.
+ */
+export function qemuArgs(spec: BootSpec, artifact: string, kvm: boolean): string[] {
   const args = [
+    '-nodefaults',
+    '-no-user-config',
     '-M',
     spec.machine,
-    '-nographic',
+    '-m',
+    String(spec.memory),
     '-display',
     'none',
     '-no-reboot',
     // No network device at all: not even QEMU's default user-mode NIC.
     '-nic',
     'none',
-    '-m',
-    '256',
+    '-monitor',
+    'none',
+    '-parallel',
+    'none',
+    // QEMU's own seccomp filter: no new privileges, no spawning programs, no obsolete system calls.
+    '-sandbox',
+    'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
   ];
+  if (spec.cpu !== undefined) args.push('-cpu', spec.cpu);
   // A /dev/kvm that exists but fails (nested VM, busy) must not fail the check: QEMU falls back to TCG.
   if (kvm) args.push('-accel', 'kvm', '-accel', 'tcg');
   if (spec.as === 'bios') args.push('-bios', artifact);
   else if (spec.as === 'kernel') args.push('-kernel', artifact);
-  else args.push('-drive', `if=pflash,format=raw,readonly=on,file=${artifact}`);
+  // QEMU reads "," as an option separator; doubled, it is part of the name.
+  else args.push('-drive', `if=pflash,format=raw,readonly=on,file=${artifact.replaceAll(',', ',,')}`);
   if (spec.channel === 'debugcon') {
     args.push(
       '-serial',
       'none',
-      '-monitor',
-      'none',
       '-chardev',
-      `file,id=dbg,path=${outputFile}`,
+      'stdio,id=dbg,signal=off',
       '-device',
       'isa-debugcon,iobase=0x402,chardev=dbg',
     );
   } else {
-    args.push('-serial', `file:${outputFile}`, '-monitor', 'none');
+    args.push('-serial', 'stdio');
   }
-  return [...args, ...spec.args];
+  return args;
 }

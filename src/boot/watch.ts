@@ -1,6 +1,6 @@
 /**
- * Runs one emulator process and watches the file it writes its console to until
- * a pattern appears, the process exits, the time limit passes or the caller
+ * Runs one emulator process, sends its standard output (the console) to a file, and
+ * watches that file until a pattern appears, the process exits, the time limit passes or the caller
  * aborts. Whatever happens, the process is stopped before this returns: SIGTERM
  * to its whole process group, SIGKILL after a short grace. As a second line of
  * defence it runs under coreutils `timeout`, so even if reprorom itself is
@@ -11,14 +11,16 @@ import { accessSync, constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { EnvironmentError } from '../util/errors.js';
+import type { LinearRegex } from '../util/linearRegex.js';
 
 export interface WatchOptions {
   /** Absolute path or a name looked up on PATH. */
   command: string;
   args: string[];
-  /** The file the process writes the watched channel to (created empty first by the caller). */
+  /** The process's standard output (the watched channel) goes here; the process never sees the path. */
   outputFile: string;
-  expect: RegExp;
+  /** Matched in linear time (RE2): a pattern from a board file cannot stall the watch. */
+  expect: LinearRegex;
   timeoutMs: number;
   /** Between SIGTERM and SIGKILL (default 2 s). */
   graceMs?: number;
@@ -44,9 +46,14 @@ export interface WatchResult {
   pid: number;
 }
 
-/** The text kept for matching; older output is dropped past this (a guest may print forever). */
-const WINDOW_MAX = 1024 * 1024;
-const WINDOW_KEEP = 256 * 1024;
+/** At most this much new output is read per poll. */
+const CHUNK_MAX = 1024 * 1024;
+/**
+ * Each poll searches the new output plus this much of what came before it, so a match may
+ * span reads; the expected text must fit in it (a banner takes a line). Every byte is thus
+ * searched a bounded number of times, whatever the guest prints.
+ */
+export const MATCH_SPAN = 64 * 1024;
 const STDERR_MAX = 64 * 1024;
 
 /** `which`: an absolute path for a command name, or null. */
@@ -89,12 +96,20 @@ export function lastPrintableLine(text: string, max = 120): string {
   return '';
 }
 
-/** Reads what was appended to a file since the last call. */
+/** Reads what was appended to a file since the last call, keeping the last MATCH_SPAN characters. */
 class Tail {
   private offset = 0;
-  window = '';
+  /** The last MATCH_SPAN characters read before the latest chunk. */
+  private before = '';
+  /** What the latest read added. */
+  private chunk = '';
   total = 0;
   constructor(private readonly file: string) {}
+
+  /** The text to search: the new output and the span before it. */
+  get text(): string {
+    return this.before + this.chunk;
+  }
 
   /** Returns true when new bytes arrived. */
   async read(): Promise<boolean> {
@@ -103,20 +118,21 @@ class Tail {
       () => 0,
     );
     if (size < this.offset) {
-      // Truncated under us (the emulator reopened it): start over.
+      // Truncated under us: start over.
       this.offset = 0;
-      this.window = '';
+      this.before = '';
+      this.chunk = '';
     }
     if (size === this.offset) return false;
     const fh = await open(this.file, 'r');
     try {
-      const buf = Buffer.alloc(Math.min(size - this.offset, WINDOW_MAX));
+      const buf = Buffer.alloc(Math.min(size - this.offset, CHUNK_MAX));
       const { bytesRead } = await fh.read(buf, 0, buf.length, this.offset);
       this.offset += bytesRead;
       this.total += bytesRead;
+      this.before = this.text.slice(-MATCH_SPAN);
       // latin1: one character per byte, so a multi-byte sequence split between reads cannot be mangled.
-      this.window += buf.toString('latin1', 0, bytesRead);
-      if (this.window.length > WINDOW_MAX) this.window = this.window.slice(-WINDOW_KEEP);
+      this.chunk = buf.toString('latin1', 0, bytesRead);
       return bytesRead > 0;
     } finally {
       await fh.close();
@@ -139,8 +155,16 @@ export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
     : [command, opts.args];
 
   const started = Date.now();
-  // detached: its own process group, so one kill reaches `timeout`, the emulator and anything it forked.
-  const child: ChildProcess = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // The console file is opened here and handed over as a descriptor: the process opens no path to write.
+  const console = await open(opts.outputFile, 'w', 0o600);
+  let child: ChildProcess;
+  try {
+    // detached: its own process group, so one kill reaches `timeout`, the emulator and anything it forked.
+    child = spawn(file, args, { stdio: ['ignore', console.fd, 'pipe'], detached: true });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    await console.close();
+  }
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < STDERR_MAX) stderr += d.toString('utf8');
@@ -172,10 +196,10 @@ export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
       // Read before checking exit, so output written just before the process ended still counts.
       const exitedBefore = hasExited;
       if (await tail.read()) {
-        const m = opts.expect.exec(tail.window);
-        if (m) {
+        const m = opts.expect.find(tail.text);
+        if (m !== null) {
           outcome = 'matched';
-          matched = m[0];
+          matched = m;
           break;
         }
       }
@@ -208,7 +232,7 @@ export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
   return {
     outcome,
     matched,
-    lastLine: lastPrintableLine(tail.window),
+    lastLine: lastPrintableLine(tail.text),
     outputBytes: tail.total,
     stderr,
     exitCode: child.exitCode,

@@ -4,11 +4,12 @@
  * with its source hash). The user's tree, the cache and the copy are three
  * different places, so a build can never write into the first two.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { Source } from '../workspace/schema.js';
 import type { FetchedDebian } from './debian.js';
+import { SourceError } from './errors.js';
 import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
@@ -38,7 +39,7 @@ export interface FetchOptions {
 export async function fetchSource(source: Source, opts: FetchOptions = {}): Promise<FetchedSource> {
   switch (source.type) {
     case 'local':
-      return { type: 'local', root: resolve(opts.workspaceRoot ?? '.', source.path) };
+      return { type: 'local', root: await localRoot(opts.workspaceRoot ?? '.', source.path) };
     case 'git': {
       const { mirror, hit } = await (await git()).fetchGit(source.url, source.rev, opts.signal);
       return { type: 'git', mirror, rev: source.rev, hit };
@@ -60,6 +61,25 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
         ).fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
       };
   }
+}
+
+/**
+ * The real folder of a local source. A link on the way (the folder itself or a parent) may
+ * lead anywhere on the host, so the resolved path must still be inside the resolved workspace.
+ */
+async function localRoot(workspaceRoot: string, path: string): Promise<string> {
+  const hint = 'point source.path at a folder inside the workspace (not through a symbolic link)';
+  const where = resolve(workspaceRoot, path);
+  const [real, realWorkspace] = await Promise.all([
+    realpath(where).catch((err: unknown) => {
+      throw new SourceError(`source folder ${path} is not a readable folder`, hint, { cause: err });
+    }),
+    realpath(workspaceRoot),
+  ]);
+  const inside = relative(realWorkspace, real);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside))
+    throw new SourceError(`source folder ${path} leads outside the workspace`, hint);
+  return real;
 }
 
 export interface PrepareOptions {

@@ -2,9 +2,9 @@
  * Finding and reading a workspace's files (pins/, images/, boards/) for load.ts, and the
  * folder and message helpers it shares: each file read or refused with a located problem.
  */
-import { statSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { constants, type Stats, statSync } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 
 export const KINDS = ['pins', 'images', 'boards'] as const;
@@ -33,17 +33,23 @@ export interface WorkspaceFiles {
   unlisted: Map<WorkspaceKind, Problem>;
 }
 
-/** Every .yaml / .yml regular file of each kind's folder, in name order. */
+/**
+ * Every .yaml / .yml file of each kind's folder, in name order. A workspace arrives in pull
+ * requests, so each file must be a regular file inside the workspace (a link to one is fine):
+ * anything else is a located problem, and its content is never read, let alone echoed.
+ */
 export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> {
   const files: WorkspaceFile[] = [];
   const unlisted = new Map<WorkspaceKind, Problem>();
+  const realRoot = await realpath(root).catch(() => root);
   for (const kind of KINDS) {
     const dir = join(root, kind);
     let names: string[];
     try {
-      names = (await readdir(dir)).sort();
+      const folder = await insideFolder(realRoot, dir);
+      if (folder === 'missing') continue;
+      names = (await readdir(folder)).sort();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       unlisted.set(kind, {
         file: displayPath(dir),
         line: 1,
@@ -60,12 +66,17 @@ export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> 
         name: fileName.replace(/\.ya?ml$/, ''),
         file: displayPath(full),
       };
+      const refuse = (message: string) =>
+        files.push({ ...base, status: 'unreadable', problem: { file: base.file, line: 1, col: 1, message } });
       try {
-        const info = await stat(full);
-        if (!info.isFile()) continue;
+        const found = await regularFileInside(realRoot, full);
+        if (typeof found === 'string') {
+          refuse(`${found}, expected a regular YAML file inside the workspace`);
+          continue;
+        }
         // Never read a huge file into memory just to refuse it.
-        if (info.size > MAX_FILE_BYTES) {
-          const message = `file is ${info.size} bytes, expected at most ${MAX_FILE_BYTES} bytes`;
+        if (found.size > MAX_FILE_BYTES) {
+          const message = `file is ${found.size} bytes, expected at most ${MAX_FILE_BYTES} bytes`;
           files.push({
             ...base,
             status: 'too-large',
@@ -73,14 +84,83 @@ export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> 
           });
           continue;
         }
-        files.push({ ...base, status: 'read', bytes: await readFile(full) });
+        const bytes = await readRegularFile(found.path, MAX_FILE_BYTES);
+        if (typeof bytes === 'string') refuse(`${bytes}, expected a regular YAML file inside the workspace`);
+        else files.push({ ...base, status: 'read', bytes });
       } catch (err) {
-        const message = `cannot read this file (${errnoText(err)}), expected a readable YAML file`;
-        files.push({ ...base, status: 'unreadable', problem: { file: base.file, line: 1, col: 1, message } });
+        refuse(`cannot read this file (${errnoText(err)}), expected a readable YAML file`);
       }
     }
   }
   return { files, unlisted };
+}
+
+function isInside(parent: string, child: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
+}
+
+/** The folder to list (links resolved), 'missing', or a thrown error saying why it cannot be listed. */
+async function insideFolder(realRoot: string, dir: string): Promise<string | 'missing'> {
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch (err) {
+    // A folder that is not there is an empty kind; a broken link to one is a mistake.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await lstat(dir).catch(() => undefined)))
+      return 'missing';
+    throw err;
+  }
+  if (!isInside(realRoot, real)) throw Object.assign(new Error('outside'), { code: 'OUTSIDE' });
+  if (!(await stat(real)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  return real;
+}
+
+/**
+ * The file's real path and size, or what it is instead of a regular file inside the workspace.
+ * Only lstat and realpath: a FIFO or a device is never opened.
+ */
+async function regularFileInside(
+  realRoot: string,
+  full: string,
+): Promise<{ path: string; size: number } | string> {
+  const own = await lstat(full);
+  if (!own.isSymbolicLink()) return own.isFile() ? { path: full, size: own.size } : `this is ${kindOf(own)}`;
+  const real = await realpath(full);
+  if (!isInside(realRoot, real)) return 'this is a symbolic link to a file outside the workspace';
+  const target = await lstat(real);
+  return target.isFile() ? { path: real, size: target.size } : `this is a symbolic link to ${kindOf(target)}`;
+}
+
+/**
+ * Reads a file that was a regular file a moment ago, refusing it if it was swapped meanwhile:
+ * O_NOFOLLOW (no new link), O_NONBLOCK (a FIFO put in its place cannot block), then fstat.
+ */
+async function readRegularFile(path: string, max: number): Promise<Buffer | string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return `this is ${kindOf(st)}`;
+    const buf = Buffer.alloc(Math.min(st.size, max + 1));
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
 }
 
 /** A missing workspace folder is a usage mistake (wrong --workspace), not an empty, valid workspace. */
@@ -114,6 +194,7 @@ function errnoText(err: unknown): string {
     EACCES: 'permission denied',
     ENOTDIR: 'not a folder',
     EISDIR: 'a folder',
+    OUTSIDE: 'a link to a folder outside the workspace',
   };
   if (typeof code === 'string') return known[code] ?? code;
   return err instanceof Error ? (err.message.split('\n')[0] ?? 'unknown error') : String(err);

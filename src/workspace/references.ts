@@ -3,7 +3,7 @@
  * pins and every board's image exist, path flakes and local source folders are there.
  * Checked on every load, since folders can change without a file changing.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
@@ -68,32 +68,64 @@ export function checkReferences(
       }
     }
   }
+  let realRoot: string | undefined;
   for (const board of ws.boards.values()) {
     ref(board, ['image'], 'images', board.value.image);
     const src = board.value.source;
-    if (src.type === 'local') problems.push(...localSourceProblems(ws.root, board, src.path));
+    if (src.type === 'local') {
+      realRoot ??= realpathOr(ws.root);
+      problems.push(...localSourceProblems(ws.root, realRoot, board, src.path));
+    }
+    // Only git and Debian sources have a time of their own: anything else would fail at build.
+    if (board.value.sourceDateEpoch === 'commit' && (src.type === 'local' || src.type === 'tarball'))
+      problems.push(
+        located(
+          board.parsed,
+          ['sourceDateEpoch'],
+          `sourceDateEpoch: a ${src.type} source has no commit time, expected a whole number of seconds (or "commit" with a git or debian-source source)`,
+        ),
+      );
   }
   return problems;
 }
 
-function localSourceProblems(root: string, board: Entry<Board>, path: string): Problem[] {
+function localSourceProblems(root: string, realRoot: string, board: Entry<Board>, path: string): Problem[] {
   const at = (message: string) => [located(board.parsed, ['source', 'path'], message)];
   // An absolute path names one machine's folders: the build would not be the same elsewhere.
   if (isAbsolute(path))
     return at(`source folder "${path}" is an absolute path, expected a folder relative to the workspace`);
   const dir = resolve(root, path);
   // The workspace is what gets pinned and shared: a source beside it would not travel with it.
-  const inside = relative(root, dir);
-  if (inside === '..' || inside.startsWith(`..${sep}`))
+  if (!isInside(root, dir))
     return at(
       `source folder "${path}" is outside the workspace, expected a folder relative to the workspace`,
     );
+  let real: string;
   let isDir: boolean;
   try {
-    isDir = statSync(dir).isDirectory();
+    real = realpathSync(dir);
+    isDir = statSync(real).isDirectory();
   } catch {
     return at(`source folder "${path}" does not exist, expected a folder relative to the workspace`);
   }
+  // A link (the folder itself, or a folder on the way) may lead anywhere: the build would copy host files.
+  if (!isInside(realRoot, real))
+    return at(
+      `source folder "${path}" leads outside the workspace through a symbolic link, expected a folder inside the workspace`,
+    );
   if (!isDir) return at(`source "${path}" is a file, expected a folder relative to the workspace`);
   return [];
+}
+
+function isInside(parent: string, child: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -47,7 +47,8 @@ describe('loadWorkspace', () => {
       as: 'bios',
       channel: 'serial',
       timeout: 60,
-      args: [],
+      cpu: 'qemu64',
+      memory: 128,
     });
     expect(ws.images.get('tools')?.value.user).toEqual({ name: 'build', uid: 1000 });
     expect(ws.boards.get('hello')?.parsed.at(['boot', 'expect'])).toEqual({ line: 22, col: 11 });
