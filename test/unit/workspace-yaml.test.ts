@@ -124,7 +124,8 @@ describe('YAML problems', () => {
   it('200 000 aliases are refused by count, quickly, at the first one over the limit', () => {
     const started = Date.now();
     const problems = problemsOf(`a: &x v\nb: [${Array(200_000).fill('*x').join(', ')}]\n`);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // A guard against blow-up (the quadratic check took minutes), not a speed target: generous for a loaded CI.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(problems).toEqual([`2:${5 + 4 * 100}: file uses 200000 aliases, expected at most 100`]);
   });
 
@@ -133,7 +134,8 @@ describe('YAML problems', () => {
     keys.push('k7: again');
     const started = Date.now();
     const problems = problemsOf(`${keys.join('\n')}\n`);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // A guard against blow-up (the quadratic check took minutes), not a speed target.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(problems).toEqual(['100001:1: duplicate key "k7", expected each key once in a mapping']);
   });
 
