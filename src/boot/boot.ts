@@ -7,9 +7,9 @@
 import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { safeJoin } from '../archive/containment.js';
 import type { BootJson } from '../contracts/json.js';
 import { recordBoot } from '../hashes/runManifest.js';
-import { safeJoin } from '../runs/extract.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
 import type { Board } from '../workspace/schema.js';

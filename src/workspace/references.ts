@@ -4,7 +4,8 @@
  * Checked on every load, since folders can change without a file changing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { isWithin } from '../archive/containment.js';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
@@ -83,8 +84,7 @@ function localSourceProblems(root: string, board: Entry<Board>, path: string): P
     return at(`source folder "${path}" is an absolute path, expected a folder relative to the workspace`);
   const dir = resolve(root, path);
   // The workspace is what gets pinned and shared: a source beside it would not travel with it.
-  const inside = relative(root, dir);
-  if (inside === '..' || inside.startsWith(`..${sep}`))
+  if (!isWithin(resolve(root), dir))
     return at(
       `source folder "${path}" is outside the workspace, expected a folder relative to the workspace`,
     );

@@ -3,6 +3,7 @@
  * from these (`reprorom schemas`), so editors and the checker agree.
  */
 import * as z from 'zod/mini';
+import { checkRelativeName } from '../archive/containment.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -125,7 +126,7 @@ export const sourceSchema = z.discriminatedUnion(
 );
 
 const artifactPath = nonEmptyString().check(
-  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+  z.refine((p) => checkRelativeName(p).ok, {
     message: 'expected a path or glob relative to the source, without ".." or a leading "/"',
   }),
 );
