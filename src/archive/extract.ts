@@ -5,14 +5,14 @@
  * extracted symlink, devices are refused. Every file is hashed while it is
  * written (an artifact is never read back to hash it).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream, { type Extract, type Header as Headers } from 'tar-stream';
+import { hashingStream } from '../hashes/sha256.js';
 import { BuildFailedError } from '../util/errors.js';
 import { checkRelativeName, describeNameProblem, linkAbove, linkStaysInside } from './containment.js';
 
@@ -122,19 +122,7 @@ export async function extractArchive(
   };
 
   const hashing = (entry: Readable, rel: string): Readable => {
-    const hash = createHash('sha256');
-    let size = 0;
-    const through = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-      flush(done) {
-        files.set(rel, { path: rel, size, sha256: hash.digest('hex') });
-        done();
-      },
-    });
+    const through = hashingStream((sha256, size) => files.set(rel, { path: rel, size, sha256 }));
     entry.on('error', (err: Error) => through.destroy(err));
     return entry.pipe(through);
   };
