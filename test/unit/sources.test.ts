@@ -21,7 +21,7 @@ import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debSrcFromDeb822, debSrcFromOneLine } from '../../src/sources/aptSources.js';
 import { SourceError } from '../../src/sources/errors.js';
-import { excludeMatcher } from '../../src/sources/glob.js';
+import { excludeMatcher, excludePatternProblem } from '../../src/sources/glob.js';
 import { orderEntries } from '../../src/sources/order.js';
 import { prepareSource } from '../../src/sources/prepare.js';
 import type { Source } from '../../src/workspace/schema.js';
@@ -270,6 +270,32 @@ describe('exclude globs', () => {
     expect(m('src/tmp', false)).toBe(false);
     expect(m('xyz', false)).toBe(true);
     expect(m('a.c', false)).toBe(false);
+  });
+
+  it('treats an escaped glob character as itself', () => {
+    const esc = excludeMatcher(['\\*.c', 'a\\?']);
+    expect(esc('*.c', false)).toBe(true);
+    expect(esc('src/*.c', false)).toBe(true);
+    expect(esc('main.c', false)).toBe(false);
+    expect(esc('a?', false)).toBe(true);
+    expect(esc('ab', false)).toBe(false);
+  });
+
+  it('re-includes with a negated pattern, but not inside an excluded folder', () => {
+    const neg = excludeMatcher(['*.o', '!keep.o', 'out/', '!out/keep.o']);
+    expect(neg('a.o', false)).toBe(true);
+    expect(neg('keep.o', false)).toBe(false);
+    expect(neg('deep/keep.o', false)).toBe(false);
+    expect(neg('out', true)).toBe(true);
+  });
+
+  it('names patterns that can never match instead of crashing', () => {
+    expect(excludePatternProblem('[z-a]')).toMatch(/range "z-a" is out of order/);
+    expect(excludePatternProblem('*.[ch')).toMatch(/never closed/);
+    for (const ok of ['[a-z]*.o', '[!a-c]', '[]]', '[[:digit:]]x', '\\[z-a]', 'plain', '[a\\-z]'])
+      expect(excludePatternProblem(ok), ok).toBeUndefined();
+    // A pattern the checker lets through never throws at build time either.
+    expect(() => excludeMatcher(['[z-a]', '*.[ch'])('x', false)).not.toThrow();
   });
 });
 
