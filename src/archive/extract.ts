@@ -28,6 +28,8 @@ export interface ExtractPolicy {
   duplicates: 'refuse' | 'replace';
   /** `plain`: every file 0644; `exec`: 0755 when the entry has an execute bit. */
   modes: 'plain' | 'exec';
+  /** How messages name the extraction folder ("the output folder"). */
+  folder: string;
   /** The caller's error for a refused entry (`name` as written in the archive). */
   refuse(name: string, why: string): Error;
   signal?: AbortSignal;
@@ -99,7 +101,7 @@ export async function extractArchive(
       case 'symlink': {
         const target = h.linkname ?? '';
         if (!linkStaysInside(rel, target, links))
-          return refuse(`its symlink target "${target}" points outside the folder`);
+          return refuse(`its symlink target "${target}" points outside ${policy.folder}`);
         links.set(rel, target);
         return { kind: 'write', rel };
       }
@@ -109,7 +111,7 @@ export async function extractArchive(
         const target =
           linked.ok && linked.parts.length > strip ? linked.parts.slice(strip).join('/') : undefined;
         if (target === undefined || linkAbove(target, links) || links.has(target) || !files.has(target))
-          return refuse(`its hard link target "${h.linkname ?? ''}" is not a file in the folder`);
+          return refuse(`its hard link target "${h.linkname ?? ''}" is not a file in ${policy.folder}`);
         h.linkname = target;
         h.mode = fileMode(policy, h);
         // Not streamed: the copy has the bytes, hence the hash, of the file it copies.
@@ -173,6 +175,7 @@ export const artifactPolicy: ExtractPolicy = {
   hardLinks: 'refuse',
   duplicates: 'refuse',
   modes: 'plain',
+  folder: 'the output folder',
   refuse: (name, why) =>
     new UnsafeArchiveError(
       `refused artifact archive entry "${name}": ${why}`,

@@ -71,6 +71,7 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
     hardLinks: 'copy',
     duplicates: 'replace',
     modes: 'exec',
+    folder: 'the source folder',
     refuse: (name, why) =>
       new SourceError(
         `${label}: entry ${JSON.stringify(name)} is refused: ${why}`,

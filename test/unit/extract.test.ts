@@ -103,6 +103,7 @@ describe('extracting sources', () => {
     hardLinks: 'copy',
     duplicates: 'replace',
     modes: 'exec',
+    folder: 'the folder',
     refuse: (name, why) => new Error(`${name}: ${why}`),
   });
 
