@@ -6,12 +6,12 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { safeJoin } from '../archive/containment.js';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
 import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
-import { safeJoin } from '../runs/extract.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 
