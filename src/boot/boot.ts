@@ -5,10 +5,10 @@
  * folder and the result goes into the run's manifest.json.
  */
 import { open, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
+import { isWithin, safeJoin } from '../archive/containment.js';
 import type { BootJson } from '../contracts/json.js';
 import { recordBoot } from '../hashes/runManifest.js';
-import { safeJoin } from '../runs/extract.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
 import { compileLinear } from '../util/linearRegex.js';
@@ -174,8 +174,8 @@ async function readHead(file: string, max: number): Promise<Buffer> {
 async function realFileInside(root: string, path: string): Promise<string | undefined> {
   try {
     const [real, realRoot] = await Promise.all([realpath(path), realpath(root)]);
-    const rel = relative(realRoot, real);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+    // The artifact itself, strictly below the run folder once links are resolved.
+    if (real === realRoot || !isWithin(realRoot, real)) return undefined;
     return (await stat(real)).isFile() ? real : undefined;
   } catch {
     return undefined;

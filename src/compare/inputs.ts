@@ -6,12 +6,12 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { isWithin, safeJoin } from '../archive/containment.js';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
 import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
-import { safeJoin } from '../runs/extract.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 
@@ -66,11 +66,6 @@ async function kind(path: string, follow = false): Promise<'file' | 'dir' | unde
     return undefined;
   }
 }
-
-const isInside = (root: string, path: string) => {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
-};
 
 /** Key by file name, falling back to the path below artifacts/ for names that occur twice. */
 function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: string }> {
@@ -140,7 +135,7 @@ async function listFolder(
   if (path === undefined) return undefined;
   const real = await realpath(path).catch(() => undefined);
   if (real === undefined) return undefined;
-  if (!isInside(root, real)) {
+  if (!isWithin(root, real)) {
     notes.push(`${display(path)}: leads outside ${display(dir)} (a symbolic link): its files were not read`);
     return undefined;
   }

@@ -3,45 +3,24 @@
  * the folder holding the file, so `sha256sum -c` and compare can never be pointed
  * outside it.
  */
+import { relativeNameProblem } from '../archive/containment.js';
 import { printable } from '../util/printable.js';
 
 /** Why `path` is not a safe artifact path, or undefined when it is one. */
 export function artifactPathProblem(path: string): string | undefined {
-  if (plainRelative(path)) return undefined;
-  if (path.length === 0) return 'expected a file path, found an empty one';
-  if (path.includes('\0')) return 'path contains a NUL byte';
+  const problem = relativeNameProblem(path, { normalized: true });
+  if (problem === 'empty') return 'expected a file path, found an empty one';
+  if (problem === 'nul') return 'path contains a NUL byte';
+  // Format rules of hashes.txt, before containment: one path a line, and
+  // sha256sum escapes names with a backslash; refuse rather than guess.
   if (/[\n\r]/.test(path)) return 'path contains a line break';
-  // sha256sum escapes such names with a leading backslash; refuse rather than guess.
   if (path.includes('\\')) return 'path contains a backslash, expected "/" separators';
   const shown = printable(path);
-  if (path.startsWith('/')) return `path "${shown}" is absolute, expected a path relative to the folder`;
-  const parts = path.split('/');
-  if (parts.includes('..')) return `path "${shown}" contains "..", expected a path inside the folder`;
-  if (parts.some((p) => p === '' || p === '.'))
+  if (problem === 'absolute') return `path "${shown}" is absolute, expected a path relative to the folder`;
+  if (problem === 'parent') return `path "${shown}" contains "..", expected a path inside the folder`;
+  if (problem === 'not-normalized')
     return `path "${shown}" has an empty or "." segment, expected a normalized path`;
   return undefined;
-}
-
-/** The fast yes for the usual path (a million lines are checked): nothing to refuse in it. */
-function plainRelative(path: string): boolean {
-  return (
-    path.length > 0 &&
-    path[0] !== '/' &&
-    !path.includes('\0') &&
-    !path.includes('\n') &&
-    !path.includes('\r') &&
-    !path.includes('\\') &&
-    !path.includes('//') &&
-    !path.includes('/./') &&
-    !path.includes('/../') &&
-    !path.startsWith('./') &&
-    !path.startsWith('../') &&
-    !path.endsWith('/') &&
-    !path.endsWith('/.') &&
-    !path.endsWith('/..') &&
-    path !== '.' &&
-    path !== '..'
-  );
 }
 
 /**

@@ -4,7 +4,6 @@
  * keys sorted at every level, no whitespace.
  */
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 
 /** `sha256:<hex>` of a buffer or string. */
 export function sha256Digest(data: Uint8Array | string): string {
@@ -36,21 +35,4 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
-}
-
-/**
- * A pass-through stream that hashes and counts what flows through it, so a blob
- * is hashed in the same pass that writes it to disk (no second read).
- */
-export function hashingStream(): { stream: Transform; result: () => { digest: string; size: number } } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  return { stream, result: () => ({ digest: `sha256:${hash.digest('hex')}`, size }) };
 }

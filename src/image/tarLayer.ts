@@ -21,6 +21,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { checkRelativeName } from '../archive/containment.js';
 import { ImageBuildError } from '../util/errors.js';
 import { hexOf } from './digest.js';
 import { type TarWriter, writeTarFile } from './tarWriter.js';
@@ -72,8 +73,7 @@ export function pathOrder(a: string, b: string): number {
 
 function normalizeImagePath(p: string): string {
   const name = p.replace(/^\/+/, '').replace(/\/+$/, '');
-  const parts = name.split('/');
-  if (name === '' || parts.some((s) => s === '' || s === '.' || s === '..')) {
+  if (!checkRelativeName(name, { normalized: true }).ok) {
     throw new ImageBuildError(
       `"${p}" is not a valid path inside an image`,
       'use an absolute path without . or .. parts, such as /nix/store/…-name',

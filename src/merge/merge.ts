@@ -8,9 +8,9 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { safeJoin } from '../archive/containment.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
-import { safeJoin } from '../runs/extract.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';

@@ -8,10 +8,16 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { safeJoin } from '../archive/containment.js';
+import {
+  artifactPolicy,
+  type ExtractedFile,
+  extractArchive,
+  UnsafeArchiveError,
+} from '../archive/extract.js';
 import type { Engine } from '../engine/docker.js';
 import { comparePaths } from '../hashes/artifactPath.js';
 import { OutputChannel, type TransferMode } from './channel.js';
-import { type ExtractedFile, extractSafely, safeJoin, UnsafeArchiveError } from './extract.js';
 import { BUILD_DIR, SOURCE_DIR, TAR_RECORD } from './script.js';
 import type { BuiltArtifact } from './types.js';
 
@@ -78,7 +84,7 @@ export function startTransfer(opts: {
       });
     },
     onArchive: (archive) => {
-      extracted = extractSafely(archive, into);
+      extracted = extractArchive(archive, into, artifactPolicy);
       extracted.catch(fail);
     },
   });
@@ -154,7 +160,11 @@ async function copyByName(
       );
     const parent = dirname(target);
     await mkdir(parent, { recursive: true });
-    const got = await extractSafely(await engine.getArchive(containerId, `${SOURCE_DIR}/${p}`), parent);
+    const got = await extractArchive(
+      await engine.getArchive(containerId, `${SOURCE_DIR}/${p}`),
+      parent,
+      artifactPolicy,
+    );
     const folder = dirname(p) === '.' ? '' : `${dirname(p)}/`;
     for (const f of got) files.push({ ...f, path: `${folder}${f.path}` });
   }

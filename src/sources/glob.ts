@@ -1,71 +1,63 @@
 /**
- * Exclude globs for local sources, gitignore-like:
- * - a pattern without "/" matches a name at any depth (`*.o`, `build`);
- * - a pattern with "/" is anchored at the source root (`docs/*.pdf`, `/out`);
- * - `**` spans folders, `*` and `?` stay inside one name, `[…]` is a class;
- * - a trailing "/" matches folders only.
+ * Exclude globs for local sources, with gitignore's semantics (the `ignore`
+ * package, as git's own wildmatch): a pattern without "/" matches a name at any
+ * depth, one with "/" is anchored at the source root, `**` spans folders, a
+ * trailing "/" matches folders only, `\*` is a literal star, and `!pattern`
+ * re-includes what an earlier pattern excluded (not inside an excluded folder).
  */
+import ignore from 'ignore';
+
 /** `rel` uses "/" separators and no leading "./". */
 export type ExcludeMatcher = (rel: string, isDir: boolean) => boolean;
 
-interface Compiled {
-  re: RegExp;
-  dirOnly: boolean;
-  anchored: boolean;
+export function excludeMatcher(patterns: readonly string[]): ExcludeMatcher {
+  const ig = ignore().add(patterns.map((p) => p.trim().replace(/^\.\//, '')));
+  return (rel, isDir) => ig.ignores(isDir ? `${rel}/` : rel);
 }
 
-function globToRegExp(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // "**/" matches zero or more folders; a bare "**" matches anything.
-        if (glob[i + 2] === '/') {
-          out += '(?:[^/]*(?:/|$))*';
-          i += 2;
-        } else {
-          out += '.*';
-          i += 1;
-        }
-      } else {
-        out += '[^/]*';
-      }
-    } else if (c === '?') {
-      out += '[^/]';
-    } else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end === -1) {
-        out += '\\[';
-      } else {
-        let cls = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-        out += `[${cls}]`;
-        i = end;
-      }
-    } else {
-      out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+/**
+ * Why `pattern` can never match (git quietly matches nothing), or undefined:
+ * a range out of order (`[z-a]`) or a class that is never closed.
+ */
+export function excludePatternProblem(pattern: string): string | undefined {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      const end = classEnd(pattern, i);
+      if (typeof end === 'string') return end;
+      i = end;
     }
   }
-  return out;
+  return undefined;
 }
 
-function compile(pattern: string): Compiled {
-  let p = pattern.trim();
-  const dirOnly = p.endsWith('/');
-  if (dirOnly) p = p.slice(0, -1);
-  if (p.startsWith('./')) p = p.slice(2);
-  const anchored = p.includes('/');
-  if (p.startsWith('/')) p = p.slice(1);
-  return { re: new RegExp(`^${globToRegExp(p)}$`), dirOnly, anchored };
-}
-
-export function excludeMatcher(patterns: readonly string[]): ExcludeMatcher {
-  const compiled = patterns.filter((p) => p.trim() !== '').map(compile);
-  return (rel, isDir) =>
-    compiled.some((c) => {
-      if (c.dirOnly && !isDir) return false;
-      const subject = c.anchored ? rel : rel.slice(rel.lastIndexOf('/') + 1);
-      return c.re.test(subject);
-    });
+/** Index of the "]" closing the class opened at `open`, or the problem with it. */
+function classEnd(p: string, open: number): number | string {
+  let i = open + 1;
+  if (p[i] === '!' || p[i] === '^') i++;
+  let first = true;
+  let prev: string | undefined;
+  for (; i < p.length; i++, first = false) {
+    let c = p[i] as string;
+    if (c === ']' && !first) return i;
+    if (c === '[' && p[i + 1] === ':') {
+      const close = p.indexOf(':]', i + 2);
+      if (close !== -1) {
+        i = close + 1;
+        prev = undefined;
+        continue;
+      }
+    }
+    if (c === '\\' && i + 1 < p.length) c = p[++i] as string;
+    else if (c === '-' && prev !== undefined && i + 1 < p.length && p[i + 1] !== ']') {
+      let to = p[++i] as string;
+      if (to === '\\' && i + 1 < p.length) to = p[++i] as string;
+      if (prev > to) return `the range "${prev}-${to}" is out of order, so the pattern can never match`;
+      prev = undefined;
+      continue;
+    }
+    prev = c;
+  }
+  return `the "[" at column ${open + 1} opens a class that is never closed (write "\\[" for a literal "[")`;
 }

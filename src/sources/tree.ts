@@ -19,7 +19,8 @@ import {
   symlink,
   utimes,
 } from 'node:fs/promises';
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isWithin, linkStaysInside } from '../archive/containment.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { SourceError } from './errors.js';
 import type { ExcludeMatcher } from './glob.js';
@@ -43,11 +44,6 @@ export interface ScanOptions {
 
 const HINT_LINKS = "remove or replace the link, or add it to the board's source.exclude";
 
-function isInside(parent: string, child: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-}
-
 /** Every entry under `root` (not `root` itself), checked; paths use "/" and are sorted. */
 export async function scanTree(root: string, opts: ScanOptions = {}): Promise<TreeEntry[]> {
   const label = opts.label ?? root;
@@ -65,11 +61,11 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Tr
 
   async function checkLink(abs: string, rel: string, target: string): Promise<void> {
     const where = `${label}: symlink ${rel} -> ${target}`;
-    if (isAbsolute(target))
-      throw new SourceError(`${where} points outside the source (absolute target)`, HINT_LINKS);
-    if (posix.normalize(posix.join(posix.dirname(rel), target.split(sep).join('/'))).split('/')[0] === '..') {
-      throw new SourceError(`${where} points outside the source`, HINT_LINKS);
-    }
+    if (!linkStaysInside(rel, target))
+      throw new SourceError(
+        `${where} points outside the source${isAbsolute(target) ? ' (absolute target)' : ''}`,
+        HINT_LINKS,
+      );
     let resolved: string;
     try {
       resolved = await realpath(abs);
@@ -79,11 +75,11 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Tr
       if (code === 'ENOENT' || code === 'ENOTDIR') return; // dangling but inside: copied as is
       throw err;
     }
-    if (!isInside(realRoot, resolved))
+    if (!isWithin(realRoot, resolved))
       throw new SourceError(`${where} points outside the source`, HINT_LINKS);
     // A link to one of its own ancestor folders makes the tree infinite for anyone who follows links.
     const st = await lstat(resolved);
-    if (st.isDirectory() && isInside(resolved, join(realRoot, dirname(rel)))) {
+    if (st.isDirectory() && isWithin(resolved, join(realRoot, dirname(rel)))) {
       throw new SourceError(
         `${where} is a symlink loop (it points to a folder that contains it)`,
         HINT_LINKS,

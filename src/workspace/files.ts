@@ -5,6 +5,7 @@
 import { constants, type Stats, statSync } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { isWithin } from '../archive/containment.js';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 
 export const KINDS = ['pins', 'images', 'boards'] as const;
@@ -95,11 +96,6 @@ export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> 
   return { files, unlisted };
 }
 
-function isInside(parent: string, child: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
-}
-
 /** The folder to list (links resolved), 'missing', or a thrown error saying why it cannot be listed. */
 async function insideFolder(realRoot: string, dir: string): Promise<string | 'missing'> {
   let real: string;
@@ -111,7 +107,7 @@ async function insideFolder(realRoot: string, dir: string): Promise<string | 'mi
       return 'missing';
     throw err;
   }
-  if (!isInside(realRoot, real)) throw Object.assign(new Error('outside'), { code: 'OUTSIDE' });
+  if (!isWithin(realRoot, real)) throw Object.assign(new Error('outside'), { code: 'OUTSIDE' });
   if (!(await stat(real)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   return real;
 }
@@ -127,7 +123,7 @@ async function regularFileInside(
   const own = await lstat(full);
   if (!own.isSymbolicLink()) return own.isFile() ? { path: full, size: own.size } : `this is ${kindOf(own)}`;
   const real = await realpath(full);
-  if (!isInside(realRoot, real)) return 'this is a symbolic link to a file outside the workspace';
+  if (!isWithin(realRoot, real)) return 'this is a symbolic link to a file outside the workspace';
   const target = await lstat(real);
   return target.isFile() ? { path: real, size: target.size } : `this is a symbolic link to ${kindOf(target)}`;
 }

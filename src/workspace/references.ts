@@ -4,7 +4,8 @@
  * Checked on every load, since folders can change without a file changing.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { isWithin } from '../archive/containment.js';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
@@ -96,7 +97,7 @@ function localSourceProblems(root: string, realRoot: string, board: Entry<Board>
     return at(`source folder "${path}" is an absolute path, expected a folder relative to the workspace`);
   const dir = resolve(root, path);
   // The workspace is what gets pinned and shared: a source beside it would not travel with it.
-  if (!isInside(root, dir))
+  if (!isWithin(resolve(root), dir))
     return at(
       `source folder "${path}" is outside the workspace, expected a folder relative to the workspace`,
     );
@@ -109,17 +110,12 @@ function localSourceProblems(root: string, realRoot: string, board: Entry<Board>
     return at(`source folder "${path}" does not exist, expected a folder relative to the workspace`);
   }
   // A link (the folder itself, or a folder on the way) may lead anywhere: the build would copy host files.
-  if (!isInside(realRoot, real))
+  if (!isWithin(realRoot, real))
     return at(
       `source folder "${path}" leads outside the workspace through a symbolic link, expected a folder inside the workspace`,
     );
   if (!isDir) return at(`source "${path}" is a file, expected a folder relative to the workspace`);
   return [];
-}
-
-function isInside(parent: string, child: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
 }
 
 function realpathOr(path: string): string {

@@ -3,6 +3,8 @@
  * from these (`reprorom schemas`), so editors and the checker agree.
  */
 import * as z from 'zod/mini';
+import { checkRelativeName } from '../archive/containment.js';
+import { excludePatternProblem } from '../sources/glob.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -119,7 +121,16 @@ export const imageSchema = z
 const localSource = z.strictObject({
   type: z.literal('local'),
   path: z._default(z.string(), '.').check(z.describe('Folder relative to the workspace')),
-  exclude: z._default(z.array(z.string()), []),
+  exclude: z._default(
+    z.array(
+      z.string().check(
+        z.refine((p) => excludePatternProblem(p) === undefined, {
+          error: (iss) => `expected a gitignore pattern: ${excludePatternProblem(String(iss.input))}`,
+        }),
+      ),
+    ),
+    [],
+  ),
 });
 const gitSource = z.strictObject({
   type: z.literal('git'),
@@ -162,7 +173,7 @@ export const sourceSchema = z.discriminatedUnion(
 );
 
 const artifactPath = nonEmptyString().check(
-  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+  z.refine((p) => checkRelativeName(p).ok, {
     message: 'expected a path or glob relative to the source, without ".." or a leading "/"',
   }),
 );

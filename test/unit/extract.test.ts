@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, readlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Header, pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { extractSafely, UnsafeArchiveError } from '../../src/runs/extract.js';
+import {
+  artifactPolicy,
+  type ExtractPolicy,
+  extractArchive,
+  UnsafeArchiveError,
+} from '../../src/archive/extract.js';
+
+const extractSafely = (stream: Readable, root: string) => extractArchive(stream, root, artifactPolicy);
 
 type Entry = Partial<Header> & { name: string; content?: string };
 
@@ -20,7 +27,7 @@ async function listAll(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
 }
 
-describe('extractSafely', () => {
+describe('extracting artifacts', () => {
   it('extracts regular files and inside symlinks', async () => {
     const root = await mkdtemp(join(tmpdir(), 'rr-ex-'));
     const out = join(root, 'out');
@@ -51,6 +58,21 @@ describe('extractSafely', () => {
         { name: 'a/b', type: 'file' as const, content: 'x' },
       ],
     ],
+    [
+      'a symlink that escapes through an earlier one',
+      [
+        { name: 's', type: 'symlink' as const, linkname: '.' },
+        { name: 't', type: 'symlink' as const, linkname: 's/../x' },
+      ],
+    ],
+    [
+      'a name given twice',
+      [
+        { name: 'rom.bin', type: 'file' as const, content: 'a' },
+        { name: 'rom.bin', type: 'file' as const, content: 'b' },
+      ],
+    ],
+    ['a backslash parent path', [{ name: '..\\evil', type: 'file' as const, content: 'x' }]],
     ['a hard link', [{ name: 'h', type: 'link' as const, linkname: 'etc/passwd' }]],
     ['a device', [{ name: 'dev', type: 'character-device' as const }]],
   ])('refuses %s and writes nothing outside', async (_label, entries) => {
@@ -58,5 +80,59 @@ describe('extractSafely', () => {
     const out = join(root, 'out');
     await expect(extractSafely(tarOf(entries), out)).rejects.toBeInstanceOf(UnsafeArchiveError);
     expect((await listAll(root)).filter((p) => !p.startsWith('out'))).toEqual([]);
+  });
+
+  it('writes long and unicode names where they belong', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const long = `${'d'.repeat(200)}/${'f'.repeat(250)}`;
+    const files = await extractSafely(
+      tarOf([
+        { name: long, type: 'file', content: 'L' },
+        { name: '固件/ünï.bin', type: 'file', content: 'U' },
+      ]),
+      out,
+    );
+    expect(files.map((f) => f.path).sort()).toEqual([long, '固件/ünï.bin'].sort());
+    expect(await readFile(join(out, '固件/ünï.bin'), 'utf8')).toBe('U');
+  });
+});
+
+describe('extracting sources', () => {
+  const sources = (strip: number): ExtractPolicy => ({
+    stripComponents: strip,
+    hardLinks: 'copy',
+    duplicates: 'replace',
+    modes: 'exec',
+    folder: 'the folder',
+    refuse: (name, why) => new Error(`${name}: ${why}`),
+  });
+
+  it('strips components, copies hard links, keeps exec bits and lets a later entry win', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const files = await extractArchive(
+      tarOf([
+        { name: 'p-1/', type: 'directory' },
+        { name: 'p-1/a', type: 'file', content: 'old' },
+        { name: 'p-1/a', type: 'file', content: 'new' },
+        { name: 'p-1/run.sh', type: 'file', mode: 0o755, content: '#!/bin/sh' },
+        { name: 'p-1/h', type: 'link', linkname: 'p-1/a' },
+        { name: 'p-1/l', type: 'symlink', linkname: 'a' },
+      ]),
+      out,
+      sources(1),
+    );
+    expect(files.map((f) => f.path).sort()).toEqual(['a', 'h', 'run.sh']);
+    expect(await readFile(join(out, 'a'), 'utf8')).toBe('new');
+    expect(await readFile(join(out, 'h'), 'utf8')).toBe('new');
+    expect((await stat(join(out, 'h'))).nlink).toBe(1); // a copy, not a second name for a's bytes
+    expect((await stat(join(out, 'run.sh'))).mode & 0o111).not.toBe(0);
+    expect((await stat(join(out, 'a'))).mode & 0o111).toBe(0);
+    expect(await readlink(join(out, 'l'))).toBe('a');
+  });
+
+  it('refuses a hard link to a name outside the stripped folder', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const tar = tarOf([{ name: 'p-1/h', type: 'link', linkname: '../etc/passwd' }]);
+    await expect(extractArchive(tar, out, sources(1))).rejects.toThrow(/hard link target/);
   });
 });

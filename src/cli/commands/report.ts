@@ -1,13 +1,13 @@
 /** `reprorom report RUN… --html FILE`: the comparison as one page people can look at. */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { safeJoin } from '../../archive/containment.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
 import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
-import { safeJoin } from '../../runs/extract.js';
 import { ExitCode } from '../../util/errors.js';
 import { printJson, printLine } from '../output.js';
 
