@@ -93,6 +93,11 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'build only shard I of N (stable, balanced by recorded build times)')
     .option('--junit <file>', 'write a JUnit report (one test case per board × artifact)')
     .option('--boot', "boot each run's artifacts with the board's boot check")
+    .option(
+      '--log-lines <n>',
+      "lines of a failed run's output shown under the failure (and in --json, JUnit, GitHub)",
+      '40',
+    )
     .option('--no-explain', 'after a mismatch, do not rebuild one variation at a time to name the culprit')
     .option(
       '--machine <name>',

@@ -54,6 +54,8 @@ export interface RunJson {
   variations: string[];
   variation: Record<string, string | number>;
   boot?: BootJson;
+  /** A failed run's last lines of output (its compiler error, usually). */
+  logTail?: string[];
 }
 
 export interface BoardJson {

@@ -23,7 +23,7 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
   }
   for (const f of build ? failedRuns(build) : []) {
     lines.push(
-      `::error title=reprorom build failed: ${f.board}::${escData(`run ${f.index}: ${f.error} (log ${f.log})`)}`,
+      `::error title=reprorom build failed: ${f.board}::${escData([`run ${f.index}: ${f.error} (log ${f.log})`, ...f.logTail].join('\n'))}`,
     );
   }
   return lines;
@@ -37,7 +37,12 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
         .join(' ')} | ${culpritText(build, v) ?? ''} |`,
   );
   const failures = build
-    ? failedRuns(build).map((f) => `- ❌ **${f.board}** run ${f.index}: ${f.error}`)
+    ? failedRuns(build).flatMap((f) => [
+        `- ❌ **${f.board}** run ${f.index}: ${f.error}`,
+        ...(f.logTail.length
+          ? ['', '  ```', ...f.logTail.map((l) => `  ${l.replace(/```/g, "'''")}`), '  ```']
+          : []),
+      ])
     : [];
   return [
     '## reprorom',

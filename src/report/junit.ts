@@ -29,7 +29,7 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
         .filter((f) => f.board === board)
         .map(
           (f) =>
-            `    <testcase classname="${esc(board)}" name="build run ${f.index}">\n      <failure type="build-failed" message="${esc(f.error)}">log: ${esc(f.log)}</failure>\n    </testcase>`,
+            `    <testcase classname="${esc(board)}" name="build run ${f.index}">\n      <failure type="build-failed" message="${esc(f.error)}">${esc([...f.logTail, `log: ${f.log}`].join('\n'))}</failure>\n    </testcase>`,
         ),
     ];
     const boots = (build?.boards ?? [])

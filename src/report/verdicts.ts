@@ -18,6 +18,8 @@ export interface FailedRun {
   index: number;
   error: string;
   log: string;
+  /** The run's last lines of output. */
+  logTail: string[];
 }
 
 export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVerdict[] {
@@ -38,7 +40,13 @@ export function failedRuns(report: BuildReportJson): FailedRun[] {
   return report.boards.flatMap((b) =>
     b.runs
       .filter((r) => !r.ok)
-      .map((r) => ({ board: b.board, index: r.index, error: r.error ?? 'failed', log: b.log })),
+      .map((r) => ({
+        board: b.board,
+        index: r.index,
+        error: r.error ?? 'failed',
+        log: b.log,
+        logTail: r.logTail ?? [],
+      })),
   );
 }
 

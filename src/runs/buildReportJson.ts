@@ -31,6 +31,7 @@ export function buildReportJson(
         variations: r.variations,
         variation: { ...r.variation },
         ...(r.boot ? { boot: r.boot } : {}),
+        ...(r.logTail ? { logTail: r.logTail } : {}),
       })),
     })),
     comparison,

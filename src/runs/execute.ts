@@ -19,6 +19,7 @@ import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
+import { BoardRunError } from './logTail.js';
 import { runPool } from './pool.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
@@ -34,6 +35,8 @@ export interface ExecuteOptions {
   /** Progress for people: one short line per event. */
   onEvent?: (board: string, text: string) => void;
   onLine?: (board: string, index: number, line: string) => void;
+  /** Lines of a failed run's output to keep with the failure (default 40). */
+  logTailLines?: number;
 }
 
 export interface RunOutcome {
@@ -44,6 +47,8 @@ export interface RunOutcome {
   outDir?: string;
   error?: string;
   exitCode?: number;
+  /** A failed run's last lines of output. */
+  logTail?: string[];
   variations: string[];
   variation: Variation;
 }
@@ -175,6 +180,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               sourceDateEpoch: epoch,
               outDir: join(runDir, name, String(index)),
               log,
+              ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
               onLine: (line) => opts.onLine?.(name, index, line),
               ...(opts.signal ? { signal: opts.signal } : {}),
             });
@@ -206,6 +212,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               variations: varied,
               variation,
               ...(exitCode === undefined ? {} : { exitCode }),
+              ...(err instanceof BoardRunError ? { logTail: err.logTail } : {}),
             });
             event(name, `run ${index}/${total} FAILED: ${message}`);
           }

@@ -14,6 +14,7 @@ import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
+import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
 import { buildScript } from './script.js';
 import { sourceTar } from './sourceTar.js';
@@ -37,6 +38,8 @@ export interface BoardRunInput {
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
   log: WriteStream;
+  /** Lines of the run's own output a failure carries (default DEFAULT_LOG_TAIL). */
+  logTailLines?: number;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -73,7 +76,9 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   // A process that cannot fork prints one of these: the pids limit, reported by name below.
   let forkFailed = false;
   let diskFull = false;
+  const tail = new LogTail(input.logTailLines ?? DEFAULT_LOG_TAIL);
   const lineTo = (line: string) => {
+    tail.push(line);
     if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
     if (/No space left on device/i.test(line)) diskFull = true;
     input.log.write(`${prefix} ${line}\n`);
@@ -191,11 +196,17 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     await rename(work, input.outDir);
     return { outDir: input.outDir, artifacts: copied, durationMs };
   } catch (err) {
-    if (!(err instanceof ContainerTimeoutError)) throw err;
-    throw new BuildFailedError(
-      `board ${input.boardName} run ${input.index} exceeded its time limit of ${input.board.limits.time} s and was stopped`,
-      `raise limits.time in boards/${input.boardName}.yaml if the build really takes longer, or look for a hang in the log: ${input.log.path}`,
-    );
+    const failure =
+      err instanceof ContainerTimeoutError
+        ? new BuildFailedError(
+            `board ${input.boardName} run ${input.index} exceeded its time limit of ${input.board.limits.time} s and was stopped`,
+            `raise limits.time in boards/${input.boardName}.yaml if the build really takes longer, or look for a hang in the log: ${input.log.path}`,
+          )
+        : err;
+    // An interrupt is not the board's failure; anything else carries the run's last lines.
+    if (failure instanceof BuildFailedError && !input.signal?.aborted)
+      throw new BoardRunError(failure, tail.get());
+    throw failure;
   } finally {
     transfer.close();
     await rm(work, { recursive: true, force: true });

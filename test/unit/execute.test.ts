@@ -160,6 +160,9 @@ describe('executePlan with a fake engine', () => {
     expect(existsSync(join(result.runDir, 'alpha', '1', 'manifest.json'))).toBe(true);
     expect(existsSync(join(result.runDir, 'alpha', '2'))).toBe(false);
     expect(await readFile(join(result.runDir, 'alpha.log'), 'utf8')).toContain('main.c:1: error: expected ;');
+    // The failure carries its cause: the run's own last lines, not its neighbours'.
+    expect(alpha?.runs[1]?.logTail).toEqual(['main.c:1: error: expected ;']);
+    expect(alpha?.runs[0]?.logTail).toBeUndefined();
   });
 
   it('a run that produces none of its artifacts fails by name', async () => {
@@ -201,5 +204,17 @@ describe('executePlan with a fake engine', () => {
     );
     expect(prepare.calls).toEqual([]);
     expect(existsSync(join(root, '.reprorom', 'runs'))).toBe(false);
+  });
+  it("keeps only the last --log-lines lines of a failed run's output", async () => {
+    const engine = fakeEngine(() => ({
+      exitCode: 1,
+      log: Array.from({ length: 100 }, (_, i) => `line ${i}`),
+    }));
+    const result = await executePlan(await plan(['alpha'], 1), {
+      engine,
+      prepareImage: countingPreparer(),
+      logTailLines: 3,
+    });
+    expect(result.boards[0]?.runs[0]?.logTail).toEqual(['line 97', 'line 98', 'line 99']);
   });
 });

@@ -38,7 +38,7 @@ const build = {
       log: '/l/sea.log',
       runs: [
         { index: 1, ok: true, boot: { ok: false, message: 'no banner within 15 s', log: '/l/boot.log' } },
-        { index: 2, ok: false, error: 'exit 2' },
+        { index: 2, ok: false, error: 'exit 2', logTail: ['cc -c main.c', 'main.c:3:1: error: expected ;'] },
       ],
     },
   ],
@@ -52,6 +52,7 @@ describe('JUnit and GitHub reports', () => {
     expect(xml).toContain(`r/sea#2@m2: ${B}  &lt;- disagrees`);
     expect(xml).toMatch(/<testcase classname="ub" name="u-boot.bin"\/>/);
     expect(xml).toMatch(/name="build run 2">\s*<failure type="build-failed" message="exit 2"/);
+    expect(xml).toContain('main.c:3:1: error: expected ;\nlog: /l/sea.log');
     expect(xml).toMatch(/name="boot run 1">\s*<failure type="boot-failed" message="no banner within 15 s"/);
     expect(xml).toMatch(/<testsuite name="sea" tests="3" failures="3">/);
   });
@@ -63,7 +64,10 @@ describe('JUnit and GitHub reports', () => {
     expect(lines.some((l) => l.startsWith('::error title=reprorom build failed: sea::run 2: exit 2'))).toBe(
       true,
     );
+    const failedLine = lines.find((l) => l.startsWith('::error title=reprorom build failed'));
+    expect(failedLine).toContain('%0Amain.c:3:1: error: expected ;');
     const md = githubSummary(comparison, build);
+    expect(md).toContain('  main.c:3:1: error: expected ;');
     expect(md).toContain('| sea | bios.bin | ❌ mismatch |');
     expect(md).toContain('| ub | u-boot.bin | ✅ reproducible |');
   });

@@ -11,8 +11,9 @@ import { type BuildResult, executePlan } from '../../runs/execute.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
+import { printable } from '../../util/printable.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, printJson, printLine } from '../output.js';
+import { colourAllowed, paint, printJson, printLine } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface BuildCliOptions {
@@ -24,6 +25,8 @@ export interface BuildCliOptions {
   junit?: string;
   boot?: boolean;
   machine?: string;
+  /** Lines of a failed run's output shown under the failure. */
+  logLines: string;
   /** commander's --no-explain sets this to false. */
   explain?: boolean;
   json?: boolean;
@@ -33,6 +36,13 @@ function positiveInt(value: string, flag: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > 64)
     throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`);
+  return n;
+}
+
+function positiveIntOrZero(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000)
+    throw new UsageError(`${flag} ${value} is not a whole number from 0 to 10000`);
   return n;
 }
 
@@ -73,7 +83,10 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }
       : {}),
   };
-  const result: BuildResult = await withInterrupts((signal) => executePlan(plan, { signal, ...hooks }));
+  const logTailLines = positiveIntOrZero(opts.logLines, '--log-lines');
+  const result: BuildResult = await withInterrupts((signal) =>
+    executePlan(plan, { signal, logTailLines, ...hooks }),
+  );
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
   const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));
@@ -100,6 +113,11 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
         printLine(
           `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
         );
+        // The cause, where the user looks: the run's last lines, then where the rest is.
+        if (r.logTail?.length) {
+          for (const line of r.logTail) printLine(paint('dim', `  | ${printable(line)}`));
+          printLine(`  log: ${b.log}`);
+        }
       }
     }
     printLine();
