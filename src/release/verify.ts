@@ -213,16 +213,17 @@ function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
 }
 
 /** The board as the workspace plans it, or a failed check when the workspace lacks it. */
-function planOne(ws: Workspace, board: string): { plan: BuildPlan; planned: PlannedBoard } | Check {
+type Planning = { ok: true; plan: BuildPlan; planned: PlannedBoard } | { ok: false; check: Check };
+
+function planOne(ws: Workspace, board: string): Planning {
+  const missing = (message: string): Planning => ({ ok: false, check: fail('board', message) });
   if (!ws.boards.has(board))
-    return fail(
-      'board',
+    return missing(
       `board ${board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
     );
   const plan = planBuild(ws, { boards: [board], runs: 1, jobs: 1, cores: availableParallelism() });
   const planned = plan.boards[0];
-  if (!planned) return fail('board', `board ${board} could not be planned`);
-  return { plan, planned };
+  return planned ? { ok: true, plan, planned } : missing(`board ${board} could not be planned`);
 }
 
 /** Same pin content, same board definition: otherwise a rebuild would prove nothing. */
@@ -373,9 +374,12 @@ async function verifyBoard(
   const out: BoardVerification = { board: b.board, checks, runDir: null, artifacts: [], comparison: null };
   // The provenance is checked against the plan before anything runs.
   const planning = planOne(ws, d.board);
-  if ('name' in planning) checks.push(planning);
-  else checks.push(...planChecks(planning.planned, d));
-  if (checks.some((c) => !c.ok) || 'name' in planning) return out;
+  if (!planning.ok) {
+    checks.push(planning.check);
+    return out;
+  }
+  checks.push(...planChecks(planning.planned, d));
+  if (checks.some((c) => !c.ok)) return out;
   const r = await rebuild(planning.plan, planning.planned, d, opts, engine);
   checks.push(...r.checks);
   if (!r.runDir || !r.manifestPath) return out;
@@ -508,8 +512,8 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
   }
   const ws = await loadValidWorkspace(opts.workspace);
   const planning = planOne(ws, opts.board);
-  if ('name' in planning)
-    throw new UsageError(planning.message, 'name a board of this workspace with --board');
+  if (!planning.ok)
+    throw new UsageError(planning.check.message, 'name a board of this workspace with --board');
   const engine = opts.engine ?? connectEngine();
   const r = await rebuild(planning.plan, planning.planned, undefined, opts, engine);
   const board: BoardVerification = {
