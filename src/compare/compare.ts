@@ -102,8 +102,8 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
   const notes = sets.flatMap((s) => s.notes);
   const artifacts: ArtifactResult[] = [];
   const all = groups(sets);
-  // The row keys of every group a set belongs to: its other artifacts were not compared.
-  const rowKeysOf = new Map<HashSet, Array<Set<string>>>();
+  // The row sources of every group a set belongs to: its other artifacts were not compared.
+  const rowSourcesOf = new Map<HashSet, HashSet[][]>();
   // Sets whose every artifact became a row: nothing of theirs can have been left out.
   const rowSourceSets = new Set<HashSet>();
   // Inputs (arguments) that share at least one artifact with another input.
@@ -112,40 +112,49 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     // Rows come from the sets that list exactly a board's artifacts; Heads lists also name intermediates.
     const complete = group.sets.filter((s) => s.complete);
     const rowSources = complete.length > 0 ? complete : group.sets;
-    const keySet = new Set<string>();
-    for (const s of rowSources) for (const a of s.artifacts) keySet.add(a.key);
-    const keys = [...keySet].sort(comparePaths);
-    for (const s of group.sets) rowKeysOf.set(s, [...(rowKeysOf.get(s) ?? []), keySet]);
+    for (const s of group.sets) rowSourcesOf.set(s, [...(rowSourcesOf.get(s) ?? []), rowSources]);
     for (const s of rowSources) rowSourceSets.add(s);
     const indexes = group.sets.map(artifactsByKey);
-    for (const key of keys) {
-      const hashes = group.sets.map((s, i) => [s.label, indexes[i]?.get(key)?.sha256 ?? null] as const);
+    const labels = group.sets.map((s) => s.label);
+    const inputs = group.sets.map((s) => s.input);
+    for (const key of rowKeys(rowSources)) {
+      // One sha per set, read once; tuples for verdictFor only when the row is not the common case.
+      const shas: Array<string | null> = [];
+      for (const index of indexes) shas.push(index.get(key)?.sha256 ?? null);
       // Inputs holding this artifact: when two differ, both were checked against another input.
       let holder: string | undefined;
       let shared = false;
-      for (let i = 0; i < group.sets.length; i++) {
-        const input = group.sets[i]?.input;
-        if (input === undefined || hashes[i]?.[1] === null) continue;
+      for (let i = 0; i < shas.length; i++) {
+        const input = inputs[i];
+        if (input === undefined || shas[i] === null) continue;
         if (holder === undefined) holder = input;
         else if (holder !== input) shared = true;
       }
       if (shared)
-        group.sets.forEach((s, i) => {
-          if (s.input !== undefined && hashes[i]?.[1] !== null) related.add(s.input);
-        });
+        for (let i = 0; i < shas.length; i++) {
+          const input = inputs[i];
+          if (input !== undefined && shas[i] !== null) related.add(input);
+        }
+      const hashes: Record<string, string | null> = {};
+      for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
+      const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
       artifacts.push({
         name: all.length > 1 && group.board ? `${group.board}/${key}` : key,
         key,
         board: group.board,
-        hashes: recordOf(hashes),
-        ...verdictFor(hashes),
+        verdict,
+        hashes,
+        disagreeing,
+        majority,
       });
     }
   }
   for (const s of sets) {
     if (rowSourceSets.has(s)) continue;
-    const rowKeys = rowKeysOf.get(s) ?? [];
-    const ignored = s.artifacts.filter((a) => !rowKeys.some((k) => k.has(a.key))).length;
+    const sources = rowSourcesOf.get(s) ?? [];
+    const ignored = s.artifacts.filter(
+      (a) => !sources.some((group) => group.some((r) => artifactsByKey(r).has(a.key))),
+    ).length;
     if (ignored > 0)
       notes.push(
         `${s.label}: ${ignored} listed file(s) that no reprorom input declares were not compared (matching is by file name)`,
@@ -172,11 +181,34 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
   };
 }
 
-/** `Object.fromEntries`, without its iterator protocol: once per row of a million. */
-function recordOf(pairs: ReadonlyArray<readonly [string, string | null]>): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
-  for (const [label, sha] of pairs) out[label] = sha;
-  return out;
+/**
+ * The row keys of a group, each once, in first-seen order: the first source's keys, then each
+ * later source's keys that no earlier source holds (map lookups, no set of a million keys), sorted
+ * byte-wise. A reprorom list is already in path order, which the sort only confirms.
+ */
+function rowKeys(sources: readonly HashSet[]): string[] {
+  const indexes = sources.map(artifactsByKey);
+  const keys: string[] = [];
+  indexes.forEach((index, n) => {
+    for (const key of index.keys()) {
+      let seen = false;
+      for (let i = 0; i < n && !seen; i++) seen = indexes[i]?.has(key) ?? false;
+      if (!seen) keys.push(key);
+    }
+  });
+  return keys.sort(comparePaths);
+}
+
+/** The verdict of one row: the common case (every input present and equal) without building tuples. */
+function rowVerdict(
+  labels: readonly string[],
+  shas: ReadonlyArray<string | null>,
+): Pick<ArtifactResult, 'verdict' | 'disagreeing' | 'majority'> {
+  const first = shas[0];
+  let same = shas.length > 1 && first != null;
+  for (let i = 1; i < shas.length && same; i++) same = shas[i] === first;
+  if (same && first != null) return { verdict: 'reproducible', disagreeing: [], majority: first };
+  return verdictFor(labels.map((label, i) => [label, shas[i] ?? null] as const));
 }
 
 /** `a: seabios; b: seabios-debug`: what each unrelated input holds. */

@@ -22,31 +22,42 @@ function cell(a: ArtifactResult, label: string): string {
   return `${sha.slice(0, SHORT)}${a.disagreeing.includes(label) ? '!' : ''}`;
 }
 
+/** cell(a, label).length, without making the cell: widths are found before any line is built. */
+function cellWidth(a: ArtifactResult, label: string): number {
+  if (!(label in a.hashes)) return 0;
+  const sha = a.hashes[label];
+  if (sha === null || sha === undefined) return 1;
+  return Math.min(sha.length, SHORT) + (a.disagreeing.includes(label) ? 1 : 0);
+}
+
 export function renderTable(c: Comparison, paint: Painter): string[] {
   const labels = c.inputs.map((i) => i.label);
   const head = ['ARTIFACT', 'VERDICT', ...labels.map(printable)];
-  const rows = c.artifacts.map((a) => [printable(a.name), a.verdict, ...labels.map((l) => cell(a, l))]);
-  // A loop, not Math.max(...rows): a million rows would overflow the call stack.
+  const names = c.artifacts.map((a) => printable(a.name));
+  // Loops, not Math.max(...rows): a million rows would overflow the call stack (and no row is built twice).
   const widths = head.map((h) => h.length);
-  for (const r of rows) {
-    r.forEach((t, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, t.length);
-    });
-  }
-  const line = (cells: string[], colour: (text: string, col: number) => string) =>
-    cells
-      .map((t, i) => colour(i === cells.length - 1 ? t : t.padEnd(widths[i] ?? 0), i))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head, (t) => paint('dim', t))];
   c.artifacts.forEach((a, r) => {
-    out.push(
-      line(rows[r] ?? [], (t, col) => {
-        if (col === 1) return paint(verdictColour[a.verdict], t);
-        if (col >= 2 && t.trimEnd().endsWith('!')) return paint('red', t);
-        return t;
-      }),
-    );
+    widths[0] = Math.max(widths[0] ?? 0, names[r]?.length ?? 0);
+    widths[1] = Math.max(widths[1] ?? 0, a.verdict.length);
+    for (let i = 0; i < labels.length; i++)
+      widths[i + 2] = Math.max(widths[i + 2] ?? 0, cellWidth(a, labels[i] ?? ''));
+  });
+  const last = head.length - 1;
+  // Every cell but the last is padded to its column; the line loses trailing blanks.
+  const padded = (t: string, col: number) => (col === last ? t : t.padEnd(widths[col] ?? 0));
+  const out = [
+    head
+      .map((t, i) => paint('dim', padded(t, i)))
+      .join('  ')
+      .trimEnd(),
+  ];
+  c.artifacts.forEach((a, r) => {
+    let line = `${padded(names[r] ?? '', 0)}  ${paint(verdictColour[a.verdict], padded(a.verdict, 1))}`;
+    for (let i = 0; i < labels.length; i++) {
+      const t = cell(a, labels[i] ?? '');
+      line += `  ${t.endsWith('!') ? paint('red', padded(t, i + 2)) : padded(t, i + 2)}`;
+    }
+    out.push(line.trimEnd());
   });
   return out;
 }
@@ -80,7 +91,11 @@ function problemLines(c: Comparison): string[] {
 }
 
 export function renderSummary(c: Comparison): string {
-  const count = (v: Verdict) => c.artifacts.filter((a) => a.verdict === v).length;
+  const count = (v: Verdict) => {
+    let n = 0;
+    for (const a of c.artifacts) if (a.verdict === v) n++;
+    return n;
+  };
   if (c.unrelated.length > 0)
     return printable(
       `NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')} share no board or artifact)`,

@@ -3,6 +3,7 @@
  * to the folder holding the file), sorted by path, so `sha256sum -c hashes.txt`
  * verifies a run folder with no reprorom installed.
  */
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -12,7 +13,7 @@ import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { formatCount, MAX_INPUT_BYTES, maxInputLines } from './limits.js';
 import { sha256Problem } from './sha256.js';
-import { parseSumLine, splitLines } from './sumLine.js';
+import { countLines, forEachLine, parseSumLine, plainSumLinePath } from './sumLine.js';
 
 export const HASHES_FILE = 'hashes.txt';
 
@@ -58,25 +59,32 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
   const problems: Problem[] = [];
   const out: HashLine[] = [];
   const firstLine = new Map<string, number>();
-  const lines = splitLines(text);
-  checkLineCount(lines, file);
-  if (lines.length === 0)
+  const count = countLines(text);
+  checkLineCount(count, file);
+  if (count === 0)
     problems.push({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
-  lines.forEach((text, i) => {
-    const line = i + 1;
-    const parsed = parseSumLine(text);
-    if (!parsed.ok) {
-      problems.push({ file, line, col: parsed.col, message: parsed.message });
-      return;
+  forEachLine(text, (start, end, line) => {
+    // The usual line is read in place; anything else goes through the full parse, which says what is wrong.
+    let raw = plainSumLinePath(text, start, end);
+    let path = raw === undefined ? '' : stripDotSlash(raw);
+    let sha256 = '';
+    if (raw !== undefined && artifactPathProblem(path) === undefined) sha256 = text.slice(start, start + 64);
+    else {
+      const parsed = parseSumLine(text.slice(start, end));
+      if (!parsed.ok) {
+        problems.push({ file, line, col: parsed.col, message: parsed.message });
+        return;
+      }
+      raw = parsed.path;
+      sha256 = parsed.sha256;
+      path = stripDotSlash(raw);
+      const why = artifactPathProblem(path);
+      if (why) {
+        problems.push({ file, line, col: end - start - raw.length + 1, message: why });
+        return;
+      }
     }
-    const col = text.length - parsed.path.length + 1;
-    // `sha256sum ./bios.bin` prints "./bios.bin", and `sha256sum -c` reads it: the same path as "bios.bin".
-    const path = parsed.path.startsWith('./') ? parsed.path.replace(/^(\.\/)+(?=.)/, '') : parsed.path;
-    const why = artifactPathProblem(path);
-    if (why) {
-      problems.push({ file, line, col, message: why });
-      return;
-    }
+    const col = end - start - raw.length + 1;
     const earlier = firstLine.get(path);
     if (earlier !== undefined) {
       problems.push({
@@ -88,7 +96,7 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
       return;
     }
     firstLine.set(path, line);
-    out.push({ path, sha256: parsed.sha256, line });
+    out.push({ path, sha256, line });
   });
   if (problems.length > 0)
     throw new ConfigError(
@@ -98,17 +106,20 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
   return out;
 }
 
+/** `sha256sum ./bios.bin` prints "./bios.bin", and `sha256sum -c` reads it: the same path as "bios.bin". */
+const stripDotSlash = (path: string) => (path.startsWith('./') ? path.replace(/^(\.\/)+(?=.)/, '') : path);
+
 /** Refuse a hashes file longer than the cap, located at the first line past it. */
-export function checkLineCount(lines: readonly string[], file: string): void {
+export function checkLineCount(count: number, file: string): void {
   const cap = maxInputLines();
-  if (lines.length > cap)
+  if (count > cap)
     throw new ConfigError(
       [
         {
           file,
           line: cap + 1,
           col: 1,
-          message: `more than ${formatCount(cap)} lines (${formatCount(lines.length)}): too large to compare`,
+          message: `more than ${formatCount(cap)} lines (${formatCount(count)}): too large to compare`,
         },
       ],
       'split the list, or raise the cap with REPROROM_MAX_INPUT_LINES if this machine has the memory for it',
@@ -158,7 +169,8 @@ export async function readText(path: string): Promise<string> {
       'check the path',
     );
   }
-  const bad = firstInvalidUtf8(bytes);
+  // isUtf8 is native and fast; the walk that finds the bad byte runs only on a bad file.
+  const bad = isUtf8(bytes) ? undefined : firstInvalidUtf8(bytes);
   if (bad !== undefined) {
     const at = bytePosition(bytes, bad);
     throw new ConfigError(

@@ -74,7 +74,7 @@ export function parseHeadsHashes(text: string, file: string): HeadsHashes {
   const entries: HeadsEntry[] = [];
   const orphanMembers: HeadsMember[] = [];
   const lines = splitLines(text);
-  checkLineCount(lines, file);
+  checkLineCount(lines.length, file);
   // Index of the first entry that may still own a member block: blocks are handed out in order.
   let nextOwner = 0;
   let header: HeadsHeader | undefined;

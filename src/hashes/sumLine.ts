@@ -52,7 +52,57 @@ function quoted(s: string): string {
  * final empty line. A path can never hold a line break, so a lone CR is always a line end.
  */
 export function splitLines(text: string): string[] {
-  const lines = text.split(/\r\n|\r|\n/);
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines: string[] = [];
+  forEachLine(text, (start, end) => {
+    lines.push(text.slice(start, end));
+  });
   return lines;
+}
+
+/**
+ * Visit each line of `text` as `[start, end)` offsets and its 1-based number, with the same line
+ * ends as splitLines, without making a string per line: a million-line file is walked with
+ * indexOf, and a file with no CR (the usual case) never looks for one again.
+ */
+export function forEachLine(text: string, visit: (start: number, end: number, line: number) => void): number {
+  let lf = text.indexOf('\n');
+  let cr = text.indexOf('\r');
+  let line = 0;
+  for (let pos = 0; pos < text.length; ) {
+    if (lf >= 0 && lf < pos) lf = text.indexOf('\n', pos);
+    if (cr >= 0 && cr < pos) cr = text.indexOf('\r', pos);
+    let end = text.length;
+    let next = end;
+    if (cr >= 0 && (lf < 0 || cr < lf)) {
+      end = cr;
+      next = cr + 1 === lf ? cr + 2 : cr + 1;
+    } else if (lf >= 0) {
+      end = lf;
+      next = lf + 1;
+    }
+    visit(pos, end, ++line);
+    pos = next;
+  }
+  return line;
+}
+
+/** How many lines forEachLine would visit. */
+export function countLines(text: string): number {
+  return forEachLine(text, () => {});
+}
+
+/**
+ * The path of `text[start, end)` when it is a plain `<64 lowercase hex>  <path>` (or ` *<path>`)
+ * line, else undefined: then the line needs parseSumLine, which explains what is wrong. Read with
+ * charCodeAt, no slice of the line or regex: this runs once per line of a million-line file.
+ */
+export function plainSumLinePath(text: string, start: number, end: number): string | undefined {
+  if (end - start < 67 || text.charCodeAt(start + 64) !== 32) return undefined;
+  const mode = text.charCodeAt(start + 65);
+  if (mode !== 32 && mode !== 42) return undefined;
+  for (let i = start; i < start + 64; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  return text.slice(start + 66, end);
 }

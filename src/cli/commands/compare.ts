@@ -12,7 +12,7 @@ import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { paint, printJson } from '../output.js';
+import { colourAllowed, paint, printJson } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -23,7 +23,9 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   // One write at the end: a million rows would be a million writes.
   const lines: string[] = [];
   const printLine = (line = '') => lines.push(line);
-  for (const l of renderTable(comparison, (code, text) => paint(code, text))) printLine(l);
+  // Asked once, not once per cell of a million rows.
+  const colour = colourAllowed(process.stdout);
+  for (const l of renderTable(comparison, (code, text) => (colour ? paint(code, text) : text))) printLine(l);
   const problems = renderProblems(comparison);
   if (problems.length > 0) printLine();
   for (const l of problems) printLine(l);
@@ -52,9 +54,15 @@ export async function runCompare(
   // Refused before any work: a report path that cannot be written must not cost a comparison.
   if (opts.junit) await checkOutputFile(opts.junit, '--junit');
   const outcome = await compareInputs(inputs, opts);
-  if (opts.junit) await writeJunit(opts.junit, comparisonJson(outcome));
-  await publishGithub(comparisonJson(outcome));
-  if (opts.json) printJson(comparisonJson(outcome));
+  // Built once and only when some output needs it: a million rows are not copied for nothing.
+  let json: ReturnType<typeof comparisonJson> | undefined;
+  const asJson = () => {
+    json ??= comparisonJson(outcome);
+    return json;
+  };
+  if (opts.junit) await writeJunit(opts.junit, asJson());
+  if (process.env['GITHUB_ACTIONS']) await publishGithub(asJson());
+  if (opts.json) printJson(asJson());
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;
 }
