@@ -47,6 +47,11 @@ export function artifactsByKey(set: HashSet): Map<string, ArtifactHash> {
   return map;
 }
 
+/** Hand over a map by key already built while loading (it must hold exactly the set's artifacts by key). */
+export function rememberArtifactsByKey(set: HashSet, map: Map<string, ArtifactHash>): void {
+  byKeyCache.set(set, map);
+}
+
 interface Group {
   board: string | undefined;
   sets: HashSet[];

@@ -14,6 +14,7 @@ import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManife
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { rememberArtifactsByKey } from './compare.js';
 
 export type InputFormat = 'manifest' | 'hashes.txt' | 'heads';
 
@@ -67,18 +68,37 @@ async function kind(path: string, follow = false): Promise<'file' | 'dir' | unde
   }
 }
 
-/** Key by file name, falling back to the path below artifacts/ for names that occur twice. */
-function assignKeys<T extends { path: string }>(items: T[]): Array<T & { key: string }> {
-  const names = items.map((i) => baseName(i.path));
-  const counts = new Map<string, number>();
-  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
-  // Keys are added in place: a million lines must not be copied once per step.
-  return items.map((i, n) => {
-    const name = names[n] ?? i.path;
-    const keyed = i as T & { key: string };
-    keyed.key = (counts.get(name) ?? 0) > 1 ? i.path.replace(/^(\.\/)?(artifacts\/)?/, '') : name;
-    return keyed;
-  });
+/**
+ * Key by file name, falling back to the path below artifacts/ for names that occur twice. Keys are
+ * added in place (a million lines must not be copied once per step); when no name repeats, the map
+ * of names built to find repeats is also the set's map by key, returned so it is not built twice.
+ */
+function assignKeys<T extends { path: string }>(
+  items: T[],
+): { keyed: Array<T & { key: string }>; byKey: Map<string, T & { key: string }> | undefined } {
+  const keyed = items as Array<T & { key: string }>;
+  // null: the name occurs more than once.
+  const byName = new Map<string, (T & { key: string }) | null>();
+  for (const item of keyed) {
+    item.key = baseName(item.path);
+    byName.set(item.key, byName.has(item.key) ? null : item);
+  }
+  if (byName.size === keyed.length) return { keyed, byKey: byName as Map<string, T & { key: string }> };
+  for (const item of keyed)
+    if (byName.get(item.key) === null) item.key = item.path.replace(/^(\.\/)?(artifacts\/)?/, '');
+  return { keyed, byKey: undefined };
+}
+
+/** The items as loaded, with their map by key remembered when loading kept every item as it was. */
+async function keyedSet(
+  dir: string,
+  items: Array<{ path: string; sha256: string }>,
+  notes: string[],
+): Promise<{ artifacts: ArtifactHash[]; byKey: Map<string, ArtifactHash> | undefined }> {
+  const { keyed, byKey } = assignKeys(items);
+  const artifacts = await withLocalFiles(dir, keyed, notes);
+  const unchanged = byKey !== undefined && artifacts.every((a, i) => a === keyed[i]);
+  return { artifacts, byKey: unchanged ? byKey : undefined };
 }
 
 /**
@@ -178,17 +198,21 @@ async function fromManifest(path: string): Promise<HashSet> {
     notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
   const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
   const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
-  return {
-    label: run,
-    run,
-    source: path,
-    format: 'manifest',
-    board: manifest.board,
-    complete: true,
-    artifacts: await withLocalFiles(dir, assignKeys(manifest.artifacts), notes),
-    notes,
-    manifestDir: dir,
-  };
+  const { artifacts, byKey } = await keyedSet(dir, manifest.artifacts, notes);
+  return withIndex(
+    {
+      label: run,
+      run,
+      source: path,
+      format: 'manifest',
+      board: manifest.board,
+      complete: true,
+      artifacts,
+      notes,
+      manifestDir: dir,
+    },
+    byKey,
+  );
 }
 
 async function fromHashesFile(path: string): Promise<HashSet> {
@@ -212,7 +236,7 @@ async function fromHashesFile(path: string): Promise<HashSet> {
       format: 'heads',
       board: undefined,
       complete: false,
-      artifacts: assignKeys(heads.entries).map((e) => ({
+      artifacts: assignKeys(heads.entries).keyed.map((e) => ({
         key: e.key,
         path: e.path,
         sha256: e.sha256,
@@ -222,17 +246,20 @@ async function fromHashesFile(path: string): Promise<HashSet> {
       manifestDir: undefined,
     };
   }
-  const lines = parseHashesTxt(text, path);
-  return {
-    label: display(path),
-    source: path,
-    format: 'hashes.txt',
-    board: undefined,
-    complete: true,
-    artifacts: await withLocalFiles(dirname(path), assignKeys(lines), notes),
-    notes,
-    manifestDir: undefined,
-  };
+  const { artifacts, byKey } = await keyedSet(dirname(path), parseHashesTxt(text, path), notes);
+  return withIndex(
+    {
+      label: display(path),
+      source: path,
+      format: 'hashes.txt',
+      board: undefined,
+      complete: true,
+      artifacts,
+      notes,
+      manifestDir: undefined,
+    },
+    byKey,
+  );
 }
 
 /** Board-run folders below `dir`: itself, its children (a board) or grandchildren (a run). */
@@ -336,4 +363,9 @@ async function refuseSameInput(sets: readonly HashSet[]): Promise<void> {
     if (sameRun) throw refuse(sameRun, s, `the same run (${printable(s.run)}, read from two files)`);
     runs.set(s.run, s);
   }
+}
+
+function withIndex(set: HashSet, byKey: Map<string, ArtifactHash> | undefined): HashSet {
+  if (byKey) rememberArtifactsByKey(set, byKey);
+  return set;
 }
