@@ -85,7 +85,7 @@ export interface CulpritJson {
 }
 
 export interface CulpritSearchJson {
-  runDir: string | null;
+  runDirs: string[];
   extraRuns: number;
   artifacts: CulpritJson[];
 }

@@ -36,7 +36,7 @@ export function buildReportJson(
     })),
     comparison,
     culprits: culprits && {
-      runDir: culprits.runDir,
+      runDirs: culprits.runDirs,
       extraRuns: culprits.extraRuns,
       artifacts: culprits.artifacts,
     },

@@ -1,8 +1,8 @@
 /**
- * After a mismatch, name the culprit: rebuild from the reference run with one variation
- * applied at a time, plus the reference once more, and see which change alone reproduces
- * each differing artifact. At most (number of varied names + 1) extra runs per board,
- * run as one more plan (so they are as hermetic and as parallel as the first ones).
+ * After a mismatch, name the culprit: rebuild the reference run once more, then (for what
+ * that repeat reproduces) from the reference with one variation applied at a time, and see
+ * which change alone reproduces each differing artifact. At most (number of varied names + 1)
+ * extra runs per board, run as plans of their own (as hermetic and parallel as the first ones).
  */
 import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
@@ -30,8 +30,8 @@ export interface ArtifactCulprit {
 }
 
 export interface CulpritSearch {
-  /** The run folder of the extra runs, when any ran. */
-  runDir: string | null;
+  /** The run folders of the extra runs (the reference repeated, then single variations). */
+  runDirs: string[];
   extraRuns: number;
   artifacts: ArtifactCulprit[];
 }
@@ -102,34 +102,61 @@ export async function searchCulprits(
       }
     }
   }
-  if (targets.length === 0) return { runDir: null, extraRuns: 0, artifacts: [] };
+  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: [] };
 
   const isolating = targets.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
-  const extra: BuildPlan = {
-    ...plan,
-    boot: false,
-    images: [...new Set(isolating.map((t) => t.planned.image))],
-    boards: isolating.map((t) => ({ ...t.planned, runs: t.runs })),
+  const runDirs: string[] = [];
+  let extraRuns = 0;
+  /** Run the given runs of each target as one plan; their hashes by variation name. */
+  const rerun = async (pick: (t: (typeof isolating)[number]) => PlannedRun[]) => {
+    const boards = isolating.map((t) => ({ ...t.planned, runs: pick(t) })).filter((b) => b.runs.length > 0);
+    const found = new Map<string, Map<string, Hashes | undefined>>();
+    if (boards.length === 0) return found;
+    const extra: BuildPlan = {
+      ...plan,
+      boot: false,
+      images: [...new Set(boards.map((b) => b.image))],
+      boards,
+    };
+    const result = await executePlan(extra, opts);
+    runDirs.push(result.runDir);
+    for (const b of boards) {
+      extraRuns += b.runs.length;
+      const byName = new Map<string, Hashes | undefined>();
+      const outcomes = result.boards.find((o) => o.board === b.name)?.runs ?? [];
+      for (const run of b.runs) {
+        const outcome = outcomes.find((o) => o.index === run.index);
+        byName.set(run.varied[0] ?? 'reference', await hashesOf(outcome?.ok ? outcome.outDir : undefined));
+      }
+      found.set(b.name, byName);
+    }
+    return found;
   };
-  const rerun = await executePlan(extra, opts);
+
+  // First the reference once more: what differs there needs no variation, so the (many)
+  // single-variation runs are only spent on artifacts that are stable in the reference.
+  const again = await rerun((t) => t.runs.slice(0, 1));
   const artifacts: ArtifactCulprit[] = [];
+  const open = new Map<string, string[]>();
   for (const t of isolating) {
-    const runs = rerun.boards.find((b) => b.board === t.planned.name)?.runs ?? [];
-    const byName = new Map<string, Hashes | undefined>();
-    for (const r of runs) byName.set(t.names[r.index - 1] ?? '', await hashesOf(r.ok ? r.outDir : undefined));
-    const again = byName.get('reference');
+    const repeated = again.get(t.planned.name)?.get('reference');
     for (const artifact of t.artifacts) {
+      const verdict = !repeated
+        ? 'unknown'
+        : repeated.get(artifact) !== t.reference.get(artifact)
+          ? 'nondeterministic'
+          : undefined;
+      if (verdict) artifacts.push({ board: t.planned.name, artifact, verdict, culprits: [] });
+      else open.set(t.planned.name, [...(open.get(t.planned.name) ?? []), artifact]);
+    }
+  }
+  const single = await rerun((t) => (open.has(t.planned.name) ? t.runs.slice(1) : []));
+  for (const t of isolating) {
+    const byName = single.get(t.planned.name);
+    for (const artifact of open.get(t.planned.name) ?? []) {
       const ref = t.reference.get(artifact);
-      if (!again) {
-        artifacts.push({ board: t.planned.name, artifact, verdict: 'unknown', culprits: [] });
-        continue;
-      }
-      if (again.get(artifact) !== ref) {
-        artifacts.push({ board: t.planned.name, artifact, verdict: 'nondeterministic', culprits: [] });
-        continue;
-      }
       const culprits = t.names.slice(1).filter((n) => {
-        const h = byName.get(n);
+        const h = byName?.get(n);
         return h !== undefined && h.get(artifact) !== ref;
       });
       artifacts.push({
@@ -140,8 +167,7 @@ export async function searchCulprits(
       });
     }
   }
-  const extraRuns = isolating.reduce((n, t) => n + t.runs.length, 0);
-  return { runDir: rerun.runDir, extraRuns, artifacts };
+  return { runDirs, extraRuns, artifacts };
 }
 
 /** `bios.bin differs when: hostname` — one line per artifact, for people. */

@@ -98,6 +98,8 @@ describe('culprit search', () => {
     expect(search.artifacts).toEqual([
       { board: 'probe', artifact: 'artifacts/out/random.bin', verdict: 'nondeterministic', culprits: [] },
     ]);
+    // The reference repeated already explains it: no single-variation run is spent.
+    expect(search.extraRuns).toBe(1);
   });
 
   it('runs at most one extra build per varied name plus one repeat of the reference', async () => {
@@ -126,7 +128,7 @@ describe('culprit search', () => {
       exitCode: 0,
       files: { 'out/rom.bin': 'same' },
     }));
-    expect(search).toEqual({ runDir: null, extraRuns: 0, artifacts: [] });
+    expect(search).toEqual({ runDirs: [], extraRuns: 0, artifacts: [] });
     expect(engine.specs).toHaveLength(2);
   });
 });

@@ -75,7 +75,7 @@ describe('JUnit and GitHub reports', () => {
     const explained = {
       ...build,
       culprits: {
-        runDir: '/r/culprits',
+        runDirs: ['/r/culprits'],
         extraRuns: 3,
         artifacts: [
           { board: 'sea', artifact: 'artifacts/out/bios.bin', verdict: 'variation', culprits: ['hostname'] },
