@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareInputs } from '../../src/compare/outcome.js';
 import { mergeRuns } from '../../src/merge/merge.js';
+import { mulberry32 } from '../../src/sources/order.js';
 import { ReproromError } from '../../src/util/errors.js';
 import { makeRun, sampleManifest } from '../fixtures/hashes/makeRun.js';
 import { runCli } from '../helpers/cli.js';
@@ -73,17 +74,8 @@ async function hostileRun(
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
 }
 
-/** A deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's own seeded generator, so a failing case can be replayed from its seed. */
+const prng = mulberry32;
 
 describe('verdicts and compare/merge/report inputs', () => {
   it('merge: a run id or machine name that is a path ("../../../../x") is refused; nothing is written outside --out', async () => {
