@@ -30,6 +30,9 @@ interface BuildJson {
 }
 
 /** Containers of this test's boards (other suites' leftovers are theirs to report). */
+/** Real firmware builds take minutes on 2 cores; the CLI's default 5-minute bound is for small boards. */
+const FIRMWARE_BUILD = { timeoutMs: 540_000 };
+
 async function containersLeft(): Promise<string[]> {
   // No -q: with it, docker ignores --format and prints only IDs.
   const r = await execa('docker', [
@@ -83,7 +86,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
   });
 
   it('seabios-qemu --runs 2 is reproducible and sha256sum -c accepts its hashes.txt', async () => {
-    const r = await runCli(['build', 'seabios-qemu', '--runs', '2', '--json', '-w', ws]);
+    const r = await runCli(['build', 'seabios-qemu', '--runs', '2', '--json', '-w', ws], FIRMWARE_BUILD);
     expect(r.exitCode, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as BuildJson;
     const runs = json.boards[0]!.runs;
@@ -122,7 +125,10 @@ describe.skipIf(skip)('board builds (real engine)', () => {
   });
 
   it('seabios-qemu-naive --runs 2 exits 1 and its report shows the differing version string', async () => {
-    const r = await runCli(['build', 'seabios-qemu-naive', '--runs', '2', '--json', '-w', ws]);
+    const r = await runCli(
+      ['build', 'seabios-qemu-naive', '--runs', '2', '--json', '-w', ws],
+      FIRMWARE_BUILD,
+    );
     expect(r.exitCode, r.stderr).toBe(1);
     const json = JSON.parse(r.stdout) as BuildJson;
     expect(json.comparison?.artifacts[0]?.verdict).toBe('mismatch');
@@ -133,7 +139,10 @@ describe.skipIf(skip)('board builds (real engine)', () => {
   });
 
   it('uboot-qemu-riscv64 --runs 2 is reproducible and the ELF is RISC-V code', async () => {
-    const r = await runCli(['build', 'uboot-qemu-riscv64', '--runs', '2', '--jobs', '2', '--json', '-w', ws]);
+    const r = await runCli(
+      ['build', 'uboot-qemu-riscv64', '--runs', '2', '--jobs', '2', '--json', '-w', ws],
+      FIRMWARE_BUILD,
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as BuildJson;
     expect(json.comparison?.artifacts.map((a) => a.verdict)).toEqual(['reproducible', 'reproducible']);
