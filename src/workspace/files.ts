@@ -7,6 +7,7 @@ import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { isWithin } from '../archive/containment.js';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 
 export const KINDS = ['pins', 'images', 'boards'] as const;
 export type WorkspaceKind = (typeof KINDS)[number];
@@ -196,15 +197,8 @@ function errnoText(err: unknown): string {
   return err instanceof Error ? (err.message.split('\n')[0] ?? 'unknown error') : String(err);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/g;
-const NAMED_CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** Control characters (a newline in a key or file name) must not break the one-line format. */
 export function oneLine(p: Problem): Problem {
-  const clean = (s: string) =>
-    s.replace(CONTROL, (c) => NAMED_CONTROL[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return { ...p, file: clean(p.file), message: clean(p.message) };
+  return { ...p, file: printable(p.file), message: printable(p.message) };
 }
 
 /** Every problem of a workspace in one error (exit 2). */

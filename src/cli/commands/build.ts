@@ -124,7 +124,9 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     if (outcome) printComparison(outcome);
     if (culprits && culprits.artifacts.length > 0) {
       printLine();
-      printLine(`culprits (${culprits.extraRuns} extra runs, one variation at a time):`);
+      printLine(
+        `culprits (${culprits.extraRuns} extra run${culprits.extraRuns === 1 ? '' : 's'}: the reference repeated, then one variation at a time where needed):`,
+      );
       for (const c of culprits.artifacts) printLine(`  ${describeCulprit(c)}`);
     }
     printLine(`run folder: ${result.runDir}`);
