@@ -2,6 +2,13 @@
  * `reprorom ci circleci`: a CircleCI config (images → parallel shards → merge
  * and compare). Board jobs build against CircleCI's remote engine
  * (setup_remote_docker sets DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH).
+ *
+ * Built to survive real firmware builds: long steps may stay quiet for
+ * NO_OUTPUT_TIMEOUT (CircleCI's default is 10 minutes; reprorom's heartbeat
+ * keeps a live build well inside it); a board node that fails still hands its
+ * run folder on (the build's status is kept and re-raised by the last step), and
+ * the compare job requires the board job to be finished, `success` or `failed`,
+ * so a mismatch is merged, compared and reported instead of skipping them.
  */
 import { stringify } from 'yaml';
 import {
@@ -9,13 +16,15 @@ import {
   CACHE_DIR,
   COLLECT_SCRIPT,
   COMPARE_PACKAGES,
-  CONTAINER,
   compareScript,
+  DEFAULT_RESOURCE_CLASS,
   fetchScript,
+  generatedHeader,
   imageKeyFiles,
   imageKeyPrefix,
   imageScript,
   installScript,
+  NO_OUTPUT_TIMEOUT,
   SHARD_DIR,
   setupScript,
   shardBuildScript,
@@ -27,13 +36,16 @@ export const CIRCLECI_CONFIG_PATH = '.circleci/config.yml';
 const KEY_FILE = '.reprorom-image-key';
 /** Where each parallel node puts its shard for the compare job (persist_to_workspace root). */
 const SHARDS_ROOT = '/tmp/reprorom-shards';
+/** The board build's exit status, kept so the run folder is handed on before the job fails. */
+const STATUS_FILE = `${SHARD_DIR}/build-status`;
 
-export function circleciConfig(plan: WorkflowPlan): string {
-  const docker = [{ image: CONTAINER }];
+export function circleciConfig(plan: WorkflowPlan, resourceClass = DEFAULT_RESOURCE_CLASS): string {
+  const docker = [{ image: plan.container }];
   const environment = { REPROROM_CACHE: CACHE_DIR };
   const run = (name: string, command: string, extra: Record<string, string> = {}) => ({
     run: { name, command, ...extra },
   });
+  const long = { no_output_timeout: NO_OUTPUT_TIMEOUT };
   const start = (packages: readonly string[]) => [
     'checkout',
     run('Install Debian packages', setupScript(packages)),
@@ -51,6 +63,7 @@ export function circleciConfig(plan: WorkflowPlan): string {
         run(
           'Fetch the offline package sets (only without cached images)',
           `if [ -z "$(ls -A ${CACHE_DIR}/images 2>/dev/null)" ]; then\n${fetch}\nfi`,
+          long,
         ),
       ]
     : [];
@@ -59,18 +72,20 @@ export function circleciConfig(plan: WorkflowPlan): string {
     jobs: {
       images: {
         docker,
+        resource_class: resourceClass,
         environment,
         steps: [
           ...start(BUILD_PACKAGES),
           run('Image cache key', keyCommand),
           { restore_cache: { keys: [key] } },
           ...fetchIfMissing,
-          run('Build the images', imageScript(plan)),
+          run('Build the images', imageScript(plan), long),
           { save_cache: { key, paths: [`${CACHE_DIR}/images`] } },
         ],
       },
       boards: {
         docker,
+        resource_class: resourceClass,
         environment,
         parallelism: plan.shards,
         steps: [
@@ -79,34 +94,66 @@ export function circleciConfig(plan: WorkflowPlan): string {
           run('Image cache key', keyCommand),
           { restore_cache: { keys: [key] } },
           ...fetchIfMissing,
-          run('Build this shard', `SHARD=$((CIRCLE_NODE_INDEX + 1))\n${shardBuildScript(plan, '$SHARD')}`),
+          run(
+            'Build this shard',
+            [
+              'SHARD=$((CIRCLE_NODE_INDEX + 1))',
+              `mkdir -p ${SHARD_DIR}`,
+              // A mismatch (1) or a failed board (4) still hands the run folder on; the last step fails the job.
+              'status=0',
+              `${shardBuildScript(plan, '$SHARD')} || status=$?`,
+              `echo "$status" > ${STATUS_FILE}`,
+            ].join('\n'),
+            long,
+          ),
           run(
             'Collect the run folder',
             `${COLLECT_SCRIPT}\nmkdir -p ${SHARDS_ROOT}\ncp -a ${SHARD_DIR} ${SHARDS_ROOT}/shard-$((CIRCLE_NODE_INDEX + 1))`,
             { when: 'always' },
           ),
           { store_test_results: { path: `${SHARD_DIR}/junit.xml` } },
+          // Logs, manifests and artifacts of this node's runs, browsable in the job's Artifacts tab.
+          { store_artifacts: { path: SHARD_DIR, destination: 'shard' } },
           { persist_to_workspace: { root: SHARDS_ROOT, paths: ['shard-*'] } },
+          run(
+            'Fail when the build failed',
+            `status=$(cat ${STATUS_FILE} 2>/dev/null || echo 3)\nif [ "$status" -ne 0 ]; then echo "reprorom build exited with $status"; fi\nexit "$status"`,
+          ),
         ],
       },
       compare: {
         docker,
+        resource_class: 'medium',
         environment,
         steps: [
           ...start(COMPARE_PACKAGES),
           { attach_workspace: { at: 'shards' } },
-          run('Merge and compare', compareScript(plan, 'shards/*/runs/*')),
+          // compare exits 1 on a mismatch: the results are stored first, then the last step fails the job.
+          run(
+            'Merge and compare',
+            `status=0\n(\n${compareScript(plan, 'shards/*/runs/*')}\n) || status=$?\necho "$status" > compare-status`,
+            long,
+          ),
           { store_test_results: { path: 'results/junit.xml' } },
           { store_artifacts: { path: 'merged' } },
           { store_artifacts: { path: 'report' } },
+          run(
+            'Fail on a mismatch or an error',
+            `status=$(cat compare-status 2>/dev/null || echo 3)\nexit "$status"`,
+          ),
         ],
       },
     },
     workflows: {
       reprorom: {
-        jobs: ['images', { boards: { requires: ['images'] } }, { compare: { requires: ['boards'] } }],
+        jobs: [
+          'images',
+          { boards: { requires: ['images'] } },
+          // Also after failed board jobs: a mismatch is exactly when the comparison and report are needed.
+          { compare: { requires: [{ boards: ['success', 'failed'] }] } },
+        ],
       },
     },
   };
-  return `# Generated by \`reprorom ci circleci\`; regenerate instead of editing.\n${stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+  return `${generatedHeader('circleci', plan, resourceClass)}${stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }

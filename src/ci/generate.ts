@@ -13,7 +13,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../util/errors.js';
 import type { Workspace } from '../workspace/load.js';
+
+/** Where jobs get reprorom when the workspace does not depend on it: a GitHub repository at one commit. */
+export interface ReproromSource {
+  /** OWNER/NAME on GitHub. */
+  repo: string;
+  /** The full 40-hex commit. */
+  commit: string;
+}
 
 export interface WorkflowPlan {
   shards: number;
@@ -24,14 +33,46 @@ export interface WorkflowPlan {
   /** Offline package sets (local pins with a .deb lock): fetched before an image builds. */
   offlinePins: Array<{ name: string; dir: string }>;
   /**
-   * How jobs get reprorom: the repository's own npm dependencies (`npm ci`,
-   * then `npx`), or a global install of one version.
+   * How jobs get reprorom: the repository is reprorom itself (`self`), or has it
+   * among its npm dependencies (`project`; `npm ci`, then `npx`), or jobs install
+   * one pinned commit of it from its git repository (`git`): reprorom is not on
+   * the npm registry, so a version number alone cannot be installed.
    */
-  install: { kind: 'project' } | { kind: 'global'; version: string };
+  install: { kind: 'self' } | { kind: 'project' } | ({ kind: 'git' } & ReproromSource);
+  /** The container every job runs in: `IMAGE@sha256:…` when pinned. */
+  container: string;
 }
 
-/** The container every job runs in. */
-export const CONTAINER = 'node:20-bookworm';
+/** The container jobs run in unless `--container` names another (a moving tag: pin it by digest). */
+export const DEFAULT_CONTAINER = 'node:20-bookworm';
+/** CircleCI's silence limit for the long steps: reprorom prints a heartbeat at least once a minute off a terminal. */
+export const NO_OUTPUT_TIMEOUT = '30m';
+
+/** `IMAGE@sha256:<64 hex>`: a container that cannot move under the workflow. */
+export function containerPinned(image: string): boolean {
+  return /^[^\s@]+@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/** `--container`: any image reference without spaces; a digest, if any, must be a whole sha256. */
+export function parseContainer(text: string): string {
+  if (!/^[a-z0-9][^\s]*$/.test(text) || (text.includes('@') && !containerPinned(text)))
+    throw new UsageError(
+      `--container ${text} is not an image reference (IMAGE[:TAG] or IMAGE@sha256:<64 hex digits>)`,
+      'for example --container node:20-bookworm@sha256:…',
+    );
+  return text;
+}
+
+/** `--reprorom-from OWNER/NAME@COMMIT` (the full 40-hex commit: tags and branches move). */
+export function parseReproromSource(text: string): ReproromSource {
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+)@([0-9a-f]{40})$/.exec(text);
+  if (!m?.[1] || !m[2])
+    throw new UsageError(
+      `--reprorom-from ${text} is not OWNER/NAME@COMMIT with a full 40-hex commit`,
+      'for example --reprorom-from example/reprorom@<the 40-hex commit to install>',
+    );
+  return { repo: m[1], commit: m[2] };
+}
 /** Image cache: outside the checkout so it is one absolute path in every job (cache entries record paths). */
 export const CACHE_DIR = '/var/cache/reprorom';
 /** Each board job copies its run folder and JUnit file here (not hidden, unlike .reprorom/). */
@@ -69,12 +110,27 @@ export function setupScript(packages: readonly string[]): string {
 }
 
 export function installScript(plan: WorkflowPlan): string {
-  return plan.install.kind === 'project' ? 'npm ci' : `npm install --global reprorom@${plan.install.version}`;
+  // A git dependency is built by npm (its prepare script) from exactly that commit.
+  return plan.install.kind === 'git'
+    ? `npm install --global github:${plan.install.repo}#${plan.install.commit}`
+    : 'npm ci';
 }
 
 /** The reprorom command line prefix in a job. */
 export function rr(plan: WorkflowPlan): string {
-  return plan.install.kind === 'project' ? 'npx --no-install reprorom' : 'reprorom';
+  return plan.install.kind === 'git' ? 'reprorom' : 'npx --no-install reprorom';
+}
+
+/** The composite action (action.yml) as a GitHub `uses:` reference. */
+export function actionRef(plan: WorkflowPlan): string {
+  switch (plan.install.kind) {
+    case 'self':
+      return './';
+    case 'project':
+      return './node_modules/reprorom';
+    case 'git':
+      return `${plan.install.repo}@${plan.install.commit}`;
+  }
 }
 
 /** The files an image is made from: the cache key hashes exactly these (plus the tool version). */
@@ -83,13 +139,13 @@ export function imageKeyFiles(plan: WorkflowPlan): string[] {
     'pins/*.yaml',
     'images/*.yaml',
     ...plan.offlinePins.map((p) => `${p.dir}/**`),
-    ...(plan.install.kind === 'project' ? ['package-lock.json'] : []),
+    ...(plan.install.kind === 'git' ? [] : ['package-lock.json']),
   ];
 }
 
 /** The versioned prefix of the image cache key. */
 export function imageKeyPrefix(plan: WorkflowPlan): string {
-  return `reprorom-images-${plan.install.kind === 'project' ? 'project' : plan.install.version}-`;
+  return `reprorom-images-${plan.install.kind === 'git' ? plan.install.commit.slice(0, 12) : 'project'}-`;
 }
 
 export function fetchScript(plan: WorkflowPlan): string {
@@ -116,19 +172,24 @@ export const COLLECT_SCRIPT = `mkdir -p ${SHARD_DIR}/runs\ncp -a .reprorom/runs/
 export function compareScript(plan: WorkflowPlan, shardsGlob: string): string {
   const r = rr(plan);
   return [
-    `${r} merge ${shardsGlob} --out merged`,
+    // Explicit exits: the script must also stop right in a subshell whose status is kept (where `-e` is off).
+    `${r} merge ${shardsGlob} --out merged || exit $?`,
     'status=0',
     `${r} compare merged --junit results/junit.xml --report report/diff || status=$?`,
     // 1 is a mismatch, already reported by compare; anything else is an error of its own.
-    `${r} report merged --html report/index.html || [ $? -eq 1 ]`,
+    `${r} report merged --html report/index.html || { s=$?; [ "$s" -eq 1 ] || exit "$s"; }`,
     'exit $status',
   ].join('\n');
 }
 
-/** Plan a workflow for a loaded workspace. */
+/**
+ * Plan a workflow for a loaded workspace. Without `reproromFrom`, the workspace
+ * must be reprorom or depend on it: a bare version would come from the npm
+ * registry, where reprorom is not published.
+ */
 export function planWorkflow(
   ws: Workspace,
-  opts: { shards: number; runs?: number; toolVersion: string },
+  opts: { shards: number; runs?: number; container?: string; reproromFrom?: ReproromSource },
 ): WorkflowPlan {
   const images = [...new Set([...ws.boards.values()].map((b) => b.value.image))].sort();
   const pins = new Set(
@@ -143,29 +204,54 @@ export function planWorkflow(
     // A local flake with a Debian lock is an offline package set: its .deb files are fetched first.
     return m?.[1] && existsSync(join(ws.root, m[1], 'debs.lock.json')) ? [{ name, dir: m[1] }] : [];
   });
+  const uses = usesReprorom(ws.root);
+  let install: WorkflowPlan['install'];
+  if (opts.reproromFrom) install = { kind: 'git', ...opts.reproromFrom };
+  else if (uses) install = { kind: uses };
+  else
+    throw new UsageError(
+      `${join(ws.root, 'package.json')} does not depend on reprorom, and reprorom is not on the npm registry`,
+      'pass --reprorom-from OWNER/NAME@COMMIT (the repository and full commit jobs install), or add reprorom to package.json',
+    );
   return {
     shards: opts.shards,
     runs: opts.runs ?? 2,
     images,
     offlinePins,
-    install: usesReprorom(ws.root) ? { kind: 'project' } : { kind: 'global', version: opts.toolVersion },
+    install,
+    container: opts.container ?? DEFAULT_CONTAINER,
   };
 }
 
-/** The workspace's own package.json has reprorom (or is reprorom): jobs use that version. */
-function usesReprorom(root: string): boolean {
+/** The workspace's own package.json is reprorom, or has it: jobs use that version. */
+function usesReprorom(root: string): 'self' | 'project' | undefined {
   try {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       name?: unknown;
       dependencies?: Record<string, unknown>;
       devDependencies?: Record<string, unknown>;
     };
-    return (
-      pkg.name === 'reprorom' ||
-      Boolean(pkg.dependencies?.['reprorom']) ||
-      Boolean(pkg.devDependencies?.['reprorom'])
-    );
+    if (pkg.name === 'reprorom') return 'self';
+    return pkg.dependencies?.['reprorom'] || pkg.devDependencies?.['reprorom'] ? 'project' : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** CircleCI's machine size for the image and board jobs unless `--resource-class` names another. */
+export const DEFAULT_RESOURCE_CLASS = 'large';
+
+/** The first line of a generated file: the command that writes it again, options included. */
+export function generatedHeader(
+  system: 'github' | 'circleci',
+  plan: WorkflowPlan,
+  resourceClass = DEFAULT_RESOURCE_CLASS,
+): string {
+  const args = ['reprorom', 'ci', system, '--shards', String(plan.shards)];
+  if (plan.container !== DEFAULT_CONTAINER) args.push('--container', plan.container);
+  if (plan.install.kind === 'git')
+    args.push('--reprorom-from', `${plan.install.repo}@${plan.install.commit}`);
+  if (system === 'circleci' && resourceClass !== DEFAULT_RESOURCE_CLASS)
+    args.push('--resource-class', resourceClass);
+  return `# Generated by \`${args.join(' ')}\`; regenerate instead of editing.\n`;
 }

@@ -216,7 +216,8 @@ export function buildProgram(): Command {
 
   const ci = program.command('ci').description('write CI workflows that build, shard, merge and compare');
   for (const system of ['github', 'circleci'] as const) {
-    ci.command(system)
+    const command = ci
+      .command(system)
       .description(
         `write a ${system === 'github' ? 'GitHub Actions' : 'CircleCI'} workflow for this workspace`,
       )
@@ -225,18 +226,20 @@ export function buildProgram(): Command {
       .option('--out <file>', "file to write (default: the CI system's usual path)")
       .option('--stdout', 'print instead of writing')
       .option('--force', 'replace the file if it exists')
-      .action(
-        async (opts: {
-          workspace: string;
-          shards: string;
-          out?: string;
-          stdout?: boolean;
-          force?: boolean;
-        }) => {
-          const { runCiGenerate } = await import('./commands/ci.js');
-          process.exitCode = await runCiGenerate(system, opts);
-        },
+      .option(
+        '--container <image>',
+        'the container jobs run in; pin it by digest: IMAGE@sha256:… (default: node:20-bookworm, with a warning)',
+      )
+      .option(
+        '--reprorom-from <owner/name@commit>',
+        'install reprorom from this GitHub repository and full commit (needed unless package.json has reprorom)',
       );
+    if (system === 'circleci')
+      command.option('--resource-class <class>', 'resource class of the image and board jobs', 'large');
+    command.action(async (opts: import('./commands/ci.js').CiCliOptions) => {
+      const { runCiGenerate } = await import('./commands/ci.js');
+      process.exitCode = await runCiGenerate(system, opts);
+    });
   }
 
   program

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runActionStep } from '../helpers/action.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 
@@ -154,11 +155,25 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
   });
 
   it("the generated GitHub workflow's steps, run as written on two machines, build, merge, compare and report", async () => {
-    const wf = parse((await runCli(['ci', 'github', '--shards', '2', '--stdout', '-w', ws])).stdout);
-    type Step = { name?: string; run?: string };
-    const script = (job: string, name: string) =>
-      (wf.jobs[job].steps as Step[]).find((s) => s.name === name)?.run ?? '';
-    // This tiny workspace has no package.json: the workflow installs reprorom globally; a shim stands in for it.
+    const commit = 'c0ffee0000000000000000000000000000000001';
+    const gen = await runCli([
+      'ci',
+      'github',
+      '--shards',
+      '2',
+      '--stdout',
+      '-w',
+      ws,
+      '--reprorom-from',
+      `example/reprorom@${commit}`,
+    ]);
+    expect(gen.exitCode, gen.stderr).toBe(0);
+    const wf = parse(gen.stdout);
+    type Step = { name?: string; run?: string; uses?: string; with?: Record<string, string> };
+    const findStep = (job: string, name: string) =>
+      (wf.jobs[job].steps as Step[]).find((s) => s.name === name);
+    const script = (job: string, name: string) => findStep(job, name)?.run ?? '';
+    // This tiny workspace has no package.json: the workflow installs that commit globally; a shim stands in for it.
     const bin = join(root, 'bin');
     await mkdir(bin, { recursive: true });
     await writeFile(
@@ -170,14 +185,28 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     const sh = (cmd: string, cwd: string, extra: Record<string, string> = {}) =>
       execa('bash', ['-e', '-c', cmd], { cwd, env: { ...env, ...extra }, reject: false, stdin: 'ignore' });
     const ci = join(root, 'ci');
+    // The board job builds through reprorom's composite action at that commit: this checkout plays it.
+    const buildStep = findStep('boards', 'Build this shard');
+    expect(buildStep?.uses).toBe(`example/reprorom@${commit}`);
     for (const shard of [1, 2]) {
       const machine = await tinyWorkspace(root, `machine-${shard}`);
-      const build = script('boards', 'Build this shard').replaceAll('${{ matrix.shard }}', String(shard));
-      expect(build).toBe(
-        `reprorom build --all --runs 2 --shard ${shard}/2 --machine ci-shard-${shard} --junit shard/junit.xml`,
+      const inputs = Object.fromEntries(
+        Object.entries(buildStep?.with ?? {}).map(([k, v]) => [
+          k,
+          v.replaceAll('${{ matrix.shard }}', String(shard)),
+        ]),
       );
-      const b = await sh(build, machine);
+      expect(inputs).toEqual({
+        runs: '2',
+        shard: `${shard}/2`,
+        machine: `ci-shard-${shard}`,
+        junit: 'shard/junit.xml',
+      });
+      const b = await runActionStep('build', { with: inputs, cwd: machine, actionPath: repoRoot, env });
       expect(b.exitCode, b.stderr).toBe(0);
+      expect(b.outputs['verdict']).toBe('reproducible');
+      expect(b.outputs['run-folder']).toMatch(new RegExp(`^${machine}/\\.reprorom/runs/[^/]+$`));
+      expect(existsSync(join(machine, 'shard', 'junit.xml'))).toBe(true);
       expect((await sh(script('boards', 'Collect the run folder'), machine)).exitCode).toBe(0);
       // upload-artifact `shard-N` (path: shard) + download-artifact (pattern shard-*, path shards)
       await cp(join(machine, 'shard'), join(ci, 'shards', `shard-${shard}`), { recursive: true });

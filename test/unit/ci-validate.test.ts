@@ -1,13 +1,18 @@
 /**
- * The generated workflows checked by the CI systems' own validators:
- * GitHub's workflow parser and schema (@actions/workflow-parser, what the Actions
- * language server uses) and CircleCI's config parser and JSON schemas
- * (@circleci/circleci-config-parser, from CircleCI's config SDK).
+ * The generated workflows, and the composite action, checked by validators that
+ * are not ours: GitHub's workflow parser and schema (@actions/workflow-parser,
+ * what the Actions language server uses); CircleCI's config parser and JSON
+ * schemas (@circleci/circleci-config-parser, from CircleCI's config SDK) and
+ * CircleCI's current config schema (their YAML language server's, which knows
+ * status-based `requires`); SchemaStore's schema of GitHub action metadata for
+ * action.yml. The two schema files are stored in test/fixtures/schemas (sources
+ * in its README).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import circleci from '@circleci/circleci-config-parser';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { circleciConfig } from '../../src/ci/circleci.js';
@@ -20,44 +25,67 @@ const githubErrors = (content: string) =>
     .context.errors.getErrors()
     .map((e) => e.message);
 
-/** Schema errors, parse errors, and workflow jobs that name no job. */
+const schemas = join(repoRoot, 'test/fixtures/schemas');
+const ajv = new Ajv({ strict: false, allErrors: true });
+const circleciSchema = ajv.compile(JSON.parse(await readFile(join(schemas, 'circleci-config.json'), 'utf8')));
+const actionSchema = ajv.compile(JSON.parse(await readFile(join(schemas, 'github-action.json'), 'utf8')));
+const schemaErrors = (validate: typeof actionSchema, value: unknown) =>
+  validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`.trim());
+
+type Requirement = string | Record<string, string | string[]>;
+const requirementName = (r: Requirement) => (typeof r === 'string' ? r : Object.keys(r)[0]!);
+
+/**
+ * Schema errors (CircleCI's current schema, and the config SDK's), parse errors,
+ * and workflow jobs or requirements that name no job.
+ */
 function circleciErrors(content: string): string[] {
   const config = parse(content) as {
     jobs?: Record<string, unknown>;
-    workflows?: Record<string, { jobs: unknown[] }>;
+    workflows?: Record<string, { jobs: Array<string | Record<string, { requires?: Requirement[] }>> }>;
   };
-  const result = circleci.Validator.validateGenerable('config' as never, config);
-  const errors =
-    result === true
-      ? []
-      : result === false
-        ? ['invalid']
-        : result.errors.map((e) => `${e.instancePath} ${e.message ?? ''}`.trim());
+  const errors = schemaErrors(circleciSchema, config);
+  // The SDK (0.10.0-alpha.3) predates `requires: [{ job: [statuses] }]` and takes job names only:
+  // it checks everything else, on a copy whose requirements are their job names.
+  const sdkView = structuredClone(config);
+  for (const wf of Object.values(sdkView.workflows ?? {}))
+    for (const j of wf.jobs)
+      if (typeof j === 'object')
+        for (const opts of Object.values(j))
+          if (opts?.requires) opts.requires = opts.requires.map(requirementName);
+  const result = circleci.Validator.validateGenerable('config' as never, sdkView);
+  if (result === false) errors.push('invalid');
+  else if (result !== true)
+    errors.push(...result.errors.map((e) => `${e.instancePath} ${e.message ?? ''}`.trim()));
   if (errors.length > 0) return errors;
   try {
-    circleci.parseConfig(config);
+    circleci.parseConfig(sdkView);
   } catch (err) {
     errors.push(String(err instanceof Error ? err.message : err));
   }
   for (const wf of Object.values(config.workflows ?? {})) {
     for (const j of wf.jobs) {
-      const name = typeof j === 'string' ? j : Object.keys(j as object)[0];
-      const requires = typeof j === 'string' ? [] : (Object.values(j as object)[0]?.requires ?? []);
-      for (const n of [name, ...requires]) if (!config.jobs?.[n as string]) errors.push(`unknown job ${n}`);
+      const name = typeof j === 'string' ? j : Object.keys(j)[0];
+      const requires = typeof j === 'string' ? [] : (Object.values(j)[0]?.requires ?? []);
+      for (const n of [name, ...requires.map(requirementName)])
+        if (!config.jobs?.[n as string]) errors.push(`unknown job ${n}`);
     }
   }
   return errors;
 }
 
-const plans: WorkflowPlan[] = [1, 2, 5].flatMap((shards) => [
+const base = { images: ['firmware'], offlinePins: [{ name: 'offline', dir: 'pins/offline' }] };
+const plans: WorkflowPlan[] = [1, 2, 5].flatMap((shards): WorkflowPlan[] => [
+  { ...base, shards, runs: 2, install: { kind: 'self' }, container: 'node:20-bookworm' },
   {
     shards,
-    runs: 2,
-    images: ['firmware'],
-    offlinePins: [{ name: 'offline', dir: 'pins/offline' }],
-    install: { kind: 'project' },
+    runs: 3,
+    images: ['a', 'b'],
+    offlinePins: [],
+    install: { kind: 'git', repo: 'example/reprorom', commit: 'c0ffee0000000000000000000000000000000001' },
+    container: `node:20-bookworm@sha256:${'ab'.repeat(32)}`,
   },
-  { shards, runs: 3, images: ['a', 'b'], offlinePins: [], install: { kind: 'global', version: '0.1.0' } },
+  { ...base, shards, runs: 2, install: { kind: 'project' }, container: 'debian:bookworm' },
 ]);
 
 describe("GitHub's workflow schema", () => {
@@ -86,6 +114,9 @@ describe("CircleCI's config schema", () => {
       ['when: always', 'when: sometimes'],
       ['- image: node:20-bookworm', '- imag: node:20-bookworm'],
       ['- setup_remote_docker', '- setup_remote_dockr'],
+      ['no_output_timeout: 30m', 'no_output_timeout: half an hour'],
+      ['- success\n', '- succeeded\n'],
+      ['- boards:\n', '- bords:\n'],
     ]) {
       expect(good).toContain(from);
       expect(circleciErrors(good.replace(from!, to!)).length, to).toBeGreaterThan(0);
@@ -98,4 +129,31 @@ describe("CircleCI's config schema", () => {
       expect(circleciErrors(circleciConfig(plan as WorkflowPlan))).toEqual([]);
     },
   );
+});
+
+describe("GitHub's action metadata schema (SchemaStore)", () => {
+  const action = async () => parse(await readFile(join(repoRoot, 'action.yml'), 'utf8'));
+  it('finds errors in broken action metadata (the validator works)', async () => {
+    const good = await action();
+    expect(schemaErrors(actionSchema, good)).toEqual([]);
+    const noDescription = structuredClone(good);
+    delete noDescription.inputs.boards.description;
+    expect(schemaErrors(actionSchema, noDescription).length).toBeGreaterThan(0);
+    const noShell = structuredClone(good);
+    delete noShell.runs.steps[1].shell;
+    expect(schemaErrors(actionSchema, noShell).length).toBeGreaterThan(0);
+    expect(
+      schemaErrors(actionSchema, { ...good, runs: { ...good.runs, using: 'compsite' } }).length,
+    ).toBeGreaterThan(0);
+  });
+  it("accepts this repository's action.yml: a composite action with the promised inputs and outputs", async () => {
+    const a = await action();
+    expect(schemaErrors(actionSchema, a)).toEqual([]);
+    expect(a.runs.using).toBe('composite');
+    expect(Object.keys(a.inputs)).toEqual(
+      expect.arrayContaining(['boards', 'runs', 'shard', 'jobs', 'published-hashes']),
+    );
+    expect(Object.keys(a.outputs)).toEqual(['verdict', 'run-folder']);
+    expect(a.outputs.verdict.value).toBe('${{ steps.build.outputs.verdict }}');
+  });
 });

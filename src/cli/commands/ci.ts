@@ -2,29 +2,47 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CIRCLECI_CONFIG_PATH, circleciConfig } from '../../ci/circleci.js';
-import { planWorkflow } from '../../ci/generate.js';
+import {
+  containerPinned,
+  DEFAULT_RESOURCE_CLASS,
+  parseContainer,
+  parseReproromSource,
+  planWorkflow,
+} from '../../ci/generate.js';
 import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
 import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
-import { toolVersion } from '../../util/version.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { printLine } from '../output.js';
 
-export async function runCiGenerate(
-  system: 'github' | 'circleci',
-  opts: { workspace: string; shards: string; out?: string; stdout?: boolean; force?: boolean },
-): Promise<number> {
+export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOptions): Promise<number> {
   const shards = Number(opts.shards);
   if (!/^\d+$/.test(opts.shards) || shards < 1 || shards > 64)
     throw new UsageError(
       `--shards ${opts.shards} is not a whole number from 1 to 64`,
       'for example --shards 4',
     );
+  const container = opts.container === undefined ? undefined : parseContainer(opts.container);
+  const reproromFrom = opts.reproromFrom === undefined ? undefined : parseReproromSource(opts.reproromFrom);
+  const resourceClass = opts.resourceClass ?? DEFAULT_RESOURCE_CLASS;
+  if (!/^[a-z0-9][a-z0-9.+_/-]*$/.test(resourceClass))
+    throw new UsageError(
+      `--resource-class ${resourceClass} is not a CircleCI resource class`,
+      'for example --resource-class xlarge',
+    );
   const ws = await loadValidWorkspace(opts.workspace);
   if (ws.boards.size === 0)
     throw new UsageError(`the workspace ${ws.root} has no boards`, 'add boards/NAME.yaml first');
-  const plan = planWorkflow(ws, { shards, toolVersion: toolVersion() });
-  const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan);
+  const plan = planWorkflow(ws, {
+    shards,
+    ...(container ? { container } : {}),
+    ...(reproromFrom ? { reproromFrom } : {}),
+  });
+  if (!containerPinned(plan.container))
+    process.stderr.write(
+      `warning: the container ${plan.container} is a moving tag; pin it with --container ${plan.container.split('@')[0]}@sha256:<digest>\n`,
+    );
+  const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan, resourceClass);
   if (opts.stdout) {
     process.stdout.write(text);
     return ExitCode.ok;
@@ -42,6 +60,20 @@ export async function runCiGenerate(
   }
   printLine(out);
   return ExitCode.ok;
+}
+
+export interface CiCliOptions {
+  workspace: string;
+  shards: string;
+  out?: string;
+  stdout?: boolean;
+  force?: boolean;
+  /** IMAGE[:TAG] or IMAGE@sha256:… */
+  container?: string;
+  /** OWNER/NAME@COMMIT */
+  reproromFrom?: string;
+  /** CircleCI only. */
+  resourceClass?: string;
 }
 
 /** Regenerating an unchanged file is not an overwrite: nothing would be lost. */
