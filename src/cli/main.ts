@@ -5,8 +5,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { JsonKind } from '../contracts/json.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
-import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
 import { toolVersion } from '../util/version.js';
+import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
 
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
@@ -266,7 +266,8 @@ export async function main(argv: string[]): Promise<void> {
   const unfinished = () => {
     if (finished) return;
     const message = 'the command stopped before it finished (a connection closed without an answer)';
-    const hint = 'check that the Docker engine is still running (reprorom doctor), then run the same command again';
+    const hint =
+      'check that the Docker engine is still running (reprorom doctor), then run the same command again';
     process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, message, hint));
     process.exit(ExitCode.environment);

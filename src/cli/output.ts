@@ -7,7 +7,7 @@ import {
   EnvironmentError,
   ExitCode,
   InterruptedError,
-  ReproromError,
+  type ReproromError,
 } from '../util/errors.js';
 
 export function colourAllowed(stream: NodeJS.WriteStream = process.stderr): boolean {

@@ -1,6 +1,12 @@
 import { lockPin } from '../../pins/narHash.js';
 import { hashPin, refOf } from '../../pins/resolve.js';
-import { ConfigError, EnvironmentError, ExitCode, type Problem, type ReproromError } from '../../util/errors.js';
+import {
+  ConfigError,
+  EnvironmentError,
+  ExitCode,
+  type Problem,
+  type ReproromError,
+} from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { errorJson, printLine, printOutput } from '../output.js';
 
