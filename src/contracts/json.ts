@@ -325,7 +325,7 @@ export interface ReleaseJson {
   manifest: string | null;
   runDir: string;
   artifacts: ReleasedArtifactJson[];
-  /** Boards whose varied runs disagreed. */
+  /** What the varied runs did not reproduce, e.g. `rom.bin (mismatch)`. */
   notReproducible: string[];
   comparison: ComparisonJson;
 }

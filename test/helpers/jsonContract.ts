@@ -27,7 +27,9 @@ export function validatorFor(file: string): ValidateFunction {
 export function schemaErrors(file: string, value: unknown): string[] {
   const v = validatorFor(file);
   if (v(value)) return [];
-  return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  return (v.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+  );
 }
 
 export interface CommandOutput {
@@ -36,14 +38,19 @@ export interface CommandOutput {
 }
 
 /** Parse and check one `--json` output; returns it for further assertions. */
-export function expectJsonOutput(kind: JsonKind, r: CommandOutput): Record<string, unknown> & { ok: boolean } {
+export function expectJsonOutput(
+  kind: JsonKind,
+  r: CommandOutput,
+): Record<string, unknown> & { ok: boolean } {
   let value: Record<string, unknown> & { ok: boolean };
   try {
     value = JSON.parse(r.stdout) as typeof value;
   } catch {
     throw new Error(`${kind}: stdout is not one JSON value (exit ${r.exitCode}):\n${r.stdout}`);
   }
-  expect(schemaErrors(`output/${kind}.schema.json`, value), `${kind}: ${r.stdout.slice(0, 2000)}`).toEqual([]);
+  expect(schemaErrors(`output/${kind}.schema.json`, value), `${kind}: ${r.stdout.slice(0, 2000)}`).toEqual(
+    [],
+  );
   expect(value['schema']).toBe(`reprorom.${kind}/v1`);
   expect(value.ok, `${kind}: ok must say whether the command succeeded`).toBe(r.exitCode === 0);
   const error = value['error'] as { exitCode: number } | undefined;

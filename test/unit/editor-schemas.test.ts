@@ -31,12 +31,13 @@ interface LanguageService {
 }
 
 const require = createRequire(join(repoRoot, 'package.json'));
-const { getLanguageService } = require('yaml-language-server/lib/umd/languageservice/yamlLanguageService.js') as {
-  getLanguageService(params: {
-    schemaRequestService: (uri: string) => Promise<string>;
-    workspaceContext: { resolveRelativePath: (relativePath: string, resource: string) => string };
-  }): LanguageService;
-};
+const { getLanguageService } =
+  require('yaml-language-server/lib/umd/languageservice/yamlLanguageService.js') as {
+    getLanguageService(params: {
+      schemaRequestService: (uri: string) => Promise<string>;
+      workspaceContext: { resolveRelativePath: (relativePath: string, resource: string) => string };
+    }): LanguageService;
+  };
 const { TextDocument: Documents } = require('vscode-languageserver-textdocument') as {
   TextDocument: { create(uri: string, language: string, version: number, text: string): TextDocument };
 };
@@ -90,11 +91,19 @@ describe("yaml-language-server's validator", () => {
       '',
     ].join('\n');
     const found = await service.doValidation(documentAt('boards', 'broken.yaml', text), false);
-    const at = found.map((d) => ({ line: d.range.start.line, col: d.range.start.character, message: d.message }));
+    const at = found.map((d) => ({
+      line: d.range.start.line,
+      col: d.range.start.character,
+      message: d.message,
+    }));
     expect(at).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ line: 5, col: 2, message: expect.stringMatching(/memroy is not allowed/) }),
-        expect.objectContaining({ line: 11, col: 11, message: expect.stringMatching(/serial.*debugcon|enum/i) }),
+        expect.objectContaining({
+          line: 11,
+          col: 11,
+          message: expect.stringMatching(/serial.*debugcon|enum/i),
+        }),
       ]),
     );
     expect(found.every((d) => d.source?.includes('board.schema.json'))).toBe(true);

@@ -66,7 +66,11 @@ describe('--json outputs that need no engine', () => {
     expect(same['error']).toBeUndefined();
     const differ = await expectOutput('compare', ['compare', join(tmp, 'bad/r2')], 1);
     expect(differ['error']).toMatchObject({ code: 'mismatch', exitCode: 1 });
-    const missing = await expectOutput('compare', ['compare', join(tmp, 'nothing-here'), join(tmp, 'good/r1')], 2);
+    const missing = await expectOutput(
+      'compare',
+      ['compare', join(tmp, 'nothing-here'), join(tmp, 'good/r1')],
+      2,
+    );
     expect(missing).toMatchObject({ ok: false, error: { code: 'usage', hint: expect.any(String) } });
   });
 
@@ -90,9 +94,11 @@ describe('--json outputs that need no engine', () => {
     ]);
     expect(differ.reports.map((r) => [r.a, r.b])).toEqual([['r2/tiny#1', 'r2/tiny#2']]);
     // Files are keyed by their absolute path, wherever the command runs from.
-    const files = (await expectOutput('compare', ['compare', 'a.txt', join(tmp, 'b.txt')].map((a, i) =>
-      i === 1 ? join(tmp, a) : a,
-    ), 0)) as unknown as { inputs: Array<{ id: string; label: string }>; artifacts: Array<{ hashes: object }> };
+    const files = (await expectOutput(
+      'compare',
+      ['compare', 'a.txt', join(tmp, 'b.txt')].map((a, i) => (i === 1 ? join(tmp, a) : a)),
+      0,
+    )) as unknown as { inputs: Array<{ id: string; label: string }>; artifacts: Array<{ hashes: object }> };
     const ids = files.inputs.map((i) => i.id);
     expect(ids).toEqual([resolve(tmp, 'a.txt'), resolve(tmp, 'b.txt')]);
     expect(Object.keys(files.artifacts[0]?.hashes ?? {})).toEqual(ids);
@@ -104,7 +110,11 @@ describe('--json outputs that need no engine', () => {
     expect(merged['runs']).toHaveLength(2);
     await expectOutput('merge', ['merge', join(tmp, 'nothing-here'), '--out', join(tmp, 'm2')], 2);
     await expectOutput('report', ['report', join(tmp, 'good/r1'), '--html', join(tmp, 'good.html')], 0);
-    const differ = await expectOutput('report', ['report', join(tmp, 'bad/r2'), '--html', join(tmp, 'bad.html')], 1);
+    const differ = await expectOutput(
+      'report',
+      ['report', join(tmp, 'bad/r2'), '--html', join(tmp, 'bad.html')],
+      1,
+    );
     expect(differ['error']).toMatchObject({ code: 'mismatch' });
     await expectOutput('report', ['report', join(tmp, 'nothing-here'), '--html', join(tmp, 'x.html')], 2);
   });

@@ -9,9 +9,9 @@ import { join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { JSON_KIND_OF_COMMAND } from '../../src/contracts/json.js';
 // @ts-expect-error: a plain ES module script without types
 import { allSchemaFiles, outputKinds } from '../../scripts/schemas.mjs';
+import { JSON_KIND_OF_COMMAND } from '../../src/contracts/json.js';
 import { repoRoot } from '../helpers/cli.js';
 import { schemaErrors } from '../helpers/jsonContract.js';
 
@@ -37,7 +37,8 @@ describe('schemas/ is what the code generates', () => {
     const stale: string[] = [];
     for (const [path, text] of Object.entries(expected)) {
       const committed = await readFile(join(repoRoot, 'schemas', path), 'utf8').catch(() => undefined);
-      if (committed !== text) stale.push(`schemas/${path} ${committed === undefined ? 'is missing' : 'differs'}`);
+      if (committed !== text)
+        stale.push(`schemas/${path} ${committed === undefined ? 'is missing' : 'differs'}`);
     }
     expect(stale, `the JSON Schemas drifted from the code: ${REGENERATE}\n${stale.join('\n')}`).toEqual([]);
   });
@@ -86,10 +87,7 @@ describe('the workspace schemas editors use', () => {
     ['pin.schema.json', 'pins'],
   ])('%s: every property has a description (editors show it on hover)', (file, what) => {
     const missing = undescribed(JSON.parse(expected[file] ?? '{}'), what.slice(0, -1));
-    expect(
-      missing,
-      `add z.describe(…) to each in src/workspace/schema.ts, then ${REGENERATE}`,
-    ).toEqual([]);
+    expect(missing, `add z.describe(…) to each in src/workspace/schema.ts, then ${REGENERATE}`).toEqual([]);
   });
 
   it('the shipped workspace files validate against them (ajv)', async () => {
