@@ -86,12 +86,14 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       expect(expectJsonOutput('doctor', r)['error']).toMatchObject({ code: 'environment', exitCode: 3 });
     }, 120_000);
 
-    it('image build (the cached image) and pin verify / lock of the local pin', async () => {
+    it('image build (the cached image), pin verify / lock / fetch of the offline set', async () => {
       const image = await expectOutput('image-build', ['image', 'build', 'firmware', '--no-load'], 0);
       expect(image['id']).toMatch(/^sha256:[0-9a-f]{64}$/);
       await expectOutput('pin-verify', ['pin', 'verify', 'offline'], 0);
       const lock = await expectOutput('pin-lock', ['pin', 'lock', 'offline'], 0);
       expect(lock['changed']).toBe(false);
+      const fetched = await expectOutput('pin-fetch', ['pin', 'fetch', 'offline'], 0);
+      expect(fetched['debs']).toBeGreaterThan(0);
     }, 600_000);
 
     it('build: reproducible (and its manifest.json and provenance validate against their schemas)', async () => {
