@@ -30,8 +30,8 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
 
     async function expectOutput(kind: JsonKind, args: string[], exitCode: number) {
       // sign takes no workspace.
-    const workspace = args[0] === 'sign' ? [] : ['-w', ws];
-    const r = await runCli([...args, ...workspace, '--json'], { timeoutMs: 540_000 });
+      const workspace = args[0] === 'sign' ? [] : ['-w', ws];
+      const r = await runCli([...args, ...workspace, '--json'], { timeoutMs: 540_000 });
       expect(r.exitCode, `${args.join(' ')}: ${r.stderr.slice(-3000)}`).toBe(exitCode);
       return expectJsonOutput(kind, r);
     }
