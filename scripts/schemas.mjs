@@ -109,7 +109,7 @@ export async function zodSchemas() {
       absWorkingDir: root,
     });
     // Resolve packages (zod) from the repository's node_modules.
-    const copy = join(root, 'node_modules', '.rr-schemas.mjs');
+    const copy = join(root, 'node_modules', `.rr-schemas-${process.pid}.mjs`);
     const { readFile } = await import('node:fs/promises');
     await writeFile(copy, await readFile(file));
     try {

@@ -27,6 +27,7 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
     const differs = `${tag}-json-differs`;
     const fails = `${tag}-json-fails`;
     const noBoot = `${tag}-json-noboot`;
+    const boots = `${tag}-json-boots`;
 
     async function expectOutput(kind: JsonKind, args: string[], exitCode: number) {
       // sign takes no workspace.
@@ -65,6 +66,21 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
           'commands: ["mkdir -p out", "head -c 65536 /dev/zero > out/bios.bin"]',
           'artifacts: [out/bios.bin]',
           'boot: { machine: pc, arch: x86_64, artifact: out/bios.bin, expect: "never printed", timeout: 2 }',
+          '',
+        ].join('\n'),
+      );
+      // A 64 KiB ROM whose reset vector writes "OK" to the debug console (port 0x402), then halts:
+      // mov dx,0x402; mov al,'O'; out dx,al; mov al,'K'; out dx,al; hlt; jmp $-1.
+      await board(
+        ws,
+        boots,
+        [
+          'commands:',
+          '  - mkdir -p out',
+          '  - head -c 65520 /dev/zero > out/bios.bin',
+          '  - \'printf "\\272\\002\\004\\260\\117\\356\\260\\113\\356\\364\\353\\375\\0\\0\\0\\0" >> out/bios.bin\'',
+          'artifacts: [out/bios.bin]',
+          'boot: { machine: pc, arch: x86_64, artifact: out/bios.bin, channel: debugcon, expect: "OK", timeout: 20 }',
           '',
         ].join('\n'),
       );
@@ -115,11 +131,14 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       expect(failed['error']).toMatchObject({ code: 'build-failed', exitCode: 4 });
     }, 600_000);
 
-    it('boot: a board whose boot check fails (exit 4), then one without a boot check (exit 2)', async () => {
+    it('boot: a board whose boot check fails (exit 4), one without a boot check (exit 2), one that boots (exit 0)', async () => {
       await runCli(['build', noBoot, '-w', ws], { timeoutMs: 540_000 });
       const failed = await expectOutput('boot', ['boot', noBoot], 4);
       expect(failed['boots']).toHaveLength(1);
       await expectOutput('boot', ['boot', same], 2);
+      await runCli(['build', boots, '-w', ws], { timeoutMs: 540_000 });
+      const booted = await expectOutput('boot', ['boot', boots], 0);
+      expect(booted['boots']).toEqual([expect.objectContaining({ ok: true, matched: 'OK' })]);
     }, 600_000);
 
     it('release: written (its manifest validates), refused when not reproducible; sign and verify it, then a tampered copy', async () => {
