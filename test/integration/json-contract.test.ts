@@ -124,9 +124,13 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       }
     }, 600_000);
 
-    it('build: a mismatch (exit 1) and a failed run (exit 4)', async () => {
-      const mismatch = await expectOutput('build', ['build', differs, '--runs', '2', '--no-explain'], 1);
+    it('build: a mismatch with its culprit (exit 1) and a failed run (exit 4)', async () => {
+      // With the culprit search (its result is part of the output too).
+      const mismatch = await expectOutput('build', ['build', differs, '--runs', '2'], 1);
       expect(mismatch['error']).toMatchObject({ code: 'mismatch' });
+      expect(mismatch['culprits']).toMatchObject({
+        artifacts: [expect.objectContaining({ verdict: 'variation', culprits: ['umask'] })],
+      });
       const failed = await expectOutput('build', ['build', fails], 4);
       expect(failed['error']).toMatchObject({ code: 'build-failed', exitCode: 4 });
     }, 600_000);
