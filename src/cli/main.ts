@@ -3,8 +3,10 @@
  * so `reprorom --version` stays fast. Every error ends here, as one message and an exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { JsonKind } from '../contracts/json.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
 
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
@@ -258,28 +260,34 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // Node exits quietly with code 0 when nothing is left to wait for, e.g. when the engine
   // dropped a connection without an answer. A command that has not finished must not look like success.
+  // With --json, stdout carries a result even when the command fails (src/contracts/json.ts).
+  const jsonKind = jsonKindOf(argv.slice(2));
   let finished = false;
   const unfinished = () => {
     if (finished) return;
-    process.stderr.write(
-      'reprorom: the command stopped before it finished (a connection closed without an answer)\n' +
-        '  → check that the Docker engine is still running (reprorom doctor), then run the same command again\n',
-    );
+    const message = 'the command stopped before it finished (a connection closed without an answer)';
+    const hint =
+      'check that the Docker engine is still running (reprorom doctor), then run the same command again';
+    process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
+    printFailure(jsonKind, outcomeError(ExitCode.environment, message, hint));
     process.exit(ExitCode.environment);
   };
   process.once('beforeExit', unfinished);
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = reportError(err);
+    process.exitCode = reportError(err, jsonKind);
   } finally {
     finished = true;
     process.off('beforeExit', unfinished);
   }
 }
 
-/** The one place that turns an error into a message and an exit code. */
-export function reportError(err: unknown): number {
+/**
+ * The one place that turns an error into a message and an exit code; with `--json` (`jsonKind`)
+ * also into the failure object on stdout, unless the command already printed its result.
+ */
+export function reportError(err: unknown, jsonKind?: JsonKind): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; --help and --version are successes.
     if (
@@ -289,21 +297,26 @@ export function reportError(err: unknown): number {
     ) {
       return ExitCode.ok;
     }
+    printFailure(jsonKind, outcomeError(ExitCode.config, err.message.replace(/^error: /, '')));
     return ExitCode.config;
   }
   if (err instanceof ReproromError) {
     process.stderr.write(`reprorom: ${err.message}\n`);
     if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
+    printFailure(jsonKind, errorJson(err));
     return err.exitCode;
   }
   const sys = hostFileSystemFault(err);
   if (sys) {
     process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));
     return ExitCode.environment;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`reprorom: internal error: ${message}\n`);
   if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.stderr.write('  → this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it\n');
+  const hint = 'this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it';
+  process.stderr.write(`  → ${hint}\n`);
+  printFailure(jsonKind, { code: 'internal', exitCode: ExitCode.buildFailed, message, hint });
   return ExitCode.buildFailed;
 }

@@ -1,4 +1,14 @@
 /** Output conventions: results on stdout, progress and errors on stderr, colour only for a person. */
+import type { ErrorCodeJson, ErrorJson, FailureJson, JsonKind, JsonOutputs } from '../contracts/json.js';
+import { JSON_KIND_OF_COMMAND } from '../contracts/json.js';
+import {
+  ConfigError,
+  EngineUnavailableError,
+  EnvironmentError,
+  ExitCode,
+  InterruptedError,
+  type ReproromError,
+} from '../util/errors.js';
 
 export function colourAllowed(stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !process.env['CI'] && process.env['NO_COLOR'] === undefined;
@@ -14,10 +24,86 @@ export function paint(
   return `\u001b[${codes[code]}m${text}\u001b[0m`;
 }
 
-export function printJson(value: unknown): void {
+let jsonPrinted = false;
+
+function writeJson(value: unknown): void {
+  jsonPrinted = true;
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A command's `--json` result: one object of the documented kind (src/contracts/json.ts). */
+export function printOutput<K extends JsonKind>(_kind: K, value: JsonOutputs[K]): void {
+  writeJson(value);
+}
+
+/** Whether this process already printed its `--json` result (an error after it prints no second one). */
+export function outputPrinted(): boolean {
+  return jsonPrinted;
 }
 
 export function printLine(line = ''): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** The `schema` tag of an output kind. */
+export function schemaOf<K extends JsonKind>(kind: K): `reprorom.${K}/v1` {
+  return `reprorom.${kind}/v1`;
+}
+
+const CODE_OF_EXIT: Record<number, ErrorCodeJson> = {
+  [ExitCode.mismatch]: 'mismatch',
+  [ExitCode.config]: 'usage',
+  [ExitCode.environment]: 'environment',
+  [ExitCode.buildFailed]: 'build-failed',
+  [ExitCode.interrupted]: 'interrupted',
+};
+
+/** The `error` of a result whose `ok` is false (a mismatch, a failed run): no exception involved. */
+export function outcomeError(exitCode: number, message: string, hint?: string): ErrorJson {
+  return { code: CODE_OF_EXIT[exitCode] ?? 'internal', exitCode, message, hint: hint ?? null };
+}
+
+/** An error as the JSON contract describes it; `exitCode` is what the process exits with. */
+export function errorJson(err: ReproromError): ErrorJson {
+  const code: ErrorCodeJson =
+    err instanceof ConfigError
+      ? 'config'
+      : err instanceof EngineUnavailableError
+        ? 'engine-unavailable'
+        : err instanceof EnvironmentError
+          ? 'environment'
+          : err instanceof InterruptedError
+            ? 'interrupted'
+            : (CODE_OF_EXIT[err.exitCode] ?? 'internal');
+  return {
+    code,
+    exitCode: err.exitCode,
+    message: err.message,
+    hint: err.hint ?? null,
+    ...(err instanceof ConfigError ? { problems: err.problems } : {}),
+  };
+}
+
+/** The output of a command that could not produce its result. */
+export function failureJson<K extends JsonKind>(kind: K, error: ErrorJson): FailureJson<`reprorom.${K}/v1`> {
+  return { schema: schemaOf(kind), ok: false, error };
+}
+
+/**
+ * The output kind a command line asks for with `--json`, or undefined (no `--json`, or no
+ * command that has one). Read from argv, so a usage error commander raises still gets its JSON.
+ */
+export function jsonKindOf(args: readonly string[]): JsonKind | undefined {
+  const end = args.indexOf('--');
+  const before = end < 0 ? args : args.slice(0, end);
+  if (!before.includes('--json')) return undefined;
+  const words = before.filter((a) => !a.startsWith('-'));
+  const [first = '', second = ''] = words;
+  return JSON_KIND_OF_COMMAND[`${first} ${second}`] ?? JSON_KIND_OF_COMMAND[first];
+}
+
+/** Print the failure object of `kind` unless the command already printed its result. */
+export function printFailure(kind: JsonKind | undefined, error: ErrorJson): void {
+  if (kind === undefined || jsonPrinted) return;
+  writeJson(failureJson(kind, error));
 }

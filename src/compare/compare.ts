@@ -25,7 +25,14 @@ export interface ArtifactResult {
 
 export interface Comparison {
   ok: boolean;
-  inputs: Array<{ label: string; source: string; format: HashSet['format']; board: string | undefined }>;
+  inputs: Array<{
+    label: string;
+    source: string;
+    format: HashSet['format'];
+    board: string | undefined;
+    /** `RUN/BOARD#N@MACHINE` when the input is a board run. */
+    run: string | undefined;
+  }>;
   artifacts: ArtifactResult[];
   notes: string[];
   /**
@@ -179,7 +186,13 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     artifacts.length > 0 && unrelated.length === 0 && artifacts.every((a) => a.verdict === 'reproducible');
   return {
     ok,
-    inputs: sets.map((s) => ({ label: s.label, source: s.source, format: s.format, board: s.board })),
+    inputs: sets.map((s) => ({
+      label: s.label,
+      source: s.source,
+      format: s.format,
+      board: s.board,
+      run: s.run,
+    })),
     artifacts,
     notes,
     unrelated,

@@ -3,7 +3,7 @@
  * `verify` on run folders. Returns values; rendering belongs to the CLI.
  */
 import { dirname, join, resolve } from 'node:path';
-import type { ComparisonJson } from '../contracts/json.js';
+import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
 import { UsageError } from '../util/errors.js';
 import { type ArtifactResult, artifactsByKey, type Comparison, compareSets } from './compare.js';
 import { type Explanation, explainDifference } from './explain.js';
@@ -103,23 +103,53 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
   return { comparison, reports };
 }
 
+/** `RUN/BOARD#N@MACHINE` (every part a simple name, so the separators are unambiguous). */
+const RUN_NAME = /^([^/#@]+)\/[^/#@]+#(\d+)(?:@([^/#@]+))?$/;
+
+/** An input as JSON: keyed by its run (or its file), never by a label made for a terminal. */
+function inputJson(input: Comparison['inputs'][number]): ComparedInputJson {
+  const m = input.run === undefined ? null : RUN_NAME.exec(input.run);
+  return {
+    id: input.run ?? input.source,
+    label: input.label,
+    source: input.source,
+    format: input.format,
+    board: input.board ?? null,
+    run: m ? { id: m[1] ?? '', index: Number(m[2]), machine: m[3] ?? null } : null,
+  };
+}
+
 export function comparisonJson({ comparison, reports }: CompareOutcome): ComparisonJson {
+  const inputs = comparison.inputs.map(inputJson);
+  const idOf = new Map(comparison.inputs.map((input, i) => [input.label, inputs[i]?.id ?? input.label]));
+  const id = (label: string) => idOf.get(label) ?? label;
+  // Board runs are labelled by their id already: their rows are passed on as they are.
+  const relabel = inputs.some((input, i) => input.id !== comparison.inputs[i]?.label);
   return {
     ok: comparison.ok,
-    inputs: comparison.inputs,
-    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority }) => ({
-      name,
-      key,
-      board: board ?? null,
-      verdict,
-      hashes,
-      disagreeing,
-      majority: majority ?? null,
-    })),
+    inputs,
+    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority }) => {
+      let byId = hashes;
+      if (relabel) {
+        byId = {};
+        for (const label in hashes) byId[id(label)] = hashes[label] ?? null;
+      }
+      return {
+        name,
+        key,
+        board: board ?? null,
+        verdict,
+        hashes: byId,
+        disagreeing: relabel ? disagreeing.map(id) : disagreeing,
+        majority: majority ?? null,
+      };
+    }),
     notes: comparison.notes,
     unrelated: comparison.unrelated,
     reports: reports.map(({ summary: _summary, ...r }) => ({
       ...r,
+      a: id(r.a),
+      b: id(r.b),
       html: r.html ?? null,
       note: r.note ?? null,
     })),

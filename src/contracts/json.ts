@@ -2,39 +2,134 @@
  * The versioned JSON shapes reprorom publishes (`--json`, JUnit, GitHub summaries, the
  * HTML report and release checks all read these). Plain types with no imports, so any
  * layer may depend on them and none drags another layer in.
+ *
+ * The contract: every `--json` output is one object `{ "schema": "reprorom.<kind>/v1",
+ * "ok": …, … }` on stdout, also when the command fails. When `ok` is false, `error` says
+ * why, with the process's exit code. When the command could not produce its result at all
+ * (a usage or configuration error, a missing engine…), the object holds only `schema`,
+ * `ok: false` and `error` ({@link FailureJson}).
+ *
+ * The JSON Schemas in schemas/output/ are generated from these types (`npm run schemas`);
+ * test/unit/json-schemas.test.ts fails when they drift. Change a shape here, then run it.
  */
+
+/** Why a command failed: a stable code, the exit code, and what to do next. */
+export interface ErrorJson {
+  /** Stable identifier of the kind of failure; match on this, not on the message. */
+  code: ErrorCodeJson;
+  /** The process's exit code (1 mismatch, 2 usage or configuration, 3 environment, 4 build failed, 130 interrupted). */
+  exitCode: number;
+  /** One line (or one line per problem) a person reads. */
+  message: string;
+  /** What the user should do next, when reprorom knows. */
+  hint: string | null;
+  /** Configuration problems with their file positions (code "config"). */
+  problems?: ProblemJson[];
+}
+
+export type ErrorCodeJson =
+  /** Artifacts differ, a verification failed, or nothing was compared. */
+  | 'mismatch'
+  /** A bad argument or flag. */
+  | 'usage'
+  /** A workspace, manifest or input file is invalid (see `problems`). */
+  | 'config'
+  /** The machine lacks something (engine, nix, disk space, permission). */
+  | 'environment'
+  /** The Docker engine cannot be reached. */
+  | 'engine-unavailable'
+  /** A board build, a boot check or an image build failed. */
+  | 'build-failed'
+  /** Stopped by a signal. */
+  | 'interrupted'
+  /** A bug in reprorom. */
+  | 'internal';
+
+/** A position-bearing problem in a file. Lines and columns are 1-based. */
+export interface ProblemJson {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+/** What every `--json` output holds when the command could not produce its result. */
+export interface FailureJson<S extends string> {
+  /** The output kind and version, the same as the command's successful output. */
+  schema: S;
+  ok: false;
+  error: ErrorJson;
+}
+
+// ───────────────────────────── compare (also inside build, release, verify) ─────────────────────────────
 
 export type VerdictJson = 'reproducible' | 'mismatch' | 'missing' | 'single-run';
 
 export interface ComparedArtifactJson {
+  /** Display name: the artifact, prefixed with its board when several boards are compared. */
   name: string;
+  /** The artifact: its file name, or its path below artifacts/ when two names collide. */
   key: string;
+  /** The board the artifact belongs to, when an input names one. */
   board: string | null;
   verdict: VerdictJson;
+  /** Each compared input's sha256 of this artifact (null when it lacks it), keyed by the input's `id`. */
   hashes: Record<string, string | null>;
+  /** The `id`s of the inputs that differ from the majority (mismatch) or lack the artifact (missing). */
   disagreeing: string[];
+  /** The hash most inputs agree on; ties go to the earliest input. */
   majority: string | null;
+}
+
+export interface ComparedInputJson {
+  /**
+   * Stable key of this input in `hashes` and `disagreeing`: `RUN/BOARD#N` (with `@MACHINE` when
+   * the machine is named) for a board run, the absolute path of the file otherwise.
+   */
+  id: string;
+  /** How text output names the input (may be relative to the current folder). */
+  label: string;
+  /** The file the hashes were read from. */
+  source: string;
+  format: 'manifest' | 'hashes.txt' | 'heads';
+  board: string | null;
+  /** The board run, when the input is one (a run folder or manifest.json). */
+  run: { id: string; index: number; machine: string | null } | null;
 }
 
 export interface DiffReportJson {
   artifact: string;
+  /** `id` of the input on the majority side. */
   a: string;
+  /** `id` of the disagreeing input. */
   b: string;
   tool: 'diffoscope' | 'builtin';
+  /** The text report's path. */
   text: string;
+  /** The HTML report's path (diffoscope only). */
   html: string | null;
   note: string | null;
 }
 
+/** A comparison of inputs: one row per board × artifact. */
 export interface ComparisonJson {
   ok: boolean;
-  inputs: Array<{ label: string; source: string; format: string; board: string | undefined }>;
+  inputs: ComparedInputJson[];
   artifacts: ComparedArtifactJson[];
   notes: string[];
   /** Inputs (arguments) that share no board or artifact with any other input (then `ok` is false). */
   unrelated: string[];
   reports: DiffReportJson[];
 }
+
+/** `reprorom compare --json`. */
+export interface CompareJson extends ComparisonJson {
+  schema: 'reprorom.compare/v1';
+  /** Present when `ok` is false. */
+  error?: ErrorJson;
+}
+
+// ───────────────────────────── build ─────────────────────────────
 
 export interface BootJson {
   ok: boolean;
@@ -66,8 +161,13 @@ export interface BoardJson {
   runs: RunJson[];
 }
 
+/** `reprorom build --json`. */
 export interface BuildReportJson {
   schema: 'reprorom.build/v1';
+  /** False when a run or boot check failed, or the runs of a board disagree. */
+  ok: boolean;
+  /** Present when `ok` is false. */
+  error?: ErrorJson;
   runId: string;
   runDir: string;
   shard: { index: number; count: number } | null;
@@ -89,3 +189,269 @@ export interface CulpritSearchJson {
   extraRuns: number;
   artifacts: CulpritJson[];
 }
+
+// ───────────────────────────── the other commands ─────────────────────────────
+
+/** `reprorom check --json`. */
+export interface CheckJson {
+  schema: 'reprorom.check/v1';
+  ok: boolean;
+  error?: ErrorJson;
+  /** Workspace files read. */
+  files: number;
+  pins: string[];
+  images: string[];
+  boards: string[];
+  problems: ProblemJson[];
+}
+
+export interface DoctorCheckJson {
+  name: string;
+  ok: boolean;
+  /** A failed required check makes the machine unable to build (exit 3); others are warnings. */
+  required: boolean;
+  version?: string;
+  detail: string;
+  /** The exact command that installs or starts the missing piece. */
+  fix?: string;
+}
+
+/** `reprorom doctor --json`. */
+export interface DoctorJson {
+  schema: 'reprorom.doctor/v1';
+  /** False when a required check failed. */
+  ok: boolean;
+  error?: ErrorJson;
+  checks: DoctorCheckJson[];
+}
+
+/** `reprorom pin lock NAME --json`. */
+export interface PinLockJson {
+  schema: 'reprorom.pin-lock/v1';
+  ok: true;
+  name: string;
+  /** The pin file written. */
+  file: string;
+  flake: string;
+  narHash: string;
+  /** False when the pin already held this flake reference and hash. */
+  changed: boolean;
+}
+
+export interface PinVerifyRowJson {
+  pin: string;
+  /** The narHash the pin file records. */
+  expected: string;
+  /** The narHash of the content now (absent when it could not be fetched). */
+  actual?: string;
+  ok: boolean;
+  /** Why the content could not be fetched. */
+  error?: string;
+}
+
+/** `reprorom pin verify [NAME] --json`. */
+export interface PinVerifyJson {
+  schema: 'reprorom.pin-verify/v1';
+  ok: boolean;
+  error?: ErrorJson;
+  pins: PinVerifyRowJson[];
+}
+
+/** `reprorom pin fetch NAME --json`. */
+export interface PinFetchJson {
+  schema: 'reprorom.pin-fetch/v1';
+  ok: true;
+  /** The download cache folder. */
+  cache: string;
+  debs: number;
+  downloaded: string[];
+  /** Cached packages whose hash was wrong and that were downloaded again. */
+  healed: Array<{ name: string; expected: string; actual: string }>;
+  /** Store paths added to the nix store. */
+  seeded: number;
+  /** The bootstrap busybox's store path. */
+  busybox: string;
+  seconds: number;
+}
+
+/** `reprorom image build NAME --json`. */
+export interface ImageBuildJson {
+  schema: 'reprorom.image-build/v1';
+  ok: true;
+  image: string;
+  /** The image ID (sha256 of its config). */
+  id: string;
+  layers: number;
+  /** True when the image came from the cache. */
+  cached: boolean;
+  tag: string;
+}
+
+export interface BootRunJson extends BootJson {
+  /** The run id (folder name under .reprorom/runs). */
+  run: string;
+  /** The board run's number. */
+  index: number;
+}
+
+/** `reprorom boot BOARD [RUN] --json`. */
+export interface BootCommandJson {
+  schema: 'reprorom.boot/v1';
+  ok: boolean;
+  error?: ErrorJson;
+  board: string;
+  boots: BootRunJson[];
+}
+
+export interface ReleasedArtifactJson {
+  board: string;
+  /** Path inside the release folder. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * `reprorom release BOARD… --out DIR --json`. (The release folder's own manifest.json is a
+ * different document, `reprorom.release/v1`, described by schemas/release-manifest.schema.json.)
+ */
+export interface ReleaseJson {
+  schema: 'reprorom.release-result/v1';
+  ok: boolean;
+  error?: ErrorJson;
+  /** The release folder, or null when nothing was written. */
+  out: string | null;
+  /** The release folder's manifest.json, or null when nothing was written. */
+  manifest: string | null;
+  runDir: string;
+  artifacts: ReleasedArtifactJson[];
+  /** What the varied runs did not reproduce, e.g. `rom.bin (mismatch)`. */
+  notReproducible: string[];
+  comparison: ComparisonJson;
+}
+
+/** `reprorom sign DIR --json`. */
+export interface SignJson {
+  schema: 'reprorom.sign/v1';
+  ok: true;
+  format: 'ssh' | 'gpg';
+  /** The files signed. */
+  files: string[];
+  /** The detached signatures written. */
+  signatures: string[];
+}
+
+export interface CheckResultJson {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface VerifiedArtifactJson {
+  name: string;
+  verdict: string;
+  /** The hash the release publishes. */
+  release: string | null;
+  /** The hash of the rebuilt artifact. */
+  rebuilt: string | null;
+}
+
+/** `reprorom verify RELEASE --json`. */
+export interface VerifyJson {
+  schema: 'reprorom.verify/v1';
+  ok: boolean;
+  error?: ErrorJson;
+  mode: 'release' | 'heads';
+  release: string;
+  signature: {
+    ok: boolean;
+    key: string;
+    files: Array<{ file: string; signature: string; ok: boolean; message: string }>;
+  } | null;
+  integrity: CheckResultJson[];
+  boards: Array<{
+    board: string;
+    checks: CheckResultJson[];
+    runDir: string | null;
+    artifacts: VerifiedArtifactJson[];
+    comparison: ComparisonJson | null;
+  }>;
+  notes: string[];
+}
+
+export interface MergedRunJson {
+  board: string;
+  /** Its number in the merged folder. */
+  index: number;
+  /** The argument it came from. */
+  input: string;
+  runId: string;
+  originalIndex: number;
+  machine: string | null;
+  /** The build log, relative to the merged folder, when the input had one. */
+  log: string | null;
+}
+
+/** `reprorom merge RUN… --out DIR --json`. */
+export interface MergeJson {
+  schema: 'reprorom.merge/v1';
+  ok: true;
+  out: string;
+  runs: MergedRunJson[];
+  notes: string[];
+}
+
+/** `reprorom report RUN… --html FILE --json`. */
+export interface ReportJson {
+  schema: 'reprorom.report/v1';
+  /** False when the compared runs disagree (exit 1; the page is written all the same). */
+  ok: boolean;
+  error?: ErrorJson;
+  /** The HTML page written. */
+  html: string;
+  /** The text diff reports written next to it. */
+  reports: string[];
+}
+
+// ───────────────────────────── every output kind ─────────────────────────────
+
+/**
+ * Each command's `--json` output: its result or a failure. The key is the kind in
+ * `reprorom.<kind>/v1` (and the file name in schemas/output/).
+ */
+export interface JsonOutputs {
+  check: CheckJson | FailureJson<'reprorom.check/v1'>;
+  doctor: DoctorJson | FailureJson<'reprorom.doctor/v1'>;
+  'pin-lock': PinLockJson | FailureJson<'reprorom.pin-lock/v1'>;
+  'pin-verify': PinVerifyJson | FailureJson<'reprorom.pin-verify/v1'>;
+  'pin-fetch': PinFetchJson | FailureJson<'reprorom.pin-fetch/v1'>;
+  'image-build': ImageBuildJson | FailureJson<'reprorom.image-build/v1'>;
+  build: BuildReportJson | FailureJson<'reprorom.build/v1'>;
+  boot: BootCommandJson | FailureJson<'reprorom.boot/v1'>;
+  compare: CompareJson | FailureJson<'reprorom.compare/v1'>;
+  'release-result': ReleaseJson | FailureJson<'reprorom.release-result/v1'>;
+  sign: SignJson | FailureJson<'reprorom.sign/v1'>;
+  verify: VerifyJson | FailureJson<'reprorom.verify/v1'>;
+  merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
+  report: ReportJson | FailureJson<'reprorom.report/v1'>;
+}
+
+export type JsonKind = keyof JsonOutputs;
+
+/** Which output kind each command path prints with `--json` (`pin lock` → `pin-lock`). */
+export const JSON_KIND_OF_COMMAND: Readonly<Record<string, JsonKind>> = {
+  check: 'check',
+  doctor: 'doctor',
+  'pin lock': 'pin-lock',
+  'pin verify': 'pin-verify',
+  'pin fetch': 'pin-fetch',
+  'image build': 'image-build',
+  build: 'build',
+  boot: 'boot',
+  compare: 'compare',
+  release: 'release-result',
+  sign: 'sign',
+  verify: 'verify',
+  merge: 'merge',
+  report: 'report',
+};

@@ -22,7 +22,10 @@ export interface FailedRun {
   logTail: string[];
 }
 
+/** Each board × artifact verdict; inputs named by their labels, as a person reads them. */
 export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVerdict[] {
+  const labelOf = new Map((comparison?.inputs ?? []).map((i) => [i.id, i.label]));
+  const label = (id: string) => labelOf.get(id) ?? id;
   return (comparison?.artifacts ?? []).map((a) => {
     const board = a.board ?? '';
     return {
@@ -30,8 +33,8 @@ export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVer
       artifact: board && a.name.startsWith(`${board}/`) ? a.name.slice(board.length + 1) : a.name,
       verdict: a.verdict,
       ok: a.verdict === 'reproducible',
-      hashes: a.hashes,
-      disagreeing: a.disagreeing,
+      hashes: Object.fromEntries(Object.entries(a.hashes).map(([id, sha]) => [label(id), sha])),
+      disagreeing: a.disagreeing.map(label),
     };
   });
 }

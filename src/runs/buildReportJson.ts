@@ -11,9 +11,12 @@ export function buildReportJson(
   comparison: ComparisonJson | null,
   shard: { index: number; count: number } | null,
   culprits: CulpritSearch | null = null,
+  /** False when a run or boot check failed or the runs disagree (the command decides). */
+  ok = true,
 ): BuildReportJson {
   return {
     schema: 'reprorom.build/v1',
+    ok,
     runId: result.runId,
     runDir: result.runDir,
     shard,

@@ -20,6 +20,10 @@ export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 const atLeastOne = <T extends z.ZodMiniType>(item: T, message: string) =>
   z.array(item).check(z.minLength(1, message));
 
+/** The free-text `description:` every workspace file may carry. */
+const describedAs = (what: string) =>
+  z.optional(z.string()).check(z.describe(`What this ${what} is for (free text, shown to people only)`));
+
 const envMap = z
   .record(
     matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name (letters, digits and _)'),
@@ -29,7 +33,7 @@ const envMap = z
 
 export const pinSchema = z
   .strictObject({
-    description: z.optional(z.string()),
+    description: describedAs('pin'),
     flake: z
       .string({
         error: 'expected a flake reference such as github:NixOS/nixpkgs/<40-hex commit> or path:./dir',
@@ -49,7 +53,9 @@ export const pinSchema = z
     packageSet: z
       ._default(z.enum(['legacyPackages', 'packages']), 'legacyPackages')
       .check(z.describe('Which flake output holds the packages (nixpkgs: legacyPackages)')),
-    system: z._default(z.string(), 'x86_64-linux'),
+    system: z
+      ._default(z.string(), 'x86_64-linux')
+      .check(z.describe('Nix system whose packages are used (x86_64-linux, aarch64-linux)')),
   })
   .check(z.describe('A pinned Nix flake'));
 
@@ -85,68 +91,90 @@ const fhsLink = matching(
 
 const fhsSchema = z.strictObject({
   package: nonEmptyString().check(z.describe('Package whose tree is linked at the image root')),
-  links: z._default(z.array(fhsLink), ['/bin', '/lib', '/lib64', '/usr']),
+  links: z
+    ._default(z.array(fhsLink), ['/bin', '/lib', '/lib64', '/usr'])
+    .check(z.describe("Folders of the package's tree linked at the same path in the image root")),
 });
 
 export const imageSchema = z
   .strictObject({
-    description: z.optional(z.string()),
+    description: describedAs('image'),
     pin: name.check(z.describe('Pin (file stem in pins/) that provides the packages')),
-    packages: atLeastOne(nonEmptyString(), 'expected at least one package'),
+    packages: atLeastOne(nonEmptyString(), 'expected at least one package').check(
+      z.describe('Attribute names of the packages in the pin, e.g. gcc, gnumake, python3'),
+    ),
     extraPins: z
       ._default(
         z.array(
           z.strictObject({
-            pin: name,
-            packages: atLeastOne(nonEmptyString(), 'expected at least one package'),
+            pin: name.check(z.describe('Pin (file stem in pins/) these packages come from')),
+            packages: atLeastOne(nonEmptyString(), 'expected at least one package').check(
+              z.describe('Attribute names of the packages in that pin'),
+            ),
           }),
         ),
         [],
       )
       .check(z.describe('Packages taken from other pins (for example an older nixpkgs for one tool)')),
-    env: z._default(envMap, {}),
+    env: z._default(envMap, {}).check(z.describe('Environment variables set in the image')),
     fhs: z
       .optional(fhsSchema)
       .check(z.describe('Link a package tree at /bin, /usr, … (for Debian-built toolchains)')),
-    user: z._default(
-      z.strictObject({
-        name: z._default(name, 'build'),
-        uid: z._default(wholeNumber(1, 65534), 1000),
-      }),
-      { name: 'build', uid: 1000 },
-    ),
+    user: z
+      ._default(
+        z.strictObject({
+          name: z._default(name, 'build').check(z.describe('User name builds run as')),
+          uid: z._default(wholeNumber(1, 65534), 1000).check(z.describe('Numeric user id builds run as')),
+        }),
+        { name: 'build', uid: 1000 },
+      )
+      .check(z.describe('The unprivileged user builds run as')),
   })
   .check(z.describe('A Docker image made from a pinned package set'));
 
 const localSource = z.strictObject({
-  type: z.literal('local'),
+  type: z
+    .literal('local')
+    .check(z.describe('A folder of the workspace (the firmware tree next to its Makefiles)')),
   path: z._default(z.string(), '.').check(z.describe('Folder relative to the workspace')),
-  exclude: z._default(
-    z.array(
-      z.string().check(
-        z.refine((p) => excludePatternProblem(p) === undefined, {
-          error: (iss) => `expected a gitignore pattern: ${excludePatternProblem(String(iss.input))}`,
-        }),
+  exclude: z
+    ._default(
+      z.array(
+        z.string().check(
+          z.refine((p) => excludePatternProblem(p) === undefined, {
+            error: (iss) => `expected a gitignore pattern: ${excludePatternProblem(String(iss.input))}`,
+          }),
+        ),
       ),
-    ),
-    [],
-  ),
+      [],
+    )
+    .check(z.describe('gitignore patterns of files left out of the source (on top of .gitignore)')),
 });
 const gitSource = z.strictObject({
-  type: z.literal('git'),
-  url: nonEmptyString(),
-  rev: matching(/^[0-9a-f]{40}$/, 'expected a full 40-hex commit, not a branch or tag'),
+  type: z.literal('git').check(z.describe('A git repository, checked out at one commit')),
+  url: nonEmptyString().check(z.describe('Repository URL (https:, ssh: or a local path)')),
+  rev: matching(/^[0-9a-f]{40}$/, 'expected a full 40-hex commit, not a branch or tag').check(
+    z.describe('The full 40-hex commit to build'),
+  ),
 });
 const tarballSource = z.strictObject({
-  type: z.literal('tarball'),
-  url: nonEmptyString(),
-  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
-  stripComponents: z._default(wholeNumber(0), 1),
+  type: z.literal('tarball').check(z.describe('A downloaded archive, checked against its sha256')),
+  url: nonEmptyString().check(z.describe('Where the archive is downloaded from')),
+  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
+    z.describe('sha256 of the archive (64 lowercase hex digits)'),
+  ),
+  stripComponents: z
+    ._default(wholeNumber(0), 1)
+    .check(z.describe('Leading path components removed when unpacking (as tar --strip-components)')),
 });
 const debianSource = z.strictObject({
-  type: z.literal('debian-source'),
-  package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name'),
-  version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 1.16.2-1'),
+  type: z.literal('debian-source').check(z.describe('A Debian source package from the Debian archive')),
+  package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name').check(
+    z.describe('Source package name, e.g. seabios'),
+  ),
+  version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 1.16.2-1').check(
+    z.describe('Debian version of the source package, e.g. 1.16.2-1'),
+  ),
   sha256: z
     .record(
       matching(
@@ -189,28 +217,42 @@ const qemuName = (what: string) =>
  */
 export const bootSchema = z.strictObject({
   machine: qemuName('a QEMU machine name such as pc, q35 or virt').check(z.describe('QEMU -M')),
-  arch: z.enum(['x86_64', 'i386', 'riscv64', 'aarch64']),
+  arch: z
+    .enum(['x86_64', 'i386', 'riscv64', 'aarch64'])
+    .check(z.describe('QEMU system emulator (qemu-system-ARCH)')),
   cpu: z.optional(
     qemuName('a QEMU CPU model such as qemu64, cortex-a57 or rv64').check(z.describe('QEMU -cpu')),
   ),
   memory: z._default(wholeNumber(16, 16384), 256).check(z.describe('Guest memory in MiB')),
-  artifact: artifactPath,
-  as: z._default(z.enum(['bios', 'kernel', 'pflash']), 'bios'),
-  channel: z._default(z.enum(['serial', 'debugcon']), 'serial'),
+  artifact: artifactPath.check(z.describe("The artifact booted (one of the board's artifacts)")),
+  as: z
+    ._default(z.enum(['bios', 'kernel', 'pflash']), 'bios')
+    .check(z.describe('How QEMU loads the artifact: -bios, -kernel or a pflash drive')),
+  channel: z
+    ._default(z.enum(['serial', 'debugcon']), 'serial')
+    .check(z.describe('Where the expected text is read: the serial port or the debug console (port 0x402)')),
   expect: nonEmptyString().check(
     z.describe(
       'Regular expression (RE2 syntax: no backreferences or lookaround) that must appear on the channel; matched in linear time',
     ),
   ),
-  timeout: z._default(wholeNumber(1, 3600), 60),
+  timeout: z
+    ._default(wholeNumber(1, 3600), 60)
+    .check(z.describe('Seconds to wait for the expected text before the boot check fails')),
 });
 
 export const boardSchema = z
   .strictObject({
-    description: z.optional(z.string()),
+    description: describedAs('board'),
     image: name.check(z.describe('Image (file stem in images/) the board builds in')),
-    source: z._default(sourceSchema, { type: 'local', path: '.', exclude: [] }),
-    commands: atLeastOne(nonEmptyString(), 'expected at least one build command'),
+    source: z
+      ._default(sourceSchema, { type: 'local', path: '.', exclude: [] })
+      .check(z.describe('Where the source comes from (default: the workspace folder itself)')),
+    commands: atLeastOne(nonEmptyString(), 'expected at least one build command').check(
+      z.describe(
+        'Shell commands run one after the other in workdir; the build fails at the first that fails',
+      ),
+    ),
     workdir: z
       ._default(
         z.string().check(
@@ -221,8 +263,10 @@ export const boardSchema = z
         '.',
       )
       .check(z.describe('Folder inside the source where commands run')),
-    artifacts: atLeastOne(artifactPath, 'expected at least one artifact'),
-    env: z._default(envMap, {}),
+    artifacts: atLeastOne(artifactPath, 'expected at least one artifact').check(
+      z.describe('Files (paths or globs relative to the source) kept, hashed and compared'),
+    ),
+    env: z._default(envMap, {}).check(z.describe('Environment variables set for the build commands')),
     sourceDateEpoch: z
       ._default(
         z.union([wholeNumber(0), z.literal('commit')], {
@@ -231,24 +275,34 @@ export const boardSchema = z
         1,
       )
       .check(z.describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time')),
-    limits: z._default(
-      z.strictObject({
-        memory: z._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3),
-        pids: z._default(wholeNumber(16), 4096),
-        disk: z.optional(
-          wholeNumber(1024 * 1024).check(
-            z.describe(
-              'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (tmpfs counts against memory too; needs GNU tar in the image)',
+    limits: z
+      ._default(
+        z.strictObject({
+          memory: z
+            ._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3)
+            .check(z.describe('Bytes of memory a run may use (default 4 GiB)')),
+          pids: z
+            ._default(wholeNumber(16), 4096)
+            .check(z.describe('Processes and threads a run may have at once')),
+          disk: z.optional(
+            wholeNumber(1024 * 1024).check(
+              z.describe(
+                'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (tmpfs counts against memory too; needs GNU tar in the image)',
+              ),
             ),
           ),
-        ),
-        time: z.optional(
-          wholeNumber(1).check(z.describe('Seconds a run may take; the container is stopped past it')),
-        ),
-      }),
-      { memory: 4 * 1024 ** 3, pids: 4096 },
-    ),
-    boot: z.optional(bootSchema),
+          time: z.optional(
+            wholeNumber(1).check(z.describe('Seconds a run may take; the container is stopped past it')),
+          ),
+        }),
+        { memory: 4 * 1024 ** 3, pids: 4096 },
+      )
+      .check(z.describe('Resource limits of each build container')),
+    boot: z
+      .optional(bootSchema)
+      .check(
+        z.describe('Boot check: boot an artifact in QEMU and expect a text (reprorom boot, build --boot)'),
+      ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 
@@ -272,5 +326,5 @@ export const schemaFileNames: Record<WorkspaceKind, string> = {
 
 /** JSON Schema for editors (yaml-language-server), generated from the zod schemas. */
 export function jsonSchemaFor(kind: WorkspaceKind): object {
-  return z.toJSONSchema(workspaceKinds[kind], { io: 'input', unrepresentable: 'any' });
+  return z.toJSONSchema(workspaceKinds[kind], { target: 'draft-07', io: 'input', unrepresentable: 'any' });
 }

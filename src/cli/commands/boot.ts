@@ -7,15 +7,13 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootRun } from '../../boot/boot.js';
-import type { BootJson } from '../../contracts/json.js';
+import type { BootRunJson } from '../../contracts/json.js';
 import { planBoard, selectBoards } from '../../plan/plan.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { paint, printJson, printLine } from '../output.js';
-
-export type BootRunJson = BootJson & { run: string; index: number };
+import { outcomeError, paint, printLine, printOutput } from '../output.js';
 
 /** A run id is a folder name under .reprorom/runs, never a path. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -58,7 +56,25 @@ export async function runBoot(
     }
   });
   const ok = results.every((r) => r.ok);
-  if (opts.json) printJson({ ok, board: boardName, boots: results });
+  if (opts.json)
+    printOutput('boot', {
+      schema: 'reprorom.boot/v1',
+      ok,
+      ...(ok
+        ? {}
+        : {
+            error: outcomeError(
+              ExitCode.buildFailed,
+              results
+                .filter((r) => !r.ok)
+                .map((r) => `${boardName} ${r.run}#${r.index}: boot failed: ${r.message}`)
+                .join('\n'),
+              'read the console log of each failed boot (its `log` path)',
+            ),
+          }),
+      board: boardName,
+      boots: results,
+    });
   else {
     for (const r of results) {
       printLine(

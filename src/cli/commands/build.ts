@@ -13,7 +13,7 @@ import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
 import { printable } from '../../util/printable.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, paint, printJson, printLine } from '../output.js';
+import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface BuildCliOptions {
@@ -102,11 +102,20 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
           return searchCulprits(plan, result, cores, { signal, ...hooks });
         })
       : undefined;
-  const report = buildReportJson(result, comparison, shard, culprits ?? null);
+  const exitCode =
+    failed.length > 0 || bootFailed.length > 0
+      ? ExitCode.buildFailed
+      : outcome && !outcome.comparison.ok && runs >= 2
+        ? ExitCode.mismatch
+        : ExitCode.ok;
+  const report = buildReportJson(result, comparison, shard, culprits ?? null, exitCode === ExitCode.ok);
   if (opts.junit) await writeJunit(opts.junit, comparison, report);
   await publishGithub(comparison, report);
   if (opts.json) {
-    printJson(report);
+    printOutput('build', {
+      ...report,
+      ...(exitCode === ExitCode.ok ? {} : { error: buildError(exitCode, failed.length, bootFailed.length) }),
+    });
   } else {
     for (const b of result.boards) {
       for (const r of b.runs) {
@@ -131,7 +140,19 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     }
     printLine(`run folder: ${result.runDir}`);
   }
-  if (failed.length > 0 || bootFailed.length > 0) return ExitCode.buildFailed;
-  if (outcome && !outcome.comparison.ok && runs >= 2) return ExitCode.mismatch;
-  return ExitCode.ok;
+  return exitCode;
+}
+
+function buildError(exitCode: number, failed: number, bootFailed: number) {
+  if (exitCode === ExitCode.mismatch)
+    return outcomeError(
+      exitCode,
+      'the runs disagree: not reproducible',
+      'read comparison.reports (diff reports) and culprits (which variation causes it)',
+    );
+  const what = [
+    failed > 0 ? `${failed} run${failed === 1 ? '' : 's'} failed` : '',
+    bootFailed > 0 ? `${bootFailed} boot check${bootFailed === 1 ? '' : 's'} failed` : '',
+  ].filter(Boolean);
+  return outcomeError(exitCode, what.join(', '), "read each failed run's logTail and its board's log");
 }

@@ -1,13 +1,15 @@
-import { ExitCode, formatProblem } from '../../util/errors.js';
+import { ConfigError, ExitCode, formatProblem } from '../../util/errors.js';
 import { loadWorkspace } from '../../workspace/load.js';
-import { printJson, printLine } from '../output.js';
+import { errorJson, printLine, printOutput } from '../output.js';
 
 export async function runCheck(opts: { workspace: string; json?: boolean }): Promise<number> {
   const { workspace, problems, files } = await loadWorkspace(opts.workspace);
   const ok = problems.length === 0;
   if (opts.json) {
-    printJson({
+    printOutput('check', {
+      schema: 'reprorom.check/v1',
       ok,
+      ...(ok ? {} : { error: errorJson(new ConfigError(problems)) }),
       files,
       pins: [...workspace.pins.keys()],
       images: [...workspace.images.keys()],

@@ -12,7 +12,7 @@ import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { colourAllowed, paint, printJson } from '../output.js';
+import { colourAllowed, outcomeError, paint, printOutput } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -62,7 +62,14 @@ export async function runCompare(
   };
   if (opts.junit) await writeJunit(opts.junit, asJson());
   if (process.env['GITHUB_ACTIONS']) await publishGithub(asJson());
-  if (opts.json) printJson(asJson());
+  if (opts.json)
+    printOutput('compare', {
+      schema: 'reprorom.compare/v1',
+      ...asJson(),
+      ...(outcome.comparison.ok
+        ? {}
+        : { error: outcomeError(ExitCode.mismatch, renderSummary(outcome.comparison)) }),
+    });
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;
 }

@@ -9,13 +9,28 @@ import {
   runProbes,
 } from '../../doctor/report.js';
 import { stateDir } from '../../util/paths.js';
-import { paint, printJson, printLine } from '../output.js';
+import { outcomeError, paint, printLine, printOutput } from '../output.js';
 
 export async function runDoctor(opts: { workspace: string; json?: boolean }): Promise<number> {
   const report = await runProbes(defaultProbes(stateDir(opts.workspace)));
-  if (opts.json) printJson(report);
-  else for (const line of renderDoctor(report)) printLine(line);
-  return doctorExitCode(report);
+  const exitCode = doctorExitCode(report);
+  if (opts.json) {
+    const failed = report.checks.filter((c) => !c.ok && c.required);
+    printOutput('doctor', {
+      schema: 'reprorom.doctor/v1',
+      ...report,
+      ...(report.ok
+        ? {}
+        : {
+            error: outcomeError(
+              exitCode,
+              `not ready: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+              failed.find((c) => c.fix)?.fix,
+            ),
+          }),
+    });
+  } else for (const line of renderDoctor(report)) printLine(line);
+  return exitCode;
 }
 
 export function renderDoctor(report: DoctorReport): string[] {

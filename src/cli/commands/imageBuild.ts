@@ -8,7 +8,7 @@ import { planImage } from '../../plan/plan.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printJson, printLine } from '../output.js';
+import { printLine, printOutput } from '../output.js';
 import { progress } from '../progress.js';
 
 export interface ImageBuildCliOptions {
@@ -42,7 +42,9 @@ export async function runImageBuild(name: string, opts: ImageBuildCliOptions): P
   }
   if (opts.oci) await cp(result.ociDir, resolve(opts.oci), { recursive: true });
   if (opts.json) {
-    printJson({
+    printOutput('image-build', {
+      schema: 'reprorom.image-build/v1',
+      ok: true,
       image: result.image,
       id: result.id,
       layers: result.layers,

@@ -2,12 +2,14 @@
 import { relative } from 'node:path';
 import { mergeRuns } from '../../merge/merge.js';
 import { ExitCode } from '../../util/errors.js';
-import { paint, printJson, printLine } from '../output.js';
+import { paint, printLine, printOutput } from '../output.js';
 
 export async function runMerge(runs: string[], opts: { out: string; json?: boolean }): Promise<number> {
   const result = await mergeRuns(runs, opts.out);
   if (opts.json) {
-    printJson({
+    printOutput('merge', {
+      schema: 'reprorom.merge/v1',
+      ok: true,
       out: result.out,
       runs: result.runs.map((r) => ({ ...r, machine: r.machine ?? null, log: r.log ?? null })),
       notes: result.notes,

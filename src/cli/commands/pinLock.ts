@@ -1,15 +1,21 @@
 import { lockPin } from '../../pins/narHash.js';
 import { hashPin, refOf } from '../../pins/resolve.js';
-import { ConfigError, EnvironmentError, ExitCode, type Problem } from '../../util/errors.js';
+import {
+  ConfigError,
+  EnvironmentError,
+  ExitCode,
+  type Problem,
+  type ReproromError,
+} from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printJson, printLine } from '../output.js';
+import { errorJson, printLine, printOutput } from '../output.js';
 
 export async function runPinLock(
   name: string,
   opts: { workspace: string; ref?: string; json?: boolean },
 ): Promise<number> {
   const result = await lockPin(opts.workspace, name, opts.ref);
-  if (opts.json) printJson(result);
+  if (opts.json) printOutput('pin-lock', { schema: 'reprorom.pin-lock/v1', ok: true, ...result });
   else
     printLine(`${result.changed ? 'locked' : 'unchanged'} ${result.name}: ${result.flake} ${result.narHash}`);
   return ExitCode.ok;
@@ -64,21 +70,31 @@ export async function runPinVerify(
       rows.push({ pin: n, expected: entry.value.narHash, ok: false, error: err.message });
     }
   }
-  if (opts.json) printJson({ ok: rows.every((r) => r.ok), pins: rows });
+  const failure: ReproromError | undefined =
+    problems.length > 0
+      ? new ConfigError(
+          problems,
+          'restore the pinned content, or run `reprorom pin lock NAME` if the change is intended',
+        )
+      : unreachable
+        ? new EnvironmentError(
+            'some pins could not be fetched to verify them',
+            'verify them on a machine with network access',
+          )
+        : undefined;
+  if (opts.json)
+    printOutput('pin-verify', {
+      schema: 'reprorom.pin-verify/v1',
+      ok: failure === undefined,
+      ...(failure ? { error: errorJson(failure) } : {}),
+      pins: rows,
+    });
   else
     for (const r of rows)
       printLine(
         `${r.ok ? 'ok' : 'FAILED'} ${r.pin}: ${r.actual ?? r.error ?? ''}${r.ok ? '' : ` (pinned ${r.expected})`}`,
       );
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      'restore the pinned content, or run `reprorom pin lock NAME` if the change is intended',
-    );
-  if (unreachable)
-    throw new EnvironmentError(
-      'some pins could not be fetched to verify them',
-      'verify them on a machine with network access',
-    );
+  // The message (stderr) and the exit code come from the one top-level handler.
+  if (failure) throw failure;
   return ExitCode.ok;
 }

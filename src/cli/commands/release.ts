@@ -1,14 +1,15 @@
 /** `reprorom release BOARD… --out DIR`: build with varied runs, refuse anything not reproducible, write the release. */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import { planBuild } from '../../plan/plan.js';
 import { releaseBoards } from '../../release/release.js';
+import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
 import { checkOutFree } from '../../release/write.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printJson, printLine } from '../output.js';
+import { outcomeError, printLine, printOutput } from '../output.js';
 import { printComparison } from './compare.js';
 
 function wholeNumber(value: string, flag: string, min: number, why: string): number {
@@ -39,28 +40,35 @@ export async function runRelease(
   const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
   const { build, comparison } = result;
   if (!result.ok) {
+    const message = `not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}`;
+    const hint = 'read the diff report above, fix the board, then release again';
     if (opts.json)
-      printJson({
-        schema: 'reprorom.release/v1',
+      printOutput('release-result', {
+        schema: 'reprorom.release-result/v1',
         ok: false,
+        error: outcomeError(ExitCode.mismatch, message, hint),
         out: null,
+        manifest: null,
         runDir: build.runDir,
+        artifacts: [],
+        notReproducible: result.notReproducible,
         comparison: comparisonJson(comparison),
       });
     else printComparison(comparison);
-    process.stderr.write(
-      `reprorom: not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}\n`,
-    );
-    process.stderr.write('  → read the diff report above, fix the board, then release again\n');
+    process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
     return ExitCode.mismatch;
   }
   if (opts.json) {
-    printJson({
-      schema: 'reprorom.release/v1',
+    printOutput('release-result', {
+      schema: 'reprorom.release-result/v1',
       ok: true,
       out,
+      manifest: join(out, RELEASE_MANIFEST),
       runDir: build.runDir,
-      manifest: result.manifest,
+      artifacts: result.manifest.boards.flatMap((b) =>
+        b.artifacts.map((a) => ({ board: b.board, path: a.path, sha256: a.sha256, size: a.size })),
+      ),
+      notReproducible: [],
       comparison: comparisonJson(comparison),
     });
   } else {

@@ -4,12 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../../archive/containment.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
+import { renderSummary } from '../../compare/table.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderHtml } from '../../report/html.js';
 import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
-import { printJson, printLine } from '../output.js';
+import { outcomeError, printLine, printOutput } from '../output.js';
 
 /** A board run's log: RUN/BOARD.log after a build, or the one merge.json points to in a merged folder. */
 async function logOf(manifestDir: string, m: Manifest): Promise<string | undefined> {
@@ -43,7 +44,14 @@ export async function runReport(runs: string[], opts: { html: string; json?: boo
     '--html',
     renderHtml({ comparison, sets, manifests, reports, logs, outDir }),
   );
-  if (opts.json) printJson({ html: out, ok: comparison.ok, reports: reports.map((r) => r.text) });
+  if (opts.json)
+    printOutput('report', {
+      schema: 'reprorom.report/v1',
+      ok: comparison.ok,
+      ...(comparison.ok ? {} : { error: outcomeError(ExitCode.mismatch, renderSummary(comparison)) }),
+      html: out,
+      reports: reports.map((r) => r.text),
+    });
   else printLine(out);
   return comparison.ok ? ExitCode.ok : ExitCode.mismatch;
 }

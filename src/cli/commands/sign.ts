@@ -5,7 +5,7 @@ import { readText } from '../../hashes/hashesTxt.js';
 import { parseReleaseManifest, RELEASE_MANIFEST, signedFiles } from '../../release/releaseManifest.js';
 import { parseFormat, signFiles } from '../../release/sign.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
-import { printJson, printLine } from '../output.js';
+import { printLine, printOutput } from '../output.js';
 
 /** The files to sign: a release folder's signed set, or one file (e.g. a Heads hashes.txt). */
 async function filesToSign(target: string): Promise<string[]> {
@@ -32,7 +32,7 @@ export async function runSign(
   const format = parseFormat(opts.format, opts.key);
   const files = await filesToSign(target);
   const signatures = await signFiles(files, format === 'ssh' ? resolve(opts.key) : opts.key, format);
-  if (opts.json) printJson({ schema: 'reprorom.sign/v1', format, files, signatures });
+  if (opts.json) printOutput('sign', { schema: 'reprorom.sign/v1', ok: true, format, files, signatures });
   else {
     for (const s of signatures) printLine(`signed ${s}`);
     printLine(

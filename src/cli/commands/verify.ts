@@ -9,10 +9,11 @@
  */
 import { relative } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
+import type { VerifyJson } from '../../contracts/json.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { paint, printJson, printLine } from '../output.js';
+import { outcomeError, paint, printLine, printOutput } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface VerifyCliOptions {
@@ -24,10 +25,19 @@ export interface VerifyCliOptions {
   json?: boolean;
 }
 
-function verifyJson(r: VerifyResult) {
+function verifyJson(r: VerifyResult): VerifyJson {
   return {
     schema: 'reprorom.verify/v1',
     ok: r.ok,
+    ...(r.ok
+      ? {}
+      : {
+          error: outcomeError(
+            ExitCode.mismatch,
+            `NOT VERIFIED: ${reasons(r).join('; ')}`,
+            'read the failed checks; a rebuilt artifact that differs has a diff report in its comparison',
+          ),
+        }),
     mode: r.mode,
     release: r.release,
     signature: r.signature,
@@ -111,7 +121,7 @@ export async function runVerify(release: string, opts: VerifyCliOptions): Promis
       onEvent: say,
     }),
   );
-  if (opts.json) printJson(verifyJson(result));
+  if (opts.json) printOutput('verify', verifyJson(result));
   else printResult(result);
   if (!result.ok) for (const why of reasons(result)) process.stderr.write(`reprorom: ${why}\n`);
   return result.ok ? ExitCode.ok : ExitCode.mismatch;
