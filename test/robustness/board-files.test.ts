@@ -96,10 +96,8 @@ describe('board files and sources are untrusted input', () => {
       execFileSync('mkfifo', [join(ws, 'boards/fifo.yaml')]);
       await symlink('/dev/zero', join(ws, 'boards/zero.yaml'));
       await symlink('fifo.yaml', join(ws, 'boards/to-fifo.yaml'));
-      const started = Date.now();
+      // Opening the FIFO for reading would block until the test's timeout.
       const r = await check(ws);
-      // Opening the FIFO for reading would block until the 30 s timeout.
-      expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.exitCode).toBe(2);
       expect(r.lines).toEqual([
         'boards/fifo.yaml:1:1: this is a named pipe, expected a regular YAML file inside the workspace',
@@ -285,7 +283,6 @@ describe('board files and sources are untrusted input', () => {
       const compiled = await compileLinear('(a+)+b');
       if (!compiled.ok) throw new Error(compiled.reason);
       const dir = await tempDir('rr-watch-');
-      const started = Date.now();
       const r = await watchProcess({
         command: 'sh',
         args: ['-c', "head -c 300000 /dev/zero | tr '\\0' a"],
@@ -294,8 +291,8 @@ describe('board files and sources are untrusted input', () => {
         timeoutMs: 60_000,
       });
       expect(r.outcome).toBe('exited');
+      // A backtracking match would still be running at the 60 s limit (outcome 'timeout').
       expect(r.outputBytes).toBe(300_000);
-      expect(Date.now() - started).toBeLessThan(10_000);
     });
 
     it('a boot artifact that is a link out of the run folder (to /etc/shadow) is never handed to QEMU', async () => {

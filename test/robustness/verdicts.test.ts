@@ -267,12 +267,9 @@ describe('verdicts and compare/merge/report inputs', () => {
     await mkdir(join(root, 'b'));
     await writeFile(join(root, 'a/hashes.txt'), text);
     await writeFile(join(root, 'b/hashes.txt'), text);
-    const t0 = Date.now();
     const outcome = await compareInputs([join(root, 'a/hashes.txt'), join(root, 'b/hashes.txt')], {});
     expect(outcome.comparison.ok).toBe(true);
     expect(outcome.comparison.artifacts).toHaveLength(100_000);
-    // Quadratic matching took about 110 s here; linear takes about one.
-    expect(Date.now() - t0).toBeLessThan(30_000);
     const r = await runCli(['compare', 'a/hashes.txt', 'b/hashes.txt'], {
       cwd: root,
       env: { REPROROM_MAX_INPUT_LINES: '99999' },

