@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
 import { excludePatternProblem } from '../sources/glob.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
+import { byteSize } from './size.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const name = matching(
@@ -233,10 +234,12 @@ export const boardSchema = z
       .check(z.describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time')),
     limits: z._default(
       z.strictObject({
-        memory: z._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3),
+        memory: z._default(byteSize(16 * 1024 * 1024), 4 * 1024 ** 3).check(
+          z.describe('Bytes of memory a run may use (a number, or a size such as 4GiB)'),
+        ),
         pids: z._default(wholeNumber(16), 4096),
         disk: z.optional(
-          wholeNumber(1024 * 1024).check(
+          byteSize(1024 * 1024).check(
             z.describe(
               'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (tmpfs counts against memory too; needs GNU tar in the image)',
             ),
@@ -249,6 +252,13 @@ export const boardSchema = z
       { memory: 4 * 1024 ** 3, pids: 4096 },
     ),
     boot: z.optional(bootSchema),
+    expectMismatch: z.optional(
+      nonEmptyString().check(
+        z.describe(
+          'Why this board is known not to be reproducible yet: its mismatch is reported as expected (exit 0), and release and verify refuse it',
+        ),
+      ),
+    ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 
