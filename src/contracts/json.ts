@@ -14,6 +14,8 @@ export interface ComparedArtifactJson {
   hashes: Record<string, string | null>;
   disagreeing: string[];
   majority: string | null;
+  /** Set on a mismatch the board declares expected (`expectMismatch`): the declared reason. */
+  expectedMismatch?: string;
 }
 
 export interface DiffReportJson {
@@ -34,6 +36,10 @@ export interface ComparisonJson {
   /** Inputs (arguments) that share no board or artifact with any other input (then `ok` is false). */
   unrelated: string[];
   reports: DiffReportJson[];
+  /** Boards declared expected to mismatch whose artifacts all reproduced in this comparison. */
+  newlyReproducible?: Array<{ board: string; reason: string }>;
+  /** When expected mismatches were applied: every artifact reproducible or an expected mismatch. */
+  okExceptExpected?: boolean;
 }
 
 export interface BootJson {

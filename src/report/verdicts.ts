@@ -11,6 +11,8 @@ export interface ArtifactVerdict {
   ok: boolean;
   hashes: Record<string, string | null>;
   disagreeing: string[];
+  /** A mismatch the board declares expected: its reason. */
+  expected?: string;
 }
 
 export interface FailedRun {
@@ -32,6 +34,7 @@ export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVer
       ok: a.verdict === 'reproducible',
       hashes: a.hashes,
       disagreeing: a.disagreeing,
+      ...(a.expectedMismatch === undefined ? {} : { expected: a.expectedMismatch }),
     };
   });
 }

@@ -12,7 +12,11 @@ import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { colourAllowed, paint, printJson } from '../output.js';
+import { applyExpected, type ExpectedMismatches, expectedLines } from '../../report/expected.js';
+import { verdictSummary } from '../../report/verdictTable.js';
+import { expectedMismatches } from '../../workspace/expected.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
+import { colourAllowed, paint, printJson, printLine } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -47,13 +51,15 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function runCompare(
-  inputs: string[],
-  opts: CompareOptions & { junit?: string },
-): Promise<number> {
+export type CompareCliOptions = CompareOptions & { junit?: string; allowExpected?: boolean; workspace?: string };
+
+export async function runCompare(inputs: string[], opts: CompareCliOptions): Promise<number> {
   // Refused before any work: a report path that cannot be written must not cost a comparison.
   if (opts.junit) await checkOutputFile(opts.junit, '--junit');
+  // Expected mismatches come from the workspace's board files, never from the inputs.
+  const expected = opts.allowExpected ? expectedMismatches(await loadValidWorkspace(opts.workspace ?? '.')) : null;
   const outcome = await compareInputs(inputs, opts);
+  if (expected) return runCompareExpected(outcome, expected, opts);
   // Built once and only when some output needs it: a million rows are not copied for nothing.
   let json: ReturnType<typeof comparisonJson> | undefined;
   const asJson = () => {
@@ -65,4 +71,22 @@ export async function runCompare(
   if (opts.json) printJson(asJson());
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;
+}
+
+/** `compare --allow-expected`: the same comparison, with the workspace's declared mismatches excused. */
+async function runCompareExpected(
+  outcome: CompareOutcome,
+  expected: ExpectedMismatches,
+  opts: CompareCliOptions,
+): Promise<number> {
+  const json = applyExpected(comparisonJson(outcome), expected);
+  if (opts.junit) await writeJunit(opts.junit, json);
+  if (process.env['GITHUB_ACTIONS']) await publishGithub(json);
+  if (opts.json) printJson(json);
+  else {
+    printComparison(outcome);
+    for (const l of expectedLines(json)) printLine(paint('yellow', printable(l)));
+    printLine(paint(json.okExceptExpected ? 'green' : 'red', verdictSummary(json)));
+  }
+  return json.okExceptExpected ? ExitCode.ok : ExitCode.mismatch;
 }

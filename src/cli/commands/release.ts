@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import { planBuild } from '../../plan/plan.js';
+import { refuseExpectedMismatch } from '../../release/expected.js';
 import { releaseBoards } from '../../release/release.js';
 import { checkOutFree } from '../../release/write.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
@@ -35,6 +36,7 @@ export async function runRelease(
   await checkOutFree(out);
   const ws = await loadValidWorkspace(opts.workspace);
   const plan = planBuild(ws, { boards, runs, jobs, cores: availableParallelism() });
+  refuseExpectedMismatch(plan.boards, 'release');
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
   const { build, comparison } = result;
