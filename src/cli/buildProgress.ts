@@ -28,6 +28,8 @@ interface Running {
   started: number;
   lastLine: string;
   lastLineAt: number;
+  /** When a line about it was last printed. */
+  saidAt: number;
 }
 
 const DEFAULT_HEARTBEAT_S = 60;
@@ -78,7 +80,9 @@ export class BuildProgress {
       p.spinner = ora({ text: p.statusText(), stream: p.stream, discardStdin: false }).start();
       p.timer = setInterval(() => p.refresh(), 1000);
     } else {
-      p.timer = setInterval(() => p.heartbeat(), heartbeatSeconds() * 1000);
+      // Ticks at half the interval, and speaks for a build silent for half of it: never a gap longer than the interval.
+      const half = (heartbeatSeconds() * 1000) / 2;
+      p.timer = setInterval(() => p.heartbeat(half), half);
     }
     p.timer.unref();
     return p;
@@ -116,6 +120,7 @@ export class BuildProgress {
         started: now,
         lastLine: '',
         lastLineAt: now,
+        saidAt: now,
       });
     } else if (state === 'booting') {
       const r = this.running.get(key);
@@ -153,6 +158,7 @@ export class BuildProgress {
       started: now,
       lastLine: '',
       lastLineAt: now,
+      saidAt: now,
     });
     this.refresh();
   }
@@ -174,16 +180,17 @@ export class BuildProgress {
     return [head, ...lines].join('\n');
   }
 
-  private heartbeat(): void {
+  private heartbeat(silentMs: number): void {
     const now = Date.now();
     for (const r of this.running.values()) {
+      if (now - r.saidAt < silentMs) continue;
+      r.saidAt = now;
       if (r.index === 0) {
         this.stream.write(`[${r.board}] still working: ${r.stage}, ${elapsed(now - r.started)}\n`);
         continue;
       }
-      const quiet = now - r.lastLineAt;
       const last = r.lastLine
-        ? `; last output ${elapsed(quiet)} ago: ${clip(printable(r.lastLine.trim()), 80)}`
+        ? `; last output ${elapsed(now - r.lastLineAt)} ago: ${clip(printable(r.lastLine.trim()), 80)}`
         : '; no output yet';
       this.stream.write(
         `[${r.board}] run ${r.index}/${r.total} still running (${r.stage}, ${elapsed(now - r.started)}${last}) — ${this.finished}/${this.total} runs done\n`,

@@ -102,7 +102,10 @@ export function buildProgram(): Command {
       '40',
     )
     .option('--no-explain', 'after a mismatch, do not rebuild one variation at a time to name the culprit')
-    .option('--verbose', "stream every line of the builds' output to stderr (it is always in the run's BOARD.log)")
+    .option(
+      '--verbose',
+      "stream every line of the builds' output to stderr (it is always in the run's BOARD.log)",
+    )
     .option(
       '--machine <name>',
       'name this machine in the manifests, so N-way comparison can say which machine disagrees',
@@ -150,7 +153,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--allow-expected',
-      "between run folders only: a mismatch of a board the workspace declares expectMismatch is expected (exit 0); published hashes never excuse one",
+      'between run folders only: a mismatch of a board the workspace declares expectMismatch is expected (exit 0); published hashes never excuse one',
     )
     .addOption(workspaceOption())
     .action(async (inputs: string[], opts: import('./commands/compare.js').CompareCliOptions) => {

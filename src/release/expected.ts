@@ -3,7 +3,10 @@ import type { PlannedBoard } from '../plan/plan.js';
 import { ConfigError, type Problem } from '../util/errors.js';
 import { located } from '../workspace/references.js';
 
-export function expectedMismatchProblem(planned: PlannedBoard, what: 'release' | 'verify'): Problem | undefined {
+export function expectedMismatchProblem(
+  planned: PlannedBoard,
+  what: 'release' | 'verify',
+): Problem | undefined {
   const reason = planned.board.expectMismatch;
   if (reason === undefined) return undefined;
   return located(

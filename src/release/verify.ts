@@ -227,7 +227,9 @@ function planOne(ws: Workspace, board: string): Planning {
   if (!planned) return missing(`board ${board} could not be planned`);
   // A board declared not reproducible cannot be verified: a rebuild would prove nothing.
   const refused = expectedMismatchProblem(planned, 'verify');
-  return refused ? missing(`${refused.file}:${refused.line}:${refused.col}: ${refused.message}`) : { ok: true, plan, planned };
+  return refused
+    ? missing(`${refused.file}:${refused.line}:${refused.col}: ${refused.message}`)
+    : { ok: true, plan, planned };
 }
 
 /** Same pin content, same board definition: otherwise a rebuild would prove nothing. */

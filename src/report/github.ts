@@ -38,7 +38,9 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
 export function githubSummary(comparison: ComparisonJson | null, build?: BuildReportJson): string {
   const rows = artifactVerdicts(comparison).map(
     (v) =>
-      `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : v.expected !== undefined ? '⚠️ expected' : '❌'} ${v.verdict} | ${Object.values(v.hashes)
+      `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : v.expected !== undefined ? '⚠️ expected' : '❌'} ${v.verdict} | ${Object.values(
+        v.hashes,
+      )
         .map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing'))
         .join(' ')} | ${[v.expected, culpritText(build, v)].filter(Boolean).join('; ')} |`,
   );

@@ -36,7 +36,12 @@ export interface ExecuteOptions {
   onEvent?: (board: string, text: string) => void;
   onLine?: (board: string, index: number, line: string) => void;
   /** Each run's state, for live progress (the same moments as the event lines). */
-  onRunState?: (board: string, index: number, total: number, state: 'started' | 'booting' | 'done' | 'failed') => void;
+  onRunState?: (
+    board: string,
+    index: number,
+    total: number,
+    state: 'started' | 'booting' | 'done' | 'failed',
+  ) => void;
   /** Lines of a failed run's output to keep with the failure (default 40). */
   logTailLines?: number;
 }

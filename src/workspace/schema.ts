@@ -234,9 +234,9 @@ export const boardSchema = z
       .check(z.describe('Fixed SOURCE_DATE_EPOCH, or "commit" for the source commit time')),
     limits: z._default(
       z.strictObject({
-        memory: z._default(byteSize(16 * 1024 * 1024), 4 * 1024 ** 3).check(
-          z.describe('Bytes of memory a run may use (a number, or a size such as 4GiB)'),
-        ),
+        memory: z
+          ._default(byteSize(16 * 1024 * 1024), 4 * 1024 ** 3)
+          .check(z.describe('Bytes of memory a run may use (a number, or a size such as 4GiB)')),
         pids: z._default(wholeNumber(16), 4096),
         disk: z.optional(
           byteSize(1024 * 1024).check(

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
-import { applyExpected, expectedLines } from '../../report/expected.js';
-import { renderVerdictTable, verdictRows, verdictSummary } from '../../report/verdictTable.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
+import { applyExpected, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
+import { renderVerdictTable, verdictRows, verdictSummary } from '../../report/verdictTable.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
 import { searchCulprits } from '../../runs/culprit.js';
 import { type BuildResult, executePlan } from '../../runs/execute.js';
@@ -17,8 +17,8 @@ import { stateDir } from '../../util/paths.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, paint, printJson, printLine } from '../output.js';
 import { BuildProgress } from '../buildProgress.js';
+import { colourAllowed, paint, printJson, printLine } from '../output.js';
 
 export interface BuildCliOptions {
   workspace: string;
@@ -148,7 +148,8 @@ function printRuns(result: BuildResult): void {
 /** One row per artifact (verdict, agreement, short hashes, cause); full hashes are in --json and the HTML report. */
 function printVerdicts(outcome: CompareOutcome, comparison: ComparisonJson, report: BuildReportJson): void {
   const colour = colourAllowed(process.stdout);
-  const painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => (colour ? paint(code, text) : text);
+  const painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) =>
+    colour ? paint(code, text) : text;
   for (const l of renderVerdictTable(verdictRows(comparison, report), painter)) printLine(l);
   if (outcome.reports.length > 0) printLine();
   for (const r of outcome.reports)

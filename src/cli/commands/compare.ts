@@ -7,13 +7,13 @@ import {
   comparisonJson,
 } from '../../compare/outcome.js';
 import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
+import { applyExpected, type ExpectedMismatches, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
+import { verdictSummary } from '../../report/verdictTable.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { applyExpected, type ExpectedMismatches, expectedLines } from '../../report/expected.js';
-import { verdictSummary } from '../../report/verdictTable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { colourAllowed, paint, printJson, printLine } from '../output.js';
@@ -51,13 +51,19 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export type CompareCliOptions = CompareOptions & { junit?: string; allowExpected?: boolean; workspace?: string };
+export type CompareCliOptions = CompareOptions & {
+  junit?: string;
+  allowExpected?: boolean;
+  workspace?: string;
+};
 
 export async function runCompare(inputs: string[], opts: CompareCliOptions): Promise<number> {
   // Refused before any work: a report path that cannot be written must not cost a comparison.
   if (opts.junit) await checkOutputFile(opts.junit, '--junit');
   // Expected mismatches come from the workspace's board files, never from the inputs.
-  const expected = opts.allowExpected ? expectedMismatches(await loadValidWorkspace(opts.workspace ?? '.')) : null;
+  const expected = opts.allowExpected
+    ? expectedMismatches(await loadValidWorkspace(opts.workspace ?? '.'))
+    : null;
   const outcome = await compareInputs(inputs, opts);
   if (expected) return runCompareExpected(outcome, expected, opts);
   // Built once and only when some output needs it: a million rows are not copied for nothing.
