@@ -59,7 +59,11 @@ const HEAD = ['ARTIFACT', 'VERDICT', 'AGREE', 'HASH', 'CAUSE'] as const;
 export function renderVerdictTable(rows: readonly VerdictRow[], paint: Painter): string[] {
   const cells = (r: VerdictRow) => [r.artifact, r.verdict, r.agree, r.hashes, r.cause];
   const widths = HEAD.map((h) => h.length);
-  for (const r of rows) cells(r).forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows) {
+    cells(r).forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
   // A column nobody filled (no cause anywhere) is left out.
   const used = HEAD.map((_, i) => i < 4 || rows.some((r) => cells(r)[i] !== ''));
   const line = (texts: string[], colour?: Colour) =>

@@ -4,7 +4,7 @@
  */
 import { constants, lstatSync, type Stats, statSync } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import { isWithin } from '../archive/containment.js';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
