@@ -4,6 +4,7 @@ import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
+import { writeCulprits } from '../../report/culpritsFile.js';
 import { applyExpected, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
@@ -110,6 +111,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   // Boards known not to be reproducible yet: their mismatch between these runs is expected.
   if (comparison) applyExpected(comparison, expectedMismatches(ws, boards));
   const report = buildReportJson(result, comparison, shard, culprits ?? null);
+  // Kept with the runs, so `report --html` shows the culprits later.
+  if (report.culprits) await writeCulprits(result.runDir, report.culprits);
   if (opts.junit) await writeJunit(opts.junit, comparison, report);
   await publishGithub(comparison, report);
   if (opts.json) {
