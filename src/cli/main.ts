@@ -196,7 +196,7 @@ export function buildProgram(): Command {
     .command('verify <release>')
     .usage('<DIR|file-URL> [options]')
     .description(
-      'check the signature, rebuild what the provenance describes, and compare every artifact; <release> is a release folder, a file:// URL of one, or a Heads-style hashes.txt (with --rom and --board)',
+      'check the signature, rebuild what the provenance describes, and compare every artifact; DIR is a release folder (or a file:// URL of one), or a Heads-style hashes.txt with --rom and --board',
     )
     .addOption(workspaceOption())
     .option('--key <key>', 'OpenSSH public key file (or allowed_signers file), or a GnuPG public key file')

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCompare } from '../../src/cli/commands/compare.js';
 import { compareScript } from '../../src/ci/generate.js';
+import { runCompare } from '../../src/cli/commands/compare.js';
 import { mergeRuns } from '../../src/merge/merge.js';
 import { repoRoot } from '../helpers/cli.js';
 import { writeFakeRun } from '../helpers/runFolder.js';
@@ -61,7 +61,9 @@ describe('compare --allow-expected (the generated workflow)', () => {
     await shard('s2', { 'seabios-qemu-naive': ['stamp 1', 'stamp 2'] });
     await mergeRuns([join(root, 's1'), join(root, 's2')], join(root, 'merged'));
     expect(await compareMerged(true)).toBe(0);
-    expect(stdout).toMatch(/expected mismatch: seabios-qemu-naive is declared not reproducible yet \(plain make stamps/);
+    expect(stdout).toMatch(
+      /expected mismatch: seabios-qemu-naive is declared not reproducible yet \(plain make stamps/,
+    );
     expect(stdout).toMatch(/reproducible except as expected: 1 reproducible, 1 expected mismatch/);
     stdout = '';
     // Without the flag (or against published hashes) nothing is excused.
