@@ -102,14 +102,18 @@ describe('CLI corners', () => {
         if (!/^[a-z]+$/.test(w) || path.length === 2) break;
         path.push(w);
       }
-      // `ci github\|circleci`: the first of the alternatives.
-      const alt = /^([a-z]+)\\\|/.exec(words[path.length] ?? '');
-      if (alt) path.push(alt[1]!);
-      const help = await runCli([...path, '--help']);
-      expect(help.exitCode, `${path.join(' ')} --help`).toBe(0);
-      expect(help.stdout, row).toMatch(new RegExp(`^Usage: reprorom ${path.join(' ')}`));
-      for (const flag of row.match(/--[a-z][a-z-]*/g) ?? [])
-        expect(help.stdout, `${row}: ${flag}`).toContain(flag);
+      // `ci github\|circleci`: each alternative is a command; a flag must be in one of them.
+      const alts = /^[a-z]+(\\\|[a-z]+)+$/.test(words[path.length] ?? '')
+        ? (words[path.length] ?? '').split('\\|').map((a) => [...path, a])
+        : [path];
+      let helps = '';
+      for (const p of alts) {
+        const help = await runCli([...p, '--help']);
+        expect(help.exitCode, `${p.join(' ')} --help`).toBe(0);
+        expect(help.stdout, row).toMatch(new RegExp(`^Usage: reprorom ${p.join(' ')}`));
+        helps += help.stdout;
+      }
+      for (const flag of row.match(/--[a-z][a-z-]*/g) ?? []) expect(helps, `${row}: ${flag}`).toContain(flag);
     }
     const verify = await runCli(['verify', '--help']);
     expect(verify.stdout).toMatch(/^Usage: reprorom verify <DIR\|file-URL>/m);
