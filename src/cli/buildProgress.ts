@@ -67,7 +67,9 @@ export class BuildProgress {
 
   private constructor(private readonly opts: BuildProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
-    this.live = colourAllowed(this.stream) && process.env['REPROROM_QUIET'] === undefined;
+    // A terminal of 0 columns (a pty nobody sized, e.g. under `script`) would spin ora forever: plain lines then.
+    this.live =
+      colourAllowed(this.stream) && (this.stream.columns ?? 0) > 0 && process.env['REPROROM_QUIET'] === undefined;
     this.total = opts.plannedRuns;
   }
 
