@@ -175,7 +175,8 @@ export function compareScript(plan: WorkflowPlan, shardsGlob: string): string {
     // Explicit exits: the script must also stop right in a subshell whose status is kept (where `-e` is off).
     `${r} merge ${shardsGlob} --out merged || exit $?`,
     'status=0',
-    `${r} compare merged --junit results/junit.xml --report report/diff || status=$?`,
+    // Mismatches the workspace declares expected (expectMismatch) pass; any other fails the job.
+    `${r} compare merged --allow-expected --junit results/junit.xml --report report/diff || status=$?`,
     // 1 is a mismatch, already reported by compare; anything else is an error of its own.
     `${r} report merged --html report/index.html || { s=$?; [ "$s" -eq 1 ] || exit "$s"; }`,
     'exit $status',

@@ -18,6 +18,9 @@ export function buildProgram(): Command {
     )
     .version(toolVersion(), '-V, --version')
     .showHelpAfterError('(run `reprorom --help` for usage)')
+    // One prefix for every error: commander's own ("error: unknown option") reads as ours.
+    // Set before any command is added: subcommands copy it.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'reprorom: ')) })
     .exitOverride();
 
   program
@@ -102,6 +105,10 @@ export function buildProgram(): Command {
     )
     .option('--no-explain', 'after a mismatch, do not rebuild one variation at a time to name the culprit')
     .option(
+      '--verbose',
+      "stream every line of the builds' output to stderr (it is always in the run's BOARD.log)",
+    )
+    .option(
       '--machine <name>',
       'name this machine in the manifests, so N-way comparison can say which machine disagrees',
     )
@@ -146,7 +153,12 @@ export function buildProgram(): Command {
       '--junit <file>',
       'write a JUnit report (one test case per artifact; a mismatch fails with both hashes)',
     )
-    .action(async (inputs: string[], opts: { json?: boolean; report?: string; junit?: string }) => {
+    .option(
+      '--allow-expected',
+      'between run folders only: a mismatch of a board the workspace declares expectMismatch is expected (exit 0); published hashes never excuse one',
+    )
+    .addOption(workspaceOption())
+    .action(async (inputs: string[], opts: import('./commands/compare.js').CompareCliOptions) => {
       const { runCompare } = await import('./commands/compare.js');
       process.exitCode = await runCompare(inputs, opts);
     });
@@ -184,7 +196,10 @@ export function buildProgram(): Command {
 
   program
     .command('verify <release>')
-    .description('check the signature, rebuild what the provenance describes, and compare every artifact')
+    .usage('<DIR|file-URL> [options]')
+    .description(
+      'check the signature, rebuild what the provenance describes, and compare every artifact; DIR is a release folder (or a file:// URL of one), or a Heads-style hashes.txt with --rom and --board',
+    )
     .addOption(workspaceOption())
     .option('--key <key>', 'OpenSSH public key file (or allowed_signers file), or a GnuPG public key file')
     .option('--keyring <file>', 'GnuPG keyring holding the signing key')

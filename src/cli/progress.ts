@@ -11,7 +11,8 @@ export interface Progress {
 }
 
 export async function progress(prefix: string): Promise<Progress> {
-  if (colourAllowed(process.stderr)) {
+  // A terminal of 0 columns (a pty nobody sized) would spin ora forever: plain lines then.
+  if (colourAllowed(process.stderr) && (process.stderr.columns ?? 0) > 0) {
     // Loaded only for a terminal: a CI log never pays for the spinner's modules.
     const { default: ora } = await import('ora');
     const spinner = ora({ text: prefix, stream: process.stderr }).start();

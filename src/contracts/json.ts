@@ -79,6 +79,8 @@ export interface ComparedArtifactJson {
   disagreeing: string[];
   /** The hash most inputs agree on; ties go to the earliest input. */
   majority: string | null;
+  /** Set on a mismatch the board declares expected (`expectMismatch`): the declared reason. */
+  expectedMismatch?: string;
 }
 
 export interface ComparedInputJson {
@@ -120,6 +122,10 @@ export interface ComparisonJson {
   /** Inputs (arguments) that share no board or artifact with any other input (then `ok` is false). */
   unrelated: string[];
   reports: DiffReportJson[];
+  /** Boards declared expected to mismatch whose artifacts all reproduced in this comparison. */
+  newlyReproducible?: Array<{ board: string; reason: string }>;
+  /** When expected mismatches were applied: every artifact reproducible or an expected mismatch. */
+  okExceptExpected?: boolean;
 }
 
 /** `reprorom compare --json`. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { connectEngine, engineEndpoint } from '../engine/docker.js';
-import { NOT_DOCKER_HINT } from '../engine/errors.js';
+import { isRemoteEndpoint, NOT_DOCKER_HINT, remoteEngineHint } from '../engine/errors.js';
 import { NIX_OFFLINE_CONFIG, nix, nixVersion } from '../nix/nix.js';
 import type { Probe, ProbeOutcome } from './report.js';
 
@@ -66,8 +66,9 @@ export function engineProbe(timeoutMs = 5000): Probe {
 async function engineFix(err: unknown): Promise<string> {
   const hint = (err as { hint?: unknown } | null)?.hint;
   if (typeof hint === 'string' && (hint.includes('usermod') || hint === NOT_DOCKER_HINT)) return hint;
-  const start = (await onPath('dockerd')) ? FIX.dockerStart : `${FIX.dockerInstall} && ${FIX.dockerStart}`;
   const host = process.env['DOCKER_HOST'];
+  if (host && isRemoteEndpoint(host)) return remoteEngineHint(host);
+  const start = (await onPath('dockerd')) ? FIX.dockerStart : `${FIX.dockerInstall} && ${FIX.dockerStart}`;
   return host ? `${start}   (or point DOCKER_HOST at a running engine; it is ${host})` : start;
 }
 

@@ -8,6 +8,16 @@ import { EngineUnavailableError, type ReproromError } from '../util/errors.js';
 export const START_ENGINE_HINT =
   'start it: dockerd > /var/log/dockerd.log 2>&1 & (install it first if missing: apt-get install -y docker.io)';
 
+/** An engine on another machine (`tcp://`, `ssh://`, `http(s)://`): starting a local dockerd cannot help. */
+export function isRemoteEndpoint(endpoint: string): boolean {
+  return /^(tcp|ssh|https?):\/\//i.test(endpoint);
+}
+
+/** What to check when a remote engine does not answer. */
+export function remoteEngineHint(endpoint: string): string {
+  return `the engine is on another machine: check that it runs there and that ${endpoint} is reachable from here (address, port, firewall, ssh access), or unset DOCKER_HOST to use a local engine`;
+}
+
 const CONNECTION_CODES = new Set([
   'ENOENT',
   'ECONNREFUSED',
@@ -77,12 +87,15 @@ export function unavailable(endpoint: string, err: unknown): EngineUnavailableEr
   if (code === 'ETIMEDOUT') {
     return new EngineUnavailableError(
       `the Docker engine at ${endpoint} did not answer in time (timeout)`,
-      'check that the engine is running and not overloaded, and that DOCKER_HOST points at it',
+      isRemoteEndpoint(endpoint)
+        ? remoteEngineHint(endpoint)
+        : 'check that the engine is running and not overloaded, and that DOCKER_HOST points at it',
       { cause: err },
     );
   }
   const why = typeof code === 'string' ? code : engineMessage(err);
-  return new EngineUnavailableError(`no Docker engine answers at ${endpoint} (${why})`, START_ENGINE_HINT, {
+  const hint = isRemoteEndpoint(endpoint) ? remoteEngineHint(endpoint) : START_ENGINE_HINT;
+  return new EngineUnavailableError(`no Docker engine answers at ${endpoint} (${why})`, hint, {
     cause: err,
   });
 }

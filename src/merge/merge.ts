@@ -10,6 +10,7 @@ import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/prom
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
+import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
@@ -232,6 +233,10 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergeRes
         log: hasLog ? log : undefined,
       });
     }
+    // What each machine's culprit search found goes along, for `report --html`.
+    const runDirs = [...new Set(runs.flatMap((r) => (r.runDir ? [r.runDir] : [])))];
+    const culprits = (await Promise.all(runDirs.map(readCulprits))).flat();
+    if (culprits.length > 0) await writeCulprits(tmp, { runDirs: [], extraRuns: 0, artifacts: culprits });
     await writeFileAtomic(
       join(tmp, MERGE_FILE),
       `${JSON.stringify({ schema: 'reprorom.merge/v1', runs: merged.map((x) => ({ ...x, machine: x.machine ?? null, log: x.log ?? null })), notes }, null, 2)}\n`,

@@ -23,6 +23,7 @@ import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
+import { expectedMismatchProblem } from './expected.js';
 import { unlistedFiles } from './releaseFiles.js';
 import {
   parseReleaseManifest,
@@ -223,7 +224,12 @@ function planOne(ws: Workspace, board: string): Planning {
     );
   const plan = planBuild(ws, { boards: [board], runs: 1, jobs: 1, cores: availableParallelism() });
   const planned = plan.boards[0];
-  return planned ? { ok: true, plan, planned } : missing(`board ${board} could not be planned`);
+  if (!planned) return missing(`board ${board} could not be planned`);
+  // A board declared not reproducible cannot be verified: a rebuild would prove nothing.
+  const refused = expectedMismatchProblem(planned, 'verify');
+  return refused
+    ? missing(`${refused.file}:${refused.line}:${refused.col}: ${refused.message}`)
+    : { ok: true, plan, planned };
 }
 
 /** Same pin content, same board definition: otherwise a rebuild would prove nothing. */

@@ -14,6 +14,12 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
   for (const v of artifactVerdicts(comparison)) {
     if (v.ok) continue;
     const culprit = culpritText(build, v);
+    if (v.expected !== undefined) {
+      lines.push(
+        `::notice title=reprorom expected mismatch: ${v.board}/${v.artifact}::${escData(`declared not reproducible yet: ${v.expected}${culprit ? `; ${culprit}` : ''}`)}`,
+      );
+      continue;
+    }
     const hashes = Object.entries(v.hashes)
       .map(([i, h]) => `${i}=${h ?? 'missing'}`)
       .join(' ');
@@ -32,9 +38,11 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
 export function githubSummary(comparison: ComparisonJson | null, build?: BuildReportJson): string {
   const rows = artifactVerdicts(comparison).map(
     (v) =>
-      `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : '❌'} ${v.verdict} | ${Object.values(v.hashes)
+      `| ${v.board || '-'} | ${v.artifact} | ${v.ok ? '✅' : v.expected !== undefined ? '⚠️ expected' : '❌'} ${v.verdict} | ${Object.values(
+        v.hashes,
+      )
         .map((h) => (h ? `\`${h.slice(0, 12)}\`` : 'missing'))
-        .join(' ')} | ${culpritText(build, v) ?? ''} |`,
+        .join(' ')} | ${[v.expected, culpritText(build, v)].filter(Boolean).join('; ')} |`,
   );
   const failures = build
     ? failedRuns(build).flatMap((f) => [

@@ -9,7 +9,9 @@
 import { relative, sep } from 'node:path';
 import type { ArtifactResult, Comparison } from '../compare/compare.js';
 import type { HashSet } from '../compare/inputs.js';
+import type { CulpritJson } from '../contracts/json.js';
 import type { Manifest } from '../hashes/runManifest.js';
+import { culpritTextFrom } from './verdicts.js';
 
 export interface ReportInput {
   comparison: Comparison;
@@ -21,6 +23,8 @@ export interface ReportInput {
   logs?: Map<string, string>;
   /** Folder of the HTML file: links are relative to it. */
   outDir: string;
+  /** What the culprit search found (from the run folders' culprits.json). */
+  culprits?: CulpritJson[];
 }
 
 const esc = (s: string) =>
@@ -100,8 +104,11 @@ export function renderHtml(input: ReportInput): string {
     const links = diff
       ? `<div class="meta">${link(diff.text, 'diff report')}${diff.html ? ` · ${link(diff.html, 'HTML diff')}` : ''}</div>`
       : '';
+    const cause =
+      a.verdict === 'reproducible' ? undefined : culpritTextFrom(input.culprits, a.board ?? '', artifact);
+    const culprit = cause ? `<div class="cause">${esc(cause)}</div>` : '';
     const filler = '<td class="empty"></td>'.repeat(width - labels.length);
-    return `<tr class="${a.verdict === 'reproducible' ? 'ok' : 'not-ok'}"><th class="artifact" scope="row">${a.board ? `<div class="board">${esc(a.board)}</div>` : ''}<div class="name">${esc(artifact)}</div><div class="verdict ${esc(a.verdict)}">${esc(VERDICT_TEXT[a.verdict] ?? a.verdict)}</div>${links}</th>${labels.map((l) => cell(a, l)).join('')}${filler}</tr>`;
+    return `<tr class="${a.verdict === 'reproducible' ? 'ok' : 'not-ok'}"><th class="artifact" scope="row">${a.board ? `<div class="board">${esc(a.board)}</div>` : ''}<div class="name">${esc(artifact)}</div><div class="verdict ${esc(a.verdict)}">${esc(VERDICT_TEXT[a.verdict] ?? a.verdict)}</div>${culprit}${links}</th>${labels.map((l) => cell(a, l)).join('')}${filler}</tr>`;
   });
 
   const fact = (name: string, values: string[]) =>
@@ -135,6 +142,7 @@ td.good{background:#c8f0c8}td.bad{background:#f4b4b4}td.missing{background:#f4b4
 td.empty{background:repeating-linear-gradient(45deg,#fff,#fff 6px,#f3f3f3 6px,#f3f3f3 12px)}
 .who{font-size:12px}.meta{color:#444;font-size:12px}.dim{color:#777}
 .flag{color:#8b0000;font-weight:700;margin-right:.5em}
+.cause{font-size:12px;color:#8b0000;margin:.2em 0}
 .legend{margin-top:1em;font-size:12px;color:#444}.legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #bbb}
 ul.notes{font-size:12px;color:#444}
 </style></head><body>

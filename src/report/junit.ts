@@ -22,6 +22,8 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
           const name = `${v.artifact}`;
           if (v.ok) return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}"/>`;
           const culprit = culpritText(build, v);
+          if (v.expected !== undefined)
+            return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}">\n      <skipped message="${esc(`expected mismatch: ${v.expected}${culprit ? `; ${culprit}` : ''}`)}"/>\n    </testcase>`;
           const message = `${v.verdict}: ${v.disagreeing.length ? `${v.disagreeing.join(', ')} disagree` : 'not verified'}${culprit ? `; ${culprit}` : ''}`;
           return `    <testcase classname="${esc(board || 'reprorom')}" name="${esc(name)}">\n      <failure type="${esc(v.verdict)}" message="${esc(message)}">${esc(hashLines(v).join('\n'))}</failure>\n    </testcase>`;
         }),

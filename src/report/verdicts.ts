@@ -2,7 +2,7 @@
  * One flat list of what a build or comparison found, for the reporters (JUnit,
  * GitHub, HTML): each board × artifact verdict, and each failed run.
  */
-import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import type { BuildReportJson, ComparisonJson, CulpritJson } from '../contracts/json.js';
 
 export interface ArtifactVerdict {
   board: string;
@@ -11,6 +11,8 @@ export interface ArtifactVerdict {
   ok: boolean;
   hashes: Record<string, string | null>;
   disagreeing: string[];
+  /** A mismatch the board declares expected: its reason. */
+  expected?: string;
 }
 
 export interface FailedRun {
@@ -35,6 +37,7 @@ export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVer
       ok: a.verdict === 'reproducible',
       hashes: Object.fromEntries(Object.entries(a.hashes).map(([id, sha]) => [label(id), sha])),
       disagreeing: a.disagreeing.map(label),
+      ...(a.expectedMismatch === undefined ? {} : { expected: a.expectedMismatch }),
     };
   });
 }
@@ -63,10 +66,18 @@ export function hashLines(v: ArtifactVerdict): string[] {
 
 /** What the culprit search said about this artifact, for one line of a report. */
 export function culpritText(build: BuildReportJson | undefined, v: ArtifactVerdict): string | undefined {
-  const found = build?.culprits?.artifacts.find(
+  return culpritTextFrom(build?.culprits?.artifacts, v.board, v.artifact);
+}
+
+/** The same, from a list of culprits (a build's, or the culprits.json a build left in its run folder). */
+export function culpritTextFrom(
+  culprits: readonly CulpritJson[] | undefined,
+  board: string,
+  artifact: string,
+): string | undefined {
+  const found = culprits?.find(
     (c) =>
-      c.board === v.board &&
-      (c.artifact === `artifacts/${v.artifact}` || c.artifact.endsWith(`/${v.artifact}`)),
+      c.board === board && (c.artifact === `artifacts/${artifact}` || c.artifact.endsWith(`/${artifact}`)),
   );
   if (!found) return undefined;
   switch (found.verdict) {

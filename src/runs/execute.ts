@@ -35,6 +35,13 @@ export interface ExecuteOptions {
   /** Progress for people: one short line per event. */
   onEvent?: (board: string, text: string) => void;
   onLine?: (board: string, index: number, line: string) => void;
+  /** Each run's state, for live progress (the same moments as the event lines). */
+  onRunState?: (
+    board: string,
+    index: number,
+    total: number,
+    state: 'started' | 'booting' | 'done' | 'failed',
+  ) => void;
   /** Lines of a failed run's output to keep with the failure (default 40). */
   logTailLines?: number;
 }
@@ -163,6 +170,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
             name,
             `run ${index}/${total} started${varied.length ? ` (varied: ${varied.join(', ')})` : ''}`,
           );
+          opts.onRunState?.(name, index, total, 'started');
           try {
             const r = await runBoard({
               engine,
@@ -194,12 +202,14 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
             };
             if (plan.boot && board.boot) {
               event(name, `run ${index}/${total} booting`);
+              opts.onRunState?.(name, index, total, 'booting');
               const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
               run.boot = boot;
               event(name, `run ${index}/${total} boot ${boot.ok ? 'ok' : 'FAILED'}: ${boot.message}`);
             }
             outcome.runs.push(run);
             event(name, `run ${index}/${total} done in ${(r.durationMs / 1000).toFixed(1)} s`);
+            opts.onRunState?.(name, index, total, 'done');
           } catch (err) {
             // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
             if (opts.signal?.aborted || isEnvironmentFault(err)) throw err;
@@ -215,6 +225,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               ...(err instanceof BoardRunError ? { logTail: err.logTail } : {}),
             });
             event(name, `run ${index}/${total} FAILED: ${message}`);
+            opts.onRunState?.(name, index, total, 'failed');
           }
         });
       }

@@ -2,9 +2,9 @@
  * Finding and reading a workspace's files (pins/, images/, boards/) for load.ts, and the
  * folder and message helpers it shares: each file read or refused with a located problem.
  */
-import { constants, type Stats, statSync } from 'node:fs';
+import { constants, lstatSync, type Stats, statSync } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import { isWithin } from '../archive/containment.js';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
@@ -175,6 +175,12 @@ export function assertWorkspaceFolder(given: string, root: string): void {
     throw new UsageError(
       `workspace "${given}" is not a folder`,
       'pass --workspace DIR pointing at the folder that holds pins/, images/ and boards/',
+    );
+  // A folder with none of the three is not a workspace (`check -w /tmp` must not say "ok: 0 files").
+  if (!KINDS.some((kind) => lstatSync(join(root, kind), { throwIfNoEntry: false }) !== undefined))
+    throw new UsageError(
+      `"${given}" is not a reprorom workspace: it has no pins/, images/ or boards/ folder`,
+      'run the command in the workspace folder, or pass --workspace DIR',
     );
 }
 

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
 import { excludePatternProblem } from '../sources/glob.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
+import { byteSize } from './size.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const name = matching(
@@ -279,15 +280,17 @@ export const boardSchema = z
       ._default(
         z.strictObject({
           memory: z
-            ._default(wholeNumber(16 * 1024 * 1024), 4 * 1024 ** 3)
-            .check(z.describe('Bytes of memory a run may use (default 4 GiB)')),
+            ._default(byteSize(16 * 1024 * 1024), 4 * 1024 ** 3)
+            .check(
+              z.describe('Bytes of memory a run may use: a number, or a size such as 4GiB (default 4 GiB)'),
+            ),
           pids: z
             ._default(wholeNumber(16), 4096)
             .check(z.describe('Processes and threads a run may have at once')),
           disk: z.optional(
-            wholeNumber(1024 * 1024).check(
+            byteSize(1024 * 1024).check(
               z.describe(
-                'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (tmpfs counts against memory too; needs GNU tar in the image)',
+                'Bytes the build may write: /build and /tmp become tmpfs of this size each and the rest of the file system read-only (a number or a size such as 2GiB; tmpfs counts against memory too; needs GNU tar in the image)',
               ),
             ),
           ),
@@ -303,6 +306,13 @@ export const boardSchema = z
       .check(
         z.describe('Boot check: boot an artifact in QEMU and expect a text (reprorom boot, build --boot)'),
       ),
+    expectMismatch: z.optional(
+      nonEmptyString().check(
+        z.describe(
+          'Why this board is known not to be reproducible yet: its mismatch is reported as expected (exit 0), and release and verify refuse it',
+        ),
+      ),
+    ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 

@@ -111,9 +111,23 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     }
   });
 
-  it('refuses to release a board that is not reproducible, naming the artifact and writing nothing', async () => {
-    const out = join(tmp, 'naive');
+  it('refuses a board declared not reproducible (expectMismatch) before building: exit 2 at its position', async () => {
+    const out = join(tmp, 'declared');
     const r = await runCli(['release', 'seabios-qemu-naive', '-w', ws, '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /^reprorom: \S*boards\/seabios-qemu-naive\.yaml:\d+:\d+: board seabios-qemu-naive is declared not reproducible \(expectMismatch: .*\), so release refuses it$/m,
+    );
+    expect(r.stderr).not.toMatch(/run 1\/2 started/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses to release a board that is not reproducible, naming the artifact and writing nothing', async () => {
+    // The naive SeaBIOS without its declaration: only the build can tell that it is not reproducible.
+    const naive = await readFile(join(ws, 'boards/seabios-qemu-naive.yaml'), 'utf8');
+    await writeFile(join(ws, 'boards/naive-undeclared.yaml'), naive.replace(/^expectMismatch:.*$/m, ''));
+    const out = join(tmp, 'naive');
+    const r = await runCli(['release', 'naive-undeclared', '-w', ws, '--out', out]);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/not reproducible: .*bios\.bin.*nothing was written/);
     expect(existsSync(out)).toBe(false);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReport } from '../../src/cli/commands/report.js';
 import { mergeRuns } from '../../src/merge/merge.js';
+import { writeCulprits } from '../../src/report/culpritsFile.js';
 import { sha256Of, writeFakeRun } from '../helpers/runFolder.js';
 
 let root = '';
@@ -79,6 +80,33 @@ describe('reprorom report --html', () => {
     expect(html).toMatch(/<a href="diff\/[^"]+">diff report<\/a>/);
     // Self-contained: no scripts, no external stylesheets, images or fonts.
     expect(html).not.toMatch(/<script|<link|<img|src=|url\(|https?:/i);
+  });
+
+  it('names the culprit a build found (its culprits.json, carried through merge) on the mismatched row only', async () => {
+    await run('s1', 'RUN-1', 'ci-shard-1', 'good', 1, 'same');
+    await run('s1', 'RUN-1', 'ci-shard-1', 'good', 2, 'same');
+    await run('s2', 'RUN-2', 'ci-shard-2', 'bad', 1, 'first');
+    await run('s2', 'RUN-2', 'ci-shard-2', 'bad', 2, 'second!');
+    await writeCulprits(join(root, 's2'), {
+      runDirs: [],
+      extraRuns: 2,
+      artifacts: [
+        { board: 'bad', artifact: 'artifacts/rom.bin', verdict: 'variation', culprits: ['hostname'] },
+      ],
+    });
+    await mergeRuns([join(root, 's1'), join(root, 's2')], join(root, 'merged'));
+    const page = join(root, 'report', 'index.html');
+    expect(await runReport([join(root, 'merged')], { html: page })).toBe(1);
+    const html = await readFile(page, 'utf8');
+    const rows = html.split('\n').filter((l) => l.startsWith('<tr class='));
+    expect(rows.find((l) => l.includes('<div class="board">bad</div>'))).toContain(
+      '<div class="verdict mismatch">MISMATCH</div><div class="cause">differs when: hostname</div>',
+    );
+    expect(rows.find((l) => l.includes('<div class="board">good</div>'))).not.toContain('class="cause"');
+    // Without the file (the run folder as built before the search), no cause is made up.
+    await rm(join(root, 'merged', 'culprits.json'));
+    await runReport([join(root, 'merged')], { html: page });
+    expect(await readFile(page, 'utf8')).not.toContain('class="cause"');
   });
 
   it('is the same page twice (no timestamps), and green when everything agrees', async () => {

@@ -1,20 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
-import { compareInputs, comparisonJson } from '../../compare/outcome.js';
+import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
+import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
+import { writeCulprits } from '../../report/culpritsFile.js';
+import { applyExpected, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
+import { renderVerdictTable, verdictRows, verdictSummary } from '../../report/verdictTable.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
-import { describeCulprit, searchCulprits } from '../../runs/culprit.js';
+import { searchCulprits } from '../../runs/culprit.js';
 import { type BuildResult, executePlan } from '../../runs/execute.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
 import { printable } from '../../util/printable.js';
+import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
+import { BuildProgress } from '../buildProgress.js';
 import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
-import { printComparison } from './compare.js';
 
 export interface BuildCliOptions {
   workspace: string;
@@ -29,6 +34,8 @@ export interface BuildCliOptions {
   logLines: string;
   /** commander's --no-explain sets this to false. */
   explain?: boolean;
+  /** Stream every build output line to stderr. */
+  verbose?: boolean;
   json?: boolean;
 }
 
@@ -62,12 +69,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
     boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
-  // Plain prefixed lines for logs and CI; the build output itself goes to the log file.
-  const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
-  const live = colourAllowed(process.stderr) && process.env['REPROROM_QUIET'] === undefined;
-  if (boards.length === 0) {
-    say('build', `shard ${opts.shard} has no boards`);
-  }
+  if (boards.length === 0) process.stderr.write(`[build] shard ${opts.shard} has no boards\n`);
   const cores = availableParallelism();
   const plan = planBuild(ws, {
     boards,
@@ -77,38 +79,46 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     boot: Boolean(opts.boot),
     ...(opts.machine ? { machine: opts.machine } : {}),
   });
-  const hooks = {
-    onEvent: say,
-    ...(live
-      ? { onLine: (b: string, i: number, line: string) => process.stderr.write(`  ${b}#${i} | ${line}\n`) }
-      : {}),
-  };
   const logTailLines = positiveIntOrZero(opts.logLines, '--log-lines');
-  const result: BuildResult = await withInterrupts((signal) =>
-    executePlan(plan, { signal, logTailLines, ...hooks }),
-  );
+  const progress = await BuildProgress.start({
+    plannedRuns: plan.boards.reduce((n, b) => n + b.runs.length, 0),
+    verbose: Boolean(opts.verbose),
+  });
+  const say = progress.event;
+  const hooks = { onEvent: say, onLine: progress.line, onRunState: progress.runState };
+  let result: BuildResult;
+  let outcome: CompareOutcome | undefined;
+  let culprits: Awaited<ReturnType<typeof searchCulprits>> | undefined;
+  try {
+    const built = await withInterrupts((signal) => executePlan(plan, { signal, logTailLines, ...hooks }));
+    result = built;
+    const anyOk = built.boards.some((b) => b.runs.some((r) => r.ok));
+    outcome = anyOk ? await compareInputs([built.runDir], { report: join(built.runDir, 'diff') }) : undefined;
+    // A mismatch is explained by default: which variation alone reproduces it.
+    if (outcome && !outcome.comparison.ok && runs >= 2 && opts.explain !== false) {
+      say('build', 'mismatch: rebuilding with one variation at a time to name the culprit');
+      culprits = await withInterrupts((signal) => searchCulprits(plan, built, cores, { signal, ...hooks }));
+    }
+  } catch (err) {
+    progress.stop();
+    progress.summary('build stopped');
+    throw err;
+  }
+  progress.stop();
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
-  const anyOk = result.boards.some((b) => b.runs.some((r) => r.ok));
-  const outcome = anyOk
-    ? await compareInputs([result.runDir], { report: join(result.runDir, 'diff') })
-    : undefined;
   const comparison = outcome ? comparisonJson(outcome) : null;
-  // A mismatch is explained by default: which variation alone reproduces it.
-  const culprits =
-    outcome && !outcome.comparison.ok && runs >= 2 && opts.explain !== false
-      ? await withInterrupts((signal) => {
-          say('build', 'mismatch: rebuilding with one variation at a time to name the culprit');
-          return searchCulprits(plan, result, cores, { signal, ...hooks });
-        })
-      : undefined;
+  // Boards known not to be reproducible yet: their mismatch between these runs is expected.
+  if (comparison) applyExpected(comparison, expectedMismatches(ws, boards));
   const exitCode =
     failed.length > 0 || bootFailed.length > 0
       ? ExitCode.buildFailed
-      : outcome && !outcome.comparison.ok && runs >= 2
+      : comparison && !comparison.ok && runs >= 2 && !comparison.okExceptExpected
         ? ExitCode.mismatch
         : ExitCode.ok;
   const report = buildReportJson(result, comparison, shard, culprits ?? null, exitCode === ExitCode.ok);
+  // Kept with the runs, so `report --html` shows the culprits later.
+  if (report.culprits) await writeCulprits(result.runDir, report.culprits);
   if (opts.junit) await writeJunit(opts.junit, comparison, report);
   await publishGithub(comparison, report);
   if (opts.json) {
@@ -117,29 +127,16 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       ...(exitCode === ExitCode.ok ? {} : { error: buildError(exitCode, failed.length, bootFailed.length) }),
     });
   } else {
-    for (const b of result.boards) {
-      for (const r of b.runs) {
-        printLine(
-          `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
-        );
-        // The cause, where the user looks: the run's last lines, then where the rest is.
-        if (r.logTail?.length) {
-          for (const line of r.logTail) printLine(paint('dim', `  | ${printable(line)}`));
-          printLine(`  log: ${b.log}`);
-        }
-      }
-    }
+    printRuns(result);
     printLine();
-    if (outcome) printComparison(outcome);
-    if (culprits && culprits.artifacts.length > 0) {
-      printLine();
-      printLine(
-        `culprits (${culprits.extraRuns} extra run${culprits.extraRuns === 1 ? '' : 's'}: the reference repeated, then one variation at a time where needed):`,
-      );
-      for (const c of culprits.artifacts) printLine(`  ${describeCulprit(c)}`);
-    }
+    if (outcome && comparison) printVerdicts(outcome, comparison, report);
     printLine(`run folder: ${result.runDir}`);
   }
+  // The last line: how long it all took, and what came of it.
+  progress.summary(
+    `build finished${culprits ? ` (${culprits.extraRuns} extra run${culprits.extraRuns === 1 ? '' : 's'} to name the culprit)` : ''}`,
+    comparison && runs >= 2 ? verdictSummary(comparison) : undefined,
+  );
   return exitCode;
 }
 
@@ -155,4 +152,36 @@ function buildError(exitCode: number, failed: number, bootFailed: number) {
     bootFailed > 0 ? `${bootFailed} boot check${bootFailed === 1 ? '' : 's'} failed` : '',
   ].filter(Boolean);
   return outcomeError(exitCode, what.join(', '), "read each failed run's logTail and its board's log");
+}
+
+function printRuns(result: BuildResult): void {
+  for (const b of result.boards) {
+    for (const r of b.runs) {
+      printLine(
+        `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
+      );
+      // The cause, where the user looks: the run's last lines, then where the rest is.
+      if (r.logTail?.length) {
+        for (const line of r.logTail) printLine(paint('dim', `  | ${printable(line)}`));
+        printLine(`  log: ${b.log}`);
+      }
+    }
+  }
+}
+
+/** One row per artifact (verdict, agreement, short hashes, cause); full hashes are in --json and the HTML report. */
+function printVerdicts(outcome: CompareOutcome, comparison: ComparisonJson, report: BuildReportJson): void {
+  const colour = colourAllowed(process.stdout);
+  const painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) =>
+    colour ? paint(code, text) : text;
+  for (const l of renderVerdictTable(verdictRows(comparison, report), painter)) printLine(l);
+  if (outcome.reports.length > 0) printLine();
+  for (const r of outcome.reports)
+    printLine(printable(`diff ${r.artifact}: ${r.text}${r.html ? `, ${r.html}` : ''}`));
+  const notes = [...expectedLines(comparison), ...comparison.notes.map((n) => `note: ${n}`)];
+  if (notes.length > 0) printLine();
+  for (const n of notes) printLine(painter('dim', printable(n)));
+  printLine();
+  const good = comparison.ok || comparison.okExceptExpected === true;
+  printLine(painter(good ? 'green' : 'red', verdictSummary(comparison)));
 }

@@ -7,12 +7,16 @@ import {
   comparisonJson,
 } from '../../compare/outcome.js';
 import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
+import { applyExpected, type ExpectedMismatches, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
+import { verdictSummary } from '../../report/verdictTable.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { colourAllowed, outcomeError, paint, printOutput } from '../output.js';
+import { expectedMismatches } from '../../workspace/expected.js';
+import { loadValidWorkspace } from '../../workspace/load.js';
+import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -47,13 +51,21 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function runCompare(
-  inputs: string[],
-  opts: CompareOptions & { junit?: string },
-): Promise<number> {
+export type CompareCliOptions = CompareOptions & {
+  junit?: string;
+  allowExpected?: boolean;
+  workspace?: string;
+};
+
+export async function runCompare(inputs: string[], opts: CompareCliOptions): Promise<number> {
   // Refused before any work: a report path that cannot be written must not cost a comparison.
   if (opts.junit) await checkOutputFile(opts.junit, '--junit');
+  // Expected mismatches come from the workspace's board files, never from the inputs.
+  const expected = opts.allowExpected
+    ? expectedMismatches(await loadValidWorkspace(opts.workspace ?? '.'))
+    : null;
   const outcome = await compareInputs(inputs, opts);
+  if (expected) return runCompareExpected(outcome, expected, opts);
   // Built once and only when some output needs it: a million rows are not copied for nothing.
   let json: ReturnType<typeof comparisonJson> | undefined;
   const asJson = () => {
@@ -72,4 +84,29 @@ export async function runCompare(
     });
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;
+}
+
+/** `compare --allow-expected`: the same comparison, with the workspace's declared mismatches excused. */
+async function runCompareExpected(
+  outcome: CompareOutcome,
+  expected: ExpectedMismatches,
+  opts: CompareCliOptions,
+): Promise<number> {
+  const json = applyExpected(comparisonJson(outcome), expected);
+  if (opts.junit) await writeJunit(opts.junit, json);
+  if (process.env['GITHUB_ACTIONS']) await publishGithub(json);
+  if (opts.json)
+    // With the declared mismatches excused, `ok` follows the exit code, as in every --json output.
+    printOutput('compare', {
+      ...json,
+      schema: 'reprorom.compare/v1',
+      ok: json.okExceptExpected === true,
+      ...(json.okExceptExpected ? {} : { error: outcomeError(ExitCode.mismatch, verdictSummary(json)) }),
+    });
+  else {
+    printComparison(outcome);
+    for (const l of expectedLines(json)) printLine(paint('yellow', printable(l)));
+    printLine(paint(json.okExceptExpected ? 'green' : 'red', verdictSummary(json)));
+  }
+  return json.okExceptExpected ? ExitCode.ok : ExitCode.mismatch;
 }

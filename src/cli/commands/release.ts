@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import { planBuild } from '../../plan/plan.js';
+import { refuseExpectedMismatch } from '../../release/expected.js';
 import { releaseBoards } from '../../release/release.js';
 import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
 import { checkOutFree } from '../../release/write.js';
@@ -36,6 +37,7 @@ export async function runRelease(
   await checkOutFree(out);
   const ws = await loadValidWorkspace(opts.workspace);
   const plan = planBuild(ws, { boards, runs, jobs, cores: availableParallelism() });
+  refuseExpectedMismatch(plan.boards, 'release');
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
   const { build, comparison } = result;

@@ -7,6 +7,7 @@ import { compareInputs } from '../../compare/outcome.js';
 import { renderSummary } from '../../compare/table.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
+import { readCulprits } from '../../report/culpritsFile.js';
 import { renderHtml } from '../../report/html.js';
 import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
 import { ExitCode } from '../../util/errors.js';
@@ -39,10 +40,12 @@ export async function runReport(runs: string[], opts: { html: string; json?: boo
     const log = await logOf(s.manifestDir, m);
     if (log) logs.set(s.label, log);
   }
+  // A build that searched for culprits left them in its run folder.
+  const culprits = (await Promise.all(runs.map((r) => readCulprits(resolve(r))))).flat();
   await writeOutputFile(
     opts.html,
     '--html',
-    renderHtml({ comparison, sets, manifests, reports, logs, outDir }),
+    renderHtml({ comparison, sets, manifests, reports, logs, outDir, culprits }),
   );
   if (opts.json)
     printOutput('report', {

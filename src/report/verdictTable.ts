@@ -1,0 +1,103 @@
+/**
+ * The verdict table a person reads: one row per artifact with its verdict, how many runs
+ * agree, the short hash(es) and the cause (culprit or declared reason). No column per board ×
+ * run: the full hashes per run belong to `--json` and the HTML report.
+ */
+import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import { printable } from '../util/printable.js';
+import { artifactVerdicts, culpritText } from './verdicts.js';
+
+export type Colour = 'red' | 'green' | 'yellow' | 'dim';
+export type Painter = (code: Colour, text: string) => string;
+
+const SHORT = 12;
+/** Distinct hashes shown in a row; the rest are counted. */
+const MAX_HASHES = 3;
+
+export interface VerdictRow {
+  artifact: string;
+  verdict: string;
+  colour: Colour;
+  /** `2/2`: inputs holding the majority hash out of the inputs that should hold it. */
+  agree: string;
+  hashes: string;
+  cause: string;
+}
+
+export function verdictRows(comparison: ComparisonJson | null, build?: BuildReportJson): VerdictRow[] {
+  return artifactVerdicts(comparison).map((v) => {
+    const all = Object.values(v.hashes);
+    const counts = new Map<string, number>();
+    for (const h of all) if (h) counts.set(h, (counts.get(h) ?? 0) + 1);
+    // The majority first, then the others by how many hold them.
+    const distinct = [...counts].sort((a, b) => b[1] - a[1]).map(([h]) => h.slice(0, SHORT));
+    const missing = all.filter((h) => h === null).length;
+    const shown = distinct.slice(0, MAX_HASHES);
+    const hashes = [
+      shown.join(' vs '),
+      distinct.length > MAX_HASHES ? `+${distinct.length - MAX_HASHES} more` : '',
+      missing > 0 ? `(missing in ${missing})` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const best = Math.max(0, ...counts.values());
+    const expected = v.expected !== undefined;
+    const culprit = culpritText(build, v);
+    return {
+      artifact: printable(v.board ? `${v.board}/${v.artifact}` : v.artifact),
+      verdict: expected ? 'expected mismatch' : v.verdict,
+      colour: v.ok ? 'green' : expected || v.verdict === 'single-run' ? 'yellow' : 'red',
+      agree: `${best}/${all.length}`,
+      hashes,
+      cause: printable([expected ? v.expected : undefined, culprit].filter(Boolean).join('; ')),
+    };
+  });
+}
+
+const HEAD = ['ARTIFACT', 'VERDICT', 'AGREE', 'HASH', 'CAUSE'] as const;
+
+export function renderVerdictTable(rows: readonly VerdictRow[], paint: Painter): string[] {
+  const cells = (r: VerdictRow) => [r.artifact, r.verdict, r.agree, r.hashes, r.cause];
+  const widths = HEAD.map((h) => h.length);
+  for (const r of rows) {
+    cells(r).forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  }
+  // A column nobody filled (no cause anywhere) is left out.
+  const used = HEAD.map((_, i) => i < 4 || rows.some((r) => cells(r)[i] !== ''));
+  const line = (texts: string[], colour?: Colour) =>
+    texts
+      .map((t, i) => {
+        if (!used[i]) return undefined;
+        const padded = t.padEnd(widths[i] ?? 0);
+        return i === 1 && colour ? paint(colour, padded) : padded;
+      })
+      .filter((t): t is string => t !== undefined)
+      .join('  ')
+      .trimEnd();
+  return [paint('dim', line([...HEAD])), ...rows.map((r) => line(cells(r), r.colour))];
+}
+
+/** One line: what the comparison found, expected mismatches and news included. */
+export function verdictSummary(c: ComparisonJson | null): string {
+  if (!c) return 'NOT verified: no run succeeded';
+  const count = (pred: (a: ComparisonJson['artifacts'][number]) => boolean) =>
+    c.artifacts.filter(pred).length;
+  const reproducible = count((a) => a.verdict === 'reproducible');
+  const expected = count((a) => a.expectedMismatch !== undefined);
+  const problems = c.artifacts.length - reproducible - expected;
+  if (c.unrelated.length > 0)
+    return printable(`NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')})`);
+  if (c.artifacts.length === 0) return 'NOT verified: no artifacts to compare';
+  const parts = [`${reproducible} reproducible`];
+  if (expected > 0) parts.push(`${expected} expected mismatch`);
+  if (problems > 0) {
+    for (const v of ['mismatch', 'missing', 'single-run'] as const) {
+      const n = count((a) => a.verdict === v && a.expectedMismatch === undefined);
+      if (n > 0) parts.push(`${n} ${v}`);
+    }
+    return `NOT reproducible: ${parts.join(', ')}`;
+  }
+  return `${expected > 0 ? 'reproducible except as expected' : 'reproducible'}: ${parts.join(', ')} (${c.artifacts.length} artifact${c.artifacts.length === 1 ? '' : 's'})`;
+}
