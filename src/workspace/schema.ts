@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
+import { VARIATION_NAMES, type VariationName } from '../plan/variations.js';
 import { excludePatternProblem } from '../sources/glob.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 
@@ -303,6 +304,28 @@ export const boardSchema = z
       .check(
         z.describe('Boot check: boot an artifact in QEMU and expect a text (reprorom boot, build --boot)'),
       ),
+    vary: z.optional(
+      z
+        .strictObject(
+          Object.fromEntries(
+            VARIATION_NAMES.map((n) => [
+              n,
+              z.optional(
+                z.strictObject({
+                  off: nonEmptyString().check(
+                    z.describe(
+                      'Why this board does not vary it: shown in every report, manifest and provenance',
+                    ),
+                  ),
+                }),
+              ),
+            ]),
+          ) as Record<VariationName, z.ZodMiniOptional<z.ZodMiniObject<{ off: z.ZodMiniString<string> }>>>,
+        )
+        .check(
+          z.describe('Variations this board turns off, each with its reason, e.g. { time: { off: "…" } }'),
+        ),
+    ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 

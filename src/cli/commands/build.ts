@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { compareInputs, comparisonJson } from '../../compare/outcome.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
+import { chooseVariations, describeChoice } from '../../plan/variations.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
@@ -29,6 +30,9 @@ export interface BuildCliOptions {
   logLines: string;
   /** commander's --no-explain sets this to false. */
   explain?: boolean;
+  /** `--vary` / `--no-vary`, each use a comma-separated list of variation names. */
+  vary?: string[];
+  noVary?: string[];
   json?: boolean;
 }
 
@@ -58,6 +62,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       'use letters, digits, ".", "_" or "-"',
     );
   }
+  // Unknown variation names are a usage error before anything is loaded.
+  chooseVariations({ vary: opts.vary ?? [], noVary: opts.noVary ?? [], cores: availableParallelism() });
   const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
@@ -76,6 +82,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     cores,
     boot: Boolean(opts.boot),
     ...(opts.machine ? { machine: opts.machine } : {}),
+    ...(opts.vary ? { vary: opts.vary } : {}),
+    ...(opts.noVary ? { noVary: opts.noVary } : {}),
   });
   const hooks = {
     onEvent: say,
@@ -118,10 +126,16 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     });
   } else {
     for (const b of result.boards) {
+      // Nothing is off silently: what is off (and why) and what this machine cannot apply.
+      for (const line of describeChoice(b.vary)) printLine(paint('dim', `${b.board}: ${line}`));
       for (const r of b.runs) {
         printLine(
           `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
         );
+        const planned = b.vary.notApplied;
+        for (const [name, why] of Object.entries(r.notApplied ?? {}))
+          if (why && planned[name as keyof typeof planned] === undefined)
+            printLine(`  variation ${name} not applied in this run: ${why}`);
         // The cause, where the user looks: the run's last lines, then where the rest is.
         if (r.logTail?.length) {
           for (const line of r.logTail) printLine(paint('dim', `  | ${printable(line)}`));
