@@ -82,7 +82,9 @@ export const manifestSchema = z
       // Added with the variations that take effect (issue 17); older manifests lack them.
       domain: z.optional(z.string()),
       cpus: z.optional(wholeNumber(0)).check(z.describe('CPUs the build could see (a cpuset); 0 = all')),
-      timeShift: z.optional(wholeNumber(0)).check(z.describe("Seconds the build's clock was moved (libfaketime)")),
+      timeShift: z
+        .optional(wholeNumber(0))
+        .check(z.describe("Seconds the build's clock was moved (libfaketime)")),
       kernel: z.optional(z.enum(['host', 'uname-2.6'])),
       aslr: z.optional(z.boolean()),
       buildPath: z.optional(z.string()),

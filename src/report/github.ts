@@ -71,5 +71,7 @@ export async function publishGithub(
 /** Variations off or not applied, each with its reason: nothing is off silently. */
 function variationSection(build: BuildReportJson | undefined): string[] {
   const notes = variationNotes(build);
-  return notes.length ? ['', '### Variations', ...notes.map((n) => `- **${n.board}**: ${describeNote(n)}`)] : [];
+  return notes.length
+    ? ['', '### Variations', ...notes.map((n) => `- **${n.board}**: ${describeNote(n)}`)]
+    : [];
 }

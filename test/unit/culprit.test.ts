@@ -68,7 +68,10 @@ describe('culprit search', () => {
       verdict: 'variation',
       culprits: ['domain-host'],
     });
-    expect(byArtifact['artifacts/out/tz.txt']).toMatchObject({ verdict: 'variation', culprits: ['timezone'] });
+    expect(byArtifact['artifacts/out/tz.txt']).toMatchObject({
+      verdict: 'variation',
+      culprits: ['timezone'],
+    });
     expect(byArtifact['artifacts/out/both.txt']?.culprits.sort()).toEqual(['locales', 'user-group']);
     // A file every run agrees on is never blamed.
     expect(byArtifact['artifacts/out/same.txt']).toBeUndefined();

@@ -115,11 +115,17 @@ describe('choosing variations', () => {
   it('a name in both --vary and --no-vary is refused', () => {
     expect(() => chooseVariations({ vary: ['time'], noVary: ['time'], cores: 2 })).toThrow(UsageError);
   });
-  it("a board turns one off with its reason, even when --vary names it", () => {
-    const c = chooseVariations({ vary: ['time'], board: { time: { off: 'the banner shows the date' } }, cores: 2 });
+  it('a board turns one off with its reason, even when --vary names it', () => {
+    const c = chooseVariations({
+      vary: ['time'],
+      board: { time: { off: 'the banner shows the date' } },
+      cores: 2,
+    });
     expect(c.on).not.toContain('time');
     expect(c.off['time']).toBe('turned off by the board: the banner shows the date');
-    expect(describeChoice(c)).toContain('variation time off: turned off by the board: the banner shows the date');
+    expect(describeChoice(c)).toContain(
+      'variation time off: turned off by the board: the banner shows the date',
+    );
     expect(variationFor(2, 2, c).timeShift).toBe(0);
   });
   it('on one CPU the CPU count is recorded as not applied, never dropped silently', () => {
@@ -145,7 +151,7 @@ describe('container command', () => {
     const wrapper = cmd[2] ?? '';
     expect(wrapper).toContain('setarch "$arch" --uname-2.6 true');
     expect(wrapper).toContain('setarch "$arch" -R true');
-    expect(wrapper).toContain("reprorom-variation: aslr not applied: setarch -R was refused");
+    expect(wrapper).toContain('reprorom-variation: aslr not applied: setarch -R was refused');
     expect(wrapper).toContain('kernel not applied: the image has no setarch');
     // The build script itself is passed as an argument, run by the same shell either way.
     expect(cmd[4]).toBe(buildScript(board, { ...variationFor(1, 2), kernel: 'uname-2.6', aslr: false }));
