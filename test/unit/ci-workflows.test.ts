@@ -47,7 +47,7 @@ describe('planWorkflow', () => {
   it('a firmware repository without package.json is refused without --reprorom-from, and installs that commit with it', async () => {
     const ws = await mkdtemp(join(tmpdir(), 'rr-ci-plan-'));
     try {
-      for (const d of ['pins', 'images', 'boards'])
+      for (const d of ['pins', 'images', 'boards', 'probe'])
         await cp(join(repoRoot, d), join(ws, d), { recursive: true });
       const loaded = await loadValidWorkspace(ws);
       // reprorom is not on the npm registry: a bare version could not be installed.
