@@ -428,7 +428,7 @@ describe('reprorom ci (command)', () => {
   it('a firmware repository without reprorom in package.json needs --reprorom-from (exit 2, no npm registry install)', async () => {
     const ws = await mkdtemp(join(tmpdir(), 'rr-ci-git-'));
     try {
-      for (const d of ['pins', 'images', 'boards'])
+      for (const d of ['pins', 'images', 'boards', 'probe'])
         await cp(join(repoRoot, d), join(ws, d), { recursive: true });
       const refused = await runCli(['ci', 'github', '--stdout', '-w', ws]);
       expect(refused.exitCode).toBe(2);
