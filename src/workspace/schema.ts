@@ -311,13 +311,15 @@ export const boardSchema = z
             VARIATION_NAMES.map((n) => [
               n,
               z.optional(
-                z.strictObject({
-                  off: nonEmptyString().check(
-                    z.describe(
-                      'Why this board does not vary it: shown in every report, manifest and provenance',
+                z
+                  .strictObject({
+                    off: nonEmptyString().check(
+                      z.describe(
+                        'Why this board does not vary it: shown in every report, manifest and provenance',
+                      ),
                     ),
-                  ),
-                }),
+                  })
+                  .check(z.describe(`Turn the ${n} variation off for this board, with the reason`)),
               ),
             ]),
           ) as Record<VariationName, z.ZodMiniOptional<z.ZodMiniObject<{ off: z.ZodMiniString<string> }>>>,
