@@ -46,19 +46,22 @@
       ];
 
       # One FHS tree (usr-merged, like a bookworm system) from a set's debs.
-      tree = setName:
+      # `locales`: compiled into usr/lib/locale with the tree's own localedef (as locale-gen would).
+      treeWith = setName: locales:
         let set = lock.sets.${setName}; in
-        derivation {
+        derivation ({
           name = setName;
           inherit system;
           builder = bb;
           args = [ "sh" "-e" ./unpack.sh ];
           debs = map deb set.debs;
           links = fhsLinks;
-        };
+        } // (if locales == [ ] then { } else { inherit locales; }));
+      tree = setName: treeWith setName [ ];
 
       toolchain = tree "toolchain";
-      toolchain-riscv64 = tree "toolchain-riscv64";
+      # The firmware image's tree: the locale variation's locales (C.UTF-8 comes with libc-bin).
+      toolchain-riscv64 = treeWith "toolchain-riscv64" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       bash-static = tree "bash-static";
 
       # What `nix develop` sources ($stdenv/setup): PATH from the shell's packages.

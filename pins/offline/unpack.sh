@@ -32,3 +32,18 @@ for l in $links; do
   path="${l%%=*}"; target="${l#*=}"
   if [ -e "$(dirname "$path")/$target" ] && [ ! -e "$path" ] && [ ! -L "$path" ]; then ln -s "$target" "$path"; fi
 done
+# Compiled locales ("fr_CH.UTF-8" → usr/lib/locale/fr_CH.utf8), by the tree's own localedef and
+# loader, from the tree's i18n sources; the sources are dropped afterwards.
+if [ -n "${locales:-}" ]; then
+  ld=$(echo "$out"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)
+  for l in $locales; do
+    name="${l%%.*}"; charset="${l#*.}"
+    dir="$out/usr/lib/locale/$name.$(echo "$charset" | tr 'A-Z' 'a-z' | tr -d -)"
+    mkdir -p "$TMPDIR/charmaps"
+    gunzip -c "$out/usr/share/i18n/charmaps/$charset.gz" > "$TMPDIR/charmaps/$charset"
+    I18NPATH="$out/usr/share/i18n" "$ld" --library-path "$out/usr/lib/x86_64-linux-gnu" \
+      "$out/usr/bin/localedef" -c -i "$name" -f "$TMPDIR/charmaps/$charset" "$dir" || [ -f "$dir/LC_CTYPE" ]
+    [ -f "$dir/LC_COLLATE" ] || { echo "error: localedef did not compile $l" >&2; exit 1; }
+  done
+  rm -rf "$out/usr/share/i18n/locales"
+fi

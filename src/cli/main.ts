@@ -4,12 +4,30 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import type { JsonKind } from '../contracts/json.js';
+import { VARIATION_NAMES } from '../plan/variations.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
 
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
+
+/** A repeatable list option: each use adds its (comma-separated) names. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/**
+ * `--no-vary <names>` takes names: commander would read a `--no-` option as the negation
+ * of `--vary`, so it is told otherwise (its own attribute, noVary).
+ */
+function noVaryOption(): Option {
+  const option = new Option(
+    '--no-vary <names>',
+    'variations to turn off, comma-separated (or all)',
+  ).argParser(collect);
+  option.negate = false;
+  option.attributeName = () => 'noVary';
+  return option;
+}
 
 export function buildProgram(): Command {
   const program = new Command('reprorom')
@@ -109,6 +127,12 @@ export function buildProgram(): Command {
       "stream every line of the builds' output to stderr (it is always in the run's BOARD.log)",
     )
     .option(
+      '--vary <names>',
+      `variations to add to the defaults, comma-separated: ${VARIATION_NAMES.join(', ')}, all`,
+      collect,
+    )
+    .addOption(noVaryOption())
+    .option(
       '--machine <name>',
       'name this machine in the manifests, so N-way comparison can say which machine disagrees',
     )
@@ -172,11 +196,21 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'release folder to write')
     .option('--runs <n>', 'runs per board (at least 2)', '2')
     .option('--jobs <n>', 'runs at once', '1')
+    .option('--vary <names>', 'variations to add to the defaults (see build --help)', collect)
+    .addOption(noVaryOption())
     .option('--json', 'machine-readable output')
     .action(
       async (
         boards: string[],
-        opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
+        opts: {
+          workspace: string;
+          out: string;
+          runs: string;
+          jobs: string;
+          vary?: string[];
+          noVary?: string[];
+          json?: boolean;
+        },
       ) => {
         const { runRelease } = await import('./commands/release.js');
         process.exitCode = await runRelease(boards, opts);

@@ -153,7 +153,9 @@ export interface RunJson {
   error: string | null;
   durationMs: number | null;
   variations: string[];
-  variation: Record<string, string | number>;
+  variation: Record<string, string | number | boolean>;
+  /** Variations this run should have applied but could not here, with the reason. */
+  notApplied: Record<string, string>;
   boot?: BootJson;
   /** A failed run's last lines of output (its compiler error, usually). */
   logTail?: string[];
@@ -164,6 +166,8 @@ export interface BoardJson {
   image: { name: string; id: string };
   sourceHash: string | null;
   log: string;
+  /** The variations its runs use, and those turned off with the reason (nothing is off silently). */
+  vary: { on: string[]; off: Record<string, string>; notApplied: Record<string, string> };
   runs: RunJson[];
 }
 

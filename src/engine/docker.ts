@@ -83,6 +83,10 @@ export interface RunSpec {
   user?: string;
   workingDir?: string;
   hostname?: string;
+  /** The UTS domain name the container sees. */
+  domainname?: string;
+  /** CPUs the container may use, e.g. "0" or "0-1" (a cpuset: `nproc` counts them). */
+  cpusetCpus?: string;
   name?: string;
   /** Extra labels; `reprorom=1` and `reprorom.run=<runId>` are always set. */
   labels?: Record<string, string>;
@@ -567,6 +571,7 @@ function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateO
     User: spec.user,
     WorkingDir: spec.workingDir,
     Hostname: spec.hostname,
+    Domainname: spec.domainname,
     Labels: { ...spec.labels, [ENGINE_LABEL]: '1', [RUN_LABEL]: runId, [OWNER_LABEL]: ownerId() },
     AttachStdin: Boolean(spec.interactive || spec.stdin),
     AttachStdout: true,
@@ -585,6 +590,7 @@ function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateO
       // Same as Memory: no swap on top of the limit, so a limit means the same on every host.
       MemorySwap: spec.memoryBytes,
       PidsLimit: spec.pidsLimit,
+      CpusetCpus: spec.cpusetCpus,
       Tmpfs: spec.tmpfs,
       Mounts: (spec.mounts ?? []).map((m) => ({
         Type: 'bind' as const,

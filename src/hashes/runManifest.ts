@@ -79,6 +79,21 @@ export const manifestSchema = z
       jobs: wholeNumber(1),
       fileOrder: z.enum(['sorted', 'reverse', 'shuffled']),
       seed: z.optional(wholeNumber(0)),
+      // Added with the variations that take effect (issue 17); older manifests lack them.
+      domain: z.optional(z.string()),
+      cpus: z.optional(wholeNumber(0)).check(z.describe('CPUs the build could see (a cpuset); 0 = all')),
+      timeShift: z
+        .optional(wholeNumber(0))
+        .check(z.describe("Seconds the build's clock was moved (libfaketime)")),
+      kernel: z.optional(z.enum(['host', 'uname-2.6'])),
+      aslr: z.optional(z.boolean()),
+      buildPath: z.optional(z.string()),
+      off: z
+        .optional(z.record(z.string(), z.string()))
+        .check(z.describe('Variations turned off for this build, each with its reason')),
+      notApplied: z
+        .optional(z.record(z.string(), z.string()))
+        .check(z.describe('Variations this run could not apply here, each with its reason')),
     }),
     artifacts: z.array(manifestArtifactSchema),
     durationMs: wholeNumber(0),

@@ -10,7 +10,14 @@ import { located } from '../workspace/references.js';
 import type { Board, ImageDef, Pin } from '../workspace/schema.js';
 import { closestKey } from '../workspace/schemaKeys.js';
 import type { Entry, Workspace } from '../workspace/types.js';
-import { appliedVariations, type Variation, variationFor } from './variations.js';
+import {
+  appliedVariations,
+  chooseVariations,
+  defaultChoice,
+  type Variation,
+  type VariationChoice,
+  variationFor,
+} from './variations.js';
 
 /** A pin as recorded in a manifest: enough to fetch and verify it again. */
 export interface LockedPinRef {
@@ -47,6 +54,8 @@ export interface PlannedBoard {
   image: PlannedImage;
   pin: LockedPinRef;
   extraPins: LockedPinRef[];
+  /** Which variations its runs use, which are off and why, which cannot apply here. */
+  vary: VariationChoice;
   runs: PlannedRun[];
 }
 
@@ -72,6 +81,10 @@ export interface BuildRequest {
   cores: number;
   machine?: string;
   boot?: boolean;
+  /** `--vary`: variations to add to the defaults (reprotest-like names, or all). */
+  vary?: readonly string[];
+  /** `--no-vary`: variations to turn off. */
+  noVary?: readonly string[];
 }
 
 function didYouMean(name: string, known: readonly string[]): string {
@@ -132,9 +145,9 @@ export function pinRef(entry: Entry<Pin>): LockedPinRef {
   return { name: entry.name, flake: entry.value.flake, narHash: entry.value.narHash };
 }
 
-export function plannedRuns(count: number, cores: number): PlannedRun[] {
+export function plannedRuns(count: number, cores: number, choice = defaultChoice(cores)): PlannedRun[] {
   return Array.from({ length: count }, (_, i) => {
-    const variation = variationFor(i + 1, cores);
+    const variation = variationFor(i + 1, cores, choice);
     return { index: i + 1, variation, varied: appliedVariations(variation, cores) };
   });
 }
@@ -146,6 +159,7 @@ export function planBoard(
   runs: number,
   cores: number,
   images = new Map<string, PlannedImage>(),
+  select: Pick<BuildRequest, 'vary' | 'noVary'> = {},
 ): PlannedBoard {
   const entry = ws.boards.get(name);
   if (!entry) throw new UsageError(`board "${name}" is not in ${ws.root}/boards/`);
@@ -159,6 +173,12 @@ export function planBoard(
   images.set(board.image, image);
   const [main, ...extra] = image.pins.map(pinRef);
   if (!main) throw new ConfigError([located(entry.parsed, ['image'], 'the image names no pin')]);
+  const vary = chooseVariations({
+    ...(select.vary ? { vary: select.vary } : {}),
+    ...(select.noVary ? { noVary: select.noVary } : {}),
+    ...(board.vary ? { board: board.vary } : {}),
+    cores,
+  });
   return {
     name,
     file: entry.file,
@@ -167,14 +187,19 @@ export function planBoard(
     image,
     pin: main,
     extraPins: extra,
-    runs: plannedRuns(runs, cores),
+    vary,
+    runs: plannedRuns(runs, cores, vary),
   };
 }
 
 export function planBuild(ws: Workspace, request: BuildRequest): BuildPlan {
   const names = selectBoards(ws, request.boards, Boolean(request.all));
   const images = new Map<string, PlannedImage>();
-  const boards = names.map((n) => planBoard(ws, n, request.runs, request.cores, images));
+  const select = {
+    ...(request.vary ? { vary: request.vary } : {}),
+    ...(request.noVary ? { noVary: request.noVary } : {}),
+  };
+  const boards = names.map((n) => planBoard(ws, n, request.runs, request.cores, images, select));
   return {
     root: ws.root,
     images: [...new Set(boards.map((b) => b.image))],

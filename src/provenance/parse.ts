@@ -46,6 +46,10 @@ const statementSchema = z.object({
         extraPins: z.array(nonEmptyString()),
         image: nonEmptyString(),
       }),
+      // Older statements have none: nothing was turned off then.
+      internalParameters: z.optional(
+        z.object({ variations: z.optional(z.object({ off: z.record(z.string(), z.string()) })) }),
+      ),
       resolvedDependencies: atLeastOne(descriptor),
     }),
     runDetails: z.object({ builder: z.object({ id: nonEmptyString() }) }),
@@ -70,6 +74,8 @@ export interface DescribedBuild {
   image: { name: string; id: string };
   subjects: Array<{ name: string; sha256: string }>;
   builder: string;
+  /** Variations the build turned off, each with its reason. */
+  variationsOff: Record<string, string>;
 }
 
 /** Parse and check completeness; every refusal names the missing or bad field (exit 2). */
@@ -154,6 +160,7 @@ export function parseProvenance(
       image: { name: params.image, id: `sha256:${imageHex}` },
       subjects: s.subject.map((x) => ({ name: x.name, sha256: x.digest.sha256 })),
       builder: s.predicate.runDetails.builder.id,
+      variationsOff: def.internalParameters?.variations?.off ?? {},
     },
   };
 }

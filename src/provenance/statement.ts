@@ -23,6 +23,15 @@ export const BUILDER_PREFIX = 'https://reprorom.dev/builder@v';
  */
 export const VARIED_ENV = ['LANG', 'LC_ALL', 'MAKEFLAGS', 'REPROROM_JOBS', 'TZ'] as const;
 
+/**
+ * The builder's side of the variations: which were turned off for this build and why
+ * (the same for every run of a build). What each run varied, and what it could not
+ * apply, stays in its manifest.json: statements of agreeing runs stay identical.
+ */
+export interface InternalParameters {
+  variations: { off: Record<string, string> };
+}
+
 export interface ResourceDescriptor {
   name: string;
   uri?: string;
@@ -54,6 +63,7 @@ export interface ProvenanceStatement {
     buildDefinition: {
       buildType: string;
       externalParameters: ExternalParameters;
+      internalParameters: InternalParameters;
       resolvedDependencies: ResourceDescriptor[];
     };
     runDetails: { builder: { id: string; version: Record<string, string> } };
@@ -131,6 +141,7 @@ export function provenanceStatement(
           extraPins: m.extraPins.map((p) => p.name),
           image: m.image.name,
         },
+        internalParameters: { variations: { off: { ...(m.variations.off ?? {}) } } },
         resolvedDependencies: [
           sourceDependency(m.source),
           pinDependency(m.pin),

@@ -4,6 +4,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import { describeNote, variationNotes } from './variationNotes.js';
 import { artifactVerdicts, culpritText, failedRuns } from './verdicts.js';
 
 /** Workflow-command escaping for the message part. */
@@ -59,6 +60,7 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
     '| --- | --- | --- | --- | --- |',
     ...rows,
     ...(failures.length ? ['', '### Failed builds', ...failures] : []),
+    ...variationSection(build),
     '',
   ].join('\n');
 }
@@ -72,4 +74,12 @@ export async function publishGithub(
   for (const line of githubAnnotations(comparison, build)) process.stdout.write(`${line}\n`);
   const summary = process.env['GITHUB_STEP_SUMMARY'];
   if (summary) await appendFile(summary, githubSummary(comparison, build));
+}
+
+/** Variations off or not applied, each with its reason: nothing is off silently. */
+function variationSection(build: BuildReportJson | undefined): string[] {
+  const notes = variationNotes(build);
+  return notes.length
+    ? ['', '### Variations', ...notes.map((n) => `- **${n.board}**: ${describeNote(n)}`)]
+    : [];
 }

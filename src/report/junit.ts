@@ -2,6 +2,7 @@
 
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
 import { writeOutputFile } from './outputFile.js';
+import { describeNote, variationNotes } from './variationNotes.js';
 import { artifactVerdicts, culpritText, failedRuns, hashLines } from './verdicts.js';
 
 const esc = (s: string) =>
@@ -45,7 +46,12 @@ export function junitXml(comparison: ComparisonJson | null, build?: BuildReportJ
       );
     }
     const failed = cases.filter((c) => c.includes('<failure')).length;
-    return `  <testsuite name="${esc(board || 'reprorom')}" tests="${cases.length}" failures="${failed}">\n${cases.join('\n')}\n  </testsuite>`;
+    // Variations off or not applied: suite properties, so no report hides them.
+    const notes = variationNotes(build).filter((n) => n.board === board);
+    const props = notes.length
+      ? `    <properties>\n${notes.map((n) => `      <property name="variation ${esc(n.name)}" value="${esc(describeNote(n))}"/>`).join('\n')}\n    </properties>\n`
+      : '';
+    return `  <testsuite name="${esc(board || 'reprorom')}" tests="${cases.length}" failures="${failed}">\n${props}${cases.join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="reprorom">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -25,6 +25,11 @@ export function buildReportJson(
       image: b.image,
       sourceHash: b.sourceHash ?? null,
       log: b.log,
+      vary: {
+        on: [...b.vary.on],
+        off: definedOnly(b.vary.off),
+        notApplied: definedOnly(b.vary.notApplied),
+      },
       runs: b.runs.map((r) => ({
         index: r.index,
         ok: r.ok,
@@ -33,6 +38,7 @@ export function buildReportJson(
         durationMs: r.durationMs ?? null,
         variations: r.variations,
         variation: { ...r.variation },
+        notApplied: definedOnly(r.notApplied ?? {}),
         ...(r.boot ? { boot: r.boot } : {}),
         ...(r.logTail ? { logTail: r.logTail } : {}),
       })),
@@ -44,4 +50,8 @@ export function buildReportJson(
       artifacts: culprits.artifacts,
     },
   };
+}
+
+function definedOnly(record: Partial<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => e[1] !== undefined));
 }

@@ -2,12 +2,12 @@
  * After a mismatch, name the culprit: rebuild the reference run once more, then (for what
  * that repeat reproduces) from the reference with one variation applied at a time, and see
  * which change alone reproduces each differing artifact. At most (number of varied names + 1)
- * extra runs per board, run as plans of their own (as hermetic and parallel as the first ones).
+ * extra runs per board (so at most VARIATION_NAMES.length + 1), run as plans of their own (as hermetic and parallel as the first ones).
  */
 import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
-import { appliedVariations, type VariationName, withOnly } from '../plan/variations.js';
+import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from '../plan/variations.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
 
 export type CulpritVerdict =
@@ -44,10 +44,14 @@ async function hashesOf(outDir: string | undefined): Promise<Hashes | undefined>
   return m ? new Map(m.artifacts.map((a) => [a.path, a.sha256])) : undefined;
 }
 
-/** The runs that isolate each variation of `against`, after one repeat of the reference. */
+/**
+ * The runs that isolate each variation of `against` (every disagreeing run, in order), after
+ * one repeat of the reference. A name varied by several runs is isolated once, with the value
+ * of the first run that varies it: at most 1 + VARIATION_NAMES.length runs per board.
+ */
 export function isolatingRuns(
   planned: PlannedBoard,
-  against: PlannedRun,
+  against: PlannedRun | readonly PlannedRun[],
   cores: number,
 ): {
   runs: PlannedRun[];
@@ -55,8 +59,16 @@ export function isolatingRuns(
 } {
   const reference = planned.runs.find((r) => r.index === 1)?.variation;
   if (!reference) return { runs: [], names: [] };
-  const names = appliedVariations(against.variation, cores) as VariationName[];
-  const variations = [reference, ...names.map((n) => withOnly(reference, against.variation, n))];
+  const seen = new Map<VariationName, PlannedRun>();
+  for (const run of Array.isArray(against) ? against : [against as PlannedRun]) {
+    for (const n of appliedVariations(run.variation, cores)) if (!seen.has(n)) seen.set(n, run);
+  }
+  // In the order reports list variations, so the extra runs are the same for the same mismatch.
+  const names = VARIATION_NAMES.filter((n) => seen.has(n));
+  const variations = [
+    reference,
+    ...names.map((n) => withOnly(reference, (seen.get(n) as PlannedRun).variation, n)),
+  ];
   return {
     runs: variations.map((variation, i) => ({
       index: i + 1,
@@ -83,7 +95,7 @@ export async function searchCulprits(
 ): Promise<CulpritSearch> {
   const targets: Array<{
     planned: PlannedBoard;
-    against: PlannedRun;
+    against: PlannedRun[];
     reference: Hashes;
     artifacts: string[];
   }> = [];
@@ -91,16 +103,19 @@ export async function searchCulprits(
     const planned = plan.boards.find((b) => b.name === outcome.board);
     const reference = await hashesOf(outcome.runs.find((r) => r.index === 1 && r.ok)?.outDir);
     if (!planned || !reference) continue;
+    const against: PlannedRun[] = [];
+    const artifacts = new Set<string>();
+    // Every disagreeing run: a variation only one of them makes (aslr in run 3) is tested too.
     for (const run of outcome.runs.filter((r) => r.ok && r.index !== 1)) {
       const hashes = await hashesOf(run.outDir);
-      const artifacts = hashes ? differing(reference, hashes) : [];
-      const against = planned.runs.find((r) => r.index === run.index);
-      // The first disagreeing run is enough: it carries every varied name.
-      if (artifacts.length > 0 && against) {
-        targets.push({ planned, against, reference, artifacts });
-        break;
+      const differ = hashes ? differing(reference, hashes) : [];
+      const plannedRun = planned.runs.find((r) => r.index === run.index);
+      if (differ.length > 0 && plannedRun) {
+        against.push(plannedRun);
+        for (const a of differ) artifacts.add(a);
       }
     }
+    if (against.length > 0) targets.push({ planned, against, reference, artifacts: [...artifacts].sort() });
   }
   if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: [] };
 

@@ -12,7 +12,7 @@ import { connectEngine, type Engine } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import { type ImagePreparer, prepareImage } from '../imagebuild/prepare.js';
 import type { BuildPlan, PlannedBoard, PlannedImage } from '../plan/plan.js';
-import type { Variation } from '../plan/variations.js';
+import type { Variation, VariationChoice } from '../plan/variations.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
 import { ConfigError, EngineUnavailableError, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
@@ -58,6 +58,8 @@ export interface RunOutcome {
   logTail?: string[];
   variations: string[];
   variation: Variation;
+  /** Variations this run should have applied but could not (the plan's and the container's reasons). */
+  notApplied?: Partial<Record<string, string>>;
 }
 
 export interface BoardOutcome {
@@ -65,6 +67,7 @@ export interface BoardOutcome {
   image: { name: string; id: string };
   sourceHash?: string;
   log: string;
+  vary: VariationChoice;
   runs: RunOutcome[];
 }
 
@@ -160,6 +163,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         image: { name: planned.image.name, id: imageId },
         sourceHash: source.hash,
         log: logPath,
+        vary: planned.vary,
         runs: [],
       };
       boards.push(outcome);
@@ -185,6 +189,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               pin: planned.pin,
               extraPins: planned.extraPins,
               variation,
+              vary: planned.vary,
               sourceDateEpoch: epoch,
               outDir: join(runDir, name, String(index)),
               log,
@@ -199,6 +204,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               durationMs: r.durationMs,
               variations: varied,
               variation,
+              notApplied: r.notApplied,
             };
             if (plan.boot && board.boot) {
               event(name, `run ${index}/${total} booting`);

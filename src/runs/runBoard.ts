@@ -9,14 +9,14 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
-import type { Variation } from '../plan/variations.js';
+import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
-import { buildScript } from './script.js';
+import { BUILD_DIR, containerCommand, SOURCE_DIR, VARIATION_END, VARIATION_MARK } from './script.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
 import type { BuiltArtifact, LockedPinRef } from './types.js';
@@ -34,6 +34,8 @@ export interface BoardRunInput {
   pin: LockedPinRef;
   extraPins: LockedPinRef[];
   variation: Variation;
+  /** The board's choice of variations (what is off and why goes into the run's record). */
+  vary?: VariationChoice;
   sourceDateEpoch: number;
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
@@ -48,6 +50,8 @@ export interface BoardRunResult {
   outDir: string;
   artifacts: BuiltArtifact[];
   durationMs: number;
+  /** Variations this run should have applied but could not, with the reason. */
+  notApplied: Record<string, string>;
 }
 
 /** The container's environment: fixed where it must be, varied where the run says so. */
@@ -77,7 +81,15 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   let forkFailed = false;
   let diskFull = false;
   const tail = new LogTail(input.logTailLines ?? DEFAULT_LOG_TAIL);
+  // What the container says it applied, read only before the board's commands start.
+  const notApplied: Record<string, string> = { ...planNotApplied(input) };
+  let marksOpen = true;
   const lineTo = (line: string) => {
+    if (marksOpen && line.startsWith(VARIATION_MARK)) {
+      if (line === VARIATION_END) marksOpen = false;
+      const m = /^reprorom-variation: ([a-z-]+) not applied: (.*)$/.exec(line);
+      if (m?.[1] && m[2]) notApplied[m[1]] = m[2];
+    }
     tail.push(line);
     if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
     if (/No space left on device/i.test(line)) diskFull = true;
@@ -91,12 +103,20 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     engine,
     onFailure: (err) => stop.abort(err),
     into: join(work, 'artifacts'),
+    ...(v.buildPath === SOURCE_DIR ? {} : { sourceDir: v.buildPath }),
     onMode: (mode) => {
       input.log.write(
         `${prefix} reprorom: files move ${mode === 'tar' ? "through the image's GNU tar (stdin/stdout)" : "through the engine's archive API (the image has no GNU tar)"}\n`,
       );
       // The archive API cannot reach into a tmpfs: a disk limit needs the image's own tar.
-      if (mode !== 'tar' && input.board.limits.disk !== undefined) {
+      if (mode !== 'tar' && readdirTmpfs(input)) {
+        stop.abort(
+          new BuildFailedError(
+            `board ${input.boardName}: the fileordering variation needs GNU tar in image ${input.image.name} (files cannot be copied into the tmpfs /build otherwise)`,
+            `add GNU tar to the image, or turn the variation off: --no-vary fileordering, or vary: { fileordering: { off: "REASON" } } in boards/${input.boardName}.yaml`,
+          ),
+        );
+      } else if (mode !== 'tar' && input.board.limits.disk !== undefined) {
         stop.abort(
           new BuildFailedError(
             `board ${input.boardName}: limits.disk needs GNU tar in image ${input.image.name} (files cannot be copied into a size-limited /build otherwise)`,
@@ -108,12 +128,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     // /build/home must exist and belong to the build user before anything runs: it comes with the source.
     source: () =>
       sourceTar(input.source.dir, input.source.entries, {
-        prefix: 'src',
+        prefix: relativeToBuild(v.buildPath),
         uid: v.uid,
         order: v.fileOrder,
         seed: v.seed,
         mtime: input.sourceDateEpoch,
-        emptyDirs: ['home'],
+        emptyDirs: ['home', ...parentsOf(relativeToBuild(v.buildPath))],
       }),
   });
   try {
@@ -122,17 +142,19 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     const { disk } = input.board.limits;
     const result = await engine.runContainer({
       image: input.image.id,
-      cmd: ['/bin/sh', '-c', buildScript(input.board, v)],
+      cmd: containerCommand(input.board, v),
       env: runEnv(input),
       user: `${v.uid}:${v.uid}`,
       workingDir: '/build',
       hostname: v.hostname,
+      domainname: v.domain,
+      ...(v.cpus > 0 ? { cpusetCpus: v.cpus === 1 ? '0' : `0-${v.cpus - 1}` } : {}),
       runId: input.runId,
       labels: { 'reprorom.board': input.boardName, 'reprorom.index': String(input.index) },
       network: 'none',
       memoryBytes: input.board.limits.memory,
       pidsLimit: input.board.limits.pids,
-      ...limitSpec(input.board.limits),
+      ...limitSpec(input.board.limits, readdirTmpfs(input)),
       signal,
       stdin: transfer.stdin,
       stdout: transfer.channel,
@@ -186,7 +208,11 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       commands: input.board.commands,
       env: runEnv(input),
       sourceDateEpoch: input.sourceDateEpoch,
-      variations: { ...v },
+      variations: {
+        ...v,
+        ...(input.vary && Object.keys(input.vary.off).length > 0 ? { off: definedOnly(input.vary.off) } : {}),
+        ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
+      },
       artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
       durationMs,
       exitCode: result.exitCode,
@@ -194,7 +220,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     };
     await writeRunRecords(work, copied, manifest);
     await rename(work, input.outDir);
-    return { outDir: input.outDir, artifacts: copied, durationMs };
+    return { outDir: input.outDir, artifacts: copied, durationMs, notApplied };
   } catch (err) {
     const failure =
       err instanceof ContainerTimeoutError
@@ -213,17 +239,55 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   }
 }
 
+/** Plan-time reasons (e.g. one CPU) for the variations this run changes. */
+function planNotApplied(input: Pick<BoardRunInput, 'vary'>): Record<string, string> {
+  return definedOnly(input.vary?.notApplied ?? {});
+}
+
+/**
+ * The readdir order varies only on a tmpfs (overlayfs and ext4 list by name hash): with the
+ * fileordering variation on, every run of the board builds in a tmpfs /build, where entries
+ * are listed in (reverse) creation order, and the runs create them in different orders.
+ */
+function readdirTmpfs(input: Pick<BoardRunInput, 'vary'>): boolean {
+  return input.vary?.on.includes('fileordering') ?? false;
+}
+
+function definedOnly(record: Partial<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** `/build/variant/path/src` → `variant/path/src` (the tar's prefix). */
+function relativeToBuild(path: string): string {
+  return path.startsWith(`${BUILD_DIR}/`) ? path.slice(BUILD_DIR.length + 1) : 'src';
+}
+
+/** `a/b/src` → `a`, `a/b`: folders the tar creates before the source, owned by the build user. */
+function parentsOf(rel: string): string[] {
+  const parts = rel.split('/').slice(0, -1);
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
+/** Size of /build when only the readdir variation asks for a tmpfs: a cap, not a reservation. */
+const READDIR_TMPFS_BYTES = 16 * 1024 ** 3;
+
 /**
  * The board's disk and time limits as container settings. A disk limit makes /build (where
  * the source goes) and /tmp tmpfs of that size and everything else read-only, so nothing
- * the build writes reaches the host's disk unbounded.
+ * the build writes reaches the host's disk unbounded. Without one, the fileordering
+ * variation still makes /build a tmpfs (its size counts against the memory limit).
  */
-function limitSpec(limits: Board['limits']): Pick<RunSpec, 'tmpfs' | 'readOnlyRootfs' | 'timeoutMs'> {
+function limitSpec(
+  limits: Board['limits'],
+  tmpfsBuild: boolean,
+): Pick<RunSpec, 'tmpfs' | 'readOnlyRootfs' | 'timeoutMs'> {
   const tmpfs = (size: number) => `rw,exec,mode=1777,size=${size}`;
   return {
     ...(limits.disk !== undefined
       ? { tmpfs: { '/build': tmpfs(limits.disk), '/tmp': tmpfs(limits.disk) }, readOnlyRootfs: true }
-      : {}),
+      : tmpfsBuild
+        ? { tmpfs: { '/build': tmpfs(READDIR_TMPFS_BYTES) } }
+        : {}),
     ...(limits.time !== undefined ? { timeoutMs: limits.time * 1000 } : {}),
   };
 }

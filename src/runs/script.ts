@@ -19,8 +19,27 @@ export const TAR_RECORD = 10240;
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Lines a run's container prints on stderr before the board's commands: what it applied. */
+export const VARIATION_MARK = 'reprorom-variation:';
+export const VARIATION_END = `${VARIATION_MARK} end`;
+
+/** The libfaketime an image may carry (Debian's path, any architecture). */
+const FAKETIME_LIBS = '/usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1';
+
+/** The clock: libfaketime preloaded for the board's commands, or a record that it could not be. */
+function timeLines(v: Variation): string[] {
+  if (v.timeShift === 0) return [];
+  return [
+    'ft=',
+    `for f in ${FAKETIME_LIBS}; do if [ -f "$f" ]; then ft=$f; break; fi; done`,
+    `if [ -n "$ft" ]; then export LD_PRELOAD="$ft" FAKETIME='+${v.timeShift}' FAKETIME_DONT_FAKE_MONOTONIC=1; echo '${VARIATION_MARK} time applied' >&2`,
+    `else echo '${VARIATION_MARK} time not applied: the image has no libfaketime (${FAKETIME_LIBS.split(' ')[0]})' >&2; fi`,
+  ];
+}
+
 export function buildScript(board: Board, variation: Variation): string {
-  const workdir = `${SOURCE_DIR}/${board.workdir}`.replace(/\/\.?$/, '');
+  const dir = variation.buildPath;
+  const workdir = `${dir}/${board.workdir}`.replace(/\/\.?$/, '');
   const globs = board.artifacts.map((a) => a.replace(/[^A-Za-z0-9_./*?[\]{}-]/g, '\\$&'));
   return [
     'set -e',
@@ -33,10 +52,14 @@ export function buildScript(board: Board, variation: Variation): string {
     'esac',
     'exec </dev/null',
     `cd ${quote(workdir)}`,
+    ...timeLines(variation),
+    // After this line the host reads no more variation records: the board's commands come next.
+    `echo '${VARIATION_END}' >&2`,
     '{',
     ...board.commands,
     '} 3>&-',
-    `cd ${quote(SOURCE_DIR)}`,
+    ...(variation.timeShift === 0 ? [] : ['unset LD_PRELOAD FAKETIME FAKETIME_DONT_FAKE_MONOTONIC']),
+    `cd ${quote(dir)}`,
     // Each matching file or symlink once, as ./NAME so no name can read as a tar option.
     'kept=',
     `keep() { n=\${1#./}; if [ -f "$n" ] || [ -L "$n" ]; then case "\n$kept" in *"\n./$n\n"*) ;; *) kept="$kept./$n\n" ;; esac; fi; }`,
@@ -46,4 +69,45 @@ export function buildScript(board: Board, variation: Variation): string {
     `elif [ -n "$kept" ]; then printf %s "$kept" | tar -c -b 20 -f - --hard-dereference -T - >&3; fi`,
     '',
   ].join('\n');
+}
+
+/**
+ * The container's command: the build script, run under `setarch` when the run changes the
+ * kernel version (--uname-2.6) or turns ASLR off (-R). Each is tried first; what the image
+ * or the engine refuses is recorded as not applied (with why) and the build runs without it.
+ */
+export function containerCommand(board: Board, variation: Variation): string[] {
+  const script = buildScript(board, variation);
+  const wanted: Array<{ name: string; flag: string; refused: string }> = [
+    ...(variation.kernel === 'uname-2.6'
+      ? [{ name: 'kernel', flag: '--uname-2.6', refused: 'setarch --uname-2.6 was refused here' }]
+      : []),
+    ...(!variation.aslr
+      ? [
+          {
+            name: 'aslr',
+            flag: '-R',
+            refused:
+              "setarch -R was refused: the engine's seccomp profile does not allow the ADDR_NO_RANDOMIZE personality",
+          },
+        ]
+      : []),
+  ];
+  if (wanted.length === 0) return ['/bin/sh', '-c', script];
+  const say = (line: string) => `echo ${quote(`${VARIATION_MARK} ${line}`)} >&2`;
+  const wrapper = [
+    'flags=',
+    'if command -v setarch >/dev/null 2>&1 && arch=$(uname -m); then',
+    ...wanted.map(
+      (w) =>
+        `  if setarch "$arch" ${w.flag} true 2>/dev/null; then flags="$flags ${w.flag}"; ${say(`${w.name} applied`)}; else ${say(`${w.name} not applied: ${w.refused}`)}; fi`,
+    ),
+    'else',
+    ...wanted.map((w) => `  ${say(`${w.name} not applied: the image has no setarch (util-linux)`)}`),
+    'fi',
+    'if [ -n "$flags" ]; then exec setarch "$arch" $flags /bin/sh -c "$1"; fi',
+    'exec /bin/sh -c "$1"',
+    '',
+  ].join('\n');
+  return ['/bin/sh', '-c', wrapper, 'reprorom-build', script];
 }

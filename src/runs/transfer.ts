@@ -38,6 +38,8 @@ export function startTransfer(opts: {
   engine: Engine;
   source: () => Readable;
   into: string;
+  /** The source folder in the container (default SOURCE_DIR; the build-path variation moves it). */
+  sourceDir?: string;
   /** Told once which way the files move (for the log). */
   onMode?: (mode: TransferMode) => void;
   /** The transfer failed while the container may still run (it may be waiting for input): stop it. */
@@ -108,7 +110,7 @@ export function startTransfer(opts: {
       if (failure !== undefined) throw failure;
       if (exitCode !== 0) return [];
       if (channel.mode === 'tar') return asArtifacts(files ?? []);
-      return copyByName(engine, containerId, channel.names, into);
+      return copyByName(engine, containerId, channel.names, into, opts.sourceDir ?? SOURCE_DIR);
     },
     close() {
       abandoned = true;
@@ -148,6 +150,7 @@ async function copyByName(
   containerId: string,
   names: readonly string[],
   into: string,
+  sourceDir: string,
 ): Promise<BuiltArtifact[]> {
   const paths = [...new Set(names.map((n) => n.replace(/^\.\//, '')).filter((p) => p !== ''))].sort();
   const files: ExtractedFile[] = [];
@@ -161,7 +164,7 @@ async function copyByName(
     const parent = dirname(target);
     await mkdir(parent, { recursive: true });
     const got = await extractArchive(
-      await engine.getArchive(containerId, `${SOURCE_DIR}/${p}`),
+      await engine.getArchive(containerId, `${sourceDir}/${p}`),
       parent,
       artifactPolicy,
     );

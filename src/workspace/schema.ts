@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
+import { VARIATION_NAMES, type VariationName } from '../plan/variations.js';
 import { excludePatternProblem } from '../sources/glob.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import { byteSize } from './size.js';
@@ -312,6 +313,30 @@ export const boardSchema = z
           'Why this board is known not to be reproducible yet: its mismatch is reported as expected (exit 0), and release and verify refuse it',
         ),
       ),
+    ),
+    vary: z.optional(
+      z
+        .strictObject(
+          Object.fromEntries(
+            VARIATION_NAMES.map((n) => [
+              n,
+              z.optional(
+                z
+                  .strictObject({
+                    off: nonEmptyString().check(
+                      z.describe(
+                        'Why this board does not vary it: shown in every report, manifest and provenance',
+                      ),
+                    ),
+                  })
+                  .check(z.describe(`Turn the ${n} variation off for this board, with the reason`)),
+              ),
+            ]),
+          ) as Record<VariationName, z.ZodMiniOptional<z.ZodMiniObject<{ off: z.ZodMiniString<string> }>>>,
+        )
+        .check(
+          z.describe('Variations this board turns off, each with its reason, e.g. { time: { off: "…" } }'),
+        ),
     ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));

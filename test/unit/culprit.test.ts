@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/engine/docker.js';
 import { planBuild } from '../../src/plan/plan.js';
-import { appliedVariations, variationFor } from '../../src/plan/variations.js';
+import { appliedVariations, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';
 import { describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
@@ -38,12 +38,12 @@ afterEach(async () => {
 const reference = variationFor(1, CORES);
 
 /** Build twice (reference + one varied run), then search: the whole path a user takes. */
-async function buildAndSearch(build: (spec: RunSpec, nth: number) => FakeOutcome) {
+async function buildAndSearch(build: (spec: RunSpec, nth: number) => FakeOutcome, runs = 2) {
   let nth = 0;
   const engine = fakeEngine(({ spec }) => build(spec, ++nth));
   const plan = planBuild(await loadValidWorkspace(root), {
     boards: ['probe'],
-    runs: 2,
+    runs,
     jobs: 1,
     cores: CORES,
   });
@@ -66,14 +66,17 @@ describe('culprit search', () => {
     const byArtifact = Object.fromEntries(search.artifacts.map((a) => [a.artifact, a]));
     expect(byArtifact['artifacts/out/host.txt']).toMatchObject({
       verdict: 'variation',
-      culprits: ['hostname'],
+      culprits: ['domain-host'],
     });
-    expect(byArtifact['artifacts/out/tz.txt']).toMatchObject({ verdict: 'variation', culprits: ['tz'] });
-    expect(byArtifact['artifacts/out/both.txt']?.culprits.sort()).toEqual(['locale', 'uid']);
+    expect(byArtifact['artifacts/out/tz.txt']).toMatchObject({
+      verdict: 'variation',
+      culprits: ['timezone'],
+    });
+    expect(byArtifact['artifacts/out/both.txt']?.culprits.sort()).toEqual(['locales', 'user-group']);
     // A file every run agrees on is never blamed.
     expect(byArtifact['artifacts/out/same.txt']).toBeUndefined();
     expect(describeCulprit(byArtifact['artifacts/out/host.txt']!)).toBe(
-      'probe: out/host.txt differs when: hostname',
+      'probe: out/host.txt differs when: domain-host',
     );
   });
 
@@ -121,6 +124,29 @@ describe('culprit search', () => {
       ].filter(Boolean);
       expect(changed.length).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('with three runs, a variation only run 3 makes (aslr) is isolated too, within the bound', async () => {
+    // What a build can observe of each variation, as the container command and spec carry it.
+    const observe = (spec: RunSpec) => ({
+      'out/personality.txt': spec.cmd.join(' ').includes('flags="$flags -R"') ? 'no-aslr' : 'aslr',
+      'out/cpus.txt': spec.cpusetCpus ?? 'all',
+      'out/domain.txt': spec.domainname ?? '',
+      'out/clock.txt': spec.cmd.join(' ').includes('FAKETIME=') ? 'shifted' : 'real',
+    });
+    const { search, engine } = await buildAndSearch((spec) => ({ exitCode: 0, files: observe(spec) }), 3);
+    const byArtifact = Object.fromEntries(search.artifacts.map((a) => [a.artifact, a.culprits]));
+    expect(byArtifact).toEqual({
+      'artifacts/out/personality.txt': ['aslr'],
+      'artifacts/out/cpus.txt': ['num-cpus'],
+      'artifacts/out/domain.txt': ['domain-host'],
+      'artifacts/out/clock.txt': ['time'],
+    });
+    const varied = new Set([2, 3].flatMap((i) => appliedVariations(variationFor(i, CORES), CORES)));
+    // One run per varied name, plus the reference once more; never more than every name + 1.
+    expect(search.extraRuns).toBe(varied.size + 1);
+    expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 1);
+    expect(engine.specs).toHaveLength(3 + varied.size + 1);
   });
 
   it('runs nothing extra when every run agrees', async () => {

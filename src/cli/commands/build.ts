@@ -4,6 +4,7 @@ import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
+import { chooseVariations, describeChoice } from '../../plan/variations.js';
 import { writeCulprits } from '../../report/culpritsFile.js';
 import { applyExpected, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
@@ -36,6 +37,9 @@ export interface BuildCliOptions {
   explain?: boolean;
   /** Stream every build output line to stderr. */
   verbose?: boolean;
+  /** `--vary` / `--no-vary`, each use a comma-separated list of variation names. */
+  vary?: string[];
+  noVary?: string[];
   json?: boolean;
 }
 
@@ -65,6 +69,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       'use letters, digits, ".", "_" or "-"',
     );
   }
+  // Unknown variation names are a usage error before anything is loaded.
+  chooseVariations({ vary: opts.vary ?? [], noVary: opts.noVary ?? [], cores: availableParallelism() });
   const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
@@ -78,6 +84,8 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     cores,
     boot: Boolean(opts.boot),
     ...(opts.machine ? { machine: opts.machine } : {}),
+    ...(opts.vary ? { vary: opts.vary } : {}),
+    ...(opts.noVary ? { noVary: opts.noVary } : {}),
   });
   const logTailLines = positiveIntOrZero(opts.logLines, '--log-lines');
   const progress = await BuildProgress.start({
@@ -156,10 +164,16 @@ function buildError(exitCode: number, failed: number, bootFailed: number) {
 
 function printRuns(result: BuildResult): void {
   for (const b of result.boards) {
+    // Nothing is off silently: what is off (and why) and what this machine cannot apply.
+    for (const line of describeChoice(b.vary)) printLine(paint('dim', `${b.board}: ${line}`));
     for (const r of b.runs) {
       printLine(
         `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
       );
+      const planned = b.vary.notApplied;
+      for (const [name, why] of Object.entries(r.notApplied ?? {}))
+        if (why && planned[name as keyof typeof planned] === undefined)
+          printLine(`  variation ${name} not applied in this run: ${why}`);
       // The cause, where the user looks: the run's last lines, then where the rest is.
       if (r.logTail?.length) {
         for (const line of r.logTail) printLine(paint('dim', `  | ${printable(line)}`));

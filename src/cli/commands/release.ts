@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import { planBuild } from '../../plan/plan.js';
+import { chooseVariations, describeChoice } from '../../plan/variations.js';
 import { refuseExpectedMismatch } from '../../release/expected.js';
 import { releaseBoards } from '../../release/release.js';
 import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
@@ -22,7 +23,15 @@ function wholeNumber(value: string, flag: string, min: number, why: string): num
 
 export async function runRelease(
   boards: string[],
-  opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
+  opts: {
+    workspace: string;
+    out: string;
+    runs: string;
+    jobs: string;
+    vary?: string[];
+    noVary?: string[];
+    json?: boolean;
+  },
 ): Promise<number> {
   const runs = wholeNumber(
     opts.runs,
@@ -33,12 +42,22 @@ export async function runRelease(
   const jobs = wholeNumber(opts.jobs, '--jobs', 1, 'use --jobs 1 or more');
   if (boards.length === 0)
     throw new UsageError('name at least one board', 'reprorom release BOARD… --out DIR');
+  chooseVariations({ vary: opts.vary ?? [], noVary: opts.noVary ?? [], cores: availableParallelism() });
   const out = resolve(opts.out);
   await checkOutFree(out);
   const ws = await loadValidWorkspace(opts.workspace);
-  const plan = planBuild(ws, { boards, runs, jobs, cores: availableParallelism() });
+  const plan = planBuild(ws, {
+    boards,
+    runs,
+    jobs,
+    cores: availableParallelism(),
+    ...(opts.vary ? { vary: opts.vary } : {}),
+    ...(opts.noVary ? { noVary: opts.noVary } : {}),
+  });
   refuseExpectedMismatch(plan.boards, 'release');
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
+  // Nothing is off silently: a release says which variations its runs did not make, and why.
+  for (const b of plan.boards) for (const line of describeChoice(b.vary)) say(b.name, line);
   const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
   const { build, comparison } = result;
   if (!result.ok) {

@@ -1,0 +1,73 @@
+/**
+ * What a run records about its variations: the container's "not applied" lines (read only
+ * before the board's commands start, so a build cannot forge them), the board's reasons to
+ * turn one off, and the plan's own (one CPU) — in manifest.json, the provenance and --json.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { planBuild } from '../../src/plan/plan.js';
+import { buildReportJson } from '../../src/runs/buildReportJson.js';
+import { executePlan } from '../../src/runs/execute.js';
+import { VARIATION_END } from '../../src/runs/script.js';
+import { loadValidWorkspace } from '../../src/workspace/load.js';
+import { fakeEngine } from '../helpers/fakeEngine.js';
+import { copyWorkspace } from '../helpers/workspace.js';
+
+let root: string;
+const prepareImage = async () => ({ id: `sha256:${'cd'.repeat(32)}`, tag: 'reprorom/firmware:cdcdcdcdcdcd' });
+
+beforeEach(async () => {
+  root = await copyWorkspace('rr-vrec-');
+  await rm(join(root, 'boards'), { recursive: true });
+  await mkdir(join(root, 'boards'));
+  await mkdir(join(root, 'src-probe'));
+  await writeFile(join(root, 'src-probe', 'Makefile'), 'all:\n');
+  await writeFile(
+    join(root, 'boards', 'probe.yaml'),
+    'image: firmware\nsource: { type: local, path: src-probe }\ncommands: [make]\nartifacts: [out/*]\nvary:\n  time:\n    off: the banner shows the date\n',
+  );
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('variation records', () => {
+  it('not applied (with why) and off (with why) reach manifest.json, provenance.json and --json', async () => {
+    const engine = fakeEngine(() => ({
+      exitCode: 0,
+      files: { 'out/rom.bin': 'same' },
+      log: [
+        'reprorom-variation: kernel not applied: the image has no setarch (util-linux)',
+        VARIATION_END,
+        // After the end mark the board's commands run: what they print is not a record.
+        'reprorom-variation: umask not applied: forged by the build',
+      ],
+    }));
+    const plan = planBuild(await loadValidWorkspace(root), { boards: ['probe'], runs: 2, jobs: 1, cores: 1 });
+    const result = await executePlan(plan, { engine, prepareImage });
+    const run2 = result.boards[0]!.runs.find((r) => r.index === 2)!;
+    expect(run2.notApplied).toEqual({
+      kernel: 'the image has no setarch (util-linux)',
+      'num-cpus': 'this machine gives builds 1 CPU, so the CPU count cannot differ',
+    });
+    const manifest = JSON.parse(await readFile(join(run2.outDir!, 'manifest.json'), 'utf8'));
+    expect(manifest.variations.notApplied.kernel).toBe('the image has no setarch (util-linux)');
+    expect(manifest.variations.notApplied.umask).toBeUndefined();
+    expect(manifest.variations.off.time).toBe('turned off by the board: the banner shows the date');
+    expect(manifest.variations.timeShift).toBe(0);
+    const provenance = JSON.parse(await readFile(join(run2.outDir!, 'provenance.json'), 'utf8'));
+    expect(provenance.predicate.buildDefinition.internalParameters.variations.off).toEqual(
+      manifest.variations.off,
+    );
+    // Agreeing runs still have identical statements.
+    const run1 = result.boards[0]!.runs.find((r) => r.index === 1)!;
+    expect(await readFile(join(run1.outDir!, 'provenance.json'), 'utf8')).toBe(
+      await readFile(join(run2.outDir!, 'provenance.json'), 'utf8'),
+    );
+    const json = buildReportJson(result, null, null);
+    expect(json.boards[0]?.vary.off['time']).toBe('turned off by the board: the banner shows the date');
+    expect(json.boards[0]?.vary.notApplied['num-cpus']).toMatch(/1 CPU/);
+    expect(json.boards[0]?.runs[1]?.notApplied['kernel']).toBe('the image has no setarch (util-linux)');
+  });
+});
