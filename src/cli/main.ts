@@ -160,11 +160,22 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'release folder to write')
     .option('--runs <n>', 'runs per board (at least 2)', '2')
     .option('--jobs <n>', 'runs at once', '1')
+    .option(
+      '--allow-dirty',
+      'release a local source that differs from its git commit (or is in no git checkout); the provenance marks it dirty',
+    )
     .option('--json', 'machine-readable output')
     .action(
       async (
         boards: string[],
-        opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
+        opts: {
+          workspace: string;
+          out: string;
+          runs: string;
+          jobs: string;
+          allowDirty?: boolean;
+          json?: boolean;
+        },
       ) => {
         const { runRelease } = await import('./commands/release.js');
         process.exitCode = await runRelease(boards, opts);
@@ -184,11 +195,17 @@ export function buildProgram(): Command {
 
   program
     .command('verify <release>')
-    .description('check the signature, rebuild what the provenance describes, and compare every artifact')
+    .description(
+      'check the signatures, then rebuild what the provenance describes and compare every artifact (or, with --no-rebuild, check signatures and hashes only)',
+    )
     .addOption(workspaceOption())
     .option('--key <key>', 'OpenSSH public key file (or allowed_signers file), or a GnuPG public key file')
     .option('--keyring <file>', 'GnuPG keyring holding the signing key')
-    .option('--rom <name>', 'with a Heads-style hashes.txt: the ROM file name to check')
+    .option('--no-rebuild', 'signatures and hashes only: no workspace, Docker engine or nix needed')
+    .option(
+      '--rom <name>',
+      'with --no-rebuild: a ROM file to check against the signed hashes; with a Heads-style hashes.txt: the ROM file name to rebuild and check',
+    )
     .option('--board <board>', 'with a Heads-style hashes.txt: the board that builds that ROM')
     .option('--json', 'machine-readable output')
     .action(async (release: string, opts: import('./commands/verify.js').VerifyCliOptions) => {

@@ -141,7 +141,9 @@ export function readEd25519PrivateKey(text: string, file: string): Ed25519Signer
     if (cipher !== 'none')
       throw bad('is protected by a passphrase, so its ed25519 key cannot sign the DSSE envelope here');
     const priv = new Reader(r.bytes());
-    if (priv.uint32() !== priv.uint32()) throw bad('is damaged (check integers differ)');
+    const check1 = priv.uint32();
+    const check2 = priv.uint32();
+    if (check1 !== check2) throw bad('is damaged (check integers differ)');
     if (priv.string() !== 'ssh-ed25519') throw bad('is damaged (key type)');
     const pub = priv.bytes();
     const secret = priv.bytes();
@@ -162,7 +164,11 @@ export function readEd25519PrivateKey(text: string, file: string): Ed25519Signer
 }
 
 /** One envelope, one signature: the canonical statement bytes, signed over their PAE. */
-export function signEnvelope(payload: Buffer, key: Ed25519Signer, payloadType = INTOTO_PAYLOAD_TYPE): Envelope {
+export function signEnvelope(
+  payload: Buffer,
+  key: Ed25519Signer,
+  payloadType = INTOTO_PAYLOAD_TYPE,
+): Envelope {
   const sig = sign(null, preAuthEncoding(payloadType, payload), key.privateKey);
   return {
     payloadType,
@@ -176,9 +182,7 @@ export function formatEnvelope(e: Envelope): string {
   return `${JSON.stringify({ payloadType: e.payloadType, payload: e.payload, signatures: e.signatures })}\n`;
 }
 
-export type EnvelopeCheck =
-  | { ok: true; payload: Buffer; keyid: string }
-  | { ok: false; message: string };
+export type EnvelopeCheck = { ok: true; payload: Buffer; keyid: string } | { ok: false; message: string };
 
 /** Strict base64 (what DSSE writes): no stray characters that a lenient decoder would drop. */
 function base64(value: unknown): Buffer | undefined {
@@ -199,7 +203,10 @@ export function verifyEnvelope(text: string, keys: readonly Ed25519Key[]): Envel
     return { ok: false, message: `not a DSSE envelope: invalid JSON (${(err as Error).message})` };
   }
   if (env.payloadType !== INTOTO_PAYLOAD_TYPE)
-    return { ok: false, message: `payloadType is ${JSON.stringify(env.payloadType)}, expected "${INTOTO_PAYLOAD_TYPE}"` };
+    return {
+      ok: false,
+      message: `payloadType is ${JSON.stringify(env.payloadType)}, expected "${INTOTO_PAYLOAD_TYPE}"`,
+    };
   const payload = base64(env.payload);
   if (!payload) return { ok: false, message: 'payload is not base64' };
   if (!Array.isArray(env.signatures) || env.signatures.length === 0)
@@ -208,7 +215,8 @@ export function verifyEnvelope(text: string, keys: readonly Ed25519Key[]): Envel
   for (const s of env.signatures) {
     const sig = base64(s?.sig);
     if (!sig) continue;
-    for (const k of keys) if (verify(null, pae, k.publicKey, sig)) return { ok: true, payload, keyid: k.keyid };
+    for (const k of keys)
+      if (verify(null, pae, k.publicKey, sig)) return { ok: true, payload, keyid: k.keyid };
   }
   return {
     ok: false,

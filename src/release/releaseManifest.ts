@@ -96,7 +96,10 @@ export function parseReleaseManifest(text: string, file: string): ReleaseManifes
   return r.data;
 }
 
-/** The files a release's signature must cover: everything verify trusts. */
+/**
+ * The files a release's signature must cover: everything verify trusts (the ROMs are
+ * covered by their sha256 in the signed lists).
+ */
 export function signedFiles(m: ReleaseManifest): string[] {
-  return [RELEASE_MANIFEST, RELEASE_HASHES, ...m.boards.map((b) => b.provenance.path)];
+  return [RELEASE_MANIFEST, RELEASE_HASHES, ...m.boards.flatMap((b) => [b.hashes, b.provenance.path])];
 }

@@ -200,7 +200,8 @@ export async function prepareSource(
       entries: ordered,
     };
     if (commit !== undefined) prepared.commit = commit;
-    if (source.type === 'local') prepared.workspaceGit = await localSourceState(workspaceRoot, source, opts.signal);
+    if (source.type === 'local')
+      prepared.workspaceGit = await localSourceState(workspaceRoot, source, opts.signal);
     if (commitTime !== undefined) prepared.commitTime = commitTime;
     return prepared;
   } finally {

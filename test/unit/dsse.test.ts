@@ -11,12 +11,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
-import { toSignedEntity, type TrustMaterial, Verifier } from '@sigstore/verify';
+import { type TrustMaterial, toSignedEntity, Verifier } from '@sigstore/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ed25519PublicKeys,
   type Envelope,
+  ed25519PublicKeys,
   formatEnvelope,
   INTOTO_PAYLOAD_TYPE,
   preAuthEncoding,
@@ -84,7 +84,9 @@ function sigstoreVerify(envelope: Envelope, publicPem: string): void {
 async function pemOf(pub: string): Promise<string> {
   const blob = Buffer.from((await readFile(pub, 'utf8')).split(/\s+/)[1] ?? '', 'base64');
   const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), blob.subarray(-32)]);
-  return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
+  return createPublicKey({ key: der, format: 'der', type: 'spki' })
+    .export({ format: 'pem', type: 'spki' })
+    .toString();
 }
 
 const flip = (b64: string, at: number): string => {
@@ -146,7 +148,10 @@ describe('DSSE envelopes with an OpenSSH ed25519 key', () => {
     const env = signEnvelope(statement, signer);
     const otherPem = await pemOf(`${other}.pub`);
     expect(() => sigstoreVerify(env, otherPem)).toThrow(/signature/i);
-    const ours = verifyEnvelope(formatEnvelope(env), ed25519PublicKeys(await readFile(`${other}.pub`, 'utf8')));
+    const ours = verifyEnvelope(
+      formatEnvelope(env),
+      ed25519PublicKeys(await readFile(`${other}.pub`, 'utf8')),
+    );
     expect(ours).toMatchObject({ ok: false, message: expect.stringMatching(/no signature .* verifies/) });
   });
 

@@ -209,7 +209,12 @@ describe('provenance statement', () => {
         ]),
       );
     const tree = 'a'.repeat(64);
-    const tarball = depsOf({ type: 'tarball', hash: tree, url: 'https://x.example/s.tar.gz', sha256: 'c'.repeat(64) });
+    const tarball = depsOf({
+      type: 'tarball',
+      hash: tree,
+      url: 'https://x.example/s.tar.gz',
+      sha256: 'c'.repeat(64),
+    });
     expect(tarball['source/tarball']).toEqual({
       name: 'source/tarball',
       uri: 'https://x.example/s.tar.gz',
@@ -238,7 +243,11 @@ describe('provenance statement', () => {
     expect(noGit['source']?.annotations).toEqual({ dirty: 'true' });
     expect(noGit['source/workspace']).toBeUndefined();
     const read = parseProvenance(
-      formatStatement(provenanceStatement(manifest({ source: { type: 'local', hash: tree, commit: '2'.repeat(40), path: '.', dirty: true } }))),
+      formatStatement(
+        provenanceStatement(
+          manifest({ source: { type: 'local', hash: tree, commit: '2'.repeat(40), path: '.', dirty: true } }),
+        ),
+      ),
       'p.json',
     );
     expect(read.build.source).toMatchObject({ commit: '2'.repeat(40), dirty: true });

@@ -21,7 +21,14 @@ function wholeNumber(value: string, flag: string, min: number, why: string): num
 
 export async function runRelease(
   boards: string[],
-  opts: { workspace: string; out: string; runs: string; jobs: string; json?: boolean },
+  opts: {
+    workspace: string;
+    out: string;
+    runs: string;
+    jobs: string;
+    allowDirty?: boolean;
+    json?: boolean;
+  },
 ): Promise<number> {
   const runs = wholeNumber(
     opts.runs,
@@ -37,7 +44,9 @@ export async function runRelease(
   const ws = await loadValidWorkspace(opts.workspace);
   const plan = planBuild(ws, { boards, runs, jobs, cores: availableParallelism() });
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
-  const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
+  const result = await withInterrupts((signal) =>
+    releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+  );
   const { build, comparison } = result;
   if (!result.ok) {
     const message = `not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}`;
