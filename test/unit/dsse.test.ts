@@ -5,7 +5,6 @@
  * certificate and timestamp checks off (no network). A flipped byte in the payload or the
  * signature fails there and in ours.
  */
-import { createPublicKey } from 'node:crypto';
 import { readFileSync as readFileBytes } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import {
   verifyEnvelope,
 } from '../../src/release/dsse.js';
 import { UsageError } from '../../src/util/errors.js';
+import { sigstoreVerifyDsse, spkiPemOfSshPub } from '../helpers/sigstore.js';
 
 let dir = '';
 let keyFile = '';
@@ -49,45 +49,8 @@ const statement = Buffer.from(
   `${JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'out/bios.bin', digest: { sha256: 'a'.repeat(64) } }] })}\n`,
 );
 
-/** sigstore's verifier, trusting exactly one public key under the envelope's keyid. */
-function sigstoreVerify(envelope: Envelope, publicPem: string): void {
-  const keyid = envelope.signatures[0]?.keyid ?? '';
-  const bundle = bundleFromJSON({
-    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: {
-      publicKey: { hint: keyid },
-      tlogEntries: [],
-      timestampVerificationData: { rfc3161Timestamps: [] },
-    },
-    dsseEnvelope: envelope,
-  });
-  const trust: TrustMaterial = {
-    certificateAuthorities: [],
-    timestampAuthorities: [],
-    tlogs: [],
-    ctlogs: [],
-    publicKey: (hint: string) => {
-      if (hint !== keyid) throw new Error(`unknown key ${hint}`);
-      return { publicKey: createPublicKey(publicPem), validFor: () => true };
-    },
-  };
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, tsaThreshold: 0 }).verify(
-    toSignedEntity(bundle),
-  );
-}
-
-/**
- * The public key as sigstore takes it (SPKI PEM), converted here without our parser: an
- * OpenSSH ed25519 blob ends with the 32 key bytes, and an ed25519 SPKI is a fixed
- * 12-byte DER prefix (RFC 8410) followed by them.
- */
-async function pemOf(pub: string): Promise<string> {
-  const blob = Buffer.from((await readFile(pub, 'utf8')).split(/\s+/)[1] ?? '', 'base64');
-  const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), blob.subarray(-32)]);
-  return createPublicKey({ key: der, format: 'der', type: 'spki' })
-    .export({ format: 'pem', type: 'spki' })
-    .toString();
-}
+const sigstoreVerify = sigstoreVerifyDsse;
+const pemOf = spkiPemOfSshPub;
 
 const flip = (b64: string, at: number): string => {
   const bytes = Buffer.from(b64, 'base64');
