@@ -9,8 +9,6 @@ import { readFileSync as readFileBytes } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { type TrustMaterial, toSignedEntity, Verifier } from '@sigstore/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
