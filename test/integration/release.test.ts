@@ -41,6 +41,8 @@ let sshKey = '';
 let gnupgHome = '';
 
 const ROM = 'seabios-qemu/out/bios.bin';
+/** A release builds SeaBIOS twice (and may load the image first): minutes on a loaded 2-core machine. */
+const FIRMWARE_BUILD = { timeoutMs: 540_000 };
 
 async function copyOf(src: string, name: string): Promise<string> {
   const dst = join(tmp, name);
@@ -62,7 +64,7 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     tmp = await mkdtemp(join(tmpdir(), 'rr-release-'));
     ws = await copyWorkspace('rr-release-ws-');
     release = join(tmp, 'release-a');
-    const r = await runCli(['release', 'seabios-qemu', '-w', ws, '--out', release, '--json']);
+    const r = await runCli(['release', 'seabios-qemu', '-w', ws, '--out', release, '--json'], FIRMWARE_BUILD);
     expect(r.exitCode, r.stderr).toBe(0);
     sshKey = await newSshKey('signer');
     signedSsh = await copyOf(release, 'signed-ssh');
@@ -115,7 +117,7 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     const ws2 = await copyWorkspace('rr-release-ws2-');
     try {
       const other = join(tmp, 'elsewhere', 'release-b');
-      const r = await runCli(['release', 'seabios-qemu', '-w', ws2, '--out', other]);
+      const r = await runCli(['release', 'seabios-qemu', '-w', ws2, '--out', other], FIRMWARE_BUILD);
       expect(r.exitCode, r.stderr).toBe(0);
       for (const f of [
         'hashes.txt',
