@@ -143,7 +143,15 @@ export async function signEnvelopes(
   provenanceFiles: readonly string[],
   keyFile: string,
 ): Promise<EnvelopeResult> {
-  const signer = readEd25519PrivateKey(await readFile(keyFile, 'utf8'), keyFile);
+  let signer: ReturnType<typeof readEd25519PrivateKey>;
+  try {
+    signer = readEd25519PrivateKey(await readFile(keyFile, 'utf8'), keyFile);
+  } catch (err) {
+    // A passphrase (the detached signatures may still come from ssh-agent): no envelope, said so.
+    if (err instanceof UsageError)
+      return { written: [], skipped: `no DSSE envelope was written: ${err.message}` };
+    throw err;
+  }
   if (!signer)
     return {
       written: [],
