@@ -198,6 +198,10 @@ export function buildProgram(): Command {
     .option('--jobs <n>', 'runs at once', '1')
     .option('--vary <names>', 'variations to add to the defaults (see build --help)', collect)
     .addOption(noVaryOption())
+    .option(
+      '--allow-dirty',
+      'release a local source that differs from its git commit (or is in no git checkout); the provenance marks it dirty',
+    )
     .option('--json', 'machine-readable output')
     .action(
       async (
@@ -209,6 +213,7 @@ export function buildProgram(): Command {
           jobs: string;
           vary?: string[];
           noVary?: string[];
+          allowDirty?: boolean;
           json?: boolean;
         },
       ) => {
@@ -232,12 +237,16 @@ export function buildProgram(): Command {
     .command('verify <release>')
     .usage('<DIR|file-URL> [options]')
     .description(
-      'check the signature, rebuild what the provenance describes, and compare every artifact; DIR is a release folder (or a file:// URL of one), or a Heads-style hashes.txt with --rom and --board',
+      'check the signatures, then rebuild what the provenance describes and compare every artifact (or, with --no-rebuild, check signatures and hashes only); DIR is a release folder (or a file:// URL of one), or a Heads-style hashes.txt with --rom and --board',
     )
     .addOption(workspaceOption())
     .option('--key <key>', 'OpenSSH public key file (or allowed_signers file), or a GnuPG public key file')
     .option('--keyring <file>', 'GnuPG keyring holding the signing key')
-    .option('--rom <name>', 'with a Heads-style hashes.txt: the ROM file name to check')
+    .option('--no-rebuild', 'signatures and hashes only: no workspace, Docker engine or nix needed')
+    .option(
+      '--rom <name>',
+      'with --no-rebuild: a ROM file to check against the signed hashes; with a Heads-style hashes.txt: the ROM file name to rebuild and check',
+    )
     .option('--board <board>', 'with a Heads-style hashes.txt: the board that builds that ROM')
     .option('--json', 'machine-readable output')
     .action(async (release: string, opts: import('./commands/verify.js').VerifyCliOptions) => {

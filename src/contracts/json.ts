@@ -349,6 +349,10 @@ export interface SignJson {
   files: string[];
   /** The detached signatures written. */
   signatures: string[];
+  /** The DSSE envelopes written (`BOARD/provenance.intoto.jsonl`; OpenSSH ed25519 keys only). */
+  envelopes: string[];
+  /** Why no envelope was written, when the release has provenance but the key cannot sign one. */
+  envelopesSkipped?: string;
 }
 
 export interface CheckResultJson {
@@ -372,6 +376,8 @@ export interface VerifyJson {
   ok: boolean;
   error?: ErrorJson;
   mode: 'release' | 'heads';
+  /** False for `verify --no-rebuild`: signatures and hashes only, nothing was built. */
+  rebuilt: boolean;
   release: string;
   signature: {
     ok: boolean;

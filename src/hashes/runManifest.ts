@@ -36,6 +36,30 @@ const simpleName = () =>
   matching(SIMPLE_NAME, 'expected a simple name (letters, digits, ".", "_", "-"; at most 64 characters)');
 const pinRef = z.strictObject({ name: nonEmptyString(), flake: nonEmptyString(), narHash });
 
+/** The source as a run saw it: its tree hash and where it was published (see docs/buildtypes/board-v1.md). */
+export const manifestSourceSchema = z.strictObject({
+  type: z.enum(['local', 'git', 'tarball', 'debian-source']),
+  hash: nonEmptyString().check(z.describe('Content hash of the source tree the build saw')),
+  commit: z.optional(z.string()),
+  package: z.optional(z.string()),
+  version: z.optional(z.string()),
+  url: z.optional(z.string()).check(z.describe('Where a git or tarball source comes from')),
+  sha256: z.optional(sha256).check(z.describe("sha256 of a tarball source's file, as pinned")),
+  files: z
+    .optional(z.record(z.string(), sha256))
+    .check(z.describe('sha256 of each file of a Debian source package (.dsc, .orig…), as pinned')),
+  path: z
+    .optional(z.string())
+    .check(z.describe("A local source's folder relative to the top of its git checkout")),
+  dirty: z
+    .optional(z.boolean())
+    .check(
+      z.describe(
+        'A local source: true when its tree is not exactly what the commit holds, or it is in no git checkout',
+      ),
+    ),
+});
+
 export const manifestArtifactSchema = z.strictObject({
   path: artifactPath.check(
     z.describe('Relative to the folder holding manifest.json, e.g. artifacts/bios.bin'),
@@ -54,13 +78,7 @@ export const manifestSchema = z
       index: wholeNumber(1),
       machine: z.optional(simpleName()).check(z.describe('Who built it, when the user names the machine')),
     }),
-    source: z.strictObject({
-      type: z.enum(['local', 'git', 'tarball', 'debian-source']),
-      hash: nonEmptyString().check(z.describe('Content hash of the source tree the build saw')),
-      commit: z.optional(z.string()),
-      package: z.optional(z.string()),
-      version: z.optional(z.string()),
-    }),
+    source: manifestSourceSchema,
     pin: pinRef,
     extraPins: z._default(z.array(pinRef), []),
     image: z.strictObject({

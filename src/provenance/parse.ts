@@ -10,10 +10,12 @@ import { ConfigError, type Problem } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import {
   hexToSri,
+  NAR_DIGEST,
   type ProvenanceStatement,
   type ResourceDescriptor,
   SLSA_PREDICATE,
   STATEMENT_TYPE,
+  TREE_DIGEST,
 } from './statement.js';
 
 const hex64 = matching(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
@@ -68,7 +70,15 @@ export interface DescribedBuild {
   commands: string[];
   env: Record<string, string>;
   sourceDateEpoch: number;
-  source: { type: string; hash: string; commit?: string; package?: string; version?: string };
+  source: {
+    type: string;
+    hash: string;
+    commit?: string;
+    /** A local source whose tree was not exactly its commit's (or in no git checkout). */
+    dirty?: boolean;
+    package?: string;
+    version?: string;
+  };
   pin: DescribedPin;
   extraPins: DescribedPin[];
   image: { name: string; id: string };
@@ -126,7 +136,7 @@ export function parseProvenance(
   };
   const pinOf = (name: string): DescribedPin => {
     const d = dep(`pin/${name}`, `the flake and narHash of pin "${name}"`);
-    const hex = field(d, 'sha256', `the narHash of pin "${name}"`);
+    const hex = field(d, NAR_DIGEST, `the narHash of pin "${name}"`);
     if (d && !d.uri)
       problems.push(
         `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`,
@@ -134,8 +144,10 @@ export function parseProvenance(
     return { name, flake: d?.uri ?? '', narHash: /^[0-9a-f]{64}$/.test(hex) ? hexToSri(hex) : '' };
   };
   const src = dep('source', 'the source tree hash');
-  const sourceHash = field(src, 'sha256', 'the source tree hash');
-  const commit = src?.digest['gitCommit'];
+  const sourceHash = field(src, TREE_DIGEST, 'the source tree hash');
+  const origin = deps.find((d) => d.name === 'source/git' || d.name === 'source/workspace');
+  const commit = origin?.digest['gitCommit'];
+  const dirty = src?.annotations?.['dirty'] === 'true';
   const pin = pinOf(params.pin);
   const extraPins = params.extraPins.map(pinOf);
   const img = dep(`image/${params.image}`, `the ID of image "${params.image}"`);
@@ -152,6 +164,7 @@ export function parseProvenance(
         type: params.source.type,
         hash: sourceHash,
         ...(commit ? { commit } : {}),
+        ...(dirty ? { dirty } : {}),
         ...(params.source.package ? { package: params.source.package } : {}),
         ...(params.source.version ? { version: params.source.version } : {}),
       },

@@ -14,8 +14,19 @@ import { writeFileAtomic } from '../util/atomic.js';
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PREDICATE = 'https://slsa.dev/provenance/v1';
-export const BUILD_TYPE = 'https://reprorom.dev/buildtypes/board/v1';
-export const BUILDER_PREFIX = 'https://reprorom.dev/builder@v';
+/**
+ * The build type and the builder are named by package URLs (purl): no domain, the npm
+ * package `reprorom`; the build type's subpath is the document, in this repository and
+ * in the package, that says how to rebuild from a statement (docs/buildtypes/board-v1.md).
+ */
+export const BUILD_TYPE_DOC = 'docs/buildtypes/board-v1.md';
+export const BUILD_TYPE = `pkg:npm/reprorom#${BUILD_TYPE_DOC}`;
+export const BUILDER_PREFIX = 'pkg:npm/reprorom@';
+/** Digest keys of our own (in-toto reserves `sha256` for the sha256 of the bytes themselves). */
+export const TREE_DIGEST = 'reproromTreeSha256';
+export const NAR_DIGEST = 'nixNarSha256';
+/** The media type whose sha256 an image ID is (Docker/OCI image config). */
+export const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
 
 /**
  * Environment variables the varied runs change on purpose (see runEnv): they
@@ -82,26 +93,51 @@ export function hexToSri(hex: string): string {
 }
 
 function pinDependency(pin: { name: string; flake: string; narHash: string }): ResourceDescriptor {
-  return { name: `pin/${pin.name}`, uri: pin.flake, digest: { sha256: sriToHex(pin.narHash) ?? '' } };
+  // A path flake (`path:./pins/offline`) is relative to the workspace the board file is in.
+  const relative = /^path:(?!\/)/.test(pin.flake);
+  return {
+    name: `pin/${pin.name}`,
+    uri: pin.flake,
+    digest: { [NAR_DIGEST]: sriToHex(pin.narHash) ?? '' },
+    ...(relative ? { annotations: { relativeTo: 'workspace' } } : {}),
+  };
 }
 
-function sourceDependency(source: {
-  type: string;
-  hash: string;
-  commit?: string | undefined;
-  package?: string | undefined;
-  version?: string | undefined;
-}): ResourceDescriptor {
-  const uri =
-    source.type === 'debian-source' && source.package && source.version
-      ? `pkg:deb/debian/${source.package}@${source.version}?arch=source`
-      : undefined;
-  return {
+type ManifestSource = ManifestInput['source'];
+
+/** The tree the build saw (reprorom's tree hash), then where it was published, by the publisher's own digests. */
+export function sourceDependencies(source: ManifestSource): ResourceDescriptor[] {
+  const tree: ResourceDescriptor = {
     name: 'source',
-    ...(uri ? { uri } : {}),
-    digest: { sha256: source.hash, ...(source.commit ? { gitCommit: source.commit } : {}) },
-    annotations: { digest: 'sha256 of the canonical listing of the source tree (reprorom tree hash)' },
+    digest: { [TREE_DIGEST]: source.hash },
+    ...(source.type === 'local' ? { annotations: { dirty: String(source.dirty ?? true) } } : {}),
   };
+  const origin: ResourceDescriptor[] = [];
+  if (source.type === 'debian-source' && source.package && source.version) {
+    const uri = `pkg:deb/debian/${source.package}@${source.version}?arch=source`;
+    for (const [file, sha256] of Object.entries(source.files ?? {}).sort(([a], [b]) => comparePaths(a, b)))
+      origin.push({ name: `source/${file}`, uri, digest: { sha256 } });
+  } else if (source.type === 'tarball' && source.url && source.sha256) {
+    origin.push({ name: 'source/tarball', uri: source.url, digest: { sha256: source.sha256 } });
+  } else if (source.type === 'git' && source.url && source.commit) {
+    origin.push({ name: 'source/git', uri: source.url, digest: { gitCommit: source.commit } });
+  } else if (source.type === 'local' && source.commit) {
+    origin.push({
+      name: 'source/workspace',
+      digest: { gitCommit: source.commit },
+      annotations: { path: source.path ?? '.', dirty: String(source.dirty ?? true) },
+    });
+  }
+  return [tree, ...origin];
+}
+
+/**
+ * Hook for board inputs (files or other boards' artifacts a board takes): each becomes
+ * one `input/NAME` entry with the sha256 of its bytes, as docs/buildtypes/board-v1.md
+ * describes. Boards take no inputs yet, so there are none.
+ */
+export function inputDependencies(_manifest: ManifestInput): ResourceDescriptor[] {
+  return [];
 }
 
 /** Subjects of a run folder: the manifest's artifact paths (relative to the folder holding the statement). */
@@ -143,10 +179,15 @@ export function provenanceStatement(
         },
         internalParameters: { variations: { off: { ...(m.variations.off ?? {}) } } },
         resolvedDependencies: [
-          sourceDependency(m.source),
+          ...sourceDependencies(m.source),
           pinDependency(m.pin),
           ...m.extraPins.map(pinDependency),
-          { name: `image/${m.image.name}`, digest: { sha256: m.image.id.replace(/^sha256:/, '') } },
+          {
+            name: `image/${m.image.name}`,
+            digest: { sha256: m.image.id.replace(/^sha256:/, '') },
+            annotations: { mediaType: IMAGE_CONFIG_MEDIA_TYPE },
+          },
+          ...inputDependencies(input),
         ],
       },
       runDetails: {

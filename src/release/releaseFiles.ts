@@ -1,13 +1,14 @@
 /**
  * What a release folder may hold: the files its signed manifest names (manifest.json,
- * hashes.txt, each board's hashes.txt, provenance and artifacts) and the detached
- * signatures of the signed ones. Anything else (an `evil.rom` dropped next to the real
+ * hashes.txt, each board's hashes.txt, provenance and artifacts), the detached
+ * signatures of the signed ones and each provenance's DSSE envelope. Anything else (an `evil.rom` dropped next to the real
  * ROM) is covered by no signature, and a user reading the folder could take it for
  * part of the release: verify refuses it by name.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { comparePaths } from '../hashes/artifactPath.js';
+import { envelopePath } from './dsse.js';
 import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseManifest, signedFiles } from './releaseManifest.js';
 import { SIGNATURE_EXT } from './sign.js';
 
@@ -17,6 +18,7 @@ export function listedFiles(m: ReleaseManifest): Set<string> {
   for (const b of m.boards) {
     listed.add(b.hashes);
     listed.add(b.provenance.path);
+    listed.add(envelopePath(b.provenance.path));
     for (const a of b.artifacts) listed.add(a.path);
   }
   for (const f of signedFiles(m)) for (const ext of Object.values(SIGNATURE_EXT)) listed.add(`${f}${ext}`);

@@ -6,7 +6,7 @@
 
 import * as z from 'zod/mini';
 import { artifactPathProblem, comparePaths } from '../hashes/artifactPath.js';
-import { formatIssuePath } from '../hashes/runManifest.js';
+import { formatIssuePath, manifestSourceSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { ConfigError } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
@@ -32,13 +32,7 @@ export const releaseBoardSchema = z.strictObject({
   }),
   pin,
   extraPins: z.array(pin),
-  source: z.strictObject({
-    type: nonEmptyString(),
-    hash: nonEmptyString(),
-    commit: z.optional(z.string()),
-    package: z.optional(z.string()),
-    version: z.optional(z.string()),
-  }),
+  source: manifestSourceSchema,
   commands: z.array(z.string()),
   sourceDateEpoch: wholeNumber(0),
   /** How many varied runs agreed on every artifact before the release was written. */
@@ -102,7 +96,10 @@ export function parseReleaseManifest(text: string, file: string): ReleaseManifes
   return r.data;
 }
 
-/** The files a release's signature must cover: everything verify trusts. */
+/**
+ * The files a release's signature must cover: everything verify trusts (the ROMs are
+ * covered by their sha256 in the signed lists).
+ */
 export function signedFiles(m: ReleaseManifest): string[] {
-  return [RELEASE_MANIFEST, RELEASE_HASHES, ...m.boards.map((b) => b.provenance.path)];
+  return [RELEASE_MANIFEST, RELEASE_HASHES, ...m.boards.flatMap((b) => [b.hashes, b.provenance.path])];
 }

@@ -1,7 +1,8 @@
 /**
  * Detached signatures of release files with the real tools: OpenSSH
  * (`ssh-keygen -Y sign`, namespace "reprorom", FILE.sig) and OpenPGP
- * (`gpg --detach-sign --armor`, FILE.asc). No cryptography is done here.
+ * (`gpg --detach-sign --armor`, FILE.asc); and, with an OpenSSH ed25519 key, a DSSE
+ * envelope around each provenance statement (see dsse.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { type ExecaError, execa } from 'execa';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
+import { envelopePath, formatEnvelope, readEd25519PrivateKey, signEnvelope } from './dsse.js';
 
 export type SignFormat = 'ssh' | 'gpg';
 export const SSH_NAMESPACE = 'reprorom';
@@ -124,4 +126,42 @@ export async function signFiles(
     out.push(sig);
   }
   return out;
+}
+
+export interface EnvelopeResult {
+  /** Envelope files written. */
+  written: string[];
+  /** Why none was written (a key that cannot sign one), or undefined. */
+  skipped?: string;
+}
+
+/**
+ * Wrap each provenance statement (its exact bytes) in a DSSE envelope signed with the
+ * OpenSSH ed25519 private key `keyFile`, written beside it as `provenance.intoto.jsonl`.
+ */
+export async function signEnvelopes(
+  provenanceFiles: readonly string[],
+  keyFile: string,
+): Promise<EnvelopeResult> {
+  let signer: ReturnType<typeof readEd25519PrivateKey>;
+  try {
+    signer = readEd25519PrivateKey(await readFile(keyFile, 'utf8'), keyFile);
+  } catch (err) {
+    // A passphrase (the detached signatures may still come from ssh-agent): no envelope, said so.
+    if (err instanceof UsageError)
+      return { written: [], skipped: `no DSSE envelope was written: ${err.message}` };
+    throw err;
+  }
+  if (!signer)
+    return {
+      written: [],
+      skipped: `${keyFile} is not an ed25519 key, so no DSSE envelope was written (the detached signatures cover the provenance)`,
+    };
+  const written: string[] = [];
+  for (const file of provenanceFiles) {
+    const out = envelopePath(file);
+    await writeFileAtomic(out, formatEnvelope(signEnvelope(await readFile(file), signer)));
+    written.push(out);
+  }
+  return { written };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../util/errors.js';
+import { type Ed25519Key, ed25519PublicKeys } from './dsse.js';
 import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
 
 export interface SignatureCheck {
@@ -22,6 +23,8 @@ export interface SignatureCheck {
 export interface Verifier {
   format: SignFormat;
   describe: string;
+  /** The ed25519 keys among an OpenSSH --key (for DSSE envelopes); none for OpenPGP. */
+  ed25519: Ed25519Key[];
   check(file: string): Promise<SignatureCheck>;
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
   return {
     format: 'ssh',
     describe,
+    ed25519: ed25519PublicKeys(text),
     async check(file) {
       const signature = `${file}${SIGNATURE_EXT.ssh}`;
       if (!existsSync(signature))
@@ -154,6 +158,7 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
   }
   return {
     format: 'gpg',
+    ed25519: [],
     describe: source.keyring
       ? `GnuPG keyring ${source.keyring}`
       : `OpenPGP public key ${source.keyFile ?? ''}`,

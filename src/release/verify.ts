@@ -13,33 +13,28 @@ import { loadInputs } from '../compare/inputs.js';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
-import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { readManifest } from '../hashes/runManifest.js';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
-import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
+import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
+import {
+  type Check,
+  extraFilesCheck,
+  fail,
+  integrityChecks,
+  ok,
+  provenanceChecks,
+  romCheck,
+  signatureChecks,
+} from './check.js';
 import { expectedMismatchProblem } from './expected.js';
 import { unlistedFiles } from './releaseFiles.js';
-import {
-  parseReleaseManifest,
-  RELEASE_HASHES,
-  RELEASE_MANIFEST,
-  type ReleaseBoard,
-  type ReleaseManifest,
-  signedFiles,
-} from './releaseManifest.js';
+import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseBoard } from './releaseManifest.js';
 import { openVerifier, type SignatureCheck } from './signature.js';
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  message: string;
-}
 
 export interface ArtifactVerdict {
   name: string;
@@ -58,6 +53,8 @@ export interface BoardVerification {
 
 export interface VerifyResult {
   mode: 'release' | 'heads';
+  /** False for `--no-rebuild`: signatures and hashes only. */
+  rebuilt: boolean;
   release: string;
   signature: { ok: boolean; key: string; files: SignatureCheck[] } | null;
   integrity: Check[];
@@ -72,6 +69,8 @@ export interface VerifyOptions {
   keyring?: string;
   rom?: string;
   board?: string;
+  /** Signatures and hashes only: no workspace, engine or nix (`--rom` is then a file to check). */
+  noRebuild?: boolean;
   signal?: AbortSignal;
   engine?: Engine;
   onEvent?: (board: string, text: string) => void;
@@ -101,116 +100,6 @@ export async function resolveReleaseInput(
   if (s.isDirectory()) return { kind: 'release', dir: path };
   if (basename(path) === RELEASE_MANIFEST) return { kind: 'release', dir: dirname(path) };
   return { kind: 'heads', file: path };
-}
-
-const ok = (name: string, message: string): Check => ({ name, ok: true, message });
-const fail = (name: string, message: string): Check => ({ name, ok: false, message });
-
-/** The folder holds exactly the bytes its signed lists name. */
-async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]> {
-  const checks: Check[] = [];
-  const hashesPath = join(dir, RELEASE_HASHES);
-  const lines = parseHashesTxt(await readText(hashesPath), hashesPath);
-  const listed = new Map(lines.map((l) => [l.path, l.sha256]));
-  const declared = new Map(m.boards.flatMap((b) => b.artifacts.map((a) => [a.path, a.sha256] as const)));
-  for (const [path, sha] of declared) {
-    if (listed.get(path) !== sha)
-      checks.push(
-        fail(
-          'integrity',
-          `${RELEASE_HASHES} ${listed.has(path) ? `lists ${listed.get(path)}` : 'does not list'} ${path}, but ${RELEASE_MANIFEST} says ${sha}`,
-        ),
-      );
-  }
-  for (const path of listed.keys())
-    if (!declared.has(path))
-      checks.push(
-        fail('integrity', `${RELEASE_HASHES} lists ${path}, which ${RELEASE_MANIFEST} does not declare`),
-      );
-  for (const [path, sha] of declared) {
-    const file = join(dir, path);
-    if (!existsSync(file)) {
-      checks.push(fail('integrity', `${path} is missing from the release folder`));
-      continue;
-    }
-    const actual = await sha256File(file);
-    if (actual !== sha)
-      checks.push(
-        fail(
-          'integrity',
-          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed)`,
-        ),
-      );
-  }
-  for (const b of m.boards) {
-    const expected = formatHashesTxt(
-      b.artifacts.map((a) => ({ path: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
-    );
-    const actual = await readFile(join(dir, b.hashes), 'utf8').catch(() => undefined);
-    if (actual !== expected)
-      checks.push(
-        fail(
-          'integrity',
-          `${b.hashes} ${actual === undefined ? 'is missing' : `does not match the signed ${RELEASE_HASHES}`}`,
-        ),
-      );
-    const prov = await readFile(join(dir, b.provenance.path)).catch(() => undefined);
-    if (prov && sha256Bytes(prov) !== b.provenance.sha256)
-      checks.push(
-        fail(
-          'integrity',
-          `${b.provenance.path} has sha256 ${sha256Bytes(prov)}, but ${RELEASE_MANIFEST} says ${b.provenance.sha256}`,
-        ),
-      );
-  }
-  if (checks.length === 0)
-    checks.push(ok('integrity', `${declared.size} file(s) match the signed ${RELEASE_HASHES}`));
-  return checks;
-}
-
-/** Nothing in the folder that no signed manifest lists (see releaseFiles.ts). */
-async function extraFilesCheck(dir: string, m: ReleaseManifest): Promise<Check> {
-  const extra = (await unlistedFiles(dir, m)).map((p) => (/^[\x20-\x7e]*$/.test(p) ? p : JSON.stringify(p)));
-  return extra.length === 0
-    ? ok('files', `every file in the folder is listed in the signed ${RELEASE_MANIFEST}`)
-    : fail(
-        'files',
-        `${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} in the release folder but no signed ${RELEASE_MANIFEST} lists ${extra.length === 1 ? 'it' : 'them'}`,
-      );
-}
-
-/** The statement agrees with the release manifest entry it belongs to. */
-function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
-  const problems = [
-    ...jsonDifferences(
-      {
-        board: b.board,
-        pin: b.pin,
-        extraPins: b.extraPins,
-        image: b.image,
-        sourceHash: b.source.hash,
-        commands: b.commands,
-        sourceDateEpoch: b.sourceDateEpoch,
-      },
-      {
-        board: d.board,
-        pin: d.pin,
-        extraPins: d.extraPins,
-        image: d.image,
-        sourceHash: d.source.hash,
-        commands: d.commands,
-        sourceDateEpoch: d.sourceDateEpoch,
-      },
-    ),
-    ...jsonDifferences(
-      b.artifacts.map((a) => ({ name: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
-      d.subjects,
-      'subjects',
-    ),
-  ];
-  return problems.length === 0
-    ? []
-    : [fail('provenance', `${b.provenance.path} disagrees with ${RELEASE_MANIFEST}: ${problems.join('; ')}`)];
 }
 
 /** The board as the workspace plans it, or a failed check when the workspace lacks it. */
@@ -368,15 +257,13 @@ function verdicts(
 
 async function verifyBoard(
   dir: string,
-  b: ReleaseBoard,
+  described: { board: ReleaseBoard; build: DescribedBuild; checks: Check[] },
   ws: Workspace,
   opts: VerifyOptions,
   engine: Engine,
 ): Promise<BoardVerification> {
+  const { board: b, build: d, checks } = described;
   const provPath = join(dir, b.provenance.path);
-  // Incomplete provenance is refused here (exit 2, naming the field).
-  const { build: d } = parseProvenance(await readText(provPath), provPath);
-  const checks = consistency(b, d);
   const out: BoardVerification = { board: b.board, checks, runDir: null, artifacts: [], comparison: null };
   // The provenance is checked against the plan before anything runs.
   const planning = planOne(ws, d.board);
@@ -431,7 +318,7 @@ async function verifyBoard(
 
 export async function verifyRelease(input: string, opts: VerifyOptions): Promise<VerifyResult> {
   const target = await resolveReleaseInput(input);
-  if (target.kind === 'heads' || opts.rom !== undefined)
+  if (target.kind === 'heads' || (opts.rom !== undefined && !opts.noRebuild))
     return verifyHeads(target.kind === 'heads' ? target.file : join(target.dir, RELEASE_HASHES), opts);
   const dir = target.dir;
   const manifestPath = join(dir, RELEASE_MANIFEST);
@@ -442,6 +329,7 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
     );
   const result: VerifyResult = {
     mode: 'release',
+    rebuilt: !opts.noRebuild,
     release: dir,
     signature: null,
     integrity: [],
@@ -451,19 +339,37 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
   };
   const verifier = await openVerifier(opts);
   try {
-    // The manifest first: until its signature holds, not even its list of files is trusted.
-    const first = await verifier.check(manifestPath);
-    result.signature = { ok: first.ok, key: verifier.describe, files: [first] };
-    if (!first.ok) return result;
-    const manifest = parseReleaseManifest(await readText(manifestPath), manifestPath);
-    for (const f of signedFiles(manifest).slice(1))
-      result.signature.files.push(await verifier.check(join(dir, f)));
-    result.signature.ok = result.signature.files.every((f) => f.ok);
-    if (!result.signature.ok) return result;
+    const signed = await signatureChecks(dir, verifier, result.notes);
+    result.signature = signed.signature;
+    const manifest = signed.manifest;
+    if (!result.signature.ok || !manifest) return result;
+    if (opts.noRebuild && opts.rom !== undefined) {
+      // A downloaded ROM: the signed lists are enough, the other ROMs need not be here.
+      const check = await romCheck(
+        opts.rom,
+        manifest.boards.flatMap((b) => b.artifacts),
+        RELEASE_HASHES,
+      );
+      result.integrity = [check];
+      result.ok = check.ok;
+      return result;
+    }
     result.integrity = [...(await integrityChecks(dir, manifest)), await extraFilesCheck(dir, manifest)];
-    const ws = await loadValidWorkspace(opts.workspace);
-    const engine = opts.engine ?? connectEngine();
-    for (const b of manifest.boards) result.boards.push(await verifyBoard(dir, b, ws, opts, engine));
+    const described = await provenanceChecks(dir, manifest);
+    if (opts.noRebuild) {
+      for (const d of described)
+        result.boards.push({
+          board: d.board.board,
+          checks: d.checks,
+          runDir: null,
+          artifacts: [],
+          comparison: null,
+        });
+    } else {
+      const ws = await loadValidWorkspace(opts.workspace);
+      const engine = opts.engine ?? connectEngine();
+      for (const d of described) result.boards.push(await verifyBoard(dir, d, ws, opts, engine));
+    }
   } finally {
     await verifier.close();
   }
@@ -473,14 +379,15 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
     result.boards.every(
       (b) =>
         b.checks.every((c) => c.ok) &&
-        b.artifacts.length > 0 &&
-        b.artifacts.every((a) => a.verdict === 'reproducible'),
+        (opts.noRebuild ||
+          (b.artifacts.length > 0 && b.artifacts.every((a) => a.verdict === 'reproducible'))),
     );
   return result;
 }
 
 /** A Heads-style hashes.txt as the published reference: rebuild BOARD and match ROM by file name. */
 async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyResult> {
+  if (opts.noRebuild) return checkHeads(file, opts);
   if (!opts.rom || !opts.board) {
     throw new UsageError(
       'a hashes.txt reference needs --rom NAME and --board BOARD',
@@ -489,6 +396,7 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
   }
   const result: VerifyResult = {
     mode: 'heads',
+    rebuilt: true,
     release: file,
     signature: null,
     integrity: [],
@@ -552,5 +460,42 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
   result.notes.push(...outcome.comparison.notes.filter((n) => !n.includes('were not compared')));
   result.ok =
     (result.signature?.ok ?? true) && board.checks.every((c) => c.ok) && row?.verdict === 'reproducible';
+  return result;
+}
+
+/** A downloaded ROM against a (signed) Heads-style hashes.txt: no rebuild. */
+async function checkHeads(file: string, opts: VerifyOptions): Promise<VerifyResult> {
+  if (!opts.rom)
+    throw new UsageError(
+      'with a hashes.txt, --no-rebuild checks a ROM file: pass it with --rom FILE',
+      'reprorom verify hashes.txt --no-rebuild --rom ./heads-x230.rom --key publisher.pub',
+    );
+  const result: VerifyResult = {
+    mode: 'heads',
+    rebuilt: false,
+    release: file,
+    signature: null,
+    integrity: [],
+    boards: [],
+    notes: [],
+    ok: false,
+  };
+  if (opts.key || opts.keyring) {
+    const verifier = await openVerifier(opts);
+    try {
+      const check = await verifier.check(file);
+      result.signature = { ok: check.ok, key: verifier.describe, files: [check] };
+    } finally {
+      await verifier.close();
+    }
+    if (!result.signature.ok) return result;
+  } else
+    result.notes.push(
+      `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
+    );
+  const listed = (await loadInputs([file])).flatMap((set) => set.artifacts);
+  const check = await romCheck(opts.rom, listed, basename(file));
+  result.integrity = [check];
+  result.ok = check.ok;
   return result;
 }

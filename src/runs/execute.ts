@@ -77,13 +77,22 @@ export interface BuildResult {
   boards: BoardOutcome[];
 }
 
+/** What the manifest (and the provenance made from it) says of the source: its tree and its published origin. */
 function sourceInfo(board: Board, prepared: PreparedSource): ManifestInput['source'] {
   const s = board.source;
+  const local = prepared.workspaceGit;
   return {
     type: s.type,
     hash: prepared.hash,
     ...(prepared.commit ? { commit: prepared.commit } : {}),
-    ...(s.type === 'debian-source' ? { package: s.package, version: s.version } : {}),
+    ...(s.type === 'debian-source' ? { package: s.package, version: s.version, files: s.sha256 } : {}),
+    ...(s.type === 'git' || s.type === 'tarball' ? { url: s.url } : {}),
+    ...(s.type === 'tarball' ? { sha256: s.sha256 } : {}),
+    ...(s.type === 'local'
+      ? local
+        ? { commit: local.commit, path: local.path, dirty: local.dirty }
+        : { dirty: true }
+      : {}),
   };
 }
 

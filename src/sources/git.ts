@@ -20,7 +20,10 @@ const GIT_ENV = {
   LC_ALL: 'C',
 };
 
-async function git(args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<string> {
+export async function git(
+  args: string[],
+  opts: { cwd?: string; signal?: AbortSignal } = {},
+): Promise<string> {
   try {
     const r = await execa(
       'git',

@@ -13,12 +13,14 @@ import { SourceError } from './errors.js';
 import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
+import type { LocalGitState } from './workspaceGit.js';
 
 /** Loaded on use: a local-source build needs none of them (git and debian also pull in execa). */
 const debian = () => import('./debian.js');
 const git = () => import('./git.js');
 const download = () => import('./download.js');
 const untar = () => import('./untar.js');
+const workspaceGit = () => import('./workspaceGit.js');
 
 /** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
 export const LOCAL_SKIP = new Set(['.git', '.reprorom', 'node_modules']);
@@ -82,6 +84,24 @@ async function localRoot(workspaceRoot: string, path: string): Promise<string> {
   return real;
 }
 
+/**
+ * The git state of a local source's folder (commit, place in the checkout, dirty or
+ * clean), or null when the folder is not in a git checkout.
+ */
+export async function localSourceState(
+  workspaceRoot: string,
+  source: Extract<Source, { type: 'local' }>,
+  signal?: AbortSignal,
+): Promise<LocalGitState | null> {
+  const root = await localRoot(workspaceRoot, source.path);
+  const state = await (await workspaceGit()).localGitState(root, {
+    skipNames: LOCAL_SKIP,
+    exclude: excludeMatcher(source.exclude),
+    ...(signal ? { signal } : {}),
+  });
+  return state ?? null;
+}
+
 export interface PrepareOptions {
   /** Empty (or missing) folder that receives the copy; on failure it may hold a partial copy. */
   into: string;
@@ -104,6 +124,8 @@ export interface PreparedSource {
   commitTime?: number;
   /** Regular files in the copy. */
   files: number;
+  /** Local sources: the git state of the folder (null: not in a git checkout). */
+  workspaceGit?: LocalGitState | null;
   /** Whether the fetch was served from the cache (always true for local sources). */
   cacheHit: boolean;
   /**
@@ -178,6 +200,8 @@ export async function prepareSource(
       entries: ordered,
     };
     if (commit !== undefined) prepared.commit = commit;
+    if (source.type === 'local')
+      prepared.workspaceGit = await localSourceState(workspaceRoot, source, opts.signal);
     if (commitTime !== undefined) prepared.commitTime = commitTime;
     return prepared;
   } finally {

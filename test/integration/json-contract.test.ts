@@ -147,15 +147,22 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
 
     it('release: written (its manifest validates), refused when not reproducible; sign and verify it, then a tampered copy', async () => {
       const out = join(ws, 'release');
-      const r = await expectOutput('release-result', ['release', same, '--out', out], 0);
+      // A copied workspace is in no git checkout: allowed, and marked dirty in the provenance.
+      const r = await expectOutput('release-result', ['release', same, '--out', out, '--allow-dirty'], 0);
       const manifest = JSON.parse(await readFile(String(r['manifest']), 'utf8')) as unknown;
       expect(schemaErrors('release-manifest.schema.json', manifest)).toEqual([]);
-      const refused = await expectOutput('release-result', ['release', differs, '--out', join(ws, 'r2')], 1);
+      const refused = await expectOutput(
+        'release-result',
+        ['release', differs, '--out', join(ws, 'r2'), '--allow-dirty'],
+        1,
+      );
       expect(refused).toMatchObject({ out: null, notReproducible: [expect.stringContaining('rom.bin')] });
       const key = join(ws, 'id_ed25519');
       await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'json', '-f', key]);
       await expectOutput('sign', ['sign', out, '--key', key], 0);
       await expectOutput('verify', ['verify', out, '--key', `${key}.pub`], 0);
+      const checked = await expectOutput('verify', ['verify', out, '--no-rebuild', '--key', `${key}.pub`], 0);
+      expect(checked).toMatchObject({ ok: true, rebuilt: false });
       // A flipped artifact: verify prints its result with ok false and exits 1.
       const rom = (r['artifacts'] as Array<{ path: string }>)[0]?.path ?? '';
       await writeFile(join(out, rom), 'tampered\n');

@@ -5,12 +5,13 @@
  * Real engine, nix, ssh-keygen and gpg; under CI=true a missing one fails, never skips.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianCacheDir } from '../../src/sources/debian.js';
 import { runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, type RealProbe, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
@@ -40,6 +41,8 @@ let sshKey = '';
 let gnupgHome = '';
 
 const ROM = 'seabios-qemu/out/bios.bin';
+/** A release builds SeaBIOS twice (and may load the image first): minutes on a loaded 2-core machine. */
+const FIRMWARE_BUILD = { timeoutMs: 540_000 };
 
 async function copyOf(src: string, name: string): Promise<string> {
   const dst = join(tmp, name);
@@ -61,7 +64,7 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     tmp = await mkdtemp(join(tmpdir(), 'rr-release-'));
     ws = await copyWorkspace('rr-release-ws-');
     release = join(tmp, 'release-a');
-    const r = await runCli(['release', 'seabios-qemu', '-w', ws, '--out', release, '--json']);
+    const r = await runCli(['release', 'seabios-qemu', '-w', ws, '--out', release, '--json'], FIRMWARE_BUILD);
     expect(r.exitCode, r.stderr).toBe(0);
     sshKey = await newSshKey('signer');
     signedSsh = await copyOf(release, 'signed-ssh');
@@ -92,11 +95,29 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     expect(JSON.stringify(prov)).not.toMatch(/hostname|"uid"|runId|startedOn/);
   });
 
+  it('names the Debian source files by what sha256sum prints for the downloaded .dsc and .orig', async () => {
+    const prov = JSON.parse(await readFile(join(release, 'seabios-qemu/provenance.json'), 'utf8'));
+    const deps = new Map<string, { uri?: string; digest: Record<string, string> }>(
+      prov.predicate.buildDefinition.resolvedDependencies.map((d: { name: string }) => [d.name, d]),
+    );
+    const dir = debianCacheDir('seabios', '1.16.2-1');
+    const files = (await readdir(dir)).filter((f) => /\.(dsc|orig\.tar\.\w+)$/.test(f));
+    expect(files.some((f) => f.endsWith('.dsc')) && files.some((f) => f.includes('.orig.'))).toBe(true);
+    for (const f of files) {
+      const sum = (await execa('sha256sum', [join(dir, f)])).stdout.split(' ')[0];
+      expect(deps.get(`source/${f}`), f).toEqual({
+        name: `source/${f}`,
+        uri: 'pkg:deb/debian/seabios@1.16.2-1?arch=source',
+        digest: { sha256: sum },
+      });
+    }
+  });
+
   it('two independent releases in other folders give byte-identical hashes.txt, manifest and provenance', async () => {
     const ws2 = await copyWorkspace('rr-release-ws2-');
     try {
       const other = join(tmp, 'elsewhere', 'release-b');
-      const r = await runCli(['release', 'seabios-qemu', '-w', ws2, '--out', other]);
+      const r = await runCli(['release', 'seabios-qemu', '-w', ws2, '--out', other], FIRMWARE_BUILD);
       expect(r.exitCode, r.stderr).toBe(0);
       for (const f of [
         'hashes.txt',
@@ -143,7 +164,8 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.ok).toBe(true);
-    expect(json.signature.files.map((f: { ok: boolean }) => f.ok)).toEqual([true, true, true]);
+    // manifest, hashes, the board's hashes and provenance (detached), and the DSSE envelope.
+    expect(json.signature.files.map((f: { ok: boolean }) => f.ok)).toEqual([true, true, true, true, true]);
     expect(json.boards[0].artifacts).toEqual([
       expect.objectContaining({ name: 'bios.bin', verdict: 'reproducible' }),
     ]);
@@ -236,8 +258,8 @@ describe.skipIf(skip)('release, sign, verify (real engine, nix, ssh-keygen, gpg)
     const pinDep = prov.predicate.buildDefinition.resolvedDependencies.find(
       (d: { name: string }) => d.name === 'pin/offline',
     );
-    const wsNar = `sha256-${Buffer.from(pinDep.digest.sha256, 'hex').toString('base64')}`;
-    pinDep.digest.sha256 = '0'.repeat(64);
+    const wsNar = `sha256-${Buffer.from(pinDep.digest.nixNarSha256, 'hex').toString('base64')}`;
+    pinDep.digest.nixNarSha256 = '0'.repeat(64);
     const otherNar = `sha256-${Buffer.alloc(32).toString('base64')}`;
     const provText = `${JSON.stringify(prov, null, 2)}\n`;
     await writeFile(provPath, provText);

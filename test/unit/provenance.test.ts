@@ -1,9 +1,13 @@
 /** Provenance statements: deterministic bytes, the right content, and refusal of incomplete ones. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../src/hashes/runManifest.js';
 import { manifestSchema } from '../../src/hashes/runManifest.js';
 import { jsonDifferences, parseProvenance } from '../../src/provenance/parse.js';
 import {
+  BUILD_TYPE,
+  BUILD_TYPE_DOC,
   formatStatement,
   hexToSri,
   provenanceStatement,
@@ -18,6 +22,7 @@ import {
 } from '../../src/release/releaseManifest.js';
 import { checkReproducible } from '../../src/release/write.js';
 import { ConfigError, MismatchError } from '../../src/util/errors.js';
+import { repoRoot } from '../helpers/cli.js';
 
 /** A parsed statement, edited freely to make it incomplete. */
 // biome-ignore lint/suspicious/noExplicitAny: test edits of arbitrary JSON
@@ -33,7 +38,13 @@ function manifest(over: Partial<ManifestInput> = {}): ManifestInput {
     tool: { name: 'reprorom', version: '0.1.0' },
     board: 'seabios-qemu',
     run: { id: '20261122-111606-fa7ea0', index: 1 },
-    source: { type: 'debian-source', hash: 'a'.repeat(64), package: 'seabios', version: '1.16.2-1' },
+    source: {
+      type: 'debian-source',
+      hash: 'a'.repeat(64),
+      package: 'seabios',
+      version: '1.16.2-1',
+      files: { 'seabios_1.16.2-1.dsc': 'e'.repeat(64), 'seabios_1.16.2.orig.tar.gz': 'f'.repeat(64) },
+    },
     pin: { name: 'offline', flake: 'path:./pins/offline', narHash: NAR },
     extraPins: [],
     image: { name: 'firmware', id: IMAGE },
@@ -156,22 +167,90 @@ describe('provenance statement', () => {
       USER: 'build',
     });
     const deps = Object.fromEntries(def.resolvedDependencies.map((d: { name: string }) => [d.name, d]));
-    expect(deps['source']).toMatchObject({
+    expect(deps['source']).toEqual({ name: 'source', digest: { reproromTreeSha256: 'a'.repeat(64) } });
+    // The files as Debian publishes them, by their own sha256 (what `sha256sum FILE` prints).
+    expect(deps['source/seabios_1.16.2-1.dsc']).toEqual({
+      name: 'source/seabios_1.16.2-1.dsc',
       uri: 'pkg:deb/debian/seabios@1.16.2-1?arch=source',
-      digest: { sha256: 'a'.repeat(64) },
+      digest: { sha256: 'e'.repeat(64) },
     });
+    expect(deps['source/seabios_1.16.2.orig.tar.gz']).toMatchObject({ digest: { sha256: 'f'.repeat(64) } });
     expect(deps['pin/offline']).toEqual({
       name: 'pin/offline',
       uri: 'path:./pins/offline',
-      digest: { sha256: sriToHex(NAR) },
+      digest: { nixNarSha256: sriToHex(NAR) },
+      annotations: { relativeTo: 'workspace' },
     });
-    expect(deps['pin/nixpkgs-sdcc']).toMatchObject({
+    expect(deps['pin/nixpkgs-sdcc']).toEqual({
+      name: 'pin/nixpkgs-sdcc',
       uri: 'github:NixOS/nixpkgs/abc',
-      digest: { sha256: 'd'.repeat(64) },
+      digest: { nixNarSha256: 'd'.repeat(64) },
     });
-    expect(deps['image/firmware']).toEqual({ name: 'image/firmware', digest: { sha256: '5'.repeat(64) } });
-    expect(s.predicate.runDetails.builder.id).toMatch(/reprorom.*0\.1\.0$/);
+    expect(deps['image/firmware']).toEqual({
+      name: 'image/firmware',
+      digest: { sha256: '5'.repeat(64) },
+      annotations: { mediaType: 'application/vnd.oci.image.config.v1+json' },
+    });
+    // No key of reprorom's own under `sha256` anywhere: only published bytes' sha256.
+    expect(JSON.stringify(deps['source'])).not.toContain('"sha256"');
+    expect(s.predicate.buildDefinition.buildType).toBe(BUILD_TYPE);
+    expect(BUILD_TYPE).toBe('pkg:npm/reprorom#docs/buildtypes/board-v1.md');
+    expect(existsSync(join(repoRoot, BUILD_TYPE_DOC))).toBe(true);
+    expect(s.predicate.runDetails.builder.id).toBe('pkg:npm/reprorom@0.1.0');
     expect(s.predicate.runDetails).not.toHaveProperty('metadata');
+  });
+
+  it('names each source by what its publisher publishes: tarball sha256, git commit, workspace commit and state', () => {
+    const depsOf = (source: ManifestInput['source']) =>
+      Object.fromEntries(
+        provenanceStatement(manifest({ source })).predicate.buildDefinition.resolvedDependencies.map((d) => [
+          d.name,
+          d,
+        ]),
+      );
+    const tree = 'a'.repeat(64);
+    const tarball = depsOf({
+      type: 'tarball',
+      hash: tree,
+      url: 'https://x.example/s.tar.gz',
+      sha256: 'c'.repeat(64),
+    });
+    expect(tarball['source/tarball']).toEqual({
+      name: 'source/tarball',
+      uri: 'https://x.example/s.tar.gz',
+      digest: { sha256: 'c'.repeat(64) },
+    });
+    const git = depsOf({ type: 'git', hash: tree, url: 'https://x.example/r.git', commit: '1'.repeat(40) });
+    expect(git['source/git']).toEqual({
+      name: 'source/git',
+      uri: 'https://x.example/r.git',
+      digest: { gitCommit: '1'.repeat(40) },
+    });
+    const clean = depsOf({ type: 'local', hash: tree, commit: '2'.repeat(40), path: 'fw', dirty: false });
+    expect(clean['source']).toEqual({
+      name: 'source',
+      digest: { reproromTreeSha256: tree },
+      annotations: { dirty: 'false' },
+    });
+    expect(clean['source/workspace']).toEqual({
+      name: 'source/workspace',
+      digest: { gitCommit: '2'.repeat(40) },
+      annotations: { path: 'fw', dirty: 'false' },
+    });
+    const dirty = depsOf({ type: 'local', hash: tree, commit: '2'.repeat(40), path: '.', dirty: true });
+    expect(dirty['source/workspace']?.annotations).toEqual({ path: '.', dirty: 'true' });
+    const noGit = depsOf({ type: 'local', hash: tree, dirty: true });
+    expect(noGit['source']?.annotations).toEqual({ dirty: 'true' });
+    expect(noGit['source/workspace']).toBeUndefined();
+    const read = parseProvenance(
+      formatStatement(
+        provenanceStatement(
+          manifest({ source: { type: 'local', hash: tree, commit: '2'.repeat(40), path: '.', dirty: true } }),
+        ),
+      ),
+      'p.json',
+    );
+    expect(read.build.source).toMatchObject({ commit: '2'.repeat(40), dirty: true });
   });
 
   it('writes keys in sorted order at every level', () => {
@@ -219,10 +298,11 @@ describe('parseProvenance', () => {
   it('refuses a missing pin narHash, naming the field', () => {
     const msg = refusal(
       edited((s) => {
-        delete s.predicate.buildDefinition.resolvedDependencies[1].digest.sha256;
+        const deps = s.predicate.buildDefinition.resolvedDependencies;
+        delete deps.find((d: Json) => d.name === 'pin/offline').digest.nixNarSha256;
       }),
     );
-    expect(msg).toContain('(pin/offline).digest.sha256 is missing');
+    expect(msg).toContain('(pin/offline).digest.nixNarSha256 is missing');
     expect(msg).toContain('narHash');
   });
 
@@ -241,7 +321,7 @@ describe('parseProvenance', () => {
           deps(s)[0].digest = {};
         }),
       ),
-    ).toContain('(source).digest.sha256 is missing');
+    ).toContain('(source).digest.reproromTreeSha256 is missing');
   });
 
   it('refuses missing commands, board and a wrong statement type', () => {

@@ -30,6 +30,7 @@ export async function runRelease(
     jobs: string;
     vary?: string[];
     noVary?: string[];
+    allowDirty?: boolean;
     json?: boolean;
   },
 ): Promise<number> {
@@ -58,7 +59,9 @@ export async function runRelease(
   const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
   // Nothing is off silently: a release says which variations its runs did not make, and why.
   for (const b of plan.boards) for (const line of describeChoice(b.vary)) say(b.name, line);
-  const result = await withInterrupts((signal) => releaseBoards(plan, { out, signal, onEvent: say }));
+  const result = await withInterrupts((signal) =>
+    releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+  );
   const { build, comparison } = result;
   if (!result.ok) {
     const message = `not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}`;

@@ -1,17 +1,17 @@
-/** `reprorom sign DIR --key KEY`: detached signatures of the release's manifest, hashes and provenance. */
+/** `reprorom sign DIR --key KEY`: detached signatures of the release's manifest, hashes and provenance, and DSSE envelopes. */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readText } from '../../hashes/hashesTxt.js';
 import { parseReleaseManifest, RELEASE_MANIFEST, signedFiles } from '../../release/releaseManifest.js';
-import { parseFormat, signFiles } from '../../release/sign.js';
+import { type EnvelopeResult, parseFormat, signEnvelopes, signFiles } from '../../release/sign.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { printLine, printOutput } from '../output.js';
 
-/** The files to sign: a release folder's signed set, or one file (e.g. a Heads hashes.txt). */
-async function filesToSign(target: string): Promise<string[]> {
+/** The files to sign: a release folder's signed set, or one file (e.g. a Heads hashes.txt); and its provenance files. */
+async function filesToSign(target: string): Promise<{ files: string[]; provenance: string[] }> {
   if (!existsSync(target))
     throw new UsageError(`${target} does not exist`, 'pass a release folder written by `reprorom release`');
-  if (statSync(target).isFile()) return [target];
+  if (statSync(target).isFile()) return { files: [target], provenance: [] };
   const manifestPath = join(target, RELEASE_MANIFEST);
   const manifest = parseReleaseManifest(await readText(manifestPath), manifestPath);
   const files = signedFiles(manifest).map((f) => join(target, f));
@@ -21,7 +21,7 @@ async function filesToSign(target: string): Promise<string[]> {
       `the release is incomplete: ${absent.join(', ')} missing`,
       'write the release again with `reprorom release`',
     );
-  return files;
+  return { files, provenance: manifest.boards.map((b) => join(target, b.provenance.path)) };
 }
 
 export async function runSign(
@@ -30,13 +30,37 @@ export async function runSign(
 ): Promise<number> {
   const target = resolve(dir);
   const format = parseFormat(opts.format, opts.key);
-  const files = await filesToSign(target);
-  const signatures = await signFiles(files, format === 'ssh' ? resolve(opts.key) : opts.key, format);
-  if (opts.json) printOutput('sign', { schema: 'reprorom.sign/v1', ok: true, format, files, signatures });
+  const { files, provenance } = await filesToSign(target);
+  const key = format === 'ssh' ? resolve(opts.key) : opts.key;
+  const signatures = await signFiles(files, key, format);
+  const envelopes: EnvelopeResult =
+    format === 'ssh' && provenance.length > 0
+      ? await signEnvelopes(provenance, key)
+      : {
+          written: [],
+          ...(provenance.length > 0
+            ? {
+                skipped:
+                  'DSSE envelopes are signed with OpenSSH ed25519 keys only; the detached signatures cover the provenance',
+              }
+            : {}),
+        };
+  if (opts.json)
+    printOutput('sign', {
+      schema: 'reprorom.sign/v1',
+      ok: true,
+      format,
+      files,
+      signatures,
+      envelopes: envelopes.written,
+      ...(envelopes.skipped ? { envelopesSkipped: envelopes.skipped } : {}),
+    });
   else {
     for (const s of signatures) printLine(`signed ${s}`);
+    for (const e of envelopes.written) printLine(`signed ${e} (DSSE envelope of the provenance)`);
+    if (envelopes.skipped) process.stderr.write(`reprorom: note: ${envelopes.skipped}\n`);
     printLine(
-      `check it:  reprorom verify ${dir} --key ${format === 'ssh' ? 'SIGNER.pub' : 'SIGNER-public-key.asc'}`,
+      `check it:  reprorom verify ${dir} --no-rebuild --key ${format === 'ssh' ? 'SIGNER.pub' : 'SIGNER-public-key.asc'}`,
     );
   }
   return ExitCode.ok;

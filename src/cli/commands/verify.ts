@@ -1,6 +1,7 @@
 /**
- * `reprorom verify DIR|file-URL [--key …]`: signature, integrity, provenance,
- * rebuild, comparison, and one verdict per artifact.
+ * `reprorom verify DIR|file-URL [--key …] [--no-rebuild [--rom FILE]]`: signature,
+ * integrity, provenance, rebuild, comparison, and one verdict per artifact; with
+ * --no-rebuild the checks before the rebuild only (no workspace, engine or nix).
  *
  * Exit codes: 0 verified (good signature if one was given, every artifact rebuilt bit for bit);
  * 1 a signature, integrity, pin/image/definition or artifact check failed;
@@ -22,6 +23,8 @@ export interface VerifyCliOptions {
   keyring?: string;
   rom?: string;
   board?: string;
+  /** Commander's `--no-rebuild`: false when given. */
+  rebuild?: boolean;
   json?: boolean;
 }
 
@@ -39,6 +42,7 @@ function verifyJson(r: VerifyResult): VerifyJson {
           ),
         }),
     mode: r.mode,
+    rebuilt: r.rebuilt,
     release: r.release,
     signature: r.signature,
     integrity: r.integrity,
@@ -81,8 +85,17 @@ function printResult(r: VerifyResult): void {
   printLine(r.ok ? paint('green', verifiedLine(r)) : paint('red', `NOT VERIFIED: ${reasons(r).join('; ')}`));
 }
 
-/** The last line says exactly what was checked: never a signature that was not. */
+/** The last line says exactly what was checked: never a signature that was not, nor a rebuild. */
 export function verifiedLine(r: VerifyResult): string {
+  if (!r.rebuilt) {
+    const what =
+      r.boards.length > 0
+        ? 'every file matches the signed hashes (nothing was rebuilt)'
+        : 'the ROM matches the signed hashes (nothing was rebuilt)';
+    return r.signature?.ok
+      ? `VERIFIED: good signature and ${what}`
+      : `VERIFIED (no signature checked): ${what}`;
+  }
   const names = r.boards.flatMap((b) => b.artifacts.map((a) => a.name));
   const rebuilt =
     r.mode === 'heads' ? `${names.join(', ')} rebuilt bit for bit` : 'every artifact rebuilt bit for bit';
@@ -96,7 +109,11 @@ export function reasons(r: VerifyResult): string[] {
   const out: string[] = [];
   if (r.signature && !r.signature.ok)
     out.push(...r.signature.files.filter((f) => !f.ok).map((f) => `signature check failed: ${f.message}`));
-  out.push(...r.integrity.filter((c) => !c.ok).map((c) => `integrity check failed: ${c.message}`));
+  out.push(
+    ...r.integrity
+      .filter((c) => !c.ok)
+      .map((c) => `${c.name === 'rom' ? 'ROM' : 'integrity'} check failed: ${c.message}`),
+  );
   for (const b of r.boards) {
     out.push(...b.checks.filter((c) => !c.ok).map((c) => `${b.board}: ${c.name} check failed: ${c.message}`));
     out.push(
@@ -117,6 +134,7 @@ export async function runVerify(release: string, opts: VerifyCliOptions): Promis
       ...(opts.keyring ? { keyring: opts.keyring } : {}),
       ...(opts.rom ? { rom: opts.rom } : {}),
       ...(opts.board ? { board: opts.board } : {}),
+      ...(opts.rebuild === false ? { noRebuild: true } : {}),
       signal,
       onEvent: say,
     }),

@@ -1,0 +1,261 @@
+/**
+ * What can be checked of a release without building anything: signatures (detached
+ * ones and the DSSE envelopes of the provenance), the folder against its signed lists,
+ * the provenance against the manifest, and a downloaded ROM against the signed hashes.
+ * No workspace, engine or nix: `verify --no-rebuild` is this alone, and the full
+ * `verify` starts with it.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { baseName } from '../hashes/artifactPath.js';
+import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
+import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
+import { UsageError } from '../util/errors.js';
+import { envelopePath, verifyEnvelope } from './dsse.js';
+import { unlistedFiles } from './releaseFiles.js';
+import {
+  parseReleaseManifest,
+  RELEASE_HASHES,
+  RELEASE_MANIFEST,
+  type ReleaseBoard,
+  type ReleaseManifest,
+  signedFiles,
+} from './releaseManifest.js';
+import type { SignatureCheck, Verifier } from './signature.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export const ok = (name: string, message: string): Check => ({ name, ok: true, message });
+export const fail = (name: string, message: string): Check => ({ name, ok: false, message });
+
+/** The folder holds exactly the bytes its signed lists name. */
+export async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]> {
+  const checks: Check[] = [];
+  const hashesPath = join(dir, RELEASE_HASHES);
+  const lines = parseHashesTxt(await readText(hashesPath), hashesPath);
+  const listed = new Map(lines.map((l) => [l.path, l.sha256]));
+  const declared = new Map(m.boards.flatMap((b) => b.artifacts.map((a) => [a.path, a.sha256] as const)));
+  for (const [path, sha] of declared) {
+    if (listed.get(path) !== sha)
+      checks.push(
+        fail(
+          'integrity',
+          `${RELEASE_HASHES} ${listed.has(path) ? `lists ${listed.get(path)}` : 'does not list'} ${path}, but ${RELEASE_MANIFEST} says ${sha}`,
+        ),
+      );
+  }
+  for (const path of listed.keys())
+    if (!declared.has(path))
+      checks.push(
+        fail('integrity', `${RELEASE_HASHES} lists ${path}, which ${RELEASE_MANIFEST} does not declare`),
+      );
+  for (const [path, sha] of declared) {
+    const file = join(dir, path);
+    if (!existsSync(file)) {
+      checks.push(fail('integrity', `${path} is missing from the release folder`));
+      continue;
+    }
+    const actual = await sha256File(file);
+    if (actual !== sha)
+      checks.push(
+        fail(
+          'integrity',
+          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed)`,
+        ),
+      );
+  }
+  for (const b of m.boards) {
+    const expected = formatHashesTxt(
+      b.artifacts.map((a) => ({ path: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
+    );
+    const actual = await readFile(join(dir, b.hashes), 'utf8').catch(() => undefined);
+    if (actual !== expected)
+      checks.push(
+        fail(
+          'integrity',
+          `${b.hashes} ${actual === undefined ? 'is missing' : `does not match the signed ${RELEASE_HASHES}`}`,
+        ),
+      );
+    const prov = await readFile(join(dir, b.provenance.path)).catch(() => undefined);
+    if (prov && sha256Bytes(prov) !== b.provenance.sha256)
+      checks.push(
+        fail(
+          'integrity',
+          `${b.provenance.path} has sha256 ${sha256Bytes(prov)}, but ${RELEASE_MANIFEST} says ${b.provenance.sha256}`,
+        ),
+      );
+  }
+  if (checks.length === 0)
+    checks.push(ok('integrity', `${declared.size} file(s) match the signed ${RELEASE_HASHES}`));
+  return checks;
+}
+
+/** Nothing in the folder that no signed manifest lists (see releaseFiles.ts). */
+export async function extraFilesCheck(dir: string, m: ReleaseManifest): Promise<Check> {
+  const extra = (await unlistedFiles(dir, m)).map((p) => (/^[\x20-\x7e]*$/.test(p) ? p : JSON.stringify(p)));
+  return extra.length === 0
+    ? ok('files', `every file in the folder is listed in the signed ${RELEASE_MANIFEST}`)
+    : fail(
+        'files',
+        `${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} in the release folder but no signed ${RELEASE_MANIFEST} lists ${extra.length === 1 ? 'it' : 'them'}`,
+      );
+}
+
+/** The statement agrees with the release manifest entry it belongs to. */
+export function consistency(b: ReleaseBoard, d: DescribedBuild): Check[] {
+  const problems = [
+    ...jsonDifferences(
+      {
+        board: b.board,
+        pin: b.pin,
+        extraPins: b.extraPins,
+        image: b.image,
+        sourceHash: b.source.hash,
+        commands: b.commands,
+        sourceDateEpoch: b.sourceDateEpoch,
+      },
+      {
+        board: d.board,
+        pin: d.pin,
+        extraPins: d.extraPins,
+        image: d.image,
+        sourceHash: d.source.hash,
+        commands: d.commands,
+        sourceDateEpoch: d.sourceDateEpoch,
+      },
+    ),
+    ...jsonDifferences(
+      b.artifacts.map((a) => ({ name: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
+      d.subjects,
+      'subjects',
+    ),
+  ];
+  return problems.length === 0
+    ? []
+    : [fail('provenance', `${b.provenance.path} disagrees with ${RELEASE_MANIFEST}: ${problems.join('; ')}`)];
+}
+
+export interface SignatureResult {
+  ok: boolean;
+  key: string;
+  files: SignatureCheck[];
+}
+
+/**
+ * The manifest's signature first (until it holds, not even its list of files is trusted),
+ * then every other signed file, then each provenance's DSSE envelope: it must verify with
+ * the key and carry exactly the bytes of provenance.json. A release signed before
+ * envelopes existed (or with a key that cannot make one) has none: that is noted.
+ */
+export async function signatureChecks(
+  dir: string,
+  verifier: Verifier,
+  notes: string[],
+): Promise<{ signature: SignatureResult; manifest?: ReleaseManifest }> {
+  const manifestPath = join(dir, RELEASE_MANIFEST);
+  const first = await verifier.check(manifestPath);
+  const signature: SignatureResult = { ok: first.ok, key: verifier.describe, files: [first] };
+  if (!first.ok) return { signature };
+  const manifest = parseReleaseManifest(await readText(manifestPath), manifestPath);
+  for (const f of signedFiles(manifest).slice(1)) signature.files.push(await verifier.check(join(dir, f)));
+  for (const b of manifest.boards) {
+    const file = join(dir, b.provenance.path);
+    const envelope = join(dir, envelopePath(b.provenance.path));
+    const text = await readFile(envelope, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      notes.push(
+        `${envelopePath(b.provenance.path)} is absent: the provenance has no DSSE envelope (its detached signature was checked)`,
+      );
+      continue;
+    }
+    if (verifier.ed25519.length === 0) {
+      notes.push(
+        `${envelopePath(b.provenance.path)} was not checked: it is signed with an OpenSSH ed25519 key, and ${verifier.describe} holds none (its detached signature was checked)`,
+      );
+      continue;
+    }
+    const r = verifyEnvelope(text, verifier.ed25519);
+    const bytes = await readFile(file).catch(() => undefined);
+    signature.files.push(
+      !r.ok
+        ? {
+            file,
+            signature: envelope,
+            ok: false,
+            message: `bad DSSE envelope ${envelopePath(b.provenance.path)}: ${r.message}`,
+          }
+        : bytes === undefined || !r.payload.equals(bytes)
+          ? {
+              file,
+              signature: envelope,
+              ok: false,
+              message: `the DSSE envelope ${envelopePath(b.provenance.path)} carries another statement than ${b.provenance.path}`,
+            }
+          : {
+              file,
+              signature: envelope,
+              ok: true,
+              message: `good DSSE envelope (in-toto statement) by ${r.keyid}`,
+            },
+    );
+  }
+  signature.ok = signature.files.every((f) => f.ok);
+  return { signature, manifest };
+}
+
+/** Each board's provenance: complete, and in agreement with the signed manifest. */
+export async function provenanceChecks(
+  dir: string,
+  m: ReleaseManifest,
+): Promise<Array<{ board: ReleaseBoard; build: DescribedBuild; checks: Check[] }>> {
+  const out: Array<{ board: ReleaseBoard; build: DescribedBuild; checks: Check[] }> = [];
+  for (const b of m.boards) {
+    const path = join(dir, b.provenance.path);
+    // Incomplete provenance is refused here (exit 2, naming the field).
+    const { build } = parseProvenance(await readText(path), path);
+    const checks = consistency(b, build);
+    if (checks.length === 0)
+      checks.push(
+        ok(
+          'provenance',
+          `${b.provenance.path} names the same source, pins, image and artifacts as ${RELEASE_MANIFEST}${build.source.dirty ? ' (built from a dirty or unversioned local source)' : ''}`,
+        ),
+      );
+    out.push({ board: b, build, checks });
+  }
+  return out;
+}
+
+/**
+ * A downloaded ROM against the signed list: its sha256 must be listed, under its own
+ * file name when that name is listed.
+ */
+export async function romCheck(
+  rom: string,
+  listed: ReadonlyArray<{ path: string; sha256: string }>,
+  listName: string,
+): Promise<Check> {
+  if (!existsSync(rom))
+    throw new UsageError(
+      `--rom ${rom}: no such file`,
+      'pass the ROM file you downloaded (with --no-rebuild)',
+    );
+  const sha = await sha256File(rom);
+  const name = basename(rom);
+  const byHash = listed.filter((l) => l.sha256 === sha);
+  const byName = listed.filter((l) => baseName(l.path) === name);
+  const same = byHash.find((l) => baseName(l.path) === name) ?? (byName.length === 0 ? byHash[0] : undefined);
+  if (same) return ok('rom', `${name} has sha256 ${sha}, as the signed ${listName} lists for ${same.path}`);
+  if (byName.length > 0)
+    return fail(
+      'rom',
+      `${name} has sha256 ${sha}, but the signed ${listName} lists ${byName.map((l) => `${l.sha256} for ${l.path}`).join(', ')}`,
+    );
+  return fail('rom', `${name} has sha256 ${sha}, which the signed ${listName} does not list`);
+}
