@@ -21,6 +21,18 @@ export interface ArtifactResult {
   disagreeing: string[];
   /** The hash most inputs agree on; ties go to the earliest input. */
   majority: string | undefined;
+  /**
+   * For a cpio archive whose inputs list its members (Heads' `-----` blocks) and that is not
+   * reproducible: the members that differ, each with every input's hash (null when absent).
+   */
+  members?: MemberResult[];
+}
+
+export interface MemberResult {
+  /** The member's path inside the archive, as listed (`./init`). */
+  name: string;
+  verdict: 'mismatch' | 'missing';
+  hashes: Record<string, string | null>;
 }
 
 export interface Comparison {
@@ -150,6 +162,7 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
       const hashes: Record<string, string | null> = {};
       for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
       const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
+      const members = verdict === 'reproducible' ? undefined : memberResults(labels, indexes, key);
       artifacts.push({
         name: all.length > 1 && group.board ? `${group.board}/${key}` : key,
         key,
@@ -158,6 +171,7 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
         hashes,
         disagreeing,
         majority,
+        ...(members ? { members } : {}),
       });
     }
   }
@@ -227,6 +241,36 @@ function rowVerdict(
   for (let i = 1; i < shas.length && same; i++) same = shas[i] === first;
   if (same && first != null) return { verdict: 'reproducible', disagreeing: [], majority: first };
   return verdictFor(labels.map((label, i) => [label, shas[i] ?? null] as const));
+}
+
+/**
+ * The members of one archive that differ across the inputs listing them (Heads' cpio blocks),
+ * in first-listed order; undefined when fewer than two inputs list its members.
+ */
+function memberResults(
+  labels: readonly string[],
+  indexes: ReadonlyArray<Map<string, ArtifactHash>>,
+  key: string,
+): MemberResult[] | undefined {
+  const lists = indexes.map((index) => index.get(key)?.members);
+  const listing = labels.filter((_, i) => lists[i] !== undefined);
+  if (listing.length < 2) return undefined;
+  const byInput = lists.map((list) => (list ? new Map(list.map((m) => [m.path, m.sha256])) : undefined));
+  const names = [...new Set(lists.flatMap((list) => (list ? list.map((m) => m.path) : [])))];
+  const out: MemberResult[] = [];
+  for (const name of names) {
+    const hashes: Record<string, string | null> = {};
+    const seen = new Set<string | null>();
+    labels.forEach((label, i) => {
+      const members = byInput[i];
+      if (members === undefined) return;
+      const sha = members.get(name) ?? null;
+      hashes[label] = sha;
+      seen.add(sha);
+    });
+    if (seen.size > 1) out.push({ name, verdict: seen.has(null) ? 'missing' : 'mismatch', hashes });
+  }
+  return out;
 }
 
 /** `a: seabios; b: seabios-debug`: what each unrelated input holds. */

@@ -78,6 +78,7 @@ function problemLines(c: Comparison): string[] {
       for (const l of a.disagreeing) out.push(`  disagrees: ${l} has ${a.hashes[l]}`);
       const absent = Object.keys(a.hashes).filter((l) => a.hashes[l] === null);
       if (absent.length > 0) out.push(`  missing in: ${absent.join(', ')}`);
+      out.push(...memberLines(a));
     } else if (a.verdict === 'missing') {
       out.push(`missing ${a.name}: absent in ${a.disagreeing.join(', ')} (others have ${a.majority})`);
     } else if (a.verdict === 'single-run') {
@@ -88,6 +89,18 @@ function problemLines(c: Comparison): string[] {
     }
   }
   return out;
+}
+
+/** Heads' cpio blocks: which files of the archive differ, each with every input's hash. */
+function memberLines(a: ArtifactResult): string[] {
+  if (a.members === undefined) return [];
+  if (a.members.length === 0) return ['  cpio members: every listed member is identical'];
+  return a.members.map(
+    (m) =>
+      `  member ${m.name} ${m.verdict === 'mismatch' ? 'differs' : 'is missing'}: ${Object.entries(m.hashes)
+        .map(([label, sha]) => `${label} ${sha === null ? 'lacks it' : `has ${sha}`}`)
+        .join(', ')}`,
+  );
 }
 
 export function renderSummary(c: Comparison): string {
