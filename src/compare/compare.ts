@@ -138,13 +138,19 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     const rowSources = complete.length > 0 ? complete : group.sets;
     for (const s of group.sets) rowSourcesOf.set(s, [...(rowSourcesOf.get(s) ?? []), rowSources]);
     for (const s of rowSources) rowSourceSets.add(s);
-    const indexes = group.sets.map(artifactsByKey);
     const labels = group.sets.map((s) => s.label);
     const inputs = group.sets.map((s) => s.input);
-    for (const key of rowKeys(rowSources)) {
+    // Every set listing the same keys in the same order (two machines' lists of one build): rows
+    // are positions, and no key is looked up in a map of a million.
+    const aligned = rowSources.length === group.sets.length ? alignedKeys(group.sets) : undefined;
+    const indexes = aligned ? [] : group.sets.map(artifactsByKey);
+    const keys = aligned ?? rowKeys(rowSources);
+    for (let row = 0; row < keys.length; row++) {
+      const key = keys[row] ?? '';
       // One sha per set, read once; tuples for verdictFor only when the row is not the common case.
       const shas: Array<string | null> = [];
-      for (const index of indexes) shas.push(index.get(key)?.sha256 ?? null);
+      if (aligned) for (const set of group.sets) shas.push(set.artifacts[row]?.sha256 ?? null);
+      else for (const index of indexes) shas.push(index.get(key)?.sha256 ?? null);
       // Inputs holding this artifact: when two differ, both were checked against another input.
       let holder: string | undefined;
       let shared = false;
@@ -162,7 +168,10 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
       const hashes: Record<string, string | null> = {};
       for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
       const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
-      const members = verdict === 'reproducible' ? undefined : memberResults(labels, indexes, key);
+      const members =
+        verdict === 'reproducible'
+          ? undefined
+          : memberResults(labels, indexes.length > 0 ? indexes : group.sets.map(artifactsByKey), key);
       artifacts.push({
         name: all.length > 1 && group.board ? `${group.board}/${key}` : key,
         key,
@@ -211,6 +220,29 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     notes,
     unrelated,
   };
+}
+
+/**
+ * The keys of the first set when every set lists exactly the same keys in the same order, and
+ * that order is the rows' (byte-wise rising); else undefined. String comparisons only: no map.
+ */
+function alignedKeys(sets: readonly HashSet[]): string[] | undefined {
+  const first = sets[0]?.artifacts;
+  if (first === undefined) return undefined;
+  const keys: string[] = new Array(first.length);
+  let previous: string | undefined;
+  for (let i = 0; i < first.length; i++) {
+    const key = first[i]?.key ?? '';
+    if (previous !== undefined && comparePaths(previous, key) >= 0) return undefined;
+    previous = key;
+    keys[i] = key;
+  }
+  for (let n = 1; n < sets.length; n++) {
+    const other = sets[n]?.artifacts;
+    if (other === undefined || other.length !== first.length) return undefined;
+    for (let i = 0; i < first.length; i++) if (other[i]?.key !== keys[i]) return undefined;
+  }
+  return keys;
 }
 
 /**

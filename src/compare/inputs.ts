@@ -121,6 +121,10 @@ async function withLocalFiles(
     if (folders.has(folder)) continue;
     folders.set(folder, await listFolder(dir, root, folder, notes));
   }
+  // No listed folder here (a hashes list from another machine): nothing to hash, nothing copied.
+  let anyFolder = false;
+  for (const f of folders.values()) anyFolder ||= f !== undefined;
+  if (!anyFolder) return items;
   const out: ArtifactHash[] = [];
   for (const item of items) {
     const slash = item.path.lastIndexOf('/');

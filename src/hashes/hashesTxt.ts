@@ -58,7 +58,8 @@ export async function writeHashesTxt(dir: string, artifacts: readonly HashedFile
 export function parseHashesTxt(text: string, file: string): HashLine[] {
   const bad = new BadLines(file);
   const out: HashLine[] = [];
-  const firstLine = new Map<string, number>();
+  let firstLine: Map<string, number> | undefined;
+  let previous: string | undefined;
   const count = countLines(text);
   checkLineCount(count, file);
   if (count === 0) bad.add({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
@@ -86,6 +87,16 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
       }
     }
     bad.ok();
+    // Lines in strictly rising order (what reprorom and `sort` write) cannot repeat a path: the map
+    // of first lines, a million entries, is built only once a line comes out of order.
+    if (firstLine === undefined) {
+      if (previous === undefined || previous < path) {
+        previous = path;
+        out.push({ path, sha256, line });
+        return;
+      }
+      firstLine = new Map(out.map((l) => [l.path, l.line]));
+    }
     const earlier = firstLine.get(path);
     if (earlier !== undefined) {
       bad.add({
