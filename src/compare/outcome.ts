@@ -131,24 +131,26 @@ export function comparisonJson({ comparison, reports }: CompareOutcome): Compari
   return {
     ok: comparison.ok,
     inputs,
-    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority, members }) => {
-      const byId = (record: Record<string, string | null>) => {
-        if (!relabel) return record;
-        const out: Record<string, string | null> = {};
-        for (const label in record) out[id(label)] = record[label] ?? null;
-        return out;
-      };
-      return {
-        name,
-        key,
-        board: board ?? null,
-        verdict,
-        hashes: byId(hashes),
-        disagreeing: relabel ? disagreeing.map(id) : disagreeing,
-        majority: majority ?? null,
-        ...(members ? { members: members.map((m) => ({ ...m, hashes: byId(m.hashes) })) } : {}),
-      };
-    }),
+    artifacts: comparison.artifacts.map(
+      ({ name, key, board, verdict, hashes, disagreeing, majority, members }) => {
+        const byId = (record: Record<string, string | null>) => {
+          if (!relabel) return record;
+          const out: Record<string, string | null> = {};
+          for (const label in record) out[id(label)] = record[label] ?? null;
+          return out;
+        };
+        return {
+          name,
+          key,
+          board: board ?? null,
+          verdict,
+          hashes: byId(hashes),
+          disagreeing: relabel ? disagreeing.map(id) : disagreeing,
+          majority: majority ?? null,
+          ...(members ? { members: members.map((m) => ({ ...m, hashes: byId(m.hashes) })) } : {}),
+        };
+      },
+    ),
     notes: comparison.notes,
     unrelated: comparison.unrelated,
     reports: reports.map(({ summary: _summary, ...r }) => ({

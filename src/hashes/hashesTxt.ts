@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { BuildFailedError, ConfigError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
