@@ -147,7 +147,11 @@ describe('compare inputs and output', () => {
       (_, i) => `${sha(String(i))}  f${String(i).padStart(6, '0')}.bin\n`,
     ).join('');
     await writeFile(join(root, 'a.txt'), text);
-    await writeFile(join(root, 'b.txt'), text.replace(/^./, '0'));
+    // Every line differs: the table lists every row (it leaves out only reproducible ones past 1,000).
+    await writeFile(
+      join(root, 'b.txt'),
+      text.replace(/^[0-9a-f]{64}/gm, (h) => `0${h.slice(1)}`),
+    );
     for (const json of [false, true]) {
       const r = await execa(
         'bash',
