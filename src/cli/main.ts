@@ -314,7 +314,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `reprorom compare … | head -1`: the reader went away. That is the reader's choice, not a
+ * failure to report: stop quietly (the exit code of a closed pipe, as coreutils give).
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(128 + 13);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   const program = buildProgram();
   // Node exits quietly with code 0 when nothing is left to wait for, e.g. when the engine
   // dropped a connection without an answer. A command that has not finished must not look like success.

@@ -21,6 +21,18 @@ export interface ArtifactResult {
   disagreeing: string[];
   /** The hash most inputs agree on; ties go to the earliest input. */
   majority: string | undefined;
+  /**
+   * For a cpio archive whose inputs list its members (Heads' `-----` blocks) and that is not
+   * reproducible: the members that differ, each with every input's hash (null when absent).
+   */
+  members?: MemberResult[];
+}
+
+export interface MemberResult {
+  /** The member's path inside the archive, as listed (`./init`). */
+  name: string;
+  verdict: 'mismatch' | 'missing';
+  hashes: Record<string, string | null>;
 }
 
 export interface Comparison {
@@ -126,13 +138,19 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     const rowSources = complete.length > 0 ? complete : group.sets;
     for (const s of group.sets) rowSourcesOf.set(s, [...(rowSourcesOf.get(s) ?? []), rowSources]);
     for (const s of rowSources) rowSourceSets.add(s);
-    const indexes = group.sets.map(artifactsByKey);
     const labels = group.sets.map((s) => s.label);
     const inputs = group.sets.map((s) => s.input);
-    for (const key of rowKeys(rowSources)) {
+    // Every set listing the same keys in the same order (two machines' lists of one build): rows
+    // are positions, and no key is looked up in a map of a million.
+    const aligned = rowSources.length === group.sets.length ? alignedKeys(group.sets) : undefined;
+    const indexes = aligned ? [] : group.sets.map(artifactsByKey);
+    const keys = aligned ?? rowKeys(rowSources);
+    for (let row = 0; row < keys.length; row++) {
+      const key = keys[row] ?? '';
       // One sha per set, read once; tuples for verdictFor only when the row is not the common case.
       const shas: Array<string | null> = [];
-      for (const index of indexes) shas.push(index.get(key)?.sha256 ?? null);
+      if (aligned) for (const set of group.sets) shas.push(set.artifacts[row]?.sha256 ?? null);
+      else for (const index of indexes) shas.push(index.get(key)?.sha256 ?? null);
       // Inputs holding this artifact: when two differ, both were checked against another input.
       let holder: string | undefined;
       let shared = false;
@@ -150,6 +168,10 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
       const hashes: Record<string, string | null> = {};
       for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
       const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
+      const members =
+        verdict === 'reproducible'
+          ? undefined
+          : memberResults(labels, indexes.length > 0 ? indexes : group.sets.map(artifactsByKey), key);
       artifacts.push({
         name: all.length > 1 && group.board ? `${group.board}/${key}` : key,
         key,
@@ -158,6 +180,7 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
         hashes,
         disagreeing,
         majority,
+        ...(members ? { members } : {}),
       });
     }
   }
@@ -200,6 +223,29 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
 }
 
 /**
+ * The keys of the first set when every set lists exactly the same keys in the same order, and
+ * that order is the rows' (byte-wise rising); else undefined. String comparisons only: no map.
+ */
+function alignedKeys(sets: readonly HashSet[]): string[] | undefined {
+  const first = sets[0]?.artifacts;
+  if (first === undefined) return undefined;
+  const keys: string[] = new Array(first.length);
+  let previous: string | undefined;
+  for (let i = 0; i < first.length; i++) {
+    const key = first[i]?.key ?? '';
+    if (previous !== undefined && comparePaths(previous, key) >= 0) return undefined;
+    previous = key;
+    keys[i] = key;
+  }
+  for (let n = 1; n < sets.length; n++) {
+    const other = sets[n]?.artifacts;
+    if (other === undefined || other.length !== first.length) return undefined;
+    for (let i = 0; i < first.length; i++) if (other[i]?.key !== keys[i]) return undefined;
+  }
+  return keys;
+}
+
+/**
  * The row keys of a group, each once, in first-seen order: the first source's keys, then each
  * later source's keys that no earlier source holds (map lookups, no set of a million keys), sorted
  * byte-wise. A reprorom list is already in path order, which the sort only confirms.
@@ -227,6 +273,36 @@ function rowVerdict(
   for (let i = 1; i < shas.length && same; i++) same = shas[i] === first;
   if (same && first != null) return { verdict: 'reproducible', disagreeing: [], majority: first };
   return verdictFor(labels.map((label, i) => [label, shas[i] ?? null] as const));
+}
+
+/**
+ * The members of one archive that differ across the inputs listing them (Heads' cpio blocks),
+ * in first-listed order; undefined when fewer than two inputs list its members.
+ */
+function memberResults(
+  labels: readonly string[],
+  indexes: ReadonlyArray<Map<string, ArtifactHash>>,
+  key: string,
+): MemberResult[] | undefined {
+  const lists = indexes.map((index) => index.get(key)?.members);
+  const listing = labels.filter((_, i) => lists[i] !== undefined);
+  if (listing.length < 2) return undefined;
+  const byInput = lists.map((list) => (list ? new Map(list.map((m) => [m.path, m.sha256])) : undefined));
+  const names = [...new Set(lists.flatMap((list) => (list ? list.map((m) => m.path) : [])))];
+  const out: MemberResult[] = [];
+  for (const name of names) {
+    const hashes: Record<string, string | null> = {};
+    const seen = new Set<string | null>();
+    labels.forEach((label, i) => {
+      const members = byInput[i];
+      if (members === undefined) return;
+      const sha = members.get(name) ?? null;
+      hashes[label] = sha;
+      seen.add(sha);
+    });
+    if (seen.size > 1) out.push({ name, verdict: seen.has(null) ? 'missing' : 'mismatch', hashes });
+  }
+  return out;
 }
 
 /** `a: seabios; b: seabios-debug`: what each unrelated input holds. */

@@ -5,11 +5,20 @@
  * binaries as a hexdump, where a version string is split across lines.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { builtinCompare, formatBuiltin } from './builtinDiff.js';
+import {
+  type CpioMemberDiff,
+  diffCpio,
+  fileHead,
+  formatCpioDiff,
+  looksLikeCpio,
+  MAX_CPIO_BYTES,
+  readCpio,
+} from './cpio.js';
 
 export interface ExplainSide {
   label: string;
@@ -27,6 +36,8 @@ export interface Explanation {
   summary: string[];
   /** Why diffoscope was not used or failed, when it was not. */
   note: string | undefined;
+  /** When both files are cpio archives (an initrd): the members that differ. */
+  members?: CpioMemberDiff[];
 }
 
 export interface ExplainOptions {
@@ -66,7 +77,13 @@ export async function explainDifference(
   const base = join(outDir, reportBaseName(artifact));
   const textPath = `${base}.txt`;
   const builtin = await builtinCompare(a.path, b.path);
-  const summaryLines = formatBuiltin(builtin, a, b);
+  const members = builtin.identical ? undefined : await cpioMembers(a.path, b.path);
+  const builtinLines = formatBuiltin(builtin, a, b);
+  // The members first (after the two file lines): the terminal shows only the summary's first lines.
+  const summaryLines = members
+    ? [...builtinLines.slice(0, 2), ...formatCpioDiff(members.diffs), ...builtinLines.slice(2)]
+    : builtinLines;
+  const memberDiffs = members ? { members: members.diffs } : {};
   const header = [`reprorom diff report for ${artifact}`, ...summaryLines];
 
   const tool = opts.diffoscope === null ? undefined : (opts.diffoscope ?? (await findDiffoscope()));
@@ -101,6 +118,7 @@ export async function explainDifference(
           html,
           summary: summaryLines,
           note: undefined,
+          ...memberDiffs,
         };
       }
       const why = (res.stderr || res.shortMessage || '').split('\n').filter(Boolean).slice(-1)[0] ?? '';
@@ -118,5 +136,27 @@ export async function explainDifference(
     html: undefined,
     summary: summaryLines,
     note,
+    ...memberDiffs,
   };
+}
+
+/**
+ * Both files as cpio archives (newc, maybe gzip-compressed), member by member; undefined when
+ * either is not one (or is too large to list), so other artifacts cost two 8-byte reads.
+ */
+async function cpioMembers(a: string, b: string): Promise<{ diffs: CpioMemberDiff[] } | undefined> {
+  const [headA, headB] = await Promise.all([fileHead(a), fileHead(b)]);
+  if (!looksLikeCpio(headA) || !looksLikeCpio(headB)) return undefined;
+  try {
+    const [bytesA, bytesB] = await Promise.all([a, b].map((p) => readBounded(p)));
+    if (bytesA === undefined || bytesB === undefined) return undefined;
+    return { diffs: diffCpio(readCpio(bytesA), readCpio(bytesB)) };
+  } catch {
+    // A gzip stream that holds no cpio, or a damaged archive: the byte-level summary stands alone.
+    return undefined;
+  }
+}
+
+async function readBounded(path: string): Promise<Buffer | undefined> {
+  return (await stat(path)).size > MAX_CPIO_BYTES ? undefined : readFile(path);
 }

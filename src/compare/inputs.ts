@@ -8,7 +8,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isWithin, safeJoin } from '../archive/containment.js';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
-import { HASHES_FILE, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
+import { HASHES_FILE, parseHashesTxt, readStdinText, readText, STDIN_NAME } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
@@ -121,6 +121,10 @@ async function withLocalFiles(
     if (folders.has(folder)) continue;
     folders.set(folder, await listFolder(dir, root, folder, notes));
   }
+  // No listed folder here (a hashes list from another machine): nothing to hash, nothing copied.
+  let anyFolder = false;
+  for (const f of folders.values()) anyFolder ||= f !== undefined;
+  if (!anyFolder) return items;
   const out: ArtifactHash[] = [];
   for (const item of items) {
     const slash = item.path.lastIndexOf('/');
@@ -220,18 +224,57 @@ async function fromHashesFile(path: string): Promise<HashSet> {
   if (basename(path) === HASHES_FILE && (await kind(sibling)) === 'file') return fromManifest(sibling);
   const text = await readText(path);
   if (text.trimStart().startsWith('{')) return fromManifest(path);
+  return fromHashesText(text, path, dirname(path));
+}
+
+/**
+ * `compare -`: a hashes list (or manifest) on standard input. There is no folder to look for
+ * local copies in, so its artifacts are compared by hash only (no diff report).
+ */
+async function fromStdin(): Promise<HashSet> {
+  const text = await readStdinText();
+  if (text.trimStart().startsWith('{')) {
+    const manifest = parseManifest(text, STDIN_NAME);
+    const { keyed } = assignKeys(manifest.artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })));
+    const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
+    const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
+    return {
+      label: run,
+      run,
+      source: STDIN,
+      format: 'manifest',
+      board: manifest.board,
+      complete: true,
+      artifacts: keyed,
+      notes:
+        manifest.result === 'failed'
+          ? [`${STDIN_NAME}: the run failed (exit code ${manifest.exitCode})`]
+          : [],
+      manifestDir: undefined,
+    };
+  }
+  return fromHashesText(text, STDIN, undefined);
+}
+
+/** The argument that means standard input. */
+const STDIN = '-';
+
+/** A hashes list read from `path` (or stdin); its local copies are looked for in `dir` when given. */
+async function fromHashesText(text: string, path: string, dir: string | undefined): Promise<HashSet> {
+  const file = path === STDIN ? STDIN_NAME : path;
+  const label = path === STDIN ? STDIN_NAME : display(path);
   const notes: string[] = [];
   if (looksLikeHeads(text)) {
-    const heads = parseHeadsHashes(text, path);
+    const heads = parseHeadsHashes(text, file);
     if (heads.header) {
       notes.push(
-        `${display(path)}: Heads build of commit ${heads.header.commit} (${heads.header.state}) on ${heads.header.date}`,
+        `${label}: Heads build of commit ${heads.header.commit} (${heads.header.state}) on ${heads.header.date}`,
       );
       if (heads.header.state === 'dirty')
-        notes.push(`${display(path)}: the Heads tree was dirty: its ROM is not from a committed source`);
+        notes.push(`${label}: the Heads tree was dirty: its ROM is not from a committed source`);
     }
     return {
-      label: display(path),
+      label,
       source: path,
       format: 'heads',
       board: undefined,
@@ -246,10 +289,14 @@ async function fromHashesFile(path: string): Promise<HashSet> {
       manifestDir: undefined,
     };
   }
-  const { artifacts, byKey } = await keyedSet(dirname(path), parseHashesTxt(text, path), notes);
+  const lines = parseHashesTxt(text, file);
+  const { artifacts, byKey } =
+    dir === undefined
+      ? { artifacts: assignKeys(lines).keyed, byKey: undefined }
+      : await keyedSet(dir, lines, notes);
   return withIndex(
     {
-      label: display(path),
+      label,
       source: path,
       format: 'hashes.txt',
       board: undefined,
@@ -294,6 +341,7 @@ export async function loadInput(input: string): Promise<HashSet[]> {
 }
 
 async function loadArgument(input: string): Promise<HashSet[]> {
+  if (input === STDIN) return [await fromStdin()];
   const path = resolve(input);
   // The argument itself may be a link (a `latest` link to a run folder); links inside it are not followed.
   const k = await kind(path, true);
@@ -323,6 +371,11 @@ async function loadArgument(input: string): Promise<HashSet[]> {
 
 /** Load every input; labels are made unique so a verdict can name exactly one input. */
 export async function loadInputs(inputs: readonly string[]): Promise<HashSet[]> {
+  if (inputs.filter((i) => i === STDIN).length > 1)
+    throw new UsageError(
+      'compare input "-" (standard input) is given more than once',
+      'pass "-" once; save the other lists to files',
+    );
   const sets: HashSet[] = [];
   for (const input of inputs) sets.push(...(await loadInput(input)));
   await refuseSameInput(sets);
@@ -353,11 +406,14 @@ async function refuseSameInput(sets: readonly HashSet[]): Promise<void> {
       'compare different runs: a run folder built with --runs 2 or more, or run folders from other machines',
     );
   for (const s of sets) {
-    const st = await stat(s.source);
-    const id = `${st.dev}:${st.ino}`;
-    const sameFile = files.get(id);
-    if (sameFile) throw refuse(sameFile, s, `the same file (${printable(display(s.source))})`);
-    files.set(id, s);
+    // Standard input is read once and is no file on disk: given once, it cannot be another input's file.
+    if (s.source !== STDIN) {
+      const st = await stat(s.source);
+      const id = `${st.dev}:${st.ino}`;
+      const sameFile = files.get(id);
+      if (sameFile) throw refuse(sameFile, s, `the same file (${printable(display(s.source))})`);
+      files.set(id, s);
+    }
     if (s.run === undefined) continue;
     const sameRun = runs.get(s.run);
     if (sameRun) throw refuse(sameRun, s, `the same run (${printable(s.run)}, read from two files)`);

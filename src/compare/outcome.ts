@@ -25,6 +25,8 @@ export interface ReportResult {
   html: string | undefined;
   summary: string[];
   note: string | undefined;
+  /** When both files are cpio archives (an initrd): the members that differ. */
+  members?: Explanation['members'];
 }
 
 /** A pair of local files to diff: one from the majority, one from the first input that disagrees. */
@@ -80,6 +82,7 @@ async function explainMismatches(
       html: ex.html,
       summary: ex.summary,
       note: ex.note,
+      ...(ex.members ? { members: ex.members } : {}),
     });
   }
   return reports;
@@ -128,22 +131,26 @@ export function comparisonJson({ comparison, reports }: CompareOutcome): Compari
   return {
     ok: comparison.ok,
     inputs,
-    artifacts: comparison.artifacts.map(({ name, key, board, verdict, hashes, disagreeing, majority }) => {
-      let byId = hashes;
-      if (relabel) {
-        byId = {};
-        for (const label in hashes) byId[id(label)] = hashes[label] ?? null;
-      }
-      return {
-        name,
-        key,
-        board: board ?? null,
-        verdict,
-        hashes: byId,
-        disagreeing: relabel ? disagreeing.map(id) : disagreeing,
-        majority: majority ?? null,
-      };
-    }),
+    artifacts: comparison.artifacts.map(
+      ({ name, key, board, verdict, hashes, disagreeing, majority, members }) => {
+        const byId = (record: Record<string, string | null>) => {
+          if (!relabel) return record;
+          const out: Record<string, string | null> = {};
+          for (const label in record) out[id(label)] = record[label] ?? null;
+          return out;
+        };
+        return {
+          name,
+          key,
+          board: board ?? null,
+          verdict,
+          hashes: byId(hashes),
+          disagreeing: relabel ? disagreeing.map(id) : disagreeing,
+          majority: majority ?? null,
+          ...(members ? { members: members.map((m) => ({ ...m, hashes: byId(m.hashes) })) } : {}),
+        };
+      },
+    ),
     notes: comparison.notes,
     unrelated: comparison.unrelated,
     reports: reports.map(({ summary: _summary, ...r }) => ({

@@ -30,13 +30,19 @@ function cellWidth(a: ArtifactResult, label: string): number {
   return Math.min(sha.length, SHORT) + (a.disagreeing.includes(label) ? 1 : 0);
 }
 
+/** Up to this many artifacts, the table lists every one; past it, only those not reproducible. */
+export const TABLE_ALL_ROWS_UP_TO = 1000;
+
 export function renderTable(c: Comparison, paint: Painter): string[] {
   const labels = c.inputs.map((i) => i.label);
   const head = ['ARTIFACT', 'VERDICT', ...labels.map(printable)];
-  const names = c.artifacts.map((a) => printable(a.name));
+  // A million reproducible rows tell a person nothing the summary does not: list what needs a look.
+  const all = c.artifacts.length <= TABLE_ALL_ROWS_UP_TO;
+  const rows = all ? c.artifacts : c.artifacts.filter((a) => a.verdict !== 'reproducible');
+  const names = rows.map((a) => printable(a.name));
   // Loops, not Math.max(...rows): a million rows would overflow the call stack (and no row is built twice).
   const widths = head.map((h) => h.length);
-  c.artifacts.forEach((a, r) => {
+  rows.forEach((a, r) => {
     widths[0] = Math.max(widths[0] ?? 0, names[r]?.length ?? 0);
     widths[1] = Math.max(widths[1] ?? 0, a.verdict.length);
     for (let i = 0; i < labels.length; i++)
@@ -51,7 +57,7 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
       .join('  ')
       .trimEnd(),
   ];
-  c.artifacts.forEach((a, r) => {
+  rows.forEach((a, r) => {
     let line = `${padded(names[r] ?? '', 0)}  ${paint(verdictColour[a.verdict], padded(a.verdict, 1))}`;
     for (let i = 0; i < labels.length; i++) {
       const t = cell(a, labels[i] ?? '');
@@ -59,6 +65,14 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
     }
     out.push(line.trimEnd());
   });
+  const hidden = c.artifacts.length - rows.length;
+  if (hidden > 0)
+    out.push(
+      paint(
+        'dim',
+        `(${hidden.toLocaleString('en-US')} reproducible artifact(s) not listed: more than ${TABLE_ALL_ROWS_UP_TO.toLocaleString('en-US')} rows; --json lists every artifact)`,
+      ),
+    );
   return out;
 }
 
@@ -78,6 +92,7 @@ function problemLines(c: Comparison): string[] {
       for (const l of a.disagreeing) out.push(`  disagrees: ${l} has ${a.hashes[l]}`);
       const absent = Object.keys(a.hashes).filter((l) => a.hashes[l] === null);
       if (absent.length > 0) out.push(`  missing in: ${absent.join(', ')}`);
+      out.push(...memberLines(a));
     } else if (a.verdict === 'missing') {
       out.push(`missing ${a.name}: absent in ${a.disagreeing.join(', ')} (others have ${a.majority})`);
     } else if (a.verdict === 'single-run') {
@@ -88,6 +103,18 @@ function problemLines(c: Comparison): string[] {
     }
   }
   return out;
+}
+
+/** Heads' cpio blocks: which files of the archive differ, each with every input's hash. */
+function memberLines(a: ArtifactResult): string[] {
+  if (a.members === undefined) return [];
+  if (a.members.length === 0) return ['  cpio members: every listed member is identical'];
+  return a.members.map(
+    (m) =>
+      `  member ${m.name} ${m.verdict === 'mismatch' ? 'differs' : 'is missing'}: ${Object.entries(m.hashes)
+        .map(([label, sha]) => `${label} ${sha === null ? 'lacks it' : `has ${sha}`}`)
+        .join(', ')}`,
+  );
 }
 
 export function renderSummary(c: Comparison): string {

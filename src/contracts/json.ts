@@ -81,6 +81,11 @@ export interface ComparedArtifactJson {
   majority: string | null;
   /** Set on a mismatch the board declares expected (`expectMismatch`): the declared reason. */
   expectedMismatch?: string;
+  /**
+   * A cpio archive whose members the inputs list (Heads' `-----` blocks), when not reproducible:
+   * the members that differ, with each listing input's hash (null when it lacks the member).
+   */
+  members?: Array<{ name: string; verdict: 'mismatch' | 'missing'; hashes: Record<string, string | null> }>;
 }
 
 export interface ComparedInputJson {
@@ -111,6 +116,13 @@ export interface DiffReportJson {
   /** The HTML report's path (diffoscope only). */
   html: string | null;
   note: string | null;
+  /** When both artifacts are cpio archives (an initrd): the members that differ, contents first. */
+  members?: Array<{
+    /** The member's path in the archive, as `./init`. */
+    name: string;
+    change: 'content' | 'only in A' | 'only in B' | 'metadata';
+    detail: string;
+  }>;
 }
 
 /** A comparison of inputs: one row per board × artifact. */

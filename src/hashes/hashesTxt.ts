@@ -7,13 +7,13 @@ import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
+import { BuildFailedError, ConfigError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { formatCount, MAX_INPUT_BYTES, maxInputLines } from './limits.js';
 import { sha256Problem } from './sha256.js';
-import { countLines, forEachLine, parseSumLine, plainSumLinePath } from './sumLine.js';
+import { BadLines, countLines, forEachLine, parseSumLine, plainSumLinePath } from './sumLine.js';
 
 export const HASHES_FILE = 'hashes.txt';
 
@@ -56,38 +56,50 @@ export async function writeHashesTxt(dir: string, artifacts: readonly HashedFile
 
 /** Parse reprorom's (strict sha256sum) format; every bad line becomes a located problem. */
 export function parseHashesTxt(text: string, file: string): HashLine[] {
-  const problems: Problem[] = [];
+  const bad = new BadLines(file);
   const out: HashLine[] = [];
-  const firstLine = new Map<string, number>();
+  let firstLine: Map<string, number> | undefined;
+  let previous: string | undefined;
   const count = countLines(text);
   checkLineCount(count, file);
-  if (count === 0)
-    problems.push({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
+  if (count === 0) bad.add({ file, line: 1, col: 1, message: 'file is empty, expected sha256sum lines' });
   forEachLine(text, (start, end, line) => {
     // The usual line is read in place; anything else goes through the full parse, which says what is wrong.
     let raw = plainSumLinePath(text, start, end);
     let path = raw === undefined ? '' : stripDotSlash(raw);
     let sha256 = '';
+    let col = 67;
     if (raw !== undefined && artifactPathProblem(path) === undefined) sha256 = text.slice(start, start + 64);
     else {
       const parsed = parseSumLine(text.slice(start, end));
       if (!parsed.ok) {
-        problems.push({ file, line, col: parsed.col, message: parsed.message });
+        bad.add({ file, line, col: parsed.col, message: parsed.message });
         return;
       }
       raw = parsed.path;
       sha256 = parsed.sha256;
+      col = parsed.pathCol;
       path = stripDotSlash(raw);
       const why = artifactPathProblem(path);
       if (why) {
-        problems.push({ file, line, col: end - start - raw.length + 1, message: why });
+        bad.add({ file, line, col, message: why });
         return;
       }
     }
-    const col = end - start - raw.length + 1;
+    bad.ok();
+    // Lines in strictly rising order (what reprorom and `sort` write) cannot repeat a path: the map
+    // of first lines, a million entries, is built only once a line comes out of order.
+    if (firstLine === undefined) {
+      if (previous === undefined || previous < path) {
+        previous = path;
+        out.push({ path, sha256, line });
+        return;
+      }
+      firstLine = new Map(out.map((l) => [l.path, l.line]));
+    }
     const earlier = firstLine.get(path);
     if (earlier !== undefined) {
-      problems.push({
+      bad.add({
         file,
         line,
         col,
@@ -98,11 +110,7 @@ export function parseHashesTxt(text: string, file: string): HashLine[] {
     firstLine.set(path, line);
     out.push({ path, sha256, line });
   });
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      `fix ${file} or regenerate it (sha256sum format: "<64 hex>  <relative path>")`,
-    );
+  bad.throwIfAny(`fix ${file} or regenerate it (sha256sum format: "<64 hex>  <relative path>")`);
   return out;
 }
 
@@ -138,18 +146,7 @@ export async function readText(path: string): Promise<string> {
     try {
       // Checked before reading: a hostile input must not take all memory first.
       const { size } = await handle.stat();
-      if (size > MAX_INPUT_BYTES)
-        throw new ConfigError(
-          [
-            {
-              file: path,
-              line: 1,
-              col: 1,
-              message: `file is ${formatCount(size)} bytes, more than the ${formatCount(MAX_INPUT_BYTES)} bytes an input may have`,
-            },
-          ],
-          'check that this is the right file; split a larger list into several',
-        );
+      if (size > MAX_INPUT_BYTES) throw tooLarge(path, size);
       bytes = await handle.readFile();
     } finally {
       await handle.close();
@@ -169,6 +166,42 @@ export async function readText(path: string): Promise<string> {
       'check the path',
     );
   }
+  return decodeText(bytes, path);
+}
+
+/** The name standard input is shown by in messages (`compare -`). */
+export const STDIN_NAME = '(stdin)';
+
+function tooLarge(file: string, size: number): ConfigError {
+  return new ConfigError(
+    [
+      {
+        file,
+        line: 1,
+        col: 1,
+        message: `input is ${formatCount(size)} bytes or more, more than the ${formatCount(MAX_INPUT_BYTES)} bytes an input may have`,
+      },
+    ],
+    'check that this is the right file; split a larger list into several',
+  );
+}
+
+/** Standard input as UTF-8 text (`compare -`), under the same size cap as a file. */
+export async function readStdinText(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    // Stopped as soon as the cap is passed: a hostile pipe must not take all memory first.
+    if (size > MAX_INPUT_BYTES) throw tooLarge(STDIN_NAME, size);
+    chunks.push(buf);
+  }
+  return decodeText(Buffer.concat(chunks, size), STDIN_NAME);
+}
+
+/** Bytes as UTF-8 text, or a located ConfigError at the first byte that is not UTF-8. */
+function decodeText(bytes: Buffer, path: string): string {
   // isUtf8 is native and fast; the walk that finds the bad byte runs only on a bad file.
   const bad = isUtf8(bytes) ? undefined : firstInvalidUtf8(bytes);
   if (bad !== undefined) {

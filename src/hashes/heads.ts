@@ -4,10 +4,10 @@
  * and `-----` separated blocks listing the files inside cpio archives. Artifacts
  * are matched by file name only, as the Heads maintainers do by hand.
  */
-import { ConfigError, type Problem } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
 import { baseName } from './artifactPath.js';
 import { checkLineCount } from './hashesTxt.js';
-import { parseSumLine, splitLines } from './sumLine.js';
+import { BadLines, parseSumLine, splitLines } from './sumLine.js';
 
 export interface HeadsHeader {
   date: string;
@@ -70,7 +70,10 @@ function linesWith(text: string, needle: string): string[] {
 }
 
 export function parseHeadsHashes(text: string, file: string): HeadsHashes {
-  const problems: Problem[] = [];
+  const bad = new BadLines(
+    file,
+    'sha256sum lines, a Heads header ("DATE TIME COMMIT clean|dirty") or "-----"',
+  );
   const entries: HeadsEntry[] = [];
   const orphanMembers: HeadsMember[] = [];
   const lines = splitLines(text);
@@ -118,24 +121,19 @@ export function parseHeadsHashes(text: string, file: string): HeadsHashes {
     const parsed = parseSumLine(text);
     if (!parsed.ok) {
       const hint = line === 1 ? ' (or a header "DATE TIME COMMIT clean|dirty")' : '';
-      problems.push({ file, line, col: parsed.col, message: `${parsed.message}${hint}` });
+      bad.add({ file, line, col: parsed.col, message: `${parsed.message}${hint}` });
       return;
     }
+    bad.ok();
     segment.push({ path: parsed.path, sha256: parsed.sha256, line });
   });
   closeSegment();
-  if (entries.length === 0 && problems.length === 0) {
-    problems.push({
-      file,
-      line: 1,
-      col: 1,
-      message: 'no sha256sum lines found, expected a Heads hashes.txt',
-    });
-  }
-  if (problems.length > 0)
+  const hint = `fix ${file}: expected a Heads hashes.txt (header line, sha256sum lines, "-----" cpio blocks)`;
+  if (entries.length === 0 && bad.count === 0)
     throw new ConfigError(
-      problems,
-      `fix ${file}: expected a Heads hashes.txt (header line, sha256sum lines, "-----" cpio blocks)`,
+      [{ file, line: 1, col: 1, message: 'no sha256sum lines found, expected a Heads hashes.txt' }],
+      hint,
     );
+  bad.throwIfAny(hint);
   return { header, entries, orphanMembers };
 }

@@ -1,13 +1,56 @@
-/** One `sha256sum` output line: `<64 hex><space><space or *><path>`. Shared by both hashes.txt readers. */
+/**
+ * One `sha256sum` output line: `<64 hex><space><space or *><path>`, or the BSD form
+ * `sha256sum --tag` prints, `SHA256 (<path>) = <64 hex>`. Shared by both hashes.txt readers.
+ */
+import { ConfigError, type Problem } from '../util/errors.js';
 import { sha256Problem } from './sha256.js';
 
 export type SumLine =
-  | { ok: true; sha256: string; path: string }
+  | {
+      ok: true;
+      sha256: string;
+      path: string;
+      /** 1-based column where the path starts (after the hash, or after `SHA256 (`). */
+      pathCol: number;
+    }
   | { ok: false; col: number; message: string };
+
+/** `SHA256 (path) = hex`, `sha256sum --tag` and BSD `sha256`; the path runs to the last `) = `. */
+const TAG = /^SHA256 \((.+)\) = ([^ ]*)$/;
+/** Other algorithms' tag lines: said by name rather than as a bad hash. */
+const OTHER_TAG = /^(MD5|SHA1|SHA224|SHA384|SHA512|BLAKE2b(?:-\d+)?|SM3|CRC32?) \(/;
+
+function parseTagLine(line: string): SumLine {
+  const m = TAG.exec(line);
+  const path = m?.[1];
+  const hash = m?.[2];
+  if (path === undefined || hash === undefined)
+    return {
+      ok: false,
+      col: 1,
+      message: 'expected a "SHA256 (<path>) = <64 hex>" line (sha256sum --tag format)',
+    };
+  const hashProblem = sha256Problem(hash);
+  if (hashProblem)
+    return {
+      ok: false,
+      col: line.length - hash.length + 1,
+      message: `sha256 ${quoted(hash)}: ${hashProblem}`,
+    };
+  return { ok: true, sha256: hash, path, pathCol: 9 };
+}
 
 export function parseSumLine(line: string): SumLine {
   const nul = line.indexOf('\0');
   if (nul >= 0) return { ok: false, col: nul + 1, message: 'line contains a NUL byte' };
+  if (line.startsWith('SHA256 (')) return parseTagLine(line);
+  const other = OTHER_TAG.exec(line);
+  if (other)
+    return {
+      ok: false,
+      col: 1,
+      message: `${other[1]} tag line: only SHA256 hashes are compared (sha256sum --tag prints "SHA256 (<path>) = <hex>")`,
+    };
   if (line.startsWith('\\')) {
     return {
       ok: false,
@@ -39,7 +82,74 @@ export function parseSumLine(line: string): SumLine {
   }
   const path = line.slice(space + 2);
   if (path.length === 0) return { ok: false, col: space + 3, message: 'expected a path after the sha256' };
-  return { ok: true, sha256: hash, path };
+  return { ok: true, sha256: hash, path, pathCol: space + 3 };
+}
+
+/** How many bad lines, before any good one, make a file "not a sha256sum file". */
+export const NOT_A_SUM_FILE_AFTER = 3;
+/** At most this many bad lines are reported one by one; the rest are counted. */
+export const MAX_REPORTED_PROBLEMS = 20;
+
+/**
+ * The bad lines of a hashes file, kept short: a file whose first lines are all bad is not a
+ * sha256sum file at all (README.md, a ROM) and stops with one message, and a file with many bad
+ * lines reports the first few and a count, never hundreds of lines.
+ */
+export class BadLines {
+  readonly problems: Problem[] = [];
+  private more = 0;
+  private firstUnlisted: Problem | undefined;
+  private good = 0;
+  constructor(
+    private readonly file: string,
+    private readonly expected = 'sha256sum lines ("<64 hex>  <path>" or "SHA256 (<path>) = <64 hex>")',
+  ) {}
+
+  /** A line that parsed. */
+  ok(): void {
+    this.good++;
+  }
+
+  /** A bad line: throws "not a sha256sum file" once the first few lines were all bad. */
+  add(problem: Problem): void {
+    if (this.problems.length < MAX_REPORTED_PROBLEMS) this.problems.push(problem);
+    else {
+      this.firstUnlisted ??= problem;
+      this.more++;
+    }
+    if (this.good === 0 && this.problems.length >= NOT_A_SUM_FILE_AFTER) {
+      const first = this.problems[0] ?? problem;
+      throw new ConfigError(
+        [
+          {
+            file: this.file,
+            line: first.line,
+            col: first.col,
+            message: `this is not a sha256sum file: its first ${NOT_A_SUM_FILE_AFTER} lines are not ${this.expected} (line ${first.line}: ${first.message})`,
+          },
+        ],
+        'pass a hashes.txt written by reprorom, sha256sum or Heads, a manifest.json, or a run folder',
+      );
+    }
+  }
+
+  get count(): number {
+    return this.problems.length + this.more;
+  }
+
+  /** Throw the problems found, if any (with a count of those not listed). */
+  throwIfAny(hint: string): void {
+    if (this.problems.length === 0) return;
+    const next = this.firstUnlisted;
+    const listed =
+      next === undefined
+        ? this.problems
+        : [
+            ...this.problems,
+            { ...next, message: `${this.more} more bad line(s) from here on, not listed (${next.message})` },
+          ];
+    throw new ConfigError(listed, hint);
+  }
 }
 
 /** Quoted and escaped, so control characters in a hostile file never reach the terminal raw. */
