@@ -44,6 +44,21 @@ export const manifestArtifactSchema = z.strictObject({
   size: wholeNumber(0),
 });
 
+/** One input a run placed in its source tree, with the sha256 of the bytes the build saw. */
+export const manifestInputSchema = z.strictObject({
+  type: z.enum(['board', 'url', 'debian']),
+  path: nonEmptyString().check(z.describe('Where the input was placed, relative to the source tree')),
+  sha256,
+  size: wholeNumber(0),
+  board: z.optional(z.string()),
+  artifact: z.optional(z.string()),
+  run: z.optional(wholeNumber(1)).check(z.describe("The producer's run whose artifact this is")),
+  url: z.optional(z.string()),
+  package: z.optional(z.string()),
+  version: z.optional(z.string()),
+  arch: z.optional(z.string()),
+});
+
 export const manifestSchema = z
   .strictObject({
     schema: z.literal(MANIFEST_SCHEMA, { error: `expected "${MANIFEST_SCHEMA}"` }),
@@ -80,6 +95,11 @@ export const manifestSchema = z
       fileOrder: z.enum(['sorted', 'reverse', 'shuffled']),
       seed: z.optional(wholeNumber(0)),
     }),
+    inputs: z
+      ._default(z.array(manifestInputSchema), [])
+      .check(
+        z.describe("Files placed in the source before the build (other boards' artifacts, pinned files)"),
+      ),
     artifacts: z.array(manifestArtifactSchema),
     durationMs: wholeNumber(0),
     exitCode: wholeNumber(),
@@ -115,6 +135,7 @@ export const manifestSchema = z
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 export type ManifestArtifact = z.output<typeof manifestArtifactSchema>;
+export type ManifestInputRecord = z.output<typeof manifestInputSchema>;
 
 /** Canonical bytes: artifacts sorted by path, env keys sorted, two-space JSON and a final newline. */
 export function formatManifest(manifest: ManifestInput): string {
@@ -129,7 +150,10 @@ export function formatManifest(manifest: ManifestInput): string {
   const m = parsed.data;
   const env = Object.fromEntries(Object.entries(m.env).sort(([a], [b]) => comparePaths(a, b)));
   const artifacts = [...m.artifacts].sort((a, b) => comparePaths(a.path, b.path));
-  return `${JSON.stringify({ ...m, env, artifacts }, null, 2)}\n`;
+  // A board without inputs writes the manifest it always wrote.
+  const { inputs, ...rest } = m;
+  const sortedInputs = [...inputs].sort((a, b) => comparePaths(a.path, b.path));
+  return `${JSON.stringify({ ...rest, env, ...(inputs.length ? { inputs: sortedInputs } : {}), artifacts }, null, 2)}\n`;
 }
 
 /** Write `dir/manifest.json` atomically; returns its path. */

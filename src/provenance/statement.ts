@@ -10,6 +10,7 @@ import { comparePaths } from '../hashes/artifactPath.js';
 import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { inputDependencies } from './inputs.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -136,6 +137,7 @@ export function provenanceStatement(
           pinDependency(m.pin),
           ...m.extraPins.map(pinDependency),
           { name: `image/${m.image.name}`, digest: { sha256: m.image.id.replace(/^sha256:/, '') } },
+          ...inputDependencies(m.inputs),
         ],
       },
       runDetails: {

@@ -76,6 +76,8 @@ export function culpritText(build: BuildReportJson | undefined, v: ArtifactVerdi
       return 'differs only when several variations change together';
     case 'nondeterministic':
       return 'differs even in the reference environment (nondeterministic)';
+    case 'input':
+      return `caused by ${found.culprits.join(', ')}, which differed between the runs`;
     default:
       return 'culprit unknown (the extra runs failed)';
   }

@@ -9,6 +9,7 @@ import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
 import { appliedVariations, type VariationName, withOnly } from '../plan/variations.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
+import { describeInput } from './inputs.js';
 
 export type CulpritVerdict =
   /** One or more single variations reproduce the difference: they are named. */
@@ -17,6 +18,8 @@ export type CulpritVerdict =
   | 'combination'
   /** The reference environment repeated gives different bytes: nothing varied is needed. */
   | 'nondeterministic'
+  /** An input (another board's artifact) differed between the runs: that input is named, nothing is rebuilt. */
+  | 'input'
   /** The extra runs failed, so nothing could be concluded. */
   | 'unknown';
 
@@ -67,6 +70,19 @@ export function isolatingRuns(
   };
 }
 
+/** The inputs whose bytes differ between two runs of a board, as people name them. */
+async function differingInputs(
+  referenceDir: string | undefined,
+  otherDir: string | undefined,
+): Promise<string[]> {
+  if (!referenceDir || !otherDir) return [];
+  const read = (dir: string) => readManifest(join(dir, MANIFEST_FILE)).catch(() => undefined);
+  const [a, b] = await Promise.all([read(referenceDir), read(otherDir)]);
+  if (!a || !b) return [];
+  const before = new Map(a.inputs.map((i) => [i.path, i.sha256]));
+  return b.inputs.filter((i) => before.get(i.path) !== i.sha256).map(describeInput);
+}
+
 function differing(a: Hashes, b: Hashes): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
@@ -87,22 +103,33 @@ export async function searchCulprits(
     reference: Hashes;
     artifacts: string[];
   }> = [];
+  const byInput: ArtifactCulprit[] = [];
   for (const outcome of result.boards) {
     const planned = plan.boards.find((b) => b.name === outcome.board);
-    const reference = await hashesOf(outcome.runs.find((r) => r.index === 1 && r.ok)?.outDir);
+    const referenceDir = outcome.runs.find((r) => r.index === 1 && r.ok)?.outDir;
+    const reference = await hashesOf(referenceDir);
     if (!planned || !reference) continue;
     for (const run of outcome.runs.filter((r) => r.ok && r.index !== 1)) {
       const hashes = await hashesOf(run.outDir);
       const artifacts = hashes ? differing(reference, hashes) : [];
       const against = planned.runs.find((r) => r.index === run.index);
-      // The first disagreeing run is enough: it carries every varied name.
-      if (artifacts.length > 0 && against) {
-        targets.push({ planned, against, reference, artifacts });
+      if (artifacts.length === 0 || !against) continue;
+      // A consumer given different bytes is explained by them: no second, unexplained mismatch.
+      const inputs = await differingInputs(referenceDir, run.outDir);
+      if (inputs.length > 0) {
+        for (const artifact of artifacts)
+          byInput.push({ board: planned.name, artifact, verdict: 'input', culprits: inputs });
         break;
       }
+      // The first disagreeing run is enough: it carries every varied name.
+      targets.push({ planned, against, reference, artifacts });
+      break;
     }
   }
-  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: [] };
+  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: byInput };
+  // A consumer rebuilt alone takes its producers' reference runs from the first build.
+  const producerRun = (board: string) =>
+    result.boards.find((b) => b.board === board)?.runs.find((r) => r.index === 1 && r.ok)?.outDir;
 
   const isolating = targets.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
   const runDirs: string[] = [];
@@ -118,7 +145,7 @@ export async function searchCulprits(
       images: [...new Set(boards.map((b) => b.image))],
       boards,
     };
-    const result = await executePlan(extra, opts);
+    const result = await executePlan(extra, { ...opts, producerRun });
     runDirs.push(result.runDir);
     for (const b of boards) {
       extraRuns += b.runs.length;
@@ -136,7 +163,7 @@ export async function searchCulprits(
   // First the reference once more: what differs there needs no variation, so the (many)
   // single-variation runs are only spent on artifacts that are stable in the reference.
   const again = await rerun((t) => t.runs.slice(0, 1));
-  const artifacts: ArtifactCulprit[] = [];
+  const artifacts: ArtifactCulprit[] = [...byInput];
   const open = new Map<string, string[]>();
   for (const t of isolating) {
     const repeated = again.get(t.planned.name)?.get('reference');
@@ -178,6 +205,8 @@ export function describeCulprit(c: ArtifactCulprit): string {
       return `${name} differs when: ${c.culprits.join(', ')}`;
     case 'combination':
       return `${name} differs only when several variations change together (no single one reproduces it)`;
+    case 'input':
+      return `${name} differs because its ${c.culprits.join(' and ')} differed between the runs (caused by that input, not by this board)`;
     case 'nondeterministic':
       return `${name} differs even between two runs in the reference environment: it depends on something no variation controls (the clock, randomness)`;
     default:

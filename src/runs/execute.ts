@@ -19,6 +19,13 @@ import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
+import {
+  assertPlaceable,
+  fetchFileInputs,
+  fileInputRecord,
+  type PlacedInput,
+  producerInput,
+} from './inputs.js';
 import { BoardRunError } from './logTail.js';
 import { runPool } from './pool.js';
 import { runBoard } from './runBoard.js';
@@ -37,6 +44,11 @@ export interface ExecuteOptions {
   onLine?: (board: string, index: number, line: string) => void;
   /** Lines of a failed run's output to keep with the failure (default 40). */
   logTailLines?: number;
+  /**
+   * The run folder of a producer the plan does not build (the culprit search rebuilds a
+   * consumer alone, from the first build's reference run of its producers).
+   */
+  producerRun?: (board: string, index: number) => string | undefined;
 }
 
 export interface RunOutcome {
@@ -136,6 +148,25 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     }
     const boards: BoardOutcome[] = [];
     const tasks: Array<() => Promise<void>> = [];
+    // Each run's folder once it is done (undefined: it failed), for the boards it feeds.
+    const done = new Map<string, Promise<string | undefined>>();
+    const settle = new Map<string, (outDir: string | undefined) => void>();
+    for (const planned of plan.boards)
+      for (const { index } of planned.runs) {
+        const key = `${planned.name}#${index}`;
+        done.set(key, new Promise((resolve) => settle.set(key, resolve)));
+      }
+    /** A consumer's run i waits for its producer's run i (tasks only wait on earlier tasks: no deadlock). */
+    const inputsOf = async (planned: PlannedBoard, index: number, files: PlacedInput[]) => {
+      const placed = [...files];
+      for (const input of planned.board.inputs) {
+        if (input.type !== 'board') continue;
+        const ours = done.get(`${input.board}#${index}`);
+        const outDir = ours ? await ours : opts.producerRun?.(input.board, index);
+        placed.push(await producerInput(planned.name, input, index, outDir));
+      }
+      return placed;
+    };
     for (const planned of plan.boards) {
       const { name, board } = planned;
       const imageId = imageIds.get(planned.image) ?? '';
@@ -144,6 +175,9 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         into: join(workDir, name, 'src'),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
+      assertPlaceable(name, board, source.entries);
+      if (board.inputs.some((i) => i.type !== 'board')) event(name, 'fetching pinned input files');
+      const files = (await fetchFileInputs(board, opts.signal)).map(fileInputRecord);
       const epoch = epochOf(planned, source);
       const logPath = join(runDir, `${name}.log`);
       const log = createWriteStream(logPath);
@@ -159,11 +193,20 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       const total = planned.runs.length;
       for (const { index, variation, varied } of planned.runs) {
         tasks.push(async () => {
+          let finishedIn: string | undefined;
+          try {
+            finishedIn = await runOne();
+          } finally {
+            settle.get(`${name}#${index}`)?.(finishedIn);
+          }
+        });
+        const runOne = async (): Promise<string | undefined> => {
           event(
             name,
             `run ${index}/${total} started${varied.length ? ` (varied: ${varied.join(', ')})` : ''}`,
           );
           try {
+            const inputs = await inputsOf(planned, index, files);
             const r = await runBoard({
               engine,
               runId,
@@ -178,6 +221,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               extraPins: planned.extraPins,
               variation,
               sourceDateEpoch: epoch,
+              inputs,
               outDir: join(runDir, name, String(index)),
               log,
               ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
@@ -200,6 +244,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
             }
             outcome.runs.push(run);
             event(name, `run ${index}/${total} done in ${(r.durationMs / 1000).toFixed(1)} s`);
+            return r.outDir;
           } catch (err) {
             // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
             if (opts.signal?.aborted || isEnvironmentFault(err)) throw err;
@@ -215,8 +260,9 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               ...(err instanceof BoardRunError ? { logTail: err.logTail } : {}),
             });
             event(name, `run ${index}/${total} FAILED: ${message}`);
+            return undefined;
           }
-        });
+        };
       }
     }
     const settled = await runPool(tasks, plan.jobs);

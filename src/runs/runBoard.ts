@@ -14,6 +14,7 @@ import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
+import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
 import { buildScript } from './script.js';
@@ -35,6 +36,8 @@ export interface BoardRunInput {
   extraPins: LockedPinRef[];
   variation: Variation;
   sourceDateEpoch: number;
+  /** Files placed in the source tree before the build (board inputs), recorded in the manifest. */
+  inputs?: readonly PlacedInput[];
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
   log: WriteStream;
@@ -114,6 +117,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         seed: v.seed,
         mtime: input.sourceDateEpoch,
         emptyDirs: ['home'],
+        extraFiles: (input.inputs ?? []).map((i) => ({ rel: i.record.path, file: i.file })),
       }),
   });
   try {
@@ -187,6 +191,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       env: runEnv(input),
       sourceDateEpoch: input.sourceDateEpoch,
       variations: { ...v },
+      inputs: (input.inputs ?? []).map((i) => i.record),
       artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
       durationMs,
       exitCode: result.exitCode,

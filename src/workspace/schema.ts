@@ -206,6 +206,46 @@ const artifactPath = nonEmptyString().check(
   }),
 );
 
+/**
+ * What a board takes besides its source, each placed at `path` in the source tree before the
+ * build: another board's artifact (the run with the same index), or a pinned file (a URL or a
+ * Debian binary package, each with its sha256). Cross-board rules (the producer exists and
+ * declares the artifact, no cycles) are checked in workspace/inputs.ts.
+ */
+const inputPath = nonEmptyString().check(
+  z.refine((p) => checkRelativeName(p).ok, {
+    message: 'expected a file path relative to the source, without ".." or a leading "/"',
+  }),
+  z.describe('Where the input is placed, relative to the source tree'),
+);
+const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits');
+export const inputSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('board'),
+      board: name.check(z.describe('The producing board (file stem in boards/)')),
+      artifact: artifactPath.check(z.describe("One of the producer's artifacts, as the producer names it")),
+      path: inputPath,
+    }),
+    z.strictObject({
+      type: z.literal('url'),
+      url: nonEmptyString(),
+      sha256: inputSha256,
+      path: inputPath,
+    }),
+    z.strictObject({
+      type: z.literal('debian'),
+      package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian binary package name'),
+      version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 6.1.158-1'),
+      arch: z._default(matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64'), 'amd64'),
+      sha256: inputSha256,
+      path: inputPath,
+    }),
+  ],
+  { error: 'expected an input of type board, url or debian' },
+);
+
 /** A QEMU machine or CPU model name: no options (`,`, `=`), nothing that reads as a flag. */
 const qemuName = (what: string) =>
   matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, `expected ${what} (a plain name, no options)`);
@@ -303,6 +343,11 @@ export const boardSchema = z
       .check(
         z.describe('Boot check: boot an artifact in QEMU and expect a text (reprorom boot, build --boot)'),
       ),
+    inputs: z
+      ._default(z.array(inputSchema), [])
+      .check(
+        z.describe("Files placed in the source tree before the build: other boards' artifacts, pinned files"),
+      ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 
@@ -310,6 +355,7 @@ export type Pin = z.output<typeof pinSchema>;
 export type ImageDef = z.output<typeof imageSchema>;
 export type Board = z.output<typeof boardSchema>;
 export type Source = z.output<typeof sourceSchema>;
+export type BoardInput = z.output<typeof inputSchema>;
 
 export const workspaceKinds = {
   pins: pinSchema,
