@@ -27,3 +27,34 @@ export function inputDependencies(inputs: readonly ManifestInputRecord[]): Resou
       };
     });
 }
+
+/**
+ * How a rebuild's inputs differ from the ones a statement records, one line each, naming the
+ * input (and its producer): `verify` reports these before the artifacts they explain.
+ */
+export function inputDifferences(
+  recorded: readonly ResourceDescriptor[],
+  rebuilt: readonly ManifestInputRecord[],
+): string[] {
+  const was = new Map(
+    recorded
+      .filter((d) => d.name.startsWith(INPUT_PREFIX))
+      .map((d) => [d.name.slice(INPUT_PREFIX.length), d]),
+  );
+  const now = new Map(rebuilt.map((i) => [i.path, i]));
+  const out: string[] = [];
+  for (const [path, d] of was) {
+    const mine = now.get(path);
+    const from = d.annotations?.['board']
+      ? ` (board ${d.annotations['board']}, artifact ${d.annotations['artifact']})`
+      : '';
+    if (!mine) out.push(`input ${path}${from}: the release had it, the rebuild did not`);
+    else if (mine.sha256 !== d.digest['sha256'])
+      out.push(
+        `input ${path}${from}: the release was built with sha256 ${d.digest['sha256']}, the rebuild ${mine.board ? `of board ${mine.board} ` : ''}gave ${mine.sha256}`,
+      );
+  }
+  for (const path of now.keys())
+    if (!was.has(path)) out.push(`input ${path}: the rebuild had it, the release did not`);
+  return out;
+}

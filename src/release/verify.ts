@@ -18,6 +18,7 @@ import { readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
+import { inputDifferences } from '../provenance/inputs.js';
 import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
@@ -221,8 +222,9 @@ function planOne(ws: Workspace, board: string): Planning {
     return missing(
       `board ${board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
     );
+  // The board's producers come first in the plan: the rebuild rebuilds the chain.
   const plan = planBuild(ws, { boards: [board], runs: 1, jobs: 1, cores: availableParallelism() });
-  const planned = plan.boards[0];
+  const planned = plan.boards.find((p) => p.name === board);
   return planned ? { ok: true, plan, planned } : missing(`board ${board} could not be planned`);
 }
 
@@ -330,15 +332,17 @@ async function rebuild(
   }
   const result = await executePlan(plan, {
     engine,
-    prepareImage: async () => image,
+    // Producers in other images get theirs the usual way (from the cache or built).
+    prepareImage: async (img, eng, o) => (img === planned.image ? image : prepareImage(img, eng, o)),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onEvent: event,
   });
-  const run = result.boards[0]?.runs[0];
+  const mine = result.boards.find((b) => b.board === planned.name);
+  const run = mine?.runs[0];
   if (!run?.ok || !run.outDir) {
     throw new BuildFailedError(
       `rebuilding ${planned.name} failed: ${run?.error ?? 'no run'}`,
-      `see the log: ${result.boards[0]?.log ?? result.runDir}`,
+      `see the log: ${mine?.log ?? result.runDir}`,
     );
   }
   return { checks, runDir: run.outDir, manifestPath: join(run.outDir, 'manifest.json') };
@@ -385,8 +389,16 @@ async function verifyBoard(
   if (!r.runDir || !r.manifestPath) return out;
   out.runDir = r.runDir;
   const rebuilt = await readManifest(r.manifestPath);
+  const recorded = JSON.parse(await readFile(provPath, 'utf8')).predicate.buildDefinition;
+  const inputs = inputDifferences(recorded.resolvedDependencies ?? [], rebuilt.inputs);
+  for (const line of inputs) checks.push(fail('input', line));
+  if (inputs.length === 0)
+    for (const i of rebuilt.inputs)
+      checks.push(
+        ok('input', `input ${i.path} sha256 ${i.sha256}${i.board ? ` (board ${i.board} rebuilt)` : ''}`),
+      );
   const differences = jsonDifferences(
-    JSON.parse(await readFile(provPath, 'utf8')).predicate.buildDefinition,
+    recorded,
     provenanceStatement(rebuilt).predicate.buildDefinition,
     'buildDefinition',
   );

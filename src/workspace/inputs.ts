@@ -65,7 +65,7 @@ function oneBoard(ws: Workspace, entry: Entry<Board>, invalidBoards: ReadonlySet
       at(
         index,
         'board',
-        `board "${input.board}" does not exist, ${near ? `did you mean "${near}"?` : `expected one of: ${known.join(', ') || '(none in boards/)'}`}`,
+        `board "${input.board}" does not exist${near ? ` (did you mean "${near}"?)` : ''}, expected one of: ${known.join(', ') || '(none in boards/)'}`,
       );
       continue;
     }

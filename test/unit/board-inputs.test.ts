@@ -12,10 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ImagePreparer } from '../../src/imagebuild/prepare.js';
 import { planBuild } from '../../src/plan/plan.js';
+import { inputDifferences } from '../../src/provenance/inputs.js';
 import { searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
 import { artifactCovers } from '../../src/workspace/inputs.js';
 import { loadValidWorkspace, loadWorkspace } from '../../src/workspace/load.js';
+import { runCli } from '../helpers/cli.js';
 import { type FakeBuild, type FakeOutcome, fakeEngine } from '../helpers/fakeEngine.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
@@ -98,7 +100,7 @@ describe('reprorom check: board inputs', () => {
       (p) => `${p.file.slice(p.file.indexOf('boards/'))}:${p.line}:${p.col}: ${p.message}`,
     );
     expect(lines).toEqual([
-      'boards/rom.yaml:12:12: board "paylod" does not exist, did you mean "payload"?',
+      'boards/rom.yaml:12:12: board "paylod" does not exist (did you mean "payload"?), expected one of: alone, payload, rom',
       'boards/rom.yaml:17:15: board "payload" declares no artifact "out/missing.elf", expected one of: out/payload.elf, out/*.map',
     ]);
   });
@@ -153,6 +155,19 @@ describe('reprorom check: board inputs', () => {
       '22: input path "b.elf" is also used by inputs[1], expected one file per path',
       '12: board "rom" takes an input from itself, expected another board',
     ]);
+  });
+
+  it('the CLI exits 2 with FILE:LINE:COL for a cycle', async () => {
+    await writeBoard(
+      'payload',
+      board('src-payload', ['out/payload.elf'], fromBoard('rom', 'build/rom.bin', 'rom.bin')),
+    );
+    const r = await runCli(['check', '--workspace', root], { timeoutMs: 60_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(
+      /boards\/rom\.yaml:12:12: boards feed each other in a cycle \(payload → rom → payload\)/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('matches globs of the producer the way the shell would, one folder level per *', () => {
@@ -351,5 +366,34 @@ describe('executePlan: inputs with a fake engine', () => {
     expect((err as Error).message).toBe(
       'board rom: input path "main.c" cannot be used: the source already has a file there',
     );
+  });
+});
+
+describe('verify: inputs of a rebuild against the release provenance', () => {
+  const record = {
+    type: 'board' as const,
+    path: 'p.elf',
+    size: 1,
+    board: 'payload',
+    artifact: 'out/payload.elf',
+  };
+  const recorded = [
+    { name: 'source', digest: { sha256: 'aa' } },
+    {
+      name: 'input/p.elf',
+      digest: { sha256: 'a'.repeat(64) },
+      annotations: { board: 'payload', artifact: 'out/payload.elf' },
+    },
+  ];
+  it('agrees when the rebuilt producer gives the same bytes', () => {
+    expect(inputDifferences(recorded, [{ ...record, sha256: 'a'.repeat(64) }])).toEqual([]);
+  });
+  it('names the input and its producer when a byte of the payload differs', () => {
+    expect(inputDifferences(recorded, [{ ...record, sha256: 'b'.repeat(64) }])).toEqual([
+      `input p.elf (board payload, artifact out/payload.elf): the release was built with sha256 ${'a'.repeat(64)}, the rebuild of board payload gave ${'b'.repeat(64)}`,
+    ]);
+    expect(inputDifferences(recorded, [])).toEqual([
+      'input p.elf (board payload, artifact out/payload.elf): the release had it, the rebuild did not',
+    ]);
   });
 });
