@@ -75,6 +75,16 @@ export const manifestSchema = z
       commit: z.optional(z.string()),
       package: z.optional(z.string()),
       version: z.optional(z.string()),
+      patches: z
+        .optional(
+          z.strictObject({
+            policy: z.enum(['debian', 'none']),
+            applied: z.array(z.strictObject({ name: nonEmptyString(), sha256 })),
+          }),
+        )
+        .check(
+          z.describe("debian-source: the board's patch policy and the Debian patches applied, in order"),
+        ),
     }),
     pin: pinRef,
     extraPins: z._default(z.array(pinRef), []),

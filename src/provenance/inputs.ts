@@ -2,7 +2,7 @@
  * A run's inputs (other boards' artifacts, pinned files) as in-toto resource descriptors:
  * one `resolvedDependencies` entry each, named by where the build found it.
  */
-import type { ManifestInputRecord } from '../hashes/runManifest.js';
+import type { ManifestInput, ManifestInputRecord } from '../hashes/runManifest.js';
 import type { ResourceDescriptor } from './statement.js';
 
 export const INPUT_PREFIX = 'input/';
@@ -57,4 +57,15 @@ export function inputDifferences(
   for (const path of now.keys())
     if (!was.has(path)) out.push(`input ${path}: the rebuild had it, the release did not`);
   return out;
+}
+
+export const PATCH_PREFIX = 'patch/';
+
+/** A Debian source's applied patches, in the order applied: `patch/NAME` with its sha256. */
+export function patchDependencies(source: ManifestInput['source']): ResourceDescriptor[] {
+  return (source.patches?.applied ?? []).map((p, i) => ({
+    name: `${PATCH_PREFIX}${p.name}`,
+    digest: { sha256: p.sha256 },
+    annotations: { order: String(i + 1) },
+  }));
 }

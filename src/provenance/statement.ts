@@ -10,7 +10,7 @@ import { comparePaths } from '../hashes/artifactPath.js';
 import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { inputDependencies } from './inputs.js';
+import { inputDependencies, patchDependencies } from './inputs.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -41,7 +41,7 @@ export interface ExternalParameters {
   commands: string[];
   env: Record<string, string>;
   sourceDateEpoch: number;
-  source: { type: string; package?: string; version?: string };
+  source: { type: string; package?: string; version?: string; patches?: string };
   pin: string;
   extraPins: string[];
   image: string;
@@ -127,6 +127,7 @@ export function provenanceStatement(
             type: m.source.type,
             ...(m.source.package ? { package: m.source.package } : {}),
             ...(m.source.version ? { version: m.source.version } : {}),
+            ...(m.source.patches ? { patches: m.source.patches.policy } : {}),
           },
           pin: m.pin.name,
           extraPins: m.extraPins.map((p) => p.name),
@@ -137,6 +138,7 @@ export function provenanceStatement(
           pinDependency(m.pin),
           ...m.extraPins.map(pinDependency),
           { name: `image/${m.image.name}`, digest: { sha256: m.image.id.replace(/^sha256:/, '') } },
+          ...patchDependencies(m.source),
           ...inputDependencies(m.inputs),
         ],
       },

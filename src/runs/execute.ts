@@ -85,7 +85,13 @@ function sourceInfo(board: Board, prepared: PreparedSource): ManifestInput['sour
     type: s.type,
     hash: prepared.hash,
     ...(prepared.commit ? { commit: prepared.commit } : {}),
-    ...(s.type === 'debian-source' ? { package: s.package, version: s.version } : {}),
+    ...(s.type === 'debian-source'
+      ? {
+          package: s.package,
+          version: s.version,
+          patches: { policy: s.patches, applied: prepared.patches ?? [] },
+        }
+      : {}),
   };
 }
 

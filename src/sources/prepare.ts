@@ -102,6 +102,8 @@ export interface PreparedSource {
   commit?: string;
   /** Commit time in seconds (git), or the newest debian/changelog date (debian-source). */
   commitTime?: number;
+  /** debian-source: the Debian patches applied to the tree (none with `patches: none`). */
+  patches?: Array<{ name: string; sha256: string }>;
   /** Regular files in the copy. */
   files: number;
   /** Whether the fetch was served from the cache (always true for local sources). */
@@ -126,6 +128,7 @@ export async function prepareSource(
     let label: string;
     let commit: string | undefined;
     let commitTime: number | undefined;
+    let patches: PreparedSource['patches'];
     const skipNames =
       fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
     if (fetched.type === 'local') {
@@ -153,7 +156,15 @@ export async function prepareSource(
         });
       } else {
         label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
-        ({ commitTime } = await (await debian()).extractDebianSource(fetched, root, opts.signal));
+        const policy = source.type === 'debian-source' ? source.patches : 'debian';
+        let applied: NonNullable<PreparedSource['patches']>;
+        ({ commitTime, applied } = await (await debian()).extractDebianSource(
+          fetched,
+          root,
+          opts.signal,
+          policy,
+        ));
+        patches = applied;
       }
     }
     const entries = await scanTree(root, {
@@ -179,6 +190,7 @@ export async function prepareSource(
     };
     if (commit !== undefined) prepared.commit = commit;
     if (commitTime !== undefined) prepared.commitTime = commitTime;
+    if (patches !== undefined) prepared.patches = patches;
     return prepared;
   } finally {
     if (stage) await rm(stage, { recursive: true, force: true });

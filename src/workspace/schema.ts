@@ -169,6 +169,16 @@ const tarballSource = z.strictObject({
 });
 const debianSource = z.strictObject({
   type: z.literal('debian-source').check(z.describe('A Debian source package from the Debian archive')),
+  patches: z
+    .enum(['debian', 'none'], {
+      error:
+        'expected "debian" (the Debian quilt patches applied, as dpkg-source does) or "none" (the upstream release as Debian ships it, debian/ folder beside it)',
+    })
+    .check(
+      z.describe(
+        'Whether the Debian patches (debian/patches/series) are applied: said out loud, since the ROM differs',
+      ),
+    ),
   package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name').check(
     z.describe('Source package name, e.g. seabios'),
   ),
