@@ -228,27 +228,39 @@ const inputPath = nonEmptyString().check(
   }),
   z.describe('Where the input is placed, relative to the source tree'),
 );
-const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits');
+const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
+  z.describe('sha256 of the file (64 lowercase hex digits)'),
+);
 export const inputSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({
-      type: z.literal('board'),
+      type: z
+        .literal('board')
+        .check(z.describe("Another board's artifact, from its run with the same index")),
       board: name.check(z.describe('The producing board (file stem in boards/)')),
       artifact: artifactPath.check(z.describe("One of the producer's artifacts, as the producer names it")),
       path: inputPath,
     }),
     z.strictObject({
-      type: z.literal('url'),
-      url: nonEmptyString(),
+      type: z.literal('url').check(z.describe('A file downloaded from a URL, checked against its sha256')),
+      url: nonEmptyString().check(z.describe('Where the file is downloaded from (http:, https: or file:)')),
       sha256: inputSha256,
       path: inputPath,
     }),
     z.strictObject({
-      type: z.literal('debian'),
-      package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian binary package name'),
-      version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 6.1.158-1'),
-      arch: z._default(matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64'), 'amd64'),
+      type: z
+        .literal('debian')
+        .check(z.describe('A Debian binary package (.deb) from the archive apt knows')),
+      package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian binary package name').check(
+        z.describe('Binary package name, e.g. linux-image-6.1.0-57-amd64'),
+      ),
+      version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 6.1.158-1').check(
+        z.describe('Debian version of the package'),
+      ),
+      arch: z
+        ._default(matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64'), 'amd64')
+        .check(z.describe('Debian architecture of the package (default amd64)')),
       sha256: inputSha256,
       path: inputPath,
     }),
