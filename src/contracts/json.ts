@@ -202,7 +202,8 @@ export interface BuildReportJson {
 export interface CulpritJson {
   board: string;
   artifact: string;
-  verdict: 'variation' | 'combination' | 'nondeterministic' | 'unknown';
+  /** `input`: an input (another board's artifact) differed between the runs; `culprits` names it. */
+  verdict: 'variation' | 'combination' | 'nondeterministic' | 'input' | 'unknown';
   culprits: string[];
 }
 

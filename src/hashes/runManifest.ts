@@ -58,6 +58,14 @@ export const manifestSourceSchema = z.strictObject({
         'A local source: true when its tree is not exactly what the commit holds, or it is in no git checkout',
       ),
     ),
+  patches: z
+    .optional(
+      z.strictObject({
+        policy: z.enum(['debian', 'none']),
+        applied: z.array(z.strictObject({ name: nonEmptyString(), sha256 })),
+      }),
+    )
+    .check(z.describe("debian-source: the board's patch policy and the Debian patches applied, in order")),
 });
 
 export const manifestArtifactSchema = z.strictObject({
@@ -66,6 +74,21 @@ export const manifestArtifactSchema = z.strictObject({
   ),
   sha256,
   size: wholeNumber(0),
+});
+
+/** One input a run placed in its source tree, with the sha256 of the bytes the build saw. */
+export const manifestInputSchema = z.strictObject({
+  type: z.enum(['board', 'url', 'debian']),
+  path: nonEmptyString().check(z.describe('Where the input was placed, relative to the source tree')),
+  sha256,
+  size: wholeNumber(0),
+  board: z.optional(z.string()),
+  artifact: z.optional(z.string()),
+  run: z.optional(wholeNumber(1)).check(z.describe("The producer's run whose artifact this is")),
+  url: z.optional(z.string()),
+  package: z.optional(z.string()),
+  version: z.optional(z.string()),
+  arch: z.optional(z.string()),
 });
 
 export const manifestSchema = z
@@ -113,6 +136,11 @@ export const manifestSchema = z
         .optional(z.record(z.string(), z.string()))
         .check(z.describe('Variations this run could not apply here, each with its reason')),
     }),
+    inputs: z
+      ._default(z.array(manifestInputSchema), [])
+      .check(
+        z.describe("Files placed in the source before the build (other boards' artifacts, pinned files)"),
+      ),
     artifacts: z.array(manifestArtifactSchema),
     durationMs: wholeNumber(0),
     exitCode: wholeNumber(),
@@ -148,6 +176,7 @@ export const manifestSchema = z
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 export type ManifestArtifact = z.output<typeof manifestArtifactSchema>;
+export type ManifestInputRecord = z.output<typeof manifestInputSchema>;
 
 /** Canonical bytes: artifacts sorted by path, env keys sorted, two-space JSON and a final newline. */
 export function formatManifest(manifest: ManifestInput): string {
@@ -162,7 +191,10 @@ export function formatManifest(manifest: ManifestInput): string {
   const m = parsed.data;
   const env = Object.fromEntries(Object.entries(m.env).sort(([a], [b]) => comparePaths(a, b)));
   const artifacts = [...m.artifacts].sort((a, b) => comparePaths(a.path, b.path));
-  return `${JSON.stringify({ ...m, env, artifacts }, null, 2)}\n`;
+  // A board without inputs writes the manifest it always wrote.
+  const { inputs, ...rest } = m;
+  const sortedInputs = [...inputs].sort((a, b) => comparePaths(a.path, b.path));
+  return `${JSON.stringify({ ...rest, env, ...(inputs.length ? { inputs: sortedInputs } : {}), artifacts }, null, 2)}\n`;
 }
 
 /** Write `dir/manifest.json` atomically; returns its path. */

@@ -6,6 +6,7 @@
 import { imageCacheKey } from '../imagebuild/cacheKey.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { withProducers } from '../workspace/inputs.js';
 import { located } from '../workspace/references.js';
 import type { Board, ImageDef, Pin } from '../workspace/schema.js';
 import { closestKey } from '../workspace/schemaKeys.js';
@@ -192,8 +193,12 @@ export function planBoard(
   };
 }
 
+/**
+ * The selected boards and every board they take inputs from, producers first: a consumer's
+ * run i uses its producer's run i, so a variation reaches the whole chain.
+ */
 export function planBuild(ws: Workspace, request: BuildRequest): BuildPlan {
-  const names = selectBoards(ws, request.boards, Boolean(request.all));
+  const names = withProducers(ws, selectBoards(ws, request.boards, Boolean(request.all)));
   const images = new Map<string, PlannedImage>();
   const select = {
     ...(request.vary ? { vary: request.vary } : {}),

@@ -10,6 +10,7 @@ import { comparePaths } from '../hashes/artifactPath.js';
 import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { inputDependencies, patchDependencies } from './inputs.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -60,7 +61,7 @@ export interface ExternalParameters {
   commands: string[];
   env: Record<string, string>;
   sourceDateEpoch: number;
-  source: { type: string; package?: string; version?: string };
+  source: { type: string; package?: string; version?: string; patches?: string };
   pin: string;
   extraPins: string[];
   image: string;
@@ -131,15 +132,6 @@ export function sourceDependencies(source: ManifestSource): ResourceDescriptor[]
   return [tree, ...origin];
 }
 
-/**
- * Hook for board inputs (files or other boards' artifacts a board takes): each becomes
- * one `input/NAME` entry with the sha256 of its bytes, as docs/buildtypes/board-v1.md
- * describes. Boards take no inputs yet, so there are none.
- */
-export function inputDependencies(_manifest: ManifestInput): ResourceDescriptor[] {
-  return [];
-}
-
 /** Subjects of a run folder: the manifest's artifact paths (relative to the folder holding the statement). */
 export function runSubjects(manifest: ManifestInput): Subject[] {
   return manifest.artifacts.map((a) => ({ name: a.path, digest: { sha256: a.sha256 } }));
@@ -172,6 +164,7 @@ export function provenanceStatement(
             type: m.source.type,
             ...(m.source.package ? { package: m.source.package } : {}),
             ...(m.source.version ? { version: m.source.version } : {}),
+            ...(m.source.patches ? { patches: m.source.patches.policy } : {}),
           },
           pin: m.pin.name,
           extraPins: m.extraPins.map((p) => p.name),
@@ -187,7 +180,8 @@ export function provenanceStatement(
             digest: { sha256: m.image.id.replace(/^sha256:/, '') },
             annotations: { mediaType: IMAGE_CONFIG_MEDIA_TYPE },
           },
-          ...inputDependencies(input),
+          ...patchDependencies(m.source),
+          ...inputDependencies(m.inputs),
         ],
       },
       runDetails: {

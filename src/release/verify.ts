@@ -16,7 +16,8 @@ import { baseName } from '../hashes/artifactPath.js';
 import { readManifest } from '../hashes/runManifest.js';
 import { prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
-import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
+import { inputDifferences } from '../provenance/inputs.js';
+import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
@@ -111,8 +112,9 @@ function planOne(ws: Workspace, board: string): Planning {
     return missing(
       `board ${board} is not in workspace ${ws.root} (it has: ${[...ws.boards.keys()].join(', ') || 'none'})`,
     );
+  // The board's producers come first in the plan: the rebuild rebuilds the chain.
   const plan = planBuild(ws, { boards: [board], runs: 1, jobs: 1, cores: availableParallelism() });
-  const planned = plan.boards[0];
+  const planned = plan.boards.find((p) => p.name === board);
   if (!planned) return missing(`board ${board} could not be planned`);
   // A board declared not reproducible cannot be verified: a rebuild would prove nothing.
   const refused = expectedMismatchProblem(planned, 'verify');
@@ -225,15 +227,17 @@ async function rebuild(
   }
   const result = await executePlan(plan, {
     engine,
-    prepareImage: async () => image,
+    // Producers in other images get theirs the usual way (from the cache or built).
+    prepareImage: async (img, eng, o) => (img === planned.image ? image : prepareImage(img, eng, o)),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onEvent: event,
   });
-  const run = result.boards[0]?.runs[0];
+  const mine = result.boards.find((b) => b.board === planned.name);
+  const run = mine?.runs[0];
   if (!run?.ok || !run.outDir) {
     throw new BuildFailedError(
       `rebuilding ${planned.name} failed: ${run?.error ?? 'no run'}`,
-      `see the log: ${result.boards[0]?.log ?? result.runDir}`,
+      `see the log: ${mine?.log ?? result.runDir}`,
     );
   }
   return { checks, runDir: run.outDir, manifestPath: join(run.outDir, 'manifest.json') };
@@ -288,10 +292,20 @@ async function verifyBoard(
   out.runDir = r.runDir;
   const rebuilt = await readManifest(r.manifestPath);
   // Which variations were off is the builder's choice, not an input: reported, not compared.
-  const { internalParameters: _published, ...published } = JSON.parse(await readFile(provPath, 'utf8'))
-    .predicate.buildDefinition as Record<string, unknown>;
+  const { internalParameters: _published, ...recorded } = JSON.parse(await readFile(provPath, 'utf8'))
+    .predicate.buildDefinition as Record<string, unknown> & { resolvedDependencies?: unknown };
+  const inputs = inputDifferences(
+    (recorded.resolvedDependencies ?? []) as Parameters<typeof inputDifferences>[0],
+    rebuilt.inputs,
+  );
+  for (const line of inputs) checks.push(fail('input', line));
+  if (inputs.length === 0)
+    for (const i of rebuilt.inputs)
+      checks.push(
+        ok('input', `input ${i.path} sha256 ${i.sha256}${i.board ? ` (board ${i.board} rebuilt)` : ''}`),
+      );
   const { internalParameters: _rebuilt, ...again } = provenanceStatement(rebuilt).predicate.buildDefinition;
-  const differences = jsonDifferences(published, again, 'buildDefinition');
+  const differences = jsonDifferences(recorded, again, 'buildDefinition');
   checks.push(
     differences.length === 0
       ? ok('definition', 'the rebuild used the same source, pins, image, commands and environment')

@@ -87,6 +87,8 @@ export function culpritTextFrom(
       return 'differs only when several variations change together';
     case 'nondeterministic':
       return 'differs even in the reference environment (nondeterministic)';
+    case 'input':
+      return `caused by ${found.culprits.join(', ')}, which differed between the runs`;
     default:
       return 'culprit unknown (the extra runs failed)';
   }

@@ -9,6 +9,7 @@ import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
 import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from '../plan/variations.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
+import { describeInput } from './inputs.js';
 
 export type CulpritVerdict =
   /** One or more single variations reproduce the difference: they are named. */
@@ -17,6 +18,8 @@ export type CulpritVerdict =
   | 'combination'
   /** The reference environment repeated gives different bytes: nothing varied is needed. */
   | 'nondeterministic'
+  /** An input (another board's artifact) differed between the runs: that input is named, nothing is rebuilt. */
+  | 'input'
   /** The extra runs failed, so nothing could be concluded. */
   | 'unknown';
 
@@ -79,6 +82,19 @@ export function isolatingRuns(
   };
 }
 
+/** The inputs whose bytes differ between two runs of a board, as people name them. */
+async function differingInputs(
+  referenceDir: string | undefined,
+  otherDir: string | undefined,
+): Promise<string[]> {
+  if (!referenceDir || !otherDir) return [];
+  const read = (dir: string) => readManifest(join(dir, MANIFEST_FILE)).catch(() => undefined);
+  const [a, b] = await Promise.all([read(referenceDir), read(otherDir)]);
+  if (!a || !b) return [];
+  const before = new Map(a.inputs.map((i) => [i.path, i.sha256]));
+  return b.inputs.filter((i) => before.get(i.path) !== i.sha256).map(describeInput);
+}
+
 function differing(a: Hashes, b: Hashes): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
@@ -99,25 +115,39 @@ export async function searchCulprits(
     reference: Hashes;
     artifacts: string[];
   }> = [];
+  const byInput: ArtifactCulprit[] = [];
   for (const outcome of result.boards) {
     const planned = plan.boards.find((b) => b.name === outcome.board);
-    const reference = await hashesOf(outcome.runs.find((r) => r.index === 1 && r.ok)?.outDir);
+    const referenceDir = outcome.runs.find((r) => r.index === 1 && r.ok)?.outDir;
+    const reference = await hashesOf(referenceDir);
     if (!planned || !reference) continue;
     const against: PlannedRun[] = [];
     const artifacts = new Set<string>();
+    let explainedByInput = false;
     // Every disagreeing run: a variation only one of them makes (aslr in run 3) is tested too.
     for (const run of outcome.runs.filter((r) => r.ok && r.index !== 1)) {
       const hashes = await hashesOf(run.outDir);
       const differ = hashes ? differing(reference, hashes) : [];
       const plannedRun = planned.runs.find((r) => r.index === run.index);
-      if (differ.length > 0 && plannedRun) {
-        against.push(plannedRun);
-        for (const a of differ) artifacts.add(a);
+      if (differ.length === 0 || !plannedRun) continue;
+      // A consumer given different bytes is explained by them: no second, unexplained mismatch.
+      const inputs = await differingInputs(referenceDir, run.outDir);
+      if (inputs.length > 0) {
+        for (const artifact of differ)
+          byInput.push({ board: planned.name, artifact, verdict: 'input', culprits: inputs });
+        explainedByInput = true;
+        break;
       }
+      against.push(plannedRun);
+      for (const a of differ) artifacts.add(a);
     }
-    if (against.length > 0) targets.push({ planned, against, reference, artifacts: [...artifacts].sort() });
+    if (!explainedByInput && against.length > 0)
+      targets.push({ planned, against, reference, artifacts: [...artifacts].sort() });
   }
-  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: [] };
+  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: byInput };
+  // A consumer rebuilt alone takes its producers' reference runs from the first build.
+  const producerRun = (board: string) =>
+    result.boards.find((b) => b.board === board)?.runs.find((r) => r.index === 1 && r.ok)?.outDir;
 
   const isolating = targets.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
   const runDirs: string[] = [];
@@ -133,7 +163,7 @@ export async function searchCulprits(
       images: [...new Set(boards.map((b) => b.image))],
       boards,
     };
-    const result = await executePlan(extra, opts);
+    const result = await executePlan(extra, { ...opts, producerRun });
     runDirs.push(result.runDir);
     for (const b of boards) {
       extraRuns += b.runs.length;
@@ -151,7 +181,7 @@ export async function searchCulprits(
   // First the reference once more: what differs there needs no variation, so the (many)
   // single-variation runs are only spent on artifacts that are stable in the reference.
   const again = await rerun((t) => t.runs.slice(0, 1));
-  const artifacts: ArtifactCulprit[] = [];
+  const artifacts: ArtifactCulprit[] = [...byInput];
   const open = new Map<string, string[]>();
   for (const t of isolating) {
     const repeated = again.get(t.planned.name)?.get('reference');
@@ -193,6 +223,8 @@ export function describeCulprit(c: ArtifactCulprit): string {
       return `${name} differs when: ${c.culprits.join(', ')}`;
     case 'combination':
       return `${name} differs only when several variations change together (no single one reproduces it)`;
+    case 'input':
+      return `${name} differs because its ${c.culprits.join(' and ')} differed between the runs (caused by that input, not by this board)`;
     case 'nondeterministic':
       return `${name} differs even between two runs in the reference environment: it depends on something no variation controls (the clock, randomness)`;
     default:

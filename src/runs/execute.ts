@@ -19,6 +19,13 @@ import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
+import {
+  assertPlaceable,
+  fetchFileInputs,
+  fileInputRecord,
+  type PlacedInput,
+  producerInput,
+} from './inputs.js';
 import { BoardRunError } from './logTail.js';
 import { runPool } from './pool.js';
 import { runBoard } from './runBoard.js';
@@ -44,6 +51,11 @@ export interface ExecuteOptions {
   ) => void;
   /** Lines of a failed run's output to keep with the failure (default 40). */
   logTailLines?: number;
+  /**
+   * The run folder of a producer the plan does not build (the culprit search rebuilds a
+   * consumer alone, from the first build's reference run of its producers).
+   */
+  producerRun?: (board: string, index: number) => string | undefined;
 }
 
 export interface RunOutcome {
@@ -85,7 +97,14 @@ function sourceInfo(board: Board, prepared: PreparedSource): ManifestInput['sour
     type: s.type,
     hash: prepared.hash,
     ...(prepared.commit ? { commit: prepared.commit } : {}),
-    ...(s.type === 'debian-source' ? { package: s.package, version: s.version, files: s.sha256 } : {}),
+    ...(s.type === 'debian-source'
+      ? {
+          package: s.package,
+          version: s.version,
+          files: s.sha256,
+          patches: { policy: s.patches, applied: prepared.patches ?? [] },
+        }
+      : {}),
     ...(s.type === 'git' || s.type === 'tarball' ? { url: s.url } : {}),
     ...(s.type === 'tarball' ? { sha256: s.sha256 } : {}),
     ...(s.type === 'local'
@@ -155,6 +174,25 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     }
     const boards: BoardOutcome[] = [];
     const tasks: Array<() => Promise<void>> = [];
+    // Each run's folder once it is done (undefined: it failed), for the boards it feeds.
+    const done = new Map<string, Promise<string | undefined>>();
+    const settle = new Map<string, (outDir: string | undefined) => void>();
+    for (const planned of plan.boards)
+      for (const { index } of planned.runs) {
+        const key = `${planned.name}#${index}`;
+        done.set(key, new Promise((resolve) => settle.set(key, resolve)));
+      }
+    /** A consumer's run i waits for its producer's run i (tasks only wait on earlier tasks: no deadlock). */
+    const inputsOf = async (planned: PlannedBoard, index: number, files: PlacedInput[]) => {
+      const placed = [...files];
+      for (const input of planned.board.inputs) {
+        if (input.type !== 'board') continue;
+        const ours = done.get(`${input.board}#${index}`);
+        const outDir = ours ? await ours : opts.producerRun?.(input.board, index);
+        placed.push(await producerInput(planned.name, input, index, outDir));
+      }
+      return placed;
+    };
     for (const planned of plan.boards) {
       const { name, board } = planned;
       const imageId = imageIds.get(planned.image) ?? '';
@@ -163,6 +201,9 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         into: join(workDir, name, 'src'),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
+      assertPlaceable(name, board, source.entries);
+      if (board.inputs.some((i) => i.type !== 'board')) event(name, 'fetching pinned input files');
+      const files = (await fetchFileInputs(board, opts.signal)).map(fileInputRecord);
       const epoch = epochOf(planned, source);
       const logPath = join(runDir, `${name}.log`);
       const log = createWriteStream(logPath);
@@ -179,12 +220,21 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       const total = planned.runs.length;
       for (const { index, variation, varied } of planned.runs) {
         tasks.push(async () => {
+          let finishedIn: string | undefined;
+          try {
+            finishedIn = await runOne();
+          } finally {
+            settle.get(`${name}#${index}`)?.(finishedIn);
+          }
+        });
+        const runOne = async (): Promise<string | undefined> => {
           event(
             name,
             `run ${index}/${total} started${varied.length ? ` (varied: ${varied.join(', ')})` : ''}`,
           );
           opts.onRunState?.(name, index, total, 'started');
           try {
+            const inputs = await inputsOf(planned, index, files);
             const r = await runBoard({
               engine,
               runId,
@@ -200,6 +250,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               variation,
               vary: planned.vary,
               sourceDateEpoch: epoch,
+              inputs,
               outDir: join(runDir, name, String(index)),
               log,
               ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
@@ -225,6 +276,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
             outcome.runs.push(run);
             event(name, `run ${index}/${total} done in ${(r.durationMs / 1000).toFixed(1)} s`);
             opts.onRunState?.(name, index, total, 'done');
+            return r.outDir;
           } catch (err) {
             // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
             if (opts.signal?.aborted || isEnvironmentFault(err)) throw err;
@@ -241,8 +293,9 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
             });
             event(name, `run ${index}/${total} FAILED: ${message}`);
             opts.onRunState?.(name, index, total, 'failed');
+            return undefined;
           }
-        });
+        };
       }
     }
     const settled = await runPool(tasks, plan.jobs);

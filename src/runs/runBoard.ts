@@ -14,6 +14,7 @@ import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
+import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
 import { BUILD_DIR, containerCommand, SOURCE_DIR, VARIATION_END, VARIATION_MARK } from './script.js';
@@ -37,6 +38,8 @@ export interface BoardRunInput {
   /** The board's choice of variations (what is off and why goes into the run's record). */
   vary?: VariationChoice;
   sourceDateEpoch: number;
+  /** Files placed in the source tree before the build (board inputs), recorded in the manifest. */
+  inputs?: readonly PlacedInput[];
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
   log: WriteStream;
@@ -134,6 +137,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         seed: v.seed,
         mtime: input.sourceDateEpoch,
         emptyDirs: ['home', ...parentsOf(relativeToBuild(v.buildPath))],
+        extraFiles: (input.inputs ?? []).map((i) => ({ rel: i.record.path, file: i.file })),
       }),
   });
   try {
@@ -213,6 +217,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         ...(input.vary && Object.keys(input.vary.off).length > 0 ? { off: definedOnly(input.vary.off) } : {}),
         ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
       },
+      inputs: (input.inputs ?? []).map((i) => i.record),
       artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
       durationMs,
       exitCode: result.exitCode,

@@ -23,6 +23,8 @@ export interface SourceTarOptions {
   mtime: number;
   /** Empty folders beside the prefix (e.g. the build user's home), in the same tar: one copy-in per run. */
   emptyDirs?: readonly string[];
+  /** Files placed in the tree after the source (board inputs): `rel` under the prefix, bytes from `file`. */
+  extraFiles?: ReadonlyArray<{ rel: string; file: string }>;
 }
 
 export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): Readable {
@@ -43,6 +45,15 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     tar.entry({ name: opts.prefix, type: 'directory', mode: 0o755, ...owner });
     for (const e of dirs)
       tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });
+    const addFile = async (name: string, path: string, exec: boolean) => {
+      const { size } = await stat(path);
+      await new Promise<void>((resolve, reject) => {
+        const sink = tar.entry({ name, type: 'file', size, mode: exec ? 0o755 : 0o644, ...owner }, (err) =>
+          err ? reject(err) : resolve(),
+        );
+        createReadStream(path).on('error', reject).pipe(sink);
+      });
+    };
     for (const e of rest) {
       const name = `${opts.prefix}/${e.rel}`;
       if (e.kind === 'symlink') {
@@ -50,14 +61,20 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
         continue;
       }
       if (e.kind !== 'file') continue;
-      const path = join(dir, e.rel);
-      const { size } = await stat(path);
-      await new Promise<void>((resolve, reject) => {
-        const sink = tar.entry({ name, type: 'file', size, mode: e.exec ? 0o755 : 0o644, ...owner }, (err) =>
-          err ? reject(err) : resolve(),
-        );
-        createReadStream(path).on('error', reject).pipe(sink);
-      });
+      await addFile(name, join(dir, e.rel), e.exec);
+    }
+    // Inputs last, sorted, each after the folders it needs that the source does not have.
+    const made = new Set(dirs.map((d) => d.rel));
+    const extras = [...(opts.extraFiles ?? [])].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    for (const x of extras) {
+      const parts = x.rel.split('/');
+      for (let n = 1; n < parts.length; n++) {
+        const folder = parts.slice(0, n).join('/');
+        if (made.has(folder)) continue;
+        made.add(folder);
+        tar.entry({ name: `${opts.prefix}/${folder}`, type: 'directory', mode: 0o755, ...owner });
+      }
+      await addFile(`${opts.prefix}/${x.rel}`, x.file, false);
     }
     tar.finalize();
   };

@@ -290,7 +290,8 @@ export async function extractDebianSource(
   fetched: FetchedDebian,
   dest: string,
   signal?: AbortSignal,
-): Promise<{ commitTime: number | undefined }> {
+  patches: 'debian' | 'none' = 'debian',
+): Promise<{ commitTime: number | undefined; applied: AppliedPatch[] }> {
   const dscs = fetched.files.filter((f) => f.endsWith('.dsc'));
   const dsc = dscs[0];
   if (dscs.length !== 1 || dsc === undefined) {
@@ -302,7 +303,8 @@ export async function extractDebianSource(
   try {
     // --no-copy: leave the tarballs in the cache, not next to the tree. dpkg-source checks the
     // .dsc's own checksums of every file; an unverifiable signature is only a warning, so no --no-check.
-    await execa('dpkg-source', ['--no-copy', '-x', join(fetched.dir, dsc), dest], {
+    const skip = patches === 'none' ? ['--skip-patches'] : [];
+    await execa('dpkg-source', ['--no-copy', ...skip, '-x', join(fetched.dir, dsc), dest], {
       cancelSignal: signal,
       env: { LC_ALL: 'C' },
     });
@@ -321,7 +323,30 @@ export async function extractDebianSource(
     }
     throw err;
   }
-  return { commitTime: await changelogTime(dest) };
+  return {
+    commitTime: await changelogTime(dest),
+    applied: patches === 'none' ? [] : await seriesPatches(dest),
+  };
+}
+
+export interface AppliedPatch {
+  /** As debian/patches/series names it. */
+  name: string;
+  sha256: string;
+}
+
+/** The patches of debian/patches/series in the order quilt applies them, each with its sha256. */
+export async function seriesPatches(tree: string): Promise<AppliedPatch[]> {
+  const dir = join(tree, 'debian', 'patches');
+  const series = await readFile(join(dir, 'series'), 'utf8').catch(() => '');
+  const names = series
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n !== '' && !n.split('/').includes('..'));
+  const { sha256File } = await import('../hashes/sha256.js');
+  const out: AppliedPatch[] = [];
+  for (const name of names) out.push({ name, sha256: await sha256File(join(dir, name)) });
+  return out;
 }
 
 /** Date of the newest debian/changelog entry: what Debian itself uses as SOURCE_DATE_EPOCH. */

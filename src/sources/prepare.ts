@@ -122,6 +122,8 @@ export interface PreparedSource {
   commit?: string;
   /** Commit time in seconds (git), or the newest debian/changelog date (debian-source). */
   commitTime?: number;
+  /** debian-source: the Debian patches applied to the tree (none with `patches: none`). */
+  patches?: Array<{ name: string; sha256: string }>;
   /** Regular files in the copy. */
   files: number;
   /** Local sources: the git state of the folder (null: not in a git checkout). */
@@ -148,6 +150,7 @@ export async function prepareSource(
     let label: string;
     let commit: string | undefined;
     let commitTime: number | undefined;
+    let patches: PreparedSource['patches'];
     const skipNames =
       fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
     if (fetched.type === 'local') {
@@ -175,7 +178,15 @@ export async function prepareSource(
         });
       } else {
         label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
-        ({ commitTime } = await (await debian()).extractDebianSource(fetched, root, opts.signal));
+        const policy = source.type === 'debian-source' ? source.patches : 'debian';
+        let applied: NonNullable<PreparedSource['patches']>;
+        ({ commitTime, applied } = await (await debian()).extractDebianSource(
+          fetched,
+          root,
+          opts.signal,
+          policy,
+        ));
+        patches = applied;
       }
     }
     const entries = await scanTree(root, {
@@ -203,6 +214,7 @@ export async function prepareSource(
     if (source.type === 'local')
       prepared.workspaceGit = await localSourceState(workspaceRoot, source, opts.signal);
     if (commitTime !== undefined) prepared.commitTime = commitTime;
+    if (patches !== undefined) prepared.patches = patches;
     return prepared;
   } finally {
     if (stage) await rm(stage, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
   type WorkspaceKind,
 } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
+import { inputProblems } from './inputs.js';
 import { checkReferences, located } from './references.js';
 import { NAME_PATTERN, type Pin, workspaceKinds } from './schema.js';
 import { allowedKeys, closestKey } from './schemaKeys.js';
@@ -98,6 +99,7 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
     }
   }
   problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
+  problems.push(...inputProblems(workspace, invalid.boards));
   problems.push(...(await bootPatternProblems(workspace)));
   return { workspace, problems: problems.map(oneLine), files };
 }

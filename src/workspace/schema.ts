@@ -171,6 +171,16 @@ const tarballSource = z.strictObject({
 });
 const debianSource = z.strictObject({
   type: z.literal('debian-source').check(z.describe('A Debian source package from the Debian archive')),
+  patches: z
+    .enum(['debian', 'none'], {
+      error:
+        'expected "debian" (the Debian quilt patches applied, as dpkg-source does) or "none" (the upstream release as Debian ships it, debian/ folder beside it)',
+    })
+    .check(
+      z.describe(
+        'Whether the Debian patches (debian/patches/series) are applied: said out loud, since the ROM differs',
+      ),
+    ),
   package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian source package name').check(
     z.describe('Source package name, e.g. seabios'),
   ),
@@ -206,6 +216,58 @@ const artifactPath = nonEmptyString().check(
   z.refine((p) => checkRelativeName(p).ok, {
     message: 'expected a path or glob relative to the source, without ".." or a leading "/"',
   }),
+);
+
+/**
+ * What a board takes besides its source, each placed at `path` in the source tree before the
+ * build: another board's artifact (the run with the same index), or a pinned file (a URL or a
+ * Debian binary package, each with its sha256). Cross-board rules (the producer exists and
+ * declares the artifact, no cycles) are checked in workspace/inputs.ts.
+ */
+const inputPath = nonEmptyString().check(
+  z.refine((p) => checkRelativeName(p).ok, {
+    message: 'expected a file path relative to the source, without ".." or a leading "/"',
+  }),
+  z.describe('Where the input is placed, relative to the source tree'),
+);
+const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
+  z.describe('sha256 of the file (64 lowercase hex digits)'),
+);
+export const inputSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z
+        .literal('board')
+        .check(z.describe("Another board's artifact, from its run with the same index")),
+      board: name.check(z.describe('The producing board (file stem in boards/)')),
+      artifact: artifactPath.check(z.describe("One of the producer's artifacts, as the producer names it")),
+      path: inputPath,
+    }),
+    z.strictObject({
+      type: z.literal('url').check(z.describe('A file downloaded from a URL, checked against its sha256')),
+      url: nonEmptyString().check(z.describe('Where the file is downloaded from (http:, https: or file:)')),
+      sha256: inputSha256,
+      path: inputPath,
+    }),
+    z.strictObject({
+      type: z
+        .literal('debian')
+        .check(z.describe('A Debian binary package (.deb) from the archive apt knows')),
+      package: matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian binary package name').check(
+        z.describe('Binary package name, e.g. linux-image-6.1.0-57-amd64'),
+      ),
+      version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 6.1.158-1').check(
+        z.describe('Debian version of the package'),
+      ),
+      arch: z
+        ._default(matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64'), 'amd64')
+        .check(z.describe('Debian architecture of the package (default amd64)')),
+      sha256: inputSha256,
+      path: inputPath,
+    }),
+  ],
+  { error: 'expected an input of type board, url or debian' },
 );
 
 /** A QEMU machine or CPU model name: no options (`,`, `=`), nothing that reads as a flag. */
@@ -338,6 +400,11 @@ export const boardSchema = z
           z.describe('Variations this board turns off, each with its reason, e.g. { time: { off: "…" } }'),
         ),
     ),
+    inputs: z
+      ._default(z.array(inputSchema), [])
+      .check(
+        z.describe("Files placed in the source tree before the build: other boards' artifacts, pinned files"),
+      ),
   })
   .check(z.describe('A firmware board: what to build, in which image, and which artifacts to keep'));
 
@@ -345,6 +412,7 @@ export type Pin = z.output<typeof pinSchema>;
 export type ImageDef = z.output<typeof imageSchema>;
 export type Board = z.output<typeof boardSchema>;
 export type Source = z.output<typeof sourceSchema>;
+export type BoardInput = z.output<typeof inputSchema>;
 
 export const workspaceKinds = {
   pins: pinSchema,

@@ -11,6 +11,8 @@ import type { Engine, RunResult, RunSpec } from '../../src/engine/docker.js';
 export interface FakeBuild {
   /** File names the source tar held (paths as sent, e.g. src/a.c). */
   sourceFiles: string[];
+  /** Contents of the source tar's small regular files (under 64 KiB), by name as sent. */
+  sourceText: Record<string, string>;
   spec: RunSpec;
 }
 
@@ -35,7 +37,10 @@ export interface FakeEngine extends Engine {
  * Names in the source tar on stdin. The host never ends stdin (it pads the archive to whole
  * records instead, as GNU tar expects), so read headers until the end-of-archive block.
  */
-async function readSourceNames(stdin: NodeJS.ReadableStream | undefined): Promise<string[]> {
+async function readSourceNames(
+  stdin: NodeJS.ReadableStream | undefined,
+  text: Record<string, string> = {},
+): Promise<string[]> {
   if (!stdin) return [];
   const names: string[] = [];
   let buffered = Buffer.alloc(0);
@@ -52,8 +57,14 @@ async function readSourceNames(stdin: NodeJS.ReadableStream | undefined): Promis
         8,
       );
       const type = String.fromCharCode(header[156] ?? 48);
-      if (type !== 'x' && type !== 'g' && type !== 'L') names.push(prefix ? `${prefix}/${name}` : name);
-      offset += 512 + Math.ceil(size / 512) * 512;
+      const full = prefix ? `${prefix}/${name}` : name;
+      const end = offset + 512 + Math.ceil(size / 512) * 512;
+      const small = (type === '0' || type === '\0') && size < 65536;
+      // A small file's bytes are kept: wait until the whole entry is here.
+      if (small && buffered.length < end) break;
+      if (small) text[full] = buffered.subarray(offset + 512, offset + 512 + size).toString('utf8');
+      if (type !== 'x' && type !== 'g' && type !== 'L') names.push(full);
+      offset = end;
     }
   }
   return names;
@@ -105,8 +116,9 @@ export function fakeEngine(build: (b: FakeBuild) => FakeOutcome | Promise<FakeOu
       try {
         await spec.beforeStart?.(id);
         spec.stdout?.write('reprorom:tar\n');
-        const sourceFiles = await readSourceNames(spec.stdin);
-        const outcome = await build({ sourceFiles, spec });
+        const sourceText: Record<string, string> = {};
+        const sourceFiles = await readSourceNames(spec.stdin, sourceText);
+        const outcome = await build({ sourceFiles, sourceText, spec });
         for (const line of outcome.log ?? []) spec.onStderrLine?.(line);
         if (outcome.delayMs) {
           await new Promise<void>((resolve, reject) => {

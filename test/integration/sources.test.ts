@@ -28,6 +28,7 @@ const skip = !ready && process.env['CI'] !== 'true';
 
 const SEABIOS: Source = {
   type: 'debian-source',
+  patches: 'debian',
   package: 'seabios',
   version: '1.16.2-1',
   sha256: {
@@ -126,6 +127,7 @@ describe.skipIf(skip)('debian-source through the real apt', () => {
   it('says clearly when the mirror does not serve a package (opensbi)', async () => {
     const opensbi: Source = {
       type: 'debian-source',
+      patches: 'debian',
       package: 'opensbi',
       version: '1.1-2',
       sha256: { 'opensbi_1.1-2.dsc': '0'.repeat(64) },
@@ -142,6 +144,7 @@ describe.skipIf(skip)('debian-source through the real apt', () => {
   it('lists the versions the mirror has when the pinned one is missing', async () => {
     const old: Source = {
       type: 'debian-source',
+      patches: 'debian',
       package: 'seabios',
       version: '1.12.0-1',
       sha256: { 'x.dsc': '0'.repeat(64) },

@@ -222,10 +222,10 @@ describe('board files and sources are untrusted input', () => {
         'an empty Debian sha256: {}',
         {
           'boards/b.yaml': board(
-            'source:\n  type: debian-source\n  package: seabios\n  version: 1.16.2-1\n  sha256: {}\n',
+            'source:\n  type: debian-source\n  patches: none\n  package: seabios\n  version: 1.16.2-1\n  sha256: {}\n',
           ),
         },
-        'boards/b.yaml:8:11: source.sha256: expected the sha256 of each file of the source package, with exactly one .dsc (and its .orig.tar.*, .debian.tar.*)',
+        'boards/b.yaml:9:11: source.sha256: expected the sha256 of each file of the source package, with exactly one .dsc (and its .orig.tar.*, .debian.tar.*)',
       ],
       [
         'fhs.links: [/proc]',

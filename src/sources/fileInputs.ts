@@ -1,0 +1,71 @@
+/**
+ * Pinned files a board takes as inputs (a URL or a Debian binary package): downloaded into
+ * the cache under their sha256 and hashed again on every use, as tarball sources are.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { debianFileName } from '../offline/fetch.js';
+import { cacheDir } from '../util/paths.js';
+import type { BoardInput } from '../workspace/schema.js';
+import { SourceError } from './errors.js';
+
+export type FileInput = Exclude<BoardInput, { type: 'board' }>;
+
+export interface FetchedInput {
+  /** The verified file in the cache. */
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+/** What a file input is, for messages: the URL or `package version (arch)`. */
+export function describeFileInput(input: FileInput): string {
+  return input.type === 'url' ? input.url : `${input.package} ${input.version} (${input.arch})`;
+}
+
+export async function fetchFileInput(input: FileInput, signal?: AbortSignal): Promise<FetchedInput> {
+  const { downloadVerified } = await import('./download.js');
+  const dest = join(cacheDir(), 'inputs', input.sha256);
+  if (input.type === 'url') {
+    await downloadVerified(input.url, input.sha256, dest, signal);
+  } else {
+    await fetchDeb(input, dest, downloadVerified, signal);
+  }
+  return { file: dest, sha256: input.sha256, size: (await stat(dest)).size };
+}
+
+type Downloader = typeof import('./download.js').downloadVerified;
+
+/** From the cache when its hash still matches, else from a pool folder apt knows for the package. */
+async function fetchDeb(
+  input: Extract<FileInput, { type: 'debian' }>,
+  dest: string,
+  download: Downloader,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { sha256File } = await import('../hashes/sha256.js');
+  if (
+    await sha256File(dest).then(
+      (h) => h === input.sha256,
+      () => false,
+    )
+  )
+    return;
+  const { aptPoolFolders } = await import('../offline/apt.js');
+  const filename = debianFileName({ name: input.package, version: input.version, arch: input.arch });
+  const folders = await aptPoolFolders(input.package, signal);
+  const failures: string[] = [];
+  for (const folder of folders) {
+    try {
+      await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, signal);
+      return;
+    } catch (err) {
+      signal?.throwIfAborted();
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  throw new SourceError(
+    `cannot fetch the Debian package ${describeFileInput(input)} (${filename})${failures.length ? `: ${failures.join('; ')}` : ': apt knows no archive folder for it'}`,
+    'run apt-get update, check the package name and version, or give the file as a url input',
+  );
+}
