@@ -17,7 +17,7 @@ import { readManifest } from '../hashes/runManifest.js';
 import { prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
 import { inputDifferences } from '../provenance/inputs.js';
-import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
+import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
@@ -33,7 +33,6 @@ import {
   signatureChecks,
 } from './check.js';
 import { expectedMismatchProblem } from './expected.js';
-import { unlistedFiles } from './releaseFiles.js';
 import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseBoard } from './releaseManifest.js';
 import { openVerifier, type SignatureCheck } from './signature.js';
 
@@ -408,29 +407,8 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
       'reprorom verify hashes.txt --rom heads-x230.rom --board x230 -w WORKSPACE',
     );
   }
-  const result: VerifyResult = {
-    mode: 'heads',
-    rebuilt: true,
-    release: file,
-    signature: null,
-    integrity: [],
-    boards: [],
-    notes: [],
-    ok: false,
-  };
-  if (opts.key || opts.keyring) {
-    const verifier = await openVerifier(opts);
-    try {
-      const check = await verifier.check(file);
-      result.signature = { ok: check.ok, key: verifier.describe, files: [check] };
-    } finally {
-      await verifier.close();
-    }
-    if (!result.signature.ok) return result;
-  } else
-    result.notes.push(
-      `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
-    );
+  const result = await headsSignature(file, true, opts);
+  if (result.signature?.ok === false) return result;
   // The reference is read before anything is built: a file that is not a hashes list, or
   // that does not list the ROM, is refused at once rather than after a long rebuild.
   const reference = await loadInputs([file]);
@@ -484,9 +462,20 @@ async function checkHeads(file: string, opts: VerifyOptions): Promise<VerifyResu
       'with a hashes.txt, --no-rebuild checks a ROM file: pass it with --rom FILE',
       'reprorom verify hashes.txt --no-rebuild --rom ./heads-x230.rom --key publisher.pub',
     );
+  const result = await headsSignature(file, false, opts);
+  if (result.signature?.ok === false) return result;
+  const listed = (await loadInputs([file])).flatMap((set) => set.artifacts);
+  const check = await romCheck(opts.rom, listed, basename(file));
+  result.integrity = [check];
+  result.ok = check.ok;
+  return result;
+}
+
+/** A Heads-style hashes.txt's result so far: its signature checked when a key is given, else a note saying it is not. */
+async function headsSignature(file: string, rebuilt: boolean, opts: VerifyOptions): Promise<VerifyResult> {
   const result: VerifyResult = {
     mode: 'heads',
-    rebuilt: false,
+    rebuilt: rebuilt,
     release: file,
     signature: null,
     integrity: [],
@@ -502,14 +491,9 @@ async function checkHeads(file: string, opts: VerifyOptions): Promise<VerifyResu
     } finally {
       await verifier.close();
     }
-    if (!result.signature.ok) return result;
   } else
     result.notes.push(
       `${file} is not signature-checked (no --key or --keyring): only its hashes are compared`,
     );
-  const listed = (await loadInputs([file])).flatMap((set) => set.artifacts);
-  const check = await romCheck(opts.rom, listed, basename(file));
-  result.integrity = [check];
-  result.ok = check.ok;
   return result;
 }
