@@ -2,18 +2,11 @@
  * Doctor check model and aggregation: plain values, no I/O, so the verdict logic is
  * unit-tested with stubbed probes.
  */
+import type { DoctorCheckJson } from '../contracts/json.js';
 import { ExitCode } from '../util/errors.js';
 
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  /** A failed required check makes the environment unusable (exit 3); others are warnings. */
-  required: boolean;
-  version?: string;
-  detail: string;
-  /** The exact command that installs or starts the missing piece. */
-  fix?: string;
-}
+/** One check's result: the shape `doctor --json` publishes. */
+export type CheckResult = DoctorCheckJson;
 
 export interface DoctorReport {
   ok: boolean;

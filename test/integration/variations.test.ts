@@ -8,6 +8,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VARIATION_NAMES } from '../../src/plan/variations.js';
 import { runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
@@ -38,19 +39,8 @@ interface BuildJson {
   } | null;
 }
 
-const VARIATIONS = [
-  'time',
-  'kernel',
-  'aslr',
-  'num-cpus',
-  'fileordering',
-  'domain-host',
-  'user-group',
-  'umask',
-  'timezone',
-  'locales',
-  'build-path',
-];
+/** Every variation reprorom knows: the probe board must show each one. */
+const VARIATIONS = VARIATION_NAMES;
 
 describe.skipIf(skip)('variations take effect inside real builds (probe board)', () => {
   let ws = '';

@@ -4,8 +4,7 @@
  * Driven with the fake engine: the "build" writes files whose bytes depend on what a real
  * build could observe (hostname, TZ, uid), so the right answer is known.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/engine/docker.js';
 import { planBuild } from '../../src/plan/plan.js';
@@ -14,20 +13,15 @@ import { describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
 import { type FakeOutcome, fakeEngine } from '../helpers/fakeEngine.js';
-import { copyWorkspace } from '../helpers/workspace.js';
+import { workspaceWithProbeBoard } from '../helpers/workspace.js';
 
 let root: string;
 const CORES = 2;
 const prepareImage = async () => ({ id: `sha256:${'cd'.repeat(32)}`, tag: 'reprorom/firmware:cdcdcdcdcdcd' });
 
 beforeEach(async () => {
-  root = await copyWorkspace('rr-culprit-');
-  await rm(join(root, 'boards'), { recursive: true });
-  await mkdir(join(root, 'boards'));
-  await mkdir(join(root, 'src-probe'));
-  await writeFile(join(root, 'src-probe', 'Makefile'), 'all:\n');
-  await writeFile(
-    join(root, 'boards', 'probe.yaml'),
+  root = await workspaceWithProbeBoard(
+    'rr-culprit-',
     'image: firmware\nsource: { type: local, path: src-probe }\ncommands: [make]\nartifacts: [out/*]\nsourceDateEpoch: 1\n',
   );
 });

@@ -3,7 +3,7 @@
  * before the board's commands start, so a build cannot forge them), the board's reasons to
  * turn one off, and the plan's own (one CPU) — in manifest.json, the provenance and --json.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planBuild } from '../../src/plan/plan.js';
@@ -12,19 +12,14 @@ import { executePlan } from '../../src/runs/execute.js';
 import { VARIATION_END } from '../../src/runs/script.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
 import { fakeEngine } from '../helpers/fakeEngine.js';
-import { copyWorkspace } from '../helpers/workspace.js';
+import { workspaceWithProbeBoard } from '../helpers/workspace.js';
 
 let root: string;
 const prepareImage = async () => ({ id: `sha256:${'cd'.repeat(32)}`, tag: 'reprorom/firmware:cdcdcdcdcdcd' });
 
 beforeEach(async () => {
-  root = await copyWorkspace('rr-vrec-');
-  await rm(join(root, 'boards'), { recursive: true });
-  await mkdir(join(root, 'boards'));
-  await mkdir(join(root, 'src-probe'));
-  await writeFile(join(root, 'src-probe', 'Makefile'), 'all:\n');
-  await writeFile(
-    join(root, 'boards', 'probe.yaml'),
+  root = await workspaceWithProbeBoard(
+    'rr-vrec-',
     'image: firmware\nsource: { type: local, path: src-probe }\ncommands: [make]\nartifacts: [out/*]\nvary:\n  time:\n    off: the banner shows the date\n',
   );
 });
