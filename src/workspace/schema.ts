@@ -150,7 +150,11 @@ const localSource = z.strictObject({
       ),
       [],
     )
-    .check(z.describe('gitignore patterns of files left out of the source (on top of .gitignore)')),
+    .check(
+      z.describe(
+        'gitignore-style patterns of files left out of a local source (.gitignore itself is not read: ignored files are copied unless listed here)',
+      ),
+    ),
 });
 const gitSource = z.strictObject({
   type: z.literal('git').check(z.describe('A git repository, checked out at one commit')),
