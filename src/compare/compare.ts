@@ -164,7 +164,13 @@ function comparePacked(sets: readonly HashSet[]): Comparison | undefined {
     );
   const comparison = {
     ok: count > 0 && unrelated.length === 0 && problems.length === 0,
-    inputs: sets.map((s) => ({ label: s.label, source: s.source, format: s.format, board: s.board, run: s.run })),
+    inputs: sets.map((s) => ({
+      label: s.label,
+      source: s.source,
+      format: s.format,
+      board: s.board,
+      run: s.run,
+    })),
     notes,
     unrelated,
   } as Comparison;
@@ -181,7 +187,15 @@ function comparePacked(sets: readonly HashSet[]): Comparison | undefined {
       const sha = packedSha(first, row);
       const hashes: Record<string, string | null> = {};
       for (const label of labels) hashes[label] = sha;
-      rows[row] = { name: key, key, board: undefined, verdict: 'reproducible', hashes, disagreeing: [], majority: sha };
+      rows[row] = {
+        name: key,
+        key,
+        board: undefined,
+        verdict: 'reproducible',
+        hashes,
+        disagreeing: [],
+        majority: sha,
+      };
     }
     return rows;
   });

@@ -3,7 +3,13 @@
  * Names and labels come from input files: every line is made printable here.
  */
 import { printable } from '../util/printable.js';
-import { type ArtifactResult, artifactCount, type Comparison, notReproducible, type Verdict } from './compare.js';
+import {
+  type ArtifactResult,
+  artifactCount,
+  type Comparison,
+  notReproducible,
+  type Verdict,
+} from './compare.js';
 
 export type Painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => string;
 
@@ -132,8 +138,7 @@ export function renderSummary(c: Comparison): string {
     return printable(
       `NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')} share no board or artifact)`,
     );
-  if (c.ok)
-    return `reproducible: ${total} artifact(s) identical across ${c.inputs.length} inputs`;
+  if (c.ok) return `reproducible: ${total} artifact(s) identical across ${c.inputs.length} inputs`;
   if (total === 0) return 'NOT verified: no artifacts to compare';
   return `NOT reproducible: ${count('mismatch')} mismatch, ${count('missing')} missing, ${count('single-run')} single-run, ${count('reproducible')} reproducible`;
 }

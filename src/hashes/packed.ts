@@ -24,6 +24,14 @@ export interface PackedHashes {
 const SLASH = 47;
 const DOT = 46;
 
+/** Byte classes, one table load per byte: 1 lowercase hex, 2 other printable ASCII, 3 slash, 0 anything else. */
+const CLASS = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) CLASS[c] = 2;
+for (const c of '0123456789abcdef') CLASS[c.charCodeAt(0)] = 1;
+CLASS[SLASH] = 3;
+// Backslashes are escapes in sha256sum's format: left to the text parser.
+CLASS[92] = 0;
+
 /** True when `bytes[start, end)` is "" or "." or "..": a segment no normalized path has. */
 function badSegment(bytes: Buffer, start: number, end: number): boolean {
   const n = end - start;
@@ -33,7 +41,14 @@ function badSegment(bytes: Buffer, start: number, end: number): boolean {
 }
 
 /** -1, 0 or 1: byte order of two ranges of one buffer (a prefix sorts first). */
-export function compareRanges(bytes: Buffer, a: number, aEnd: number, other: Buffer, b: number, bEnd: number): number {
+export function compareRanges(
+  bytes: Buffer,
+  a: number,
+  aEnd: number,
+  other: Buffer,
+  b: number,
+  bEnd: number,
+): number {
   const n = Math.min(aEnd - a, bEnd - b);
   for (let i = 0; i < n; i++) {
     const x = bytes[a + i] as number;
@@ -47,55 +62,64 @@ export function compareRanges(bytes: Buffer, a: number, aEnd: number, other: Buf
 /** The list packed, or undefined when it is not the usual plain, ASCII, name-ordered list. */
 export function packHashes(bytes: Buffer): PackedHashes | undefined {
   const size = bytes.length;
+  // Empty: the text parser gives the located error.
+  if (size === 0) return undefined;
+  // Every packed line takes at least 68 bytes with its LF: room for all, trimmed at the end.
+  const room = Math.floor(size / 68) + 1;
+  const lineStart = new Int32Array(room);
+  const pathStart = new Int32Array(room);
+  const keyStart = new Int32Array(room);
+  const pathEnd = new Int32Array(room);
+  const cap = maxInputLines();
   let count = 0;
-  for (let pos = 0; pos < size; count++) {
-    const lf = bytes.indexOf(10, pos);
-    pos = lf < 0 ? size : lf + 1;
-  }
-  // Empty, or past the line cap: the text parser gives the located error.
-  if (count === 0 || count > maxInputLines()) return undefined;
-  const lineStart = new Int32Array(count);
-  const pathStart = new Int32Array(count);
-  const keyStart = new Int32Array(count);
-  const pathEnd = new Int32Array(count);
-  let pos = 0;
-  for (let row = 0; row < count; row++) {
-    const lf = bytes.indexOf(10, pos);
-    const end = lf < 0 ? size : lf;
-    if (end - pos < 67 || bytes[pos + 64] !== 32) return undefined;
+  // One walk over the bytes (no native call per line: a million calls cost more than the walk).
+  for (let pos = 0; pos < size; ) {
+    // Past the line cap: the text parser gives the located error.
+    if (count >= cap || pos + 67 > size || bytes[pos + 64] !== 32) return undefined;
     const mode = bytes[pos + 65];
     if (mode !== 32 && mode !== 42) return undefined;
-    for (let i = pos; i < pos + 64; i++) {
-      const c = bytes[i] as number;
-      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
-    }
+    for (let i = pos; i < pos + 64; i++) if (CLASS[bytes[i] as number] !== 1) return undefined;
     const start = pos + 66;
     // A leading "./" is stripped by the text parser: left to it.
     if (bytes[start] === DOT && bytes[start + 1] === SLASH) return undefined;
     let segment = start;
-    for (let i = start; i < end; i++) {
-      const c = bytes[i] as number;
-      // Control characters (NUL, CR, tab), non-ASCII and backslashes: left to the text parser.
-      if (c < 0x20 || c > 0x7e || c === 92) return undefined;
-      if (c === SLASH) {
-        if (badSegment(bytes, segment, i)) return undefined;
-        segment = i + 1;
+    let end = start;
+    for (; end < size; end++) {
+      const k = CLASS[bytes[end] as number];
+      if (k === 1 || k === 2) continue;
+      if (k === 3) {
+        if (badSegment(bytes, segment, end)) return undefined;
+        segment = end + 1;
+        continue;
       }
+      if (bytes[end] === 10) break;
+      // Control characters (NUL, CR, tab), non-ASCII and backslashes: left to the text parser.
+      return undefined;
     }
     if (badSegment(bytes, segment, end)) return undefined;
     // Keys strictly rising: each name once, and the order rows are listed in.
-    if (row > 0) {
-      const before = row - 1;
-      if (compareRanges(bytes, keyStart[before] as number, pathEnd[before] as number, bytes, segment, end) >= 0)
+    if (count > 0) {
+      const before = count - 1;
+      if (
+        compareRanges(bytes, keyStart[before] as number, pathEnd[before] as number, bytes, segment, end) >= 0
+      )
         return undefined;
     }
-    lineStart[row] = pos;
-    pathStart[row] = start;
-    keyStart[row] = segment;
-    pathEnd[row] = end;
+    lineStart[count] = pos;
+    pathStart[count] = start;
+    keyStart[count] = segment;
+    pathEnd[count] = end;
+    count++;
     pos = end + 1;
   }
-  return { bytes, count, lineStart, pathStart, keyStart, pathEnd };
+  return {
+    bytes,
+    count,
+    lineStart: lineStart.subarray(0, count),
+    pathStart: pathStart.subarray(0, count),
+    keyStart: keyStart.subarray(0, count),
+    pathEnd: pathEnd.subarray(0, count),
+  };
 }
 
 /** The key (file name) of one row. */
@@ -149,7 +173,9 @@ export function sameKeys(a: PackedHashes, b: PackedHashes): boolean {
 }
 
 /** The rows as the objects the text parser makes (path, sha256, line, key). */
-export function unpackHashes(p: PackedHashes): Array<{ path: string; sha256: string; line: number; key: string }> {
+export function unpackHashes(
+  p: PackedHashes,
+): Array<{ path: string; sha256: string; line: number; key: string }> {
   const out = new Array<{ path: string; sha256: string; line: number; key: string }>(p.count);
   for (let row = 0; row < p.count; row++)
     out[row] = { path: packedPath(p, row), sha256: packedSha(p, row), line: row + 1, key: packedKey(p, row) };
