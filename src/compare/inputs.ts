@@ -18,7 +18,7 @@ import {
   STDIN_NAME,
 } from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
-import { type PackedHashes, packedFolder, packHashes, unpackHashes } from '../hashes/packed.js';
+import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
@@ -249,15 +249,8 @@ async function fromHashesFile(path: string): Promise<HashSet> {
 async function fromPacked(packed: PackedHashes, path: string, dir: string): Promise<HashSet | undefined> {
   const root = await realpath(dir).catch(() => resolve(dir));
   const notes: string[] = [];
-  const folders = new Set<string>();
-  let previous: string | undefined;
-  for (let row = 0; row < packed.count; row++) {
-    const folder = packedFolder(packed, row);
-    if (folder === previous || folders.has(folder)) continue;
-    previous = folder;
-    folders.add(folder);
+  for (const folder of packedFolders(packed))
     if ((await listFolder(dir, root, folder, notes)) !== undefined) return undefined;
-  }
   const set = {
     label: display(path),
     source: path,

@@ -143,6 +143,40 @@ export const packedFolder = (p: PackedHashes, row: number): string => {
   return key === start ? '' : p.bytes.toString('latin1', start, key - 1);
 };
 
+/**
+ * The folders the paths name ("" for bare names), each once, in first-seen order. Folders are
+ * told apart by a hash of their bytes and a byte comparison, so a folder is decoded once, not
+ * once per line (a list need not be grouped by folder).
+ */
+export function packedFolders(p: PackedHashes): string[] {
+  const firstRow = new Map<number, number[]>();
+  const out: string[] = [];
+  const bytes = p.bytes;
+  for (let row = 0; row < p.count; row++) {
+    const start = p.pathStart[row] as number;
+    const end = p.keyStart[row] as number;
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+    // A small integer key: the map keeps it unboxed.
+    h &= 0x3fffffff;
+    const rows = firstRow.get(h);
+    let known = false;
+    if (rows !== undefined)
+      for (const r of rows)
+        if (
+          compareRanges(bytes, p.pathStart[r] as number, p.keyStart[r] as number, bytes, start, end) === 0
+        ) {
+          known = true;
+          break;
+        }
+    if (known) continue;
+    if (rows === undefined) firstRow.set(h, [row]);
+    else rows.push(row);
+    out.push(packedFolder(p, row));
+  }
+  return out;
+}
+
 /** True when the hashes of `row` in both lists are equal. */
 export function sameSha(a: PackedHashes, b: PackedHashes, row: number): boolean {
   const x = a.lineStart[row] as number;

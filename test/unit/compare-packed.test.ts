@@ -14,7 +14,7 @@ import { artifactCount, compareSets, notReproducible, packedOf } from '../../src
 import { loadInputs } from '../../src/compare/inputs.js';
 import { renderProblems, renderSummary, renderTable } from '../../src/compare/table.js';
 import { parseHashesTxt } from '../../src/hashes/hashesTxt.js';
-import { packHashes, unpackHashes } from '../../src/hashes/packed.js';
+import { packedFolders, packHashes, unpackHashes } from '../../src/hashes/packed.js';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -52,6 +52,10 @@ describe('packed hashes lists', () => {
     expect(packed?.count).toBe(50);
     const parsed = parseHashesTxt(text, 'h.txt');
     expect(unpackHashes(packed!)).toEqual(parsed.map((l) => ({ ...l, key: l.path.split('/').pop() })));
+    // Each folder once, in first-seen order, though the list is not grouped by folder.
+    expect(packedFolders(packed!)).toEqual(['out/b0', 'out/b1', 'out/b2', 'out/b3', 'out/b4']);
+    const bare = packHashes(Buffer.from(`${sha('1')}  a.bin\n${sha('2')}  x/b.bin\n${sha('3')}  c.bin\n`));
+    expect(packedFolders(bare!)).toEqual(['', 'x']);
     // No final line break: the same rows.
     expect(packHashes(Buffer.from(rows(3).join('\n')))?.count).toBe(3);
   });
