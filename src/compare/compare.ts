@@ -4,6 +4,7 @@
  * and no input of its group lacks it.
  */
 import { comparePaths } from '../hashes/artifactPath.js';
+import { type PackedHashes, packedKey, packedSha, sameKeys, sameSha } from '../hashes/packed.js';
 import type { ArtifactHash, HashSet } from './inputs.js';
 
 export type Verdict = 'reproducible' | 'mismatch' | 'missing' | 'single-run';
@@ -71,6 +72,137 @@ export function rememberArtifactsByKey(set: HashSet, map: Map<string, ArtifactHa
   byKeyCache.set(set, map);
 }
 
+const packedCache = new WeakMap<HashSet, PackedHashes>();
+
+/** Remember that a set's artifacts are the rows of a packed list (its artifacts are made only when read). */
+export function rememberPacked(set: HashSet, packed: PackedHashes): void {
+  packedCache.set(set, packed);
+}
+
+/** The packed list a set was loaded from, if any (then it has no local files). */
+export function packedOf(set: HashSet): PackedHashes | undefined {
+  return packedCache.get(set);
+}
+
+/** For a comparison of packed lists: how many rows, and the rows that are not reproducible. */
+const rowSummary = new WeakMap<Comparison, { count: number; problems: ArtifactResult[] }>();
+
+/** How many artifacts the comparison has, without making the reproducible rows. */
+export function artifactCount(c: Comparison): number {
+  return rowSummary.get(c)?.count ?? c.artifacts.length;
+}
+
+/** The rows that are not reproducible, in row order, without making the others. */
+export function notReproducible(c: Comparison): ArtifactResult[] {
+  return rowSummary.get(c)?.problems ?? c.artifacts.filter((a) => a.verdict !== 'reproducible');
+}
+
+/**
+ * A property made on first read (then kept, and settable as a plain one): a million rows are
+ * built only for the outputs that list every one.
+ */
+export function lazyProperty<T extends object, K extends keyof T>(target: T, key: K, make: () => T[K]): void {
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      const value = make();
+      Object.defineProperty(target, key, { configurable: true, enumerable: true, writable: true, value });
+      return value;
+    },
+    set: (value: T[K]) => {
+      Object.defineProperty(target, key, { configurable: true, enumerable: true, writable: true, value });
+    },
+  });
+}
+
+/**
+ * Two or more plain hashes lists naming the same files in the same rows (two machines' lists of
+ * one build), with no board: rows compared in the lists' bytes, and only the rows that differ
+ * made into objects. Undefined when the sets are anything else (the general path handles them).
+ */
+function comparePacked(sets: readonly HashSet[]): Comparison | undefined {
+  if (sets.length < 2) return undefined;
+  const packed: PackedHashes[] = [];
+  for (const s of sets) {
+    const p = packedCache.get(s);
+    if (p === undefined || s.board !== undefined || !s.complete) return undefined;
+    packed.push(p);
+  }
+  const first = packed[0] as PackedHashes;
+  for (let n = 1; n < packed.length; n++) if (!sameKeys(first, packed[n] as PackedHashes)) return undefined;
+  const labels = sets.map((s) => s.label);
+  const count = first.count;
+  const problems: ArtifactResult[] = [];
+  const problemRows: number[] = [];
+  const rowOf = (row: number, shas: ReadonlyArray<string>): ArtifactResult => {
+    const key = packedKey(first, row);
+    const hashes: Record<string, string | null> = {};
+    for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
+    const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
+    return { name: key, key, board: undefined, verdict, hashes, disagreeing, majority };
+  };
+  for (let row = 0; row < count; row++) {
+    let same = true;
+    for (let n = 1; n < packed.length && same; n++) same = sameSha(first, packed[n] as PackedHashes, row);
+    if (same) continue;
+    problems.push(
+      rowOf(
+        row,
+        packed.map((p) => packedSha(p, row)),
+      ),
+    );
+    problemRows.push(row);
+  }
+  // Every set holds every row: the inputs were checked against each other when two differ.
+  const inputs = [...new Set(sets.flatMap((s) => (s.input === undefined ? [] : [s.input])))];
+  const unrelated = inputs.length > 1 && count === 0 ? inputs : [];
+  const notes = sets.flatMap((s) => s.notes);
+  if (unrelated.length > 0)
+    notes.push(
+      `nothing in common across the inputs: ${unrelated.join(', ')} share${unrelated.length === 1 ? 's' : ''} no board or artifact with the other inputs, so no input was checked against another (${boardsByInput(sets, unrelated)})`,
+    );
+  const comparison = {
+    ok: count > 0 && unrelated.length === 0 && problems.length === 0,
+    inputs: sets.map((s) => ({
+      label: s.label,
+      source: s.source,
+      format: s.format,
+      board: s.board,
+      run: s.run,
+    })),
+    notes,
+    unrelated,
+  } as Comparison;
+  lazyProperty(comparison, 'artifacts', () => {
+    const rows = new Array<ArtifactResult>(count);
+    let next = 0;
+    for (let row = 0; row < count; row++) {
+      if (problemRows[next] === row) {
+        rows[row] = problems[next] as ArtifactResult;
+        next++;
+        continue;
+      }
+      const key = packedKey(first, row);
+      const sha = packedSha(first, row);
+      const hashes: Record<string, string | null> = {};
+      for (const label of labels) hashes[label] = sha;
+      rows[row] = {
+        name: key,
+        key,
+        board: undefined,
+        verdict: 'reproducible',
+        hashes,
+        disagreeing: [],
+        majority: sha,
+      };
+    }
+    return rows;
+  });
+  rowSummary.set(comparison, { count, problems });
+  return comparison;
+}
+
 interface Group {
   board: string | undefined;
   sets: HashSet[];
@@ -123,6 +255,8 @@ export function verdictFor(
 }
 
 export function compareSets(sets: readonly HashSet[]): Comparison {
+  const packed = comparePacked(sets);
+  if (packed) return packed;
   const notes = sets.flatMap((s) => s.notes);
   const artifacts: ArtifactResult[] = [];
   const all = groups(sets);

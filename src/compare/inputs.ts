@@ -8,13 +8,22 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isWithin, safeJoin } from '../archive/containment.js';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
-import { HASHES_FILE, parseHashesTxt, readStdinText, readText, STDIN_NAME } from '../hashes/hashesTxt.js';
+import {
+  decodeText,
+  HASHES_FILE,
+  parseHashesTxt,
+  readBytes,
+  readStdinText,
+  readText,
+  STDIN_NAME,
+} from '../hashes/hashesTxt.js';
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
+import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-import { rememberArtifactsByKey } from './compare.js';
+import { lazyProperty, rememberArtifactsByKey, rememberPacked } from './compare.js';
 
 export type InputFormat = 'manifest' | 'hashes.txt' | 'heads';
 
@@ -222,9 +231,38 @@ async function fromManifest(path: string): Promise<HashSet> {
 async function fromHashesFile(path: string): Promise<HashSet> {
   const sibling = join(dirname(path), MANIFEST_FILE);
   if (basename(path) === HASHES_FILE && (await kind(sibling)) === 'file') return fromManifest(sibling);
-  const text = await readText(path);
+  const bytes = await readBytes(path);
+  // The usual large list is kept as its bytes; anything else is parsed as text, as before.
+  const packed = packHashes(bytes);
+  const set = packed && (await fromPacked(packed, path, dirname(path)));
+  if (set) return set;
+  const text = decodeText(bytes, path);
   if (text.trimStart().startsWith('{')) return fromManifest(path);
   return fromHashesText(text, path, dirname(path));
+}
+
+/**
+ * A packed hashes list as a set, when none of the folders it names exists below `dir` (a list
+ * from another machine: nothing to hash here); undefined when one does, and the text path,
+ * which hashes the local copies, takes it. Its artifacts are made only when read.
+ */
+async function fromPacked(packed: PackedHashes, path: string, dir: string): Promise<HashSet | undefined> {
+  const root = await realpath(dir).catch(() => resolve(dir));
+  const notes: string[] = [];
+  for (const folder of packedFolders(packed))
+    if ((await listFolder(dir, root, folder, notes)) !== undefined) return undefined;
+  const set = {
+    label: display(path),
+    source: path,
+    format: 'hashes.txt',
+    board: undefined,
+    complete: true,
+    notes,
+    manifestDir: undefined,
+  } as HashSet;
+  lazyProperty(set, 'artifacts', () => unpackHashes(packed));
+  rememberPacked(set, packed);
+  return set;
 }
 
 /**

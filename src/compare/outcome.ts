@@ -5,7 +5,14 @@
 import { dirname, join, resolve } from 'node:path';
 import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
 import { UsageError } from '../util/errors.js';
-import { type ArtifactResult, artifactsByKey, type Comparison, compareSets } from './compare.js';
+import {
+  type ArtifactResult,
+  artifactsByKey,
+  type Comparison,
+  compareSets,
+  notReproducible,
+  packedOf,
+} from './compare.js';
 import { type Explanation, explainDifference } from './explain.js';
 import { type HashSet, loadInputs } from './inputs.js';
 
@@ -33,7 +40,8 @@ export interface ReportResult {
 function pairFor(a: ArtifactResult, byLabel: ReadonlyMap<string, HashSet>) {
   const local = (label: string) => {
     const set = byLabel.get(label);
-    const file = set ? artifactsByKey(set).get(a.key)?.file : undefined;
+    // A packed list was loaded only because none of its files is here: no map of it is built.
+    const file = set && packedOf(set) === undefined ? artifactsByKey(set).get(a.key)?.file : undefined;
     return file ? { label, path: file } : undefined;
   };
   const reference = Object.keys(a.hashes)
@@ -57,7 +65,7 @@ async function explainMismatches(
       ? join(firstManifestDir, 'diff')
       : undefined;
   const byLabel = new Map(sets.map((s) => [s.label, s]));
-  for (const a of c.artifacts.filter((x) => x.verdict === 'mismatch')) {
+  for (const a of notReproducible(c).filter((x) => x.verdict === 'mismatch')) {
     const pair = pairFor(a, byLabel);
     const reportDir = outDir ?? (pair ? join(dirname(pair.reference.path), 'diff') : undefined);
     if (!pair || !reportDir) {

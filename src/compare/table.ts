@@ -3,7 +3,13 @@
  * Names and labels come from input files: every line is made printable here.
  */
 import { printable } from '../util/printable.js';
-import type { ArtifactResult, Comparison, Verdict } from './compare.js';
+import {
+  type ArtifactResult,
+  artifactCount,
+  type Comparison,
+  notReproducible,
+  type Verdict,
+} from './compare.js';
 
 export type Painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => string;
 
@@ -37,8 +43,9 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
   const labels = c.inputs.map((i) => i.label);
   const head = ['ARTIFACT', 'VERDICT', ...labels.map(printable)];
   // A million reproducible rows tell a person nothing the summary does not: list what needs a look.
-  const all = c.artifacts.length <= TABLE_ALL_ROWS_UP_TO;
-  const rows = all ? c.artifacts : c.artifacts.filter((a) => a.verdict !== 'reproducible');
+  const total = artifactCount(c);
+  const all = total <= TABLE_ALL_ROWS_UP_TO;
+  const rows = all ? c.artifacts : notReproducible(c);
   const names = rows.map((a) => printable(a.name));
   // Loops, not Math.max(...rows): a million rows would overflow the call stack (and no row is built twice).
   const widths = head.map((h) => h.length);
@@ -65,7 +72,7 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
     }
     out.push(line.trimEnd());
   });
-  const hidden = c.artifacts.length - rows.length;
+  const hidden = total - rows.length;
   if (hidden > 0)
     out.push(
       paint(
@@ -83,7 +90,8 @@ export function renderProblems(c: Comparison): string[] {
 
 function problemLines(c: Comparison): string[] {
   const out: string[] = [];
-  for (const a of c.artifacts) {
+  // Reproducible rows say nothing here: only the others are read (a million rows are not made).
+  for (const a of notReproducible(c)) {
     const holders = (sha: string | undefined) => Object.keys(a.hashes).filter((l) => a.hashes[l] === sha);
     if (a.verdict === 'mismatch') {
       out.push(
@@ -118,17 +126,19 @@ function memberLines(a: ArtifactResult): string[] {
 }
 
 export function renderSummary(c: Comparison): string {
+  const problems = notReproducible(c);
+  const total = artifactCount(c);
   const count = (v: Verdict) => {
+    if (v === 'reproducible') return total - problems.length;
     let n = 0;
-    for (const a of c.artifacts) if (a.verdict === v) n++;
+    for (const a of problems) if (a.verdict === v) n++;
     return n;
   };
   if (c.unrelated.length > 0)
     return printable(
       `NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')} share no board or artifact)`,
     );
-  if (c.ok)
-    return `reproducible: ${c.artifacts.length} artifact(s) identical across ${c.inputs.length} inputs`;
-  if (c.artifacts.length === 0) return 'NOT verified: no artifacts to compare';
+  if (c.ok) return `reproducible: ${total} artifact(s) identical across ${c.inputs.length} inputs`;
+  if (total === 0) return 'NOT verified: no artifacts to compare';
   return `NOT reproducible: ${count('mismatch')} mismatch, ${count('missing')} missing, ${count('single-run')} single-run, ${count('reproducible')} reproducible`;
 }

@@ -140,14 +140,18 @@ export async function readHashesTxt(path: string): Promise<HashLine[]> {
 
 /** Read a UTF-8 text file, turning "not there" or "not text" into a located ConfigError, never a stack trace. */
 export async function readText(path: string): Promise<string> {
-  let bytes: Buffer;
+  return decodeText(await readBytes(path), path);
+}
+
+/** Read a file's bytes under the size cap, turning "not there" into a located ConfigError. */
+export async function readBytes(path: string): Promise<Buffer> {
   try {
     const handle = await open(path, 'r');
     try {
       // Checked before reading: a hostile input must not take all memory first.
       const { size } = await handle.stat();
       if (size > MAX_INPUT_BYTES) throw tooLarge(path, size);
-      bytes = await handle.readFile();
+      return await handle.readFile();
     } finally {
       await handle.close();
     }
@@ -166,7 +170,6 @@ export async function readText(path: string): Promise<string> {
       'check the path',
     );
   }
-  return decodeText(bytes, path);
 }
 
 /** The name standard input is shown by in messages (`compare -`). */
@@ -201,7 +204,7 @@ export async function readStdinText(stream: NodeJS.ReadableStream = process.stdi
 }
 
 /** Bytes as UTF-8 text, or a located ConfigError at the first byte that is not UTF-8. */
-function decodeText(bytes: Buffer, path: string): string {
+export function decodeText(bytes: Buffer, path: string): string {
   // isUtf8 is native and fast; the walk that finds the bad byte runs only on a bad file.
   const bad = isUtf8(bytes) ? undefined : firstInvalidUtf8(bytes);
   if (bad !== undefined) {
