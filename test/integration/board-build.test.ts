@@ -28,6 +28,16 @@ interface BuildJson {
     artifacts: Array<{ name: string; verdict: string; expectedMismatch?: string }>;
     reports: Array<{ text: string }>;
   } | null;
+  culprits: {
+    runDirs: string[];
+    artifacts: Array<{ board: string; artifact: string; verdict: string; culprits: string[] }>;
+  } | null;
+}
+
+/** The manifest.json of every run under a run folder. */
+async function manifestsUnder(dir: string): Promise<Array<{ variations?: { frozenClock?: number } }>> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('manifest.json'));
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
 }
 
 /** Containers of this test's boards (other suites' leftovers are theirs to report). */
@@ -125,7 +135,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     expect(JSON.parse(cmp.stdout).artifacts[0]).toMatchObject({ verdict: 'reproducible' });
   });
 
-  it('seabios-qemu-naive --runs 2: an expected mismatch (exit 0, with its reason), and its report shows the differing version string', async () => {
+  it('seabios-qemu-naive --runs 2: an expected mismatch (exit 0, with its reason), its report shows the differing version string, and the culprit search names the clock', async () => {
     const r = await runCli(
       ['build', 'seabios-qemu-naive', '--runs', '2', '--json', '-w', ws],
       FIRMWARE_BUILD,
@@ -140,6 +150,20 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     // SeaBIOS's naive version string: 1.16.2-<date>_<time>-<hostname>, one per run.
     expect(report).toMatch(/1\.16\.2-\d{8}_\d{6}-reprorom"/);
     expect(report).toMatch(/1\.16\.2-\d{8}_\d{6}-reprorom-variant"/);
+    // Two reference runs differ (the wall clock), two with a frozen clock agree: `time` is named,
+    // and from that frozen reference the host name too, not "nondeterministic".
+    const culprit = json.culprits?.artifacts.find((a) => a.artifact.endsWith('/bios.bin'));
+    expect(culprit?.verdict).toBe('variation');
+    expect(culprit?.culprits).toContain('time');
+    expect(culprit?.culprits).toContain('domain-host');
+    // The frozen runs are recorded as such in their manifests.
+    const frozen: number[] = [];
+    for (const dir of json.culprits?.runDirs ?? []) {
+      for (const m of await manifestsUnder(dir)) {
+        if (m.variations?.frozenClock !== undefined) frozen.push(m.variations.frozenClock);
+      }
+    }
+    expect(frozen.length).toBeGreaterThanOrEqual(2);
   });
 
   it('uboot-qemu-riscv64 --runs 2 is reproducible and the ELF is RISC-V code', async () => {
