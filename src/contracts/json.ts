@@ -202,7 +202,11 @@ export interface BuildReportJson {
 export interface CulpritJson {
   board: string;
   artifact: string;
-  /** `input`: an input (another board's artifact) differed between the runs; `culprits` names it. */
+  /**
+   * `input`: an input (another board's artifact) differed between the runs; `culprits` names it.
+   * `variation` with `time` among the culprits may also mean the wall clock: two reference runs
+   * differed and two runs with a frozen clock agreed. `nondeterministic`: even those differed.
+   */
   verdict: 'variation' | 'combination' | 'nondeterministic' | 'input' | 'unknown';
   culprits: string[];
 }

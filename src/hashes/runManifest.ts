@@ -126,6 +126,13 @@ export const manifestSchema = z
       timeShift: z
         .optional(wholeNumber(0))
         .check(z.describe("Seconds the build's clock was moved (libfaketime)")),
+      frozenClock: z
+        .optional(wholeNumber(0))
+        .check(
+          z.describe(
+            'Culprit search only: the clock stood still at this time (seconds since the epoch, plus timeShift) in this run',
+          ),
+        ),
       kernel: z.optional(z.enum(['host', 'uname-2.6'])),
       aslr: z.optional(z.boolean()),
       buildPath: z.optional(z.string()),

@@ -55,6 +55,11 @@ export interface Variation {
   aslr: boolean;
   /** The source folder inside the container. */
   buildPath: string;
+  /**
+   * Culprit search only: the clock stands still at this time (seconds since the epoch,
+   * libfaketime; plus timeShift), so two runs read the same time. Absent: a running clock.
+   */
+  frozenClock?: number;
 }
 
 export const REFERENCE: Variation = {

@@ -86,7 +86,7 @@ export function culpritTextFrom(
     case 'combination':
       return 'differs only when several variations change together';
     case 'nondeterministic':
-      return 'differs even in the reference environment (nondeterministic)';
+      return 'differs even in the reference environment with the clock frozen (nondeterministic)';
     case 'input':
       return `caused by ${found.culprits.join(', ')}, which differed between the runs`;
     default:

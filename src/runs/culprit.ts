@@ -1,9 +1,12 @@
 /**
  * After a mismatch, name the culprit: rebuild the reference run once more, then (for what
  * that repeat reproduces) from the reference with one variation applied at a time, and see
- * which change alone reproduces each differing artifact. At most (number of varied names + 1)
- * extra runs per board (so at most VARIATION_NAMES.length + 1), run as plans of their own (as hermetic and parallel as the first ones).
- */
+ * which change alone reproduces each differing artifact. When the repeated reference already
+ * differs, the reference runs twice more with the clock frozen (libfaketime, at
+ * SOURCE_DATE_EPOCH): if those agree, the wall clock (`time`) is a culprit and the single
+ * variations are tried from the frozen reference; if not, the build is nondeterministic.
+ * At most (number of varied names + 3) extra runs per board (so at most
+ * VARIATION_NAMES.length + 3), run as plans of their own (as hermetic and parallel as the first ones). */
 import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
@@ -16,7 +19,7 @@ export type CulpritVerdict =
   | 'variation'
   /** No single variation does, and the reference repeated gives the same bytes. */
   | 'combination'
-  /** The reference environment repeated gives different bytes: nothing varied is needed. */
+  /** The reference environment repeated gives different bytes, even with the clock frozen: nothing varied is needed. */
   | 'nondeterministic'
   /** An input (another board's artifact) differed between the runs: that input is named, nothing is rebuilt. */
   | 'input'
@@ -33,13 +36,20 @@ export interface ArtifactCulprit {
 }
 
 export interface CulpritSearch {
-  /** The run folders of the extra runs (the reference repeated, then single variations). */
+  /** The run folders of the extra runs (the reference repeated, with a frozen clock if needed, then single variations). */
   runDirs: string[];
   extraRuns: number;
   artifacts: ArtifactCulprit[];
 }
 
 type Hashes = Map<string, string>;
+
+/** The SOURCE_DATE_EPOCH a run was built with (the frozen clock's time). */
+async function sourceDateEpochOf(outDir: string | undefined): Promise<number | undefined> {
+  if (!outDir) return undefined;
+  const m = await readManifest(join(outDir, MANIFEST_FILE)).catch(() => undefined);
+  return m?.sourceDateEpoch;
+}
 
 async function hashesOf(outDir: string | undefined): Promise<Hashes | undefined> {
   if (!outDir) return undefined;
@@ -113,6 +123,7 @@ export async function searchCulprits(
     planned: PlannedBoard;
     against: PlannedRun[];
     reference: Hashes;
+    referenceDir: string | undefined;
     artifacts: string[];
   }> = [];
   const byInput: ArtifactCulprit[] = [];
@@ -142,7 +153,7 @@ export async function searchCulprits(
       for (const a of differ) artifacts.add(a);
     }
     if (!explainedByInput && against.length > 0)
-      targets.push({ planned, against, reference, artifacts: [...artifacts].sort() });
+      targets.push({ planned, against, reference, referenceDir, artifacts: [...artifacts].sort() });
   }
   if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: byInput };
   // A consumer rebuilt alone takes its producers' reference runs from the first build.
@@ -152,10 +163,10 @@ export async function searchCulprits(
   const isolating = targets.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
   const runDirs: string[] = [];
   let extraRuns = 0;
-  /** Run the given runs of each target as one plan; their hashes by variation name. */
+  /** Run the given runs of each target as one plan; per board, their hashes in the order given. */
   const rerun = async (pick: (t: (typeof isolating)[number]) => PlannedRun[]) => {
     const boards = isolating.map((t) => ({ ...t.planned, runs: pick(t) })).filter((b) => b.runs.length > 0);
-    const found = new Map<string, Map<string, Hashes | undefined>>();
+    const found = new Map<string, Array<Hashes | undefined>>();
     if (boards.length === 0) return found;
     const extra: BuildPlan = {
       ...plan,
@@ -167,13 +178,13 @@ export async function searchCulprits(
     runDirs.push(result.runDir);
     for (const b of boards) {
       extraRuns += b.runs.length;
-      const byName = new Map<string, Hashes | undefined>();
       const outcomes = result.boards.find((o) => o.board === b.name)?.runs ?? [];
+      const hashes: Array<Hashes | undefined> = [];
       for (const run of b.runs) {
         const outcome = outcomes.find((o) => o.index === run.index);
-        byName.set(run.varied[0] ?? 'reference', await hashesOf(outcome?.ok ? outcome.outDir : undefined));
+        hashes.push(await hashesOf(outcome?.ok ? outcome.outDir : undefined));
       }
-      found.set(b.name, byName);
+      found.set(b.name, hashes);
     }
     return found;
   };
@@ -182,30 +193,85 @@ export async function searchCulprits(
   // single-variation runs are only spent on artifacts that are stable in the reference.
   const again = await rerun((t) => t.runs.slice(0, 1));
   const artifacts: ArtifactCulprit[] = [...byInput];
-  const open = new Map<string, string[]>();
+  const stable = new Map<string, string[]>();
+  const unstable = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, board: string, a: string) =>
+    m.set(board, [...(m.get(board) ?? []), a]);
   for (const t of isolating) {
-    const repeated = again.get(t.planned.name)?.get('reference');
+    const repeated = again.get(t.planned.name)?.[0];
     for (const artifact of t.artifacts) {
-      const verdict = !repeated
-        ? 'unknown'
-        : repeated.get(artifact) !== t.reference.get(artifact)
-          ? 'nondeterministic'
-          : undefined;
-      if (verdict) artifacts.push({ board: t.planned.name, artifact, verdict, culprits: [] });
-      else open.set(t.planned.name, [...(open.get(t.planned.name) ?? []), artifact]);
+      if (!repeated) artifacts.push({ board: t.planned.name, artifact, verdict: 'unknown', culprits: [] });
+      else
+        add(
+          repeated.get(artifact) !== t.reference.get(artifact) ? unstable : stable,
+          t.planned.name,
+          artifact,
+        );
     }
   }
-  const single = await rerun((t) => (open.has(t.planned.name) ? t.runs.slice(1) : []));
+
+  // What differs between two reference runs may be the wall clock: the reference twice more
+  // with the clock frozen (at SOURCE_DATE_EPOCH). If those agree, the clock is a culprit, and the
+  // single variations are then tried from the frozen reference, so the other causes are named too.
+  const frozenAt = new Map<string, number>();
   for (const t of isolating) {
-    const byName = single.get(t.planned.name);
-    for (const artifact of open.get(t.planned.name) ?? []) {
-      const ref = t.reference.get(artifact);
-      const culprits = t.names.slice(1).filter((n) => {
-        const h = byName?.get(n);
-        return h !== undefined && h.get(artifact) !== ref;
+    if (!unstable.has(t.planned.name)) continue;
+    const epoch = await sourceDateEpochOf(t.referenceDir);
+    if (epoch !== undefined) frozenAt.set(t.planned.name, epoch);
+  }
+  const frozen = (t: (typeof isolating)[number], run: PlannedRun): PlannedRun => ({
+    ...run,
+    variation: { ...run.variation, frozenClock: frozenAt.get(t.planned.name) as number },
+  });
+  const pair = await rerun((t) => {
+    const reference = t.runs[0];
+    if (!frozenAt.has(t.planned.name) || !reference) return [];
+    return [frozen(t, reference), frozen(t, { ...reference, index: 2 })];
+  });
+  /** Per board: the hashes the single-variation runs are compared with (the frozen reference's, when frozen). */
+  const base = new Map<string, Hashes>();
+  const byClock = new Map<string, Set<string>>();
+  for (const t of isolating) {
+    const board = t.planned.name;
+    base.set(board, t.reference);
+    const [a, b] = pair.get(board) ?? [];
+    for (const artifact of unstable.get(board) ?? []) {
+      if (a && b && a.get(artifact) === b.get(artifact)) {
+        base.set(board, a);
+        byClock.set(board, new Set([...(byClock.get(board) ?? []), artifact]));
+      } else {
+        const verdict = frozenAt.has(board) && (!a || !b) ? 'unknown' : 'nondeterministic';
+        artifacts.push({ board, artifact, verdict, culprits: [] });
+      }
+    }
+  }
+  const open = new Map<string, string[]>();
+  for (const t of isolating) {
+    const board = t.planned.name;
+    const list = [...(stable.get(board) ?? []), ...(byClock.get(board) ?? [])].sort();
+    if (list.length > 0) open.set(board, list);
+  }
+
+  const single = await rerun((t) => {
+    if (!open.has(t.planned.name)) return [];
+    const runs = t.runs.slice(1);
+    return byClock.has(t.planned.name) ? runs.map((r) => frozen(t, r)) : runs;
+  });
+  for (const t of isolating) {
+    const board = t.planned.name;
+    const hashes = single.get(board) ?? [];
+    const ref = base.get(board) ?? t.reference;
+    const clock = byClock.get(board) ?? new Set<string>();
+    for (const artifact of open.get(board) ?? []) {
+      const isolated = t.names.slice(1).filter((_n, i) => {
+        const h = hashes[i];
+        return h !== undefined && h.get(artifact) !== ref.get(artifact);
       });
+      const culprits = clock.has(artifact)
+        ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))
+        : isolated;
       artifacts.push({
-        board: t.planned.name,
+        board,
         artifact,
         verdict: culprits.length > 0 ? 'variation' : 'combination',
         culprits,
@@ -226,7 +292,7 @@ export function describeCulprit(c: ArtifactCulprit): string {
     case 'input':
       return `${name} differs because its ${c.culprits.join(' and ')} differed between the runs (caused by that input, not by this board)`;
     case 'nondeterministic':
-      return `${name} differs even between two runs in the reference environment: it depends on something no variation controls (the clock, randomness)`;
+      return `${name} differs even between two runs in the reference environment with the clock frozen: it depends on something no variation controls (randomness, timing, a race)`;
     default:
       return `${name}: the culprit search runs failed, so no cause could be named`;
   }

@@ -26,13 +26,25 @@ export const VARIATION_END = `${VARIATION_MARK} end`;
 /** The libfaketime an image may carry (Debian's path, any architecture). */
 const FAKETIME_LIBS = '/usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1';
 
-/** The clock: libfaketime preloaded for the board's commands, or a record that it could not be. */
+/** Whether the run preloads libfaketime: a moved clock, or one frozen by the culprit search. */
+const fakesTime = (v: Variation) => v.timeShift !== 0 || v.frozenClock !== undefined;
+
+/**
+ * The clock: libfaketime preloaded for the board's commands, or a record that it could not be.
+ * A moved clock runs on from now + timeShift; a frozen one (the culprit search) stands still at
+ * frozenClock + timeShift in every process (an absolute FAKETIME, given in seconds), while
+ * monotonic clocks keep running so timeouts and sleeps still end.
+ */
 function timeLines(v: Variation): string[] {
-  if (v.timeShift === 0) return [];
+  if (!fakesTime(v)) return [];
+  const setting =
+    v.frozenClock === undefined
+      ? `FAKETIME='+${v.timeShift}'`
+      : `FAKETIME_FMT=%s FAKETIME='${v.frozenClock + v.timeShift}'`;
   return [
     'ft=',
     `for f in ${FAKETIME_LIBS}; do if [ -f "$f" ]; then ft=$f; break; fi; done`,
-    `if [ -n "$ft" ]; then export LD_PRELOAD="$ft" FAKETIME='+${v.timeShift}' FAKETIME_DONT_FAKE_MONOTONIC=1; echo '${VARIATION_MARK} time applied' >&2`,
+    `if [ -n "$ft" ]; then export LD_PRELOAD="$ft" ${setting} FAKETIME_DONT_FAKE_MONOTONIC=1; echo '${VARIATION_MARK} time applied' >&2`,
     `else echo '${VARIATION_MARK} time not applied: the image has no libfaketime (${FAKETIME_LIBS.split(' ')[0]})' >&2; fi`,
   ];
 }
@@ -58,7 +70,7 @@ export function buildScript(board: Board, variation: Variation): string {
     '{',
     ...board.commands,
     '} 3>&-',
-    ...(variation.timeShift === 0 ? [] : ['unset LD_PRELOAD FAKETIME FAKETIME_DONT_FAKE_MONOTONIC']),
+    ...(fakesTime(variation) ? ['unset LD_PRELOAD FAKETIME FAKETIME_FMT FAKETIME_DONT_FAKE_MONOTONIC'] : []),
     `cd ${quote(dir)}`,
     // Each matching file or symlink once, as ./NAME so no name can read as a tar option.
     'kept=',

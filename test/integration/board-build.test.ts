@@ -28,11 +28,23 @@ interface BuildJson {
     artifacts: Array<{ name: string; verdict: string; expectedMismatch?: string }>;
     reports: Array<{ text: string }>;
   } | null;
+  culprits: {
+    runDirs: string[];
+    artifacts: Array<{ board: string; artifact: string; verdict: string; culprits: string[] }>;
+  } | null;
+}
+
+/** The manifest.json of every run under a run folder. */
+async function manifestsUnder(dir: string): Promise<Array<{ variations?: { frozenClock?: number } }>> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('manifest.json'));
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
 }
 
 /** Containers of this test's boards (other suites' leftovers are theirs to report). */
 /** Real firmware builds take minutes on 2 cores; the CLI's default 5-minute bound is for small boards. */
 const FIRMWARE_BUILD = { timeoutMs: 540_000 };
+/** The naive board and its culprit search: seven SeaBIOS builds, two at a time. */
+const NAIVE_BUILD = { timeoutMs: 1_500_000 };
 
 async function containersLeft(): Promise<string[]> {
   // No -q: with it, docker ignores --format and prints only IDs.
@@ -125,10 +137,27 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     expect(JSON.parse(cmp.stdout).artifacts[0]).toMatchObject({ verdict: 'reproducible' });
   });
 
-  it('seabios-qemu-naive --runs 2: an expected mismatch (exit 0, with its reason), and its report shows the differing version string', async () => {
+  it('seabios-qemu-naive --runs 2: an expected mismatch (exit 0, with its reason), its report shows the differing version string, and the culprit search names the clock', async () => {
     const r = await runCli(
-      ['build', 'seabios-qemu-naive', '--runs', '2', '--json', '-w', ws],
-      FIRMWARE_BUILD,
+      // Only the two things its version string holds are varied, so the culprit search (the
+      // reference repeated, twice with a frozen clock, then one run per varied name) stays at
+      // five SeaBIOS builds; with every variation on it is the same search, one run per name.
+      [
+        'build',
+        'seabios-qemu-naive',
+        '--runs',
+        '2',
+        '--jobs',
+        '2',
+        '--no-vary',
+        'all',
+        '--vary',
+        'time,domain-host',
+        '--json',
+        '-w',
+        ws,
+      ],
+      NAIVE_BUILD,
     );
     expect(r.exitCode, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as BuildJson;
@@ -140,7 +169,21 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     // SeaBIOS's naive version string: 1.16.2-<date>_<time>-<hostname>, one per run.
     expect(report).toMatch(/1\.16\.2-\d{8}_\d{6}-reprorom"/);
     expect(report).toMatch(/1\.16\.2-\d{8}_\d{6}-reprorom-variant"/);
-  });
+    // Two reference runs differ (the wall clock), two with a frozen clock agree: `time` is named,
+    // and from that frozen reference the host name too, not "nondeterministic".
+    const culprit = json.culprits?.artifacts.find((a) => a.artifact.endsWith('/bios.bin'));
+    expect(culprit?.verdict).toBe('variation');
+    expect(culprit?.culprits).toContain('time');
+    expect(culprit?.culprits).toContain('domain-host');
+    // The frozen runs are recorded as such in their manifests.
+    const frozen: number[] = [];
+    for (const dir of json.culprits?.runDirs ?? []) {
+      for (const m of await manifestsUnder(dir)) {
+        if (m.variations?.frozenClock !== undefined) frozen.push(m.variations.frozenClock);
+      }
+    }
+    expect(frozen.length).toBeGreaterThanOrEqual(2);
+  }, 1_600_000);
 
   it('uboot-qemu-riscv64 --runs 2 is reproducible and the ELF is RISC-V code', async () => {
     const r = await runCli(

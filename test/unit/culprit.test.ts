@@ -4,11 +4,12 @@
  * Driven with the fake engine: the "build" writes files whose bytes depend on what a real
  * build could observe (hostname, TZ, uid), so the right answer is known.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../src/engine/docker.js';
 import { planBuild } from '../../src/plan/plan.js';
-import { appliedVariations, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';
+import { appliedVariations, TIME_SHIFT, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';
 import { describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
@@ -30,6 +31,18 @@ afterEach(async () => {
 });
 
 const reference = variationFor(1, CORES);
+
+/** The time a run's clock is frozen at, as its container command sets it (libfaketime). */
+const frozenAt = (spec: RunSpec): number | undefined => {
+  const m = /FAKETIME_FMT=%s FAKETIME='(\d+)'/.exec(spec.cmd.join(' '));
+  return m ? Number(m[1]) : undefined;
+};
+
+/** The manifest.json of every run under a run folder. */
+async function manifestsUnder(dir: string): Promise<Array<{ variations: { frozenClock?: number } }>> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('manifest.json')).sort();
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
+}
 
 /** Build twice (reference + one varied run), then search: the whole path a user takes. */
 async function buildAndSearch(build: (spec: RunSpec, nth: number) => FakeOutcome, runs = 2) {
@@ -87,16 +100,71 @@ describe('culprit search', () => {
     ]);
   });
 
-  it('says the build is nondeterministic when the reference environment alone gives other bytes', async () => {
-    const { search } = await buildAndSearch((_spec, nth) => ({
+  it('says the build is nondeterministic when the reference environment alone gives other bytes, even with the clock frozen', async () => {
+    const { search, engine } = await buildAndSearch((_spec, nth) => ({
       exitCode: 0,
       files: { 'out/random.bin': `run ${nth}` },
     }));
     expect(search.artifacts).toEqual([
       { board: 'probe', artifact: 'artifacts/out/random.bin', verdict: 'nondeterministic', culprits: [] },
     ]);
-    // The reference repeated already explains it: no single-variation run is spent.
-    expect(search.extraRuns).toBe(1);
+    // The reference repeated, then twice with a frozen clock; no single-variation run is spent.
+    expect(search.extraRuns).toBe(3);
+    expect(engine.specs.slice(3).map(frozenAt)).toEqual([1, 1]);
+  });
+
+  it('names the wall clock when two reference runs differ but two with a frozen clock agree, then the other causes from the frozen reference', async () => {
+    // SeaBIOS's naive version string: the time the build reads (a running clock moves between
+    // runs; a frozen one does not) and the host name.
+    const { search, engine } = await buildAndSearch((spec, nth) => ({
+      exitCode: 0,
+      files: { 'out/bios.bin': `1.16.2-${frozenAt(spec) ?? `now${nth}`}-${spec.hostname}` },
+    }));
+    expect(search.artifacts).toEqual([
+      {
+        board: 'probe',
+        artifact: 'artifacts/out/bios.bin',
+        verdict: 'variation',
+        culprits: ['time', 'domain-host'],
+      },
+    ]);
+    expect(describeCulprit(search.artifacts[0]!)).toBe('probe: out/bios.bin differs when: time, domain-host');
+    const varied = appliedVariations(variationFor(2, CORES), CORES);
+    // The reference repeated, twice frozen, then one run per varied name from the frozen reference.
+    expect(search.extraRuns).toBe(1 + 2 + varied.length);
+    expect(engine.specs).toHaveLength(2 + 1 + 2 + varied.length);
+    expect(frozenAt(engine.specs[2]!)).toBeUndefined();
+    // SOURCE_DATE_EPOCH (1), plus the time variation's shift in the run that isolates it.
+    expect(engine.specs.slice(3).map(frozenAt)).toEqual([
+      1,
+      1,
+      ...varied.map((n) => (n === 'time' ? 1 + TIME_SHIFT : 1)),
+    ]);
+    // The frozen runs say so in their manifests, so nobody takes them for ordinary ones.
+    const frozen = (await Promise.all(search.runDirs.map(manifestsUnder))).flat();
+    expect(frozen).toHaveLength(1 + 2 + varied.length);
+    expect(frozen.map((m) => m.variations.frozenClock)).toEqual([undefined, 1, 1, ...varied.map(() => 1)]);
+  });
+
+  it('with a frozen clock, an artifact stable in the reference is still isolated, and the bound holds', async () => {
+    const { search } = await buildAndSearch(
+      (spec, nth) => ({
+        exitCode: 0,
+        files: {
+          'out/stamp.txt': String(frozenAt(spec) ?? `now${nth}`),
+          'out/tz.txt': spec.env?.['TZ'] ?? '',
+        },
+      }),
+      3,
+    );
+    const byArtifact = Object.fromEntries(search.artifacts.map((a) => [a.artifact, a.culprits]));
+    expect(byArtifact).toEqual({
+      'artifacts/out/stamp.txt': ['time'],
+      'artifacts/out/tz.txt': ['timezone'],
+    });
+    const varied = new Set([2, 3].flatMap((i) => appliedVariations(variationFor(i, CORES), CORES)));
+    expect(search.extraRuns).toBe(varied.size + 3);
+    expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 3);
   });
 
   it('runs at most one extra build per varied name plus one repeat of the reference', async () => {
@@ -126,7 +194,7 @@ describe('culprit search', () => {
       'out/personality.txt': spec.cmd.join(' ').includes('flags="$flags -R"') ? 'no-aslr' : 'aslr',
       'out/cpus.txt': spec.cpusetCpus ?? 'all',
       'out/domain.txt': spec.domainname ?? '',
-      'out/clock.txt': spec.cmd.join(' ').includes('FAKETIME=') ? 'shifted' : 'real',
+      'out/clock.txt': spec.cmd.join(' ').includes("FAKETIME='+") ? 'shifted' : 'real',
     });
     const { search, engine } = await buildAndSearch((spec) => ({ exitCode: 0, files: observe(spec) }), 3);
     const byArtifact = Object.fromEntries(search.artifacts.map((a) => [a.artifact, a.culprits]));
@@ -137,9 +205,10 @@ describe('culprit search', () => {
       'artifacts/out/clock.txt': ['time'],
     });
     const varied = new Set([2, 3].flatMap((i) => appliedVariations(variationFor(i, CORES), CORES)));
-    // One run per varied name, plus the reference once more; never more than every name + 1.
+    // One run per varied name, plus the reference once more; never more than every name + 3
+    // (the reference repeated, and twice with a frozen clock when the repeat already differs).
     expect(search.extraRuns).toBe(varied.size + 1);
-    expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 1);
+    expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 3);
     expect(engine.specs).toHaveLength(3 + varied.size + 1);
   });
 

@@ -166,6 +166,19 @@ describe('container command', () => {
     expect(lines.findIndex((l) => l.startsWith('unset LD_PRELOAD'))).toBeGreaterThan(lines.indexOf('} 3>&-'));
     expect(script).not.toContain('SOURCE_DATE_EPOCH');
   });
+  it('a frozen clock (culprit search) stands still at an absolute time, plus the shift, for the commands only', () => {
+    const frozen = buildScript(board, { ...variationFor(1, 2), frozenClock: 1700000000 });
+    const lines = frozen.split('\n');
+    const preload = lines.findIndex((l) => l.includes('export LD_PRELOAD'));
+    expect(preload).toBeGreaterThan(0);
+    expect(preload).toBeLessThan(lines.indexOf('{'));
+    expect(lines[preload]).toContain("FAKETIME_FMT=%s FAKETIME='1700000000'");
+    expect(lines.findIndex((l) => l.startsWith('unset LD_PRELOAD'))).toBeGreaterThan(lines.indexOf('} 3>&-'));
+    const shifted = buildScript(board, { ...variationFor(2, 2), frozenClock: 1700000000 });
+    expect(shifted).toContain(`FAKETIME='${1700000000 + TIME_SHIFT}'`);
+    // A run without it keeps the real clock: nothing preloaded.
+    expect(buildScript(board, variationFor(1, 2))).not.toContain('LD_PRELOAD');
+  });
   it('the build path moves the work folder and where artifacts are collected', () => {
     const v = { ...variationFor(1, 2), buildPath: '/build/variant/path/src' };
     const script = buildScript(boardSchema.parse({ ...board, workdir: 'fw' }), v);

@@ -85,7 +85,7 @@ describe('verdict table', () => {
     expect(rows[0]).toMatchObject({
       agree: '2/5',
       hashes: 'bbbbbbbbbbbb vs cccccccccccc vs dddddddddddd +1 more',
-      cause: 'differs even in the reference environment (nondeterministic)',
+      cause: 'differs even in the reference environment with the clock frozen (nondeterministic)',
     });
     expect(renderVerdictTable(rows, noPaint)[0]).toMatch(/CAUSE$/);
   });
@@ -116,7 +116,7 @@ describe('expected mismatches (expectMismatch)', () => {
     expect(rows.find((r) => r.artifact === 'naive/bios.bin')).toMatchObject({
       verdict: 'expected mismatch',
       colour: 'yellow',
-      cause: `${reason}; differs even in the reference environment (nondeterministic)`,
+      cause: `${reason}; differs even in the reference environment with the clock frozen (nondeterministic)`,
     });
     expect(verdictSummary(c)).toBe(
       'reproducible except as expected: 1 reproducible, 1 expected mismatch (2 artifacts)',
