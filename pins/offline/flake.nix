@@ -62,6 +62,8 @@
       toolchain = tree "toolchain";
       # The firmware image's tree: the locale variation's locales (C.UTF-8 comes with libc-bin).
       toolchain-riscv64 = treeWith "toolchain-riscv64" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
+      # The coreboot image's tree: 32-bit libgcc and libc headers (gcc -m32) besides the host tools.
+      toolchain-coreboot = treeWith "toolchain-coreboot" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       bash-static = tree "bash-static";
 
       # What `nix develop` sources ($stdenv/setup): PATH from the shell's packages.
@@ -93,7 +95,7 @@
     in
     {
       packages.${system} = aliases // {
-        inherit toolchain toolchain-riscv64 bash-static busybox stdenv;
+        inherit toolchain toolchain-riscv64 toolchain-coreboot bash-static busybox stdenv;
         riscv64-cross = toolchain-riscv64;
         default = toolchain;
       };

@@ -102,7 +102,8 @@ export function selectBoards(ws: Workspace, names: readonly string[], all: boole
       'use either --all or board names',
     );
   }
-  if (all) return known;
+  // Heavy boards say `all: false`: built by name only (a board --all builds still gets its producers).
+  if (all) return known.filter((n) => ws.boards.get(n)?.value.all !== false);
   const unknown = names.filter((n) => !ws.boards.has(n));
   if (unknown.length > 0) {
     throw new UsageError(

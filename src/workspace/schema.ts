@@ -373,6 +373,13 @@ export const boardSchema = z
       .check(
         z.describe('Boot check: boot an artifact in QEMU and expect a text (reprorom boot, build --boot)'),
       ),
+    all: z
+      ._default(z.boolean({ error: 'expected true or false' }), true)
+      .check(
+        z.describe(
+          'Whether `build --all` builds this board (default true); false for heavy boards, which are built by name (`build BOARD`)',
+        ),
+      ),
     expectMismatch: z.optional(
       nonEmptyString().check(
         z.describe(
