@@ -158,19 +158,10 @@ function comparePacked(sets: readonly HashSet[]): Comparison | undefined {
   const inputs = [...new Set(sets.flatMap((s) => (s.input === undefined ? [] : [s.input])))];
   const unrelated = inputs.length > 1 && count === 0 ? inputs : [];
   const notes = sets.flatMap((s) => s.notes);
-  if (unrelated.length > 0)
-    notes.push(
-      `nothing in common across the inputs: ${unrelated.join(', ')} share${unrelated.length === 1 ? 's' : ''} no board or artifact with the other inputs, so no input was checked against another (${boardsByInput(sets, unrelated)})`,
-    );
+  if (unrelated.length > 0) notes.push(unrelatedNote(sets, unrelated));
   const comparison = {
     ok: count > 0 && unrelated.length === 0 && problems.length === 0,
-    inputs: sets.map((s) => ({
-      label: s.label,
-      source: s.source,
-      format: s.format,
-      board: s.board,
-      run: s.run,
-    })),
+    inputs: sets.map(comparedInput),
     notes,
     unrelated,
   } as Comparison;
@@ -335,21 +326,12 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     );
   const inputs = [...new Set(sets.flatMap((s) => (s.input === undefined ? [] : [s.input])))];
   const unrelated = inputs.length > 1 ? inputs.filter((i) => !related.has(i)) : [];
-  if (unrelated.length > 0)
-    notes.push(
-      `nothing in common across the inputs: ${unrelated.join(', ')} share${unrelated.length === 1 ? 's' : ''} no board or artifact with the other inputs, so no input was checked against another (${boardsByInput(sets, unrelated)})`,
-    );
+  if (unrelated.length > 0) notes.push(unrelatedNote(sets, unrelated));
   const ok =
     artifacts.length > 0 && unrelated.length === 0 && artifacts.every((a) => a.verdict === 'reproducible');
   return {
     ok,
-    inputs: sets.map((s) => ({
-      label: s.label,
-      source: s.source,
-      format: s.format,
-      board: s.board,
-      run: s.run,
-    })),
+    inputs: sets.map(comparedInput),
     artifacts,
     notes,
     unrelated,
@@ -437,6 +419,16 @@ function memberResults(
     if (seen.size > 1) out.push({ name, verdict: seen.has(null) ? 'missing' : 'mismatch', hashes });
   }
   return out;
+}
+
+/** Why inputs that share nothing are not verified: which inputs, and which boards each holds. */
+function unrelatedNote(sets: ReadonlyArray<HashSet>, unrelated: string[]): string {
+  return `nothing in common across the inputs: ${unrelated.join(', ')} share${unrelated.length === 1 ? 's' : ''} no board or artifact with the other inputs, so no input was checked against another (${boardsByInput(sets, unrelated)})`;
+}
+
+/** What a comparison says of each input it read. */
+function comparedInput(s: HashSet) {
+  return { label: s.label, source: s.source, format: s.format, board: s.board, run: s.run };
 }
 
 /** `a: seabios; b: seabios-debug`: what each unrelated input holds. */
