@@ -13,7 +13,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { selectBoards } from '../plan/plan.js';
 import { UsageError } from '../util/errors.js';
+import { withProducers } from '../workspace/inputs.js';
 import type { Workspace } from '../workspace/load.js';
 
 /** Where jobs get reprorom when the workspace does not depend on it: a GitHub repository at one commit. */
@@ -192,7 +194,9 @@ export function planWorkflow(
   ws: Workspace,
   opts: { shards: number; runs?: number; container?: string; reproromFrom?: ReproromSource },
 ): WorkflowPlan {
-  const images = [...new Set([...ws.boards.values()].map((b) => b.value.image))].sort();
+  // The shards build what `build --all` builds (boards saying `all: false` stay out) and their producers.
+  const built = withProducers(ws, selectBoards(ws, [], true));
+  const images = [...new Set(built.flatMap((n) => ws.boards.get(n)?.value.image ?? []))].sort();
   const pins = new Set(
     images.flatMap((i) => {
       const def = ws.images.get(i)?.value;
