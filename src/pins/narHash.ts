@@ -72,6 +72,7 @@ export async function lockPin(workspaceRoot: string, name: string, newRef?: stri
   doc.set('flake', locked);
   doc.set('narHash', meta.locked.narHash);
   const changed = before !== `${locked}|${meta.locked.narHash}`;
-  if (changed) await writeFileAtomic(full, String(doc));
+  // lineWidth 0: a pin's other lines (a long description) are written back as they were, not re-wrapped.
+  if (changed) await writeFileAtomic(full, doc.toString({ lineWidth: 0 }));
   return { name, file, flake: locked, narHash: meta.locked.narHash, changed };
 }

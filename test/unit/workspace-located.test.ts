@@ -77,13 +77,13 @@ describe('workspace positions are where the file writes them', () => {
     const file = join(repoRoot, 'boards', 'seabios-qemu-naive.yaml');
     const parsed = parse(file, readFileSync(file, 'utf8'));
     expect(parsed.at(['image'])).toEqual({ line: 5, col: 8 });
-    expect(parsed.at(['source', 'sha256', 'seabios_1.16.2-1.dsc'])).toEqual({ line: 11, col: 27 });
-    expect(parsed.at(['commands', 0])).toEqual({ line: 15, col: 5 });
-    expect(parsed.at(['commands', '0'])).toEqual({ line: 15, col: 5 });
-    expect(parsed.keyAt(['source'], 'package')).toEqual({ line: 8, col: 3 });
+    expect(parsed.at(['source', 'sha256', 'seabios_1.16.2-1.dsc'])).toEqual({ line: 12, col: 27 });
+    expect(parsed.at(['commands', 0])).toEqual({ line: 16, col: 5 });
+    expect(parsed.at(['commands', '0'])).toEqual({ line: 16, col: 5 });
+    expect(parsed.keyAt(['source'], 'package')).toEqual({ line: 9, col: 3 });
     // Not there: the closest existing parent (for keyAt, the mapping itself).
     expect(parsed.at(['source', 'absent', 'deeper'])).toEqual({ line: 7, col: 3 });
-    expect(parsed.at(['commands', 5])).toEqual({ line: 15, col: 3 });
+    expect(parsed.at(['commands', 5])).toEqual({ line: 16, col: 3 });
     expect(parsed.at(['absent'])).toEqual({ line: 4, col: 1 });
     expect(parsed.keyAt(['source'], 'absent')).toEqual({ line: 7, col: 3 });
   });
