@@ -15,12 +15,14 @@ export function documentSchemas(): Record<string, object> {
   const out: Record<string, object> = {};
   for (const kind of Object.keys(schemaFileNames) as WorkspaceKind[])
     out[schemaFileNames[kind]] = jsonSchemaFor(kind);
-  // Files reprorom writes: what they hold after defaults are applied.
+  // Files reprorom writes. A run manifest leaves out what has a default (no `inputs` for a
+  // board without any, so such manifests stay what they always were): described as read.
   out['manifest.schema.json'] = z.toJSONSchema(manifestSchema, {
     target: 'draft-07',
-    io: 'output',
+    io: 'input',
     unrepresentable: 'any',
   });
+  // The release manifest: what it holds after defaults are applied.
   out['release-manifest.schema.json'] = z.toJSONSchema(releaseManifestSchema, {
     target: 'draft-07',
     io: 'output',
