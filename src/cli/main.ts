@@ -203,24 +203,10 @@ export function buildProgram(): Command {
       'release a local source that differs from its git commit (or is in no git checkout); the provenance marks it dirty',
     )
     .option('--json', 'machine-readable output')
-    .action(
-      async (
-        boards: string[],
-        opts: {
-          workspace: string;
-          out: string;
-          runs: string;
-          jobs: string;
-          vary?: string[];
-          noVary?: string[];
-          allowDirty?: boolean;
-          json?: boolean;
-        },
-      ) => {
-        const { runRelease } = await import('./commands/release.js');
-        process.exitCode = await runRelease(boards, opts);
-      },
-    );
+    .action(async (boards: string[], opts: import('./commands/release.js').ReleaseCliOptions) => {
+      const { runRelease } = await import('./commands/release.js');
+      process.exitCode = await runRelease(boards, opts);
+    });
 
   program
     .command('sign <dir>')

@@ -21,19 +21,19 @@ function wholeNumber(value: string, flag: string, min: number, why: string): num
   return n;
 }
 
-export async function runRelease(
-  boards: string[],
-  opts: {
-    workspace: string;
-    out: string;
-    runs: string;
-    jobs: string;
-    vary?: string[];
-    noVary?: string[];
-    allowDirty?: boolean;
-    json?: boolean;
-  },
-): Promise<number> {
+/** `release`'s flags as commander hands them over. */
+export interface ReleaseCliOptions {
+  workspace: string;
+  out: string;
+  runs: string;
+  jobs: string;
+  vary?: string[];
+  noVary?: string[];
+  allowDirty?: boolean;
+  json?: boolean;
+}
+
+export async function runRelease(boards: string[], opts: ReleaseCliOptions): Promise<number> {
   const runs = wholeNumber(
     opts.runs,
     '--runs',
