@@ -39,10 +39,27 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
   }
   const log = join(input.runDir, BOOT_LOG);
   const artifacts = join(input.runDir, 'artifacts');
-  const found = safeJoin(artifacts, spec.artifact);
-  const artifact = found ? await realFileInside(artifacts, found) : undefined;
-  if (!artifact) {
-    const message = `artifact ${spec.artifact} is not in ${join(input.runDir, 'artifacts')}; is boot.artifact one of the board's artifacts?`;
+  if (spec.as === 'initrd' && spec.kernel === undefined) {
+    throw new UsageError(
+      `boot.as of board ${input.boardName} is initrd but no boot.kernel is given`,
+      'run `reprorom check` and add boot.kernel',
+    );
+  }
+  // The initrd's kernel is another artifact of the same run, held to the same rule.
+  const wanted = [
+    { path: spec.artifact, key: 'artifact' },
+    ...(spec.as === 'initrd' && spec.kernel !== undefined ? [{ path: spec.kernel, key: 'kernel' }] : []),
+  ];
+  const files: string[] = [];
+  for (const { path, key } of wanted) {
+    const found = safeJoin(artifacts, path);
+    const file = found ? await realFileInside(artifacts, found) : undefined;
+    if (file) {
+      files.push(file);
+      continue;
+    }
+    const what = key === 'kernel' ? 'kernel' : 'artifact';
+    const message = `${what} ${path} is not in ${artifacts}; is boot.${key} one of the board's artifacts?`;
     await writeFileAtomic(log, `reprorom boot: ${message}\n`);
     return finish(input.runDir, {
       ok: false,
@@ -53,6 +70,7 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
       message,
     });
   }
+  const [artifact, kernel] = files as [string, string | undefined];
   const binary = qemuBinary(spec);
   const qemu = findOnPath(binary);
   if (!qemu) {
@@ -69,12 +87,12 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
       'run `reprorom check` and fix boot.expect',
     );
   const kvm = kvmUsable(spec.arch);
-  // QEMU may write to a -bios/-drive file: it boots a read-only copy, so the run's artifact stays as hashed.
-  const folder = await bootFolder(artifact);
+  // QEMU may write to a -bios/-drive file: it boots read-only copies, so the run's artifacts stay as hashed.
+  const folder = await bootFolder(artifact, kernel === undefined ? {} : { kernel });
   let watched: WatchResult | undefined;
   let shown: string[] = [qemu];
   try {
-    const args = qemuArgs(spec, folder.image, kvm);
+    const args = qemuArgs(spec, folder.image, kvm, folder.kernel);
     const confined = await confinedCommand(qemu, args, { kvm });
     shown = [confined.command, ...confined.args];
     try {

@@ -22,6 +22,8 @@ export const BOOT_GID = 65534;
 
 /** The name of the artifact's copy: fixed, so no character of a board's path reaches QEMU's options. */
 export const BOOT_IMAGE = 'firmware.img';
+/** The name of the kernel's copy (`as: initrd`), fixed for the same reason. */
+export const BOOT_KERNEL = 'kernel.img';
 
 export function runningAsRoot(): boolean {
   return process.getuid?.() === 0;
@@ -31,6 +33,8 @@ export interface BootFolder {
   dir: string;
   /** The artifact's read-only copy. */
   image: string;
+  /** The kernel's read-only copy, when one was given (`as: initrd`). */
+  kernel?: string;
   /** Where reprorom writes the console (QEMU gets it as its standard output, never this path). */
   console: string;
   remove(): Promise<void>;
@@ -38,26 +42,38 @@ export interface BootFolder {
 
 /**
  * A private folder holding a read-only copy of `artifact` (a regular file: a link is refused,
- * so a run folder cannot hand QEMU another host file). As root: the folder is root:nogroup
- * 0750 and the copy 0440, so the unprivileged QEMU can read the copy and write nothing.
+ * so a run folder cannot hand QEMU another host file), and of `kernel` when given. As root:
+ * the folder is root:nogroup 0750 and the copies 0440, so the unprivileged QEMU can read the
+ * copies and write nothing.
  */
-export async function bootFolder(artifact: string, asRoot = runningAsRoot()): Promise<BootFolder> {
-  const st = await lstat(artifact);
-  if (!st.isFile()) throw new EnvironmentError(`the artifact ${artifact} is not a regular file`);
+export async function bootFolder(
+  artifact: string,
+  opts: { kernel?: string; asRoot?: boolean } = {},
+): Promise<BootFolder> {
+  const asRoot = opts.asRoot ?? runningAsRoot();
+  for (const file of [artifact, ...(opts.kernel === undefined ? [] : [opts.kernel])]) {
+    const st = await lstat(file);
+    if (!st.isFile()) throw new EnvironmentError(`the artifact ${file} is not a regular file`);
+  }
   const base = await realpath(tmpdir());
   if (asRoot) assertEnterable(base);
   const dir = await mkdtemp(join(base, 'reprorom-boot-'));
   const remove = () => rm(dir, { recursive: true, force: true });
+  const readOnlyCopy = async (from: string, name: string) => {
+    const to = join(dir, name);
+    await copyFile(from, to, constants.COPYFILE_EXCL);
+    await chmod(to, 0o440);
+    if (asRoot) await chown(to, 0, BOOT_GID);
+    return to;
+  };
   try {
-    const image = join(dir, BOOT_IMAGE);
-    await copyFile(artifact, image, constants.COPYFILE_EXCL);
-    await chmod(image, 0o440);
+    const image = await readOnlyCopy(artifact, BOOT_IMAGE);
+    const kernel = opts.kernel === undefined ? undefined : await readOnlyCopy(opts.kernel, BOOT_KERNEL);
     if (asRoot) {
-      await chown(image, 0, BOOT_GID);
       await chown(dir, 0, BOOT_GID);
       await chmod(dir, 0o750);
     }
-    return { dir, image, console: join(dir, 'console.out'), remove };
+    return { dir, image, ...(kernel ? { kernel } : {}), console: join(dir, 'console.out'), remove };
   } catch (err) {
     await remove();
     throw err;

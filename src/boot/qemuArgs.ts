@@ -38,6 +38,26 @@ export function qemuPackage(spec: BootSpec): string {
   return PACKAGES[spec.arch];
 }
 
+/**
+ * The serial console Linux writes to on each architecture's machines: the 16550 UART of the
+ * x86 PCs (pc, q35) and of riscv64 virt, the PL011 of aarch64 virt.
+ */
+const SERIAL_CONSOLES: Record<BootSpec['arch'], string> = {
+  x86_64: 'ttyS0',
+  i386: 'ttyS0',
+  riscv64: 'ttyS0',
+  aarch64: 'ttyAMA0',
+};
+
+/**
+ * The kernel command line of an initrd boot: never text from the board. The console is the
+ * machine's serial port; `panic=-1` reboots at once on a panic, which `-no-reboot` turns into
+ * QEMU exiting (the check ends instead of hanging); `rdinit=/init` runs the initrd's /init.
+ */
+export function kernelCommandLine(spec: BootSpec): string {
+  return `console=${SERIAL_CONSOLES[spec.arch]} panic=-1 rdinit=/init`;
+}
+
 /** KVM only helps a guest of the host's own architecture, and only if we may open /dev/kvm. */
 export function kvmUsable(
   arch: BootSpec['arch'],
@@ -60,10 +80,11 @@ function defaultDevKvm(): boolean {
  * Everything QEMU gets comes from here; a board only picks values from a closed list
  * (schema.ts). `-nodefaults`: no default NIC, monitor, serial, parallel port or display.
  * The watched channel is QEMU's standard output (a file descriptor the caller opened), so
- * QEMU opens no path for writing; the only path it reads is the artifact's read-only copy.
+ * QEMU opens no path for writing; the only paths it reads are the artifact's read-only copy
+ * and, with `as: initrd`, the kernel's (`kernel`).
  * No option here opens a socket: no gdb server, no monitor, no network, no VNC.
  */
-export function qemuArgs(spec: BootSpec, artifact: string, kvm: boolean): string[] {
+export function qemuArgs(spec: BootSpec, artifact: string, kvm: boolean, kernel?: string): string[] {
   const args = [
     '-nodefaults',
     '-no-user-config',
@@ -90,6 +111,10 @@ export function qemuArgs(spec: BootSpec, artifact: string, kvm: boolean): string
   if (kvm) args.push('-accel', 'kvm', '-accel', 'tcg');
   if (spec.as === 'bios') args.push('-bios', artifact);
   else if (spec.as === 'kernel') args.push('-kernel', artifact);
+  else if (spec.as === 'initrd') {
+    if (kernel === undefined) throw new Error('qemuArgs: as: initrd needs the kernel to boot it with');
+    args.push('-kernel', kernel, '-initrd', artifact, '-append', kernelCommandLine(spec));
+  }
   // QEMU reads "," as an option separator; doubled, it is part of the name.
   else args.push('-drive', `if=pflash,format=raw,readonly=on,file=${artifact.replaceAll(',', ',,')}`);
   if (spec.channel === 'debugcon') {

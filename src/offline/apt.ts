@@ -3,11 +3,13 @@
  * against an empty dpkg status so the result does not depend on what the host
  * has installed, only on the apt indexes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ExecaError, execa } from 'execa';
 import { EnvironmentError } from '../util/errors.js';
+import { acquireLock } from '../util/fileLock.js';
+import { cacheDir } from '../util/paths.js';
 
 export interface DebSpec {
   name: string;
@@ -32,6 +34,106 @@ export class AptMissingError extends Error {
 }
 
 const HOST_ARCH = ['-o', 'APT::Architectures=amd64'];
+
+/** Debian's name for the architecture Node runs on (what the host's apt indexes cover). */
+export function hostDebianArch(nodeArch: NodeJS.Architecture = process.arch): string {
+  const names: Partial<Record<NodeJS.Architecture, string>> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    ia32: 'i386',
+    arm: 'armhf',
+    riscv64: 'riscv64',
+    ppc64: 'ppc64el',
+    s390x: 's390x',
+    loong64: 'loong64',
+    mips: 'mips',
+    mipsel: 'mipsel',
+  };
+  return names[nodeArch] ?? nodeArch;
+}
+
+/** Whether packages of `arch` need an apt state of their own (`all` is in every index). */
+export function isForeignArch(arch: string, host: string = hostDebianArch()): boolean {
+  return arch !== 'all' && arch !== host;
+}
+
+/** Where reprorom keeps the apt indexes of another architecture: its cache, never /var/lib/apt. */
+export function foreignAptDir(arch: string): string {
+  return join(cacheDir(), 'apt', arch);
+}
+
+/**
+ * apt options for the indexes of another architecture: that architecture only, index lists,
+ * package caches and an empty dpkg status in `dir`, no translations. The sources stay the
+ * host's (/etc/apt/sources.list and sources.list.d), so no mirror is named here.
+ */
+export function foreignArchOptions(arch: string, dir: string): string[] {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(arch)) throw new Error(`not a Debian architecture: ${arch}`);
+  return [
+    '-o',
+    `APT::Architecture=${arch}`,
+    '-o',
+    `APT::Architectures=${arch}`,
+    '-o',
+    `Dir::State::Lists=${join(dir, 'lists')}`,
+    '-o',
+    `Dir::State::status=${join(dir, 'status')}`,
+    '-o',
+    `Dir::Cache=${join(dir, 'cache')}`,
+    '-o',
+    'Acquire::Languages=none',
+    // The folder is private to this user: _apt could not write it.
+    '-o',
+    'APT::Sandbox::User=root',
+  ];
+}
+
+/** The apt options that select `arch`'s indexes: the host's own, or reprorom's copy for another architecture. */
+function archOptions(arch: string | undefined): string[] {
+  return arch === undefined || !isForeignArch(arch)
+    ? HOST_ARCH
+    : foreignArchOptions(arch, foreignAptDir(arch));
+}
+
+/**
+ * Fetch the indexes of another architecture into reprorom's cache (`apt-get update` with
+ * foreignArchOptions). With `onlyIfMissing`, nothing happens when indexes are already there.
+ * One update at a time per architecture, across processes.
+ */
+export async function aptUpdateForeign(
+  arch: string,
+  opts: { onlyIfMissing?: boolean; signal?: AbortSignal } = {},
+): Promise<void> {
+  const dir = foreignAptDir(arch);
+  const options = foreignArchOptions(arch, dir);
+  await mkdir(join(dir, 'lists', 'partial'), { recursive: true });
+  await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
+  const unlock = await acquireLock(join(dir, 'update.lock'), {
+    waitMs: 10 * 60 * 1000,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    if (opts.onlyIfMissing && (await hasIndexes(join(dir, 'lists')))) return;
+    await writeFile(join(dir, 'status'), '');
+    await apt('apt-get', ['update', '-q', ...options], undefined, opts.signal);
+  } catch (err) {
+    if (!(err instanceof ExecaError)) throw err;
+    const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
+    const tail = output.trim().split('\n').slice(-4).join('\n  ');
+    throw new EnvironmentError(
+      `apt-get update for ${arch} failed: ${tail || err.shortMessage}`,
+      'check the apt sources and network access',
+      { cause: err },
+    );
+  } finally {
+    await unlock();
+  }
+}
+
+async function hasIndexes(lists: string): Promise<boolean> {
+  const names = await readdir(lists).catch(() => [] as string[]);
+  return names.some((n) => /_Packages(\.[a-z0-9]+)?$/.test(n));
+}
 
 async function apt(
   cmd: 'apt-get' | 'apt-cache',
@@ -189,19 +291,26 @@ export async function aptShow(specs: DebSpec[]): Promise<DebInfo[]> {
  * package today. Debian drops superseded versions from its indexes long before it
  * deletes them from the pool, so a locked file is often still in one of these.
  */
-export async function aptPoolFolders(name: string, signal?: AbortSignal): Promise<string[]> {
-  const { stdout } = await apt('apt-cache', ['madison', ...HOST_ARCH, name], undefined, signal).catch(() => ({
+export async function aptPoolFolders(name: string, signal?: AbortSignal, arch?: string): Promise<string[]> {
+  const options = archOptions(arch);
+  const { stdout } = await apt('apt-cache', ['madison', ...options, name], undefined, signal).catch(() => ({
     stdout: '',
   }));
   const versions = [...new Set(stdout.split('\n').map((l) => l.split('|')[1]?.trim() ?? ''))].filter(Boolean);
   if (versions.length === 0) return [];
-  const uris = await apt(
-    'apt-get',
-    ['download', '--print-uris', '-qq', ...HOST_ARCH, ...versions.map((v) => `${name}=${v}`)],
-    undefined,
-    signal,
-  ).catch(() => ({ stdout: '' }));
-  return poolFoldersFromUris(uris.stdout);
+  // In an empty folder: apt-get download prints nothing for a file already in its folder.
+  const empty = await mkdtemp(join(tmpdir(), 'reprorom-apt-'));
+  try {
+    const uris = await apt(
+      'apt-get',
+      ['download', '--print-uris', '-qq', ...options, ...versions.map((v) => `${name}=${v}`)],
+      empty,
+      signal,
+    ).catch(() => ({ stdout: '' }));
+    return poolFoldersFromUris(uris.stdout);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
 }
 
 /** The folders of `apt-get download --print-uris` lines: `'URL' FILE SIZE HASH`. */

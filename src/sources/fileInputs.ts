@@ -51,18 +51,33 @@ async function fetchDeb(
     )
   )
     return;
-  const { aptPoolFolders } = await import('../offline/apt.js');
+  const { aptPoolFolders, aptUpdateForeign, isForeignArch } = await import('../offline/apt.js');
   const filename = debianFileName({ name: input.package, version: input.version, arch: input.arch });
-  const folders = await aptPoolFolders(input.package, signal);
+  // Another architecture's indexes live in reprorom's cache: fetched on first use, and once
+  // more when no folder they know served the file at all (a newer upload moved it, say);
+  // a file served with another sha256 is the answer, not a stale index.
+  const foreign = isForeignArch(input.arch);
+  if (foreign) await aptUpdateForeign(input.arch, { onlyIfMissing: true, ...(signal ? { signal } : {}) });
   const failures: string[] = [];
-  for (const folder of folders) {
-    try {
-      await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, signal);
-      return;
-    } catch (err) {
-      signal?.throwIfAborted();
-      failures.push(err instanceof Error ? err.message : String(err));
+  let served = false;
+  const tryFolders = async (): Promise<boolean> => {
+    for (const folder of await aptPoolFolders(input.package, signal, input.arch)) {
+      try {
+        await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, signal);
+        return true;
+      } catch (err) {
+        signal?.throwIfAborted();
+        const message = err instanceof Error ? err.message : String(err);
+        served ||= message.startsWith('sha256 mismatch');
+        failures.push(message);
+      }
     }
+    return false;
+  };
+  if (await tryFolders()) return;
+  if (foreign && !served) {
+    await aptUpdateForeign(input.arch, signal ? { signal } : {});
+    if (await tryFolders()) return;
   }
   throw new SourceError(
     `cannot fetch the Debian package ${describeFileInput(input)} (${filename})${failures.length ? `: ${failures.join('; ')}` : ': apt knows no archive folder for it'}`,

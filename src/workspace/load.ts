@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type * as z from 'zod/mini';
 import type { Problem } from '../util/errors.js';
+import { bootArtifactProblems } from './bootArtifacts.js';
 import { bootPatternProblems } from './bootPatterns.js';
 import {
   assertWorkspaceFolder,
@@ -100,6 +101,7 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
   }
   problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
   problems.push(...inputProblems(workspace, invalid.boards));
+  problems.push(...bootArtifactProblems(workspace));
   problems.push(...(await bootPatternProblems(workspace)));
   return { workspace, problems: problems.map(oneLine), files };
 }

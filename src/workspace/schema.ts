@@ -294,8 +294,19 @@ export const bootSchema = z.strictObject({
   memory: z._default(wholeNumber(16, 16384), 256).check(z.describe('Guest memory in MiB')),
   artifact: artifactPath.check(z.describe("The artifact booted (one of the board's artifacts)")),
   as: z
-    ._default(z.enum(['bios', 'kernel', 'pflash']), 'bios')
-    .check(z.describe('How QEMU loads the artifact: -bios, -kernel or a pflash drive')),
+    ._default(z.enum(['bios', 'kernel', 'pflash', 'initrd']), 'bios')
+    .check(
+      z.describe(
+        'How QEMU loads the artifact: -bios, -kernel, a pflash drive, or -initrd (with boot.kernel as -kernel)',
+      ),
+    ),
+  kernel: z.optional(
+    artifactPath.check(
+      z.describe(
+        "With as: initrd, the Linux kernel booted with it (another of the board's artifacts); its command line is reprorom's: the machine's serial console, panic=-1, rdinit=/init",
+      ),
+    ),
+  ),
   channel: z
     ._default(z.enum(['serial', 'debugcon']), 'serial')
     .check(z.describe('Where the expected text is read: the serial port or the debug console (port 0x402)')),

@@ -249,7 +249,7 @@ describe('board files and sources are untrusted input', () => {
       );
       expect(r.exitCode).toBe(2);
       expect(r.lines).toEqual([
-        'boards/b.yaml:9:3: unknown key "args" in boot, expected one of: machine, arch, cpu, memory, artifact, as, channel, expect, timeout',
+        'boards/b.yaml:9:3: unknown key "args" in boot, expected one of: machine, arch, cpu, memory, artifact, as, kernel, channel, expect, timeout',
       ]);
     });
 
@@ -320,6 +320,67 @@ describe('board files and sources are untrusted input', () => {
       expect(r.durationMs).toBe(0);
       expect(r.message).toMatch(
         /^artifact bios\.bin is not in .*artifacts; is boot\.artifact one of the board's artifacts\?$/,
+      );
+      expect(await readFile(r.log, 'utf8')).not.toMatch(/root:/);
+    });
+
+    it("a boot.kernel that is not one of the board's artifacts, or comes without as: initrd, is refused by check with its position", async () => {
+      const initrdBoard = (boot: string) =>
+        `image: i\ncommands: [make]\nartifacts: [initrd.gz, out.bin]\nboot:\n  machine: pc\n  arch: x86_64\n  artifact: initrd.gz\n  expect: busybox\n${boot}`;
+      const traversal = await check(
+        await workspace({ 'boards/b.yaml': initrdBoard('  as: initrd\n  kernel: ../../../boot/vmlinuz\n') }),
+      );
+      expect(traversal.exitCode).toBe(2);
+      expect(traversal.lines).toEqual([
+        'boards/b.yaml:10:11: boot.kernel: expected a path or glob relative to the source, without ".." or a leading "/"',
+      ]);
+      const undeclared = await check(
+        await workspace({ 'boards/b.yaml': initrdBoard('  as: initrd\n  kernel: vmlinuz\n') }),
+      );
+      expect(undeclared.lines).toEqual([
+        'boards/b.yaml:10:11: boot.kernel "vmlinuz" is not one of the board\'s artifacts, expected one of: initrd.gz, out.bin',
+      ]);
+      const withoutInitrd = await check(
+        await workspace({ 'boards/b.yaml': initrdBoard('  kernel: out.bin\n') }),
+      );
+      expect(withoutInitrd.lines).toEqual([
+        'boards/b.yaml:9:11: boot.kernel is only used with as: initrd (as is bios), expected as: initrd or no kernel',
+      ]);
+    });
+
+    it('a boot kernel that is a link out of the run folder (to /etc/shadow) is never handed to QEMU', async () => {
+      const runDir = join(await tempDir('rr-boot-run-'), 'runs/r/b/1');
+      await writeFakeRun(runDir, {
+        board: 'b',
+        runId: 'r',
+        index: 1,
+        artifact: 'initrd.gz',
+        bytes: 'x',
+        durationMs: 1,
+        narHash: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+        imageId: `sha256:${'0'.repeat(64)}`,
+        sourceHash: '0'.repeat(64),
+      });
+      await symlink('/etc/shadow', join(runDir, 'artifacts/vmlinuz'));
+      const board = boardSchema.parse({
+        image: 'i',
+        commands: ['make'],
+        artifacts: ['initrd.gz', 'vmlinuz'],
+        boot: {
+          machine: 'pc',
+          arch: 'x86_64',
+          artifact: 'initrd.gz',
+          as: 'initrd',
+          kernel: 'vmlinuz',
+          expect: 'busybox',
+          timeout: 4,
+        },
+      });
+      const r = await bootRun({ boardName: 'b', board, runDir });
+      expect(r.ok).toBe(false);
+      expect(r.durationMs).toBe(0);
+      expect(r.message).toMatch(
+        /^kernel vmlinuz is not in .*artifacts; is boot\.kernel one of the board's artifacts\?$/,
       );
       expect(await readFile(r.log, 'utf8')).not.toMatch(/root:/);
     });
