@@ -56,7 +56,9 @@ export function chainHeights(
  * The tasks for runGraph: longest chain first, otherwise in the given (plan) order, each
  * after its producers' run of the same index when the build has one.
  */
-export function startOrder(tasks: readonly RunTask[]): Array<GraphTask<void> & RunTask & { after: number[] }> {
+export function startOrder(
+  tasks: readonly RunTask[],
+): Array<GraphTask<void> & RunTask & { after: number[] }> {
   const heights = chainHeights(tasks);
   const ordered = tasks
     .map((t, i) => ({ t, i, h: heights.get(t.board) ?? 0 }))
