@@ -558,7 +558,12 @@ function isOrphan(owner: string | undefined): boolean {
   }
 }
 
-function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateOptions {
+/**
+ * The engine's create request for a run: hardened by default, and labelled so that leftovers
+ * can be found (ENGINE_LABEL), tied to their run (RUN_LABEL) and to the process that made them
+ * (OWNER_LABEL: an orphan sweep, or a test counting only its own CLI's containers).
+ */
+export function createOptions(spec: RunSpec, runId: string): Dockerode.ContainerCreateOptions {
   const env = Object.entries(spec.env ?? {})
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`);
