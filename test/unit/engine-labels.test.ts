@@ -42,3 +42,30 @@ describe('container labels', () => {
     expect(ownerId()).toBe(`${hostname()}:${process.pid}`);
   });
 });
+
+describe('the local socket agent', () => {
+  it('reads as one short line where docker-modem formats request options for its debug log', async () => {
+    const { inspect } = await import('node:util');
+    const { createServer } = await import('node:net');
+    const { localSocketAgent } = await import('../../src/engine/docker.js');
+    const agent = localSocketAgent();
+    // A live socket in the agent, as during an attached run, is what made the walk expensive.
+    const server = createServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const { request } = await import('node:http');
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, agent, path: '/' }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const text = inspect({ path: '/containers/create', agent }, { showHidden: true, depth: null });
+    server.close();
+    agent.destroy();
+    expect(text).toContain('[Agent: local engine socket]');
+    expect(text.length).toBeLessThan(200);
+  });
+});
