@@ -7,24 +7,27 @@ import { alternate, cli, ROOT, say, sh, timed } from './measure.js';
 import { benchDir } from './paths.js';
 import { makeRow, median } from './report.js';
 
-/** A workspace with the bundled pins and images (so the firmware image is a cache hit) and these boards. */
-function workspace(name, boards) {
+/**
+ * A workspace with the bundled pins and images (so the firmware image is a cache hit) and these
+ * boards: [name, command, artifact, extra YAML lines (e.g. `inputs:`)].
+ */
+export function workspace(name, boards) {
   const ws = benchDir('work', name);
   cpSync(join(ROOT, 'pins'), join(ws, 'pins'), { recursive: true });
   cpSync(join(ROOT, 'images'), join(ws, 'images'), { recursive: true });
   mkdirSync(join(ws, 'boards'), { recursive: true });
   mkdirSync(join(ws, 'src'), { recursive: true });
   writeFileSync(join(ws, 'src', 'README'), 'bench\n');
-  for (const [board, command, artifact] of boards) {
+  for (const [board, command, artifact, extra = ''] of boards) {
     writeFileSync(
       join(ws, 'boards', `${board}.yaml`),
-      `image: firmware\nsource: { type: local, path: src }\ncommands:\n  - ${JSON.stringify(command)}\nartifacts: [${artifact}]\nsourceDateEpoch: 1\n`,
+      `image: firmware\nsource: { type: local, path: src }\ncommands:\n  - ${JSON.stringify(command)}\nartifacts: [${artifact}]\nsourceDateEpoch: 1\n${extra}`,
     );
   }
   return ws;
 }
 
-function imageId(ws) {
+export function imageId(ws) {
   return JSON.parse(cli(['image', 'build', 'firmware', '--json', '-w', ws]).stdout).id;
 }
 
@@ -73,7 +76,7 @@ export async function containerBench({ reps = 5 } = {}) {
 }
 
 /** Iterations of a dash arithmetic loop that take about `seconds` of one core in the image. */
-function calibrate(id, seconds) {
+export function calibrate(id, seconds) {
   const probe = 2_000_000;
   const loop = (n) => `i=0; while [ $i -lt ${n} ]; do i=$((i+1)); done`;
   const empty = timed('docker', ['run', '--rm', '--network', 'none', id, 'true']).wall;

@@ -59,6 +59,7 @@ const { assemblyBench, layerReuseBench } = await import('./image.js');
 const { containerBench, parallelBench } = await import('./boards.js');
 const { cachedRebuildBench, hashingBench, startupBench } = await import('./cli.js');
 const { compareBench } = await import('./compare.js');
+const { graphBench } = await import('./graph.js');
 
 /** In the order the brief lists them; ids for --only. */
 const BENCHES = [
@@ -67,6 +68,7 @@ const BENCHES = [
   ['layer-reuse', layerReuseBench],
   ['container', containerBench],
   ['parallel', parallelBench],
+  ['graph', graphBench],
   ['hashing', hashingBench],
   ['startup', startupBench],
   ['compare', compareBench],

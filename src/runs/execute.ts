@@ -27,9 +27,10 @@ import {
   producerInput,
 } from './inputs.js';
 import { BoardRunError } from './logTail.js';
-import { runPool } from './pool.js';
+import { runGraph } from './pool.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
+import { boardProducers, type RunTask, startOrder } from './schedule.js';
 
 export interface ExecuteOptions {
   /** Default: the engine DOCKER_HOST names (or the local socket). */
@@ -173,7 +174,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       imageIds.set(image, ready.id);
     }
     const boards: BoardOutcome[] = [];
-    const tasks: Array<() => Promise<void>> = [];
+    const tasks: RunTask[] = [];
     // Each run's folder once it is done (undefined: it failed), for the boards it feeds.
     const done = new Map<string, Promise<string | undefined>>();
     const settle = new Map<string, (outDir: string | undefined) => void>();
@@ -182,7 +183,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         const key = `${planned.name}#${index}`;
         done.set(key, new Promise((resolve) => settle.set(key, resolve)));
       }
-    /** A consumer's run i waits for its producer's run i (tasks only wait on earlier tasks: no deadlock). */
+    /** A consumer's run i starts after its producer's run i has settled (see startOrder), so this does not wait. */
     const inputsOf = async (planned: PlannedBoard, index: number, files: PlacedInput[]) => {
       const placed = [...files];
       for (const input of planned.board.inputs) {
@@ -219,13 +220,18 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       boards.push(outcome);
       const total = planned.runs.length;
       for (const { index, variation, varied } of planned.runs) {
-        tasks.push(async () => {
-          let finishedIn: string | undefined;
-          try {
-            finishedIn = await runOne();
-          } finally {
-            settle.get(`${name}#${index}`)?.(finishedIn);
-          }
+        tasks.push({
+          board: name,
+          index,
+          producers: boardProducers(board),
+          run: async () => {
+            let finishedIn: string | undefined;
+            try {
+              finishedIn = await runOne();
+            } finally {
+              settle.get(`${name}#${index}`)?.(finishedIn);
+            }
+          },
         });
         const runOne = async (): Promise<string | undefined> => {
           event(
@@ -298,7 +304,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         };
       }
     }
-    const settled = await runPool(tasks, plan.jobs);
+    const settled = await runGraph(startOrder(tasks), plan.jobs);
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected && rejected.status === 'rejected') throw rejected.reason;
     for (const b of boards) b.runs.sort((x, y) => x.index - y.index);

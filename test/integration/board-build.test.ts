@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { containersOfProcess } from '../helpers/containers.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
@@ -40,41 +41,10 @@ async function manifestsUnder(dir: string): Promise<Array<{ variations?: { froze
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
 }
 
-/** Containers of this test's boards (other suites' leftovers are theirs to report). */
 /** Real firmware builds take minutes on 2 cores; the CLI's default 5-minute bound is for small boards. */
 const FIRMWARE_BUILD = { timeoutMs: 540_000 };
 /** The naive board and its culprit search: seven SeaBIOS builds, two at a time. */
 const NAIVE_BUILD = { timeoutMs: 1_500_000 };
-
-async function containersLeft(): Promise<string[]> {
-  // No -q: with it, docker ignores --format and prints only IDs.
-  const r = await execa('docker', [
-    'ps',
-    '-a',
-    '--filter',
-    'label=reprorom.board',
-    '--format',
-    '{{.ID}} {{.Label "reprorom.board"}}',
-  ]);
-  const mine = new Set([
-    'net',
-    'escape',
-    'tree',
-    'plant',
-    'chatty',
-    'viatar',
-    'viaapi',
-    'slow',
-    'quick',
-    'seabios-qemu',
-    'seabios-qemu-naive',
-    'uboot-qemu-riscv64',
-  ]);
-  return r.stdout
-    .split('\n')
-    .filter((l) => mine.has(l.split(' ')[1] ?? ''))
-    .map((l) => l.split(' ')[0]!);
-}
 
 let ws = '';
 
@@ -219,7 +189,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     expect(r.exitCode).toBe(4);
     expect(connections).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/net run 1: FAILED/);
-    expect(await containersLeft()).toEqual([]);
+    expect(await containersOfProcess(r.pid)).toEqual([]);
   });
 
   it('a board cannot write outside its work folder nor into the user tree', async () => {
@@ -253,7 +223,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     expect(json.boards[0]!.runs[0]!.error).toMatch(/points outside the output folder/);
     const runDir = json.runDir;
     expect(existsSync(join(runDir, 'plant', '1'))).toBe(false);
-    expect(await containersLeft()).toEqual([]);
+    expect(await containersOfProcess(r.pid)).toEqual([]);
   });
 
   it("a build's own output goes to the log and can never name an artifact", async () => {
@@ -312,6 +282,7 @@ describe.skipIf(skip)('board builds (real engine)', () => {
       stdin: 'ignore',
       forceKillAfterDelay: false, // let the tool remove its container
     });
+    const pid = child.pid ?? -1;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -319,14 +290,14 @@ describe.skipIf(skip)('board builds (real engine)', () => {
     const deadline = Date.now() + 120_000;
     while (!stderr.includes('run 1/1 started') && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
-    while ((await containersLeft()).length === 0 && Date.now() < deadline)
+    while ((await containersOfProcess(pid)).length === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(String(result.stderr)).toMatch(/interrupted by SIGINT/);
     expect(String(result.stderr)).not.toMatch(/\n\s+at /);
-    expect(await containersLeft()).toEqual([]);
+    expect(await containersOfProcess(pid)).toEqual([]);
     const runs = await readdir(join(ws, '.reprorom/runs')).catch(() => []);
     for (const run of runs)
       expect(existsSync(join(ws, '.reprorom/runs', run, 'slow', '1', 'manifest.json'))).toBe(false);

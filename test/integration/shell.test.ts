@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
+import { containersOfProcess } from '../helpers/containers.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
@@ -19,7 +20,7 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('reprorom shell',
 
   it("gives a shell in the board's image with its source at /build/src, as a non-root user, and writes no run", async () => {
     const ws = await copyWorkspace('rr-shell-');
-    const r = await execa(
+    const child = execa(
       process.execPath,
       [join(repoRoot, 'bin/reprorom.js'), 'shell', 'seabios-qemu', '-w', ws],
       {
@@ -28,12 +29,14 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('reprorom shell',
         env: { NO_COLOR: '1' },
       },
     );
+    const pid = child.pid ?? -1;
+    const r = await child;
     expect(r.exitCode).toBe(7);
     expect(r.stdout).toContain('1000\n/build/src\nhas-makefile');
     expect(r.stderr).toMatch(/NOT hermetic/);
     expect(existsSync(join(ws, '.reprorom/runs'))).toBe(false);
-    const left = await execa('docker', ['ps', '-aq', '--filter', 'label=reprorom.shell=seabios-qemu']);
-    expect(left.stdout).toBe('');
+    // Only this CLI's containers: another shell of the same board elsewhere is not a leftover.
+    expect(await containersOfProcess(pid)).toEqual([]);
   });
 
   it('runs one command in an image with -c', async () => {

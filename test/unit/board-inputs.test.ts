@@ -265,6 +265,29 @@ describe('executePlan: inputs with a fake engine', () => {
     }
   });
 
+  it('with --jobs 2 an independent board takes the free slot while a consumer waits for its producer', async () => {
+    // Plan order: payload, rom, alone. rom cannot start before payload is done; alone can.
+    const plan = planBuild(await loadValidWorkspace(root), {
+      boards: ['rom', 'alone'],
+      runs: 1,
+      jobs: 2,
+      cores: 2,
+    });
+    expect(plan.boards.map((b) => b.name)).toEqual(['payload', 'rom', 'alone']);
+    const engine = fakeEngine((b) => {
+      const name = b.spec.labels?.['reprorom.board'];
+      if (name === 'alone') return { exitCode: 0, files: { 'out/alone.bin': 'x' }, delayMs: 50 };
+      return { ...chainBuild()(b), delayMs: 50 };
+    });
+    const result = await executePlan(plan, { engine, prepareImage: preparer });
+    expect(result.boards.flatMap((b) => b.runs.map((r) => r.ok))).toEqual([true, true, true]);
+    const runsAndEnds = engine.calls.filter((c) => c.startsWith('run ') || c.startsWith('removed'));
+    // payload and alone run together; rom starts only after a container was removed.
+    expect(runsAndEnds.slice(0, 2)).toEqual(['run payload#1', 'run alone#1']);
+    expect(runsAndEnds.indexOf('run rom#1')).toBeGreaterThan(2);
+    expect(engine.maxRunning).toBe(2);
+  });
+
   it("fails the consumer's run by name when its producer's run failed, and runs the rest", async () => {
     const plan = planBuild(await loadValidWorkspace(root), { boards: ['rom'], runs: 2, jobs: 1, cores: 2 });
     const engine = fakeEngine(chainBuild({ failPayloadRun: 2 }));
