@@ -112,12 +112,12 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       expect(verdicts).toEqual({ 'leaky/payload.bin': 'mismatch', 'leakycons/rom.bin': 'mismatch' });
       const culprits = Object.fromEntries(json.culprits.artifacts.map((c: Json) => [c.board, c]));
       // The consumer is blamed on its input, not reported as a second unexplained mismatch…
-      expect(culprits.leakycons).toMatchObject({
+      expect(culprits['leakycons']).toMatchObject({
         verdict: 'input',
         culprits: ['input payloads/p.bin (board leaky, artifact out/payload.bin)'],
       });
       // …and the producer's own cause is named.
-      expect(culprits.leaky).toMatchObject({ verdict: 'variation', culprits: ['domain-host'] });
+      expect(culprits['leaky']).toMatchObject({ verdict: 'variation', culprits: ['domain-host'] });
       // Only the producer was rebuilt to find it.
       const search = r.stderr.split('to name the culprit')[1] ?? '';
       expect(search).toMatch(/\[leaky\] run \d\/\d started/);
