@@ -10,7 +10,7 @@
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -92,7 +92,7 @@ describe.skipIf(probes.some(skipUnlessReal))(
           annotations: { board: 'seabios-coreboot', artifact: 'out/bios.bin.elf' },
         });
         // Every coreboot ROM the release was made from boots: coreboot's banner, then SeaBIOS's.
-        const boot = await runCli(['boot', 'coreboot-qemu', json.runDir, '--json', '-w', ws], {
+        const boot = await runCli(['boot', 'coreboot-qemu', basename(json.runDir), '--json', '-w', ws], {
           timeoutMs: 900_000,
         });
         expect(boot.exitCode, boot.stdout + boot.stderr).toBe(0);
