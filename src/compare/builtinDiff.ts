@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { differingStamps, type Stamp } from './stamps.js';
 
 const CHUNK = 1024 * 1024;
 export const MIN_STRING = 6;
@@ -22,6 +23,8 @@ export interface BuiltinSummary {
   onlyInB: string[];
   onlyInACount: number;
   onlyInBCount: number;
+  /** Dates and times in the differing strings that changed between the two (a build time stamp). */
+  stamps: { a: Stamp[]; b: Stamp[] };
 }
 
 const printable = (c: number) => (c >= 0x20 && c <= 0x7e) || c === 0x09;
@@ -97,6 +100,7 @@ export async function builtinCompare(a: string, b: string, limit = 40): Promise<
     onlyInB: onlyB.slice(0, limit),
     onlyInACount: onlyA.length,
     onlyInBCount: onlyB.length,
+    stamps: differingStamps(onlyA, onlyB),
   };
 }
 
@@ -119,6 +123,13 @@ export function formatBuiltin(
     lines.push(
       `first difference at offset ${s.firstDiff.offset} (0x${s.firstDiff.offset.toString(16)}): A has ${hex(s.firstDiff.a)}, B has ${hex(s.firstDiff.b)}`,
     );
+  // Before the long lists: the terminal shows only a summary's first lines.
+  if (s.stamps.a.length > 0 || s.stamps.b.length > 0) {
+    lines.push('a date or time differs (a build time stamp):');
+    const holders = (stamps: readonly Stamp[]) => [...new Set(stamps.map((x) => x.in))].slice(0, 3);
+    for (const x of holders(s.stamps.a)) lines.push(`  A: ${JSON.stringify(x)}`);
+    for (const x of holders(s.stamps.b)) lines.push(`  B: ${JSON.stringify(x)}`);
+  }
   const list = (title: string, items: string[], total: number) => {
     lines.push(`${title} (${total}${total > items.length ? `, first ${items.length} shown` : ''}):`);
     for (const item of items) lines.push(`  ${JSON.stringify(item)}`);

@@ -38,6 +38,8 @@ export interface Explanation {
   note: string | undefined;
   /** When both files are cpio archives (an initrd): the members that differ. */
   members?: CpioMemberDiff[];
+  /** Dates and times that changed between the two files (a build time stamp), each side's. */
+  stamps?: { a: string[]; b: string[] };
 }
 
 export interface ExplainOptions {
@@ -83,7 +85,11 @@ export async function explainDifference(
   const summaryLines = members
     ? [...builtinLines.slice(0, 2), ...formatCpioDiff(members.diffs), ...builtinLines.slice(2)]
     : builtinLines;
-  const memberDiffs = members ? { members: members.diffs } : {};
+  const found = { a: builtin.stamps.a.map((x) => x.stamp), b: builtin.stamps.b.map((x) => x.stamp) };
+  const memberDiffs = {
+    ...(members ? { members: members.diffs } : {}),
+    ...(found.a.length > 0 || found.b.length > 0 ? { stamps: found } : {}),
+  };
   const header = [`reprorom diff report for ${artifact}`, ...summaryLines];
 
   const tool = opts.diffoscope === null ? undefined : (opts.diffoscope ?? (await findDiffoscope()));

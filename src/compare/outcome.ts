@@ -34,6 +34,8 @@ export interface ReportResult {
   note: string | undefined;
   /** When both files are cpio archives (an initrd): the members that differ. */
   members?: Explanation['members'];
+  /** Dates and times that changed between the two files (a build time stamp). */
+  stamps?: Explanation['stamps'];
 }
 
 /** A pair of local files to diff: one from the majority, one from the first input that disagrees. */
@@ -91,6 +93,7 @@ async function explainMismatches(
       summary: ex.summary,
       note: ex.note,
       ...(ex.members ? { members: ex.members } : {}),
+      ...(ex.stamps ? { stamps: ex.stamps } : {}),
     });
   }
   return reports;

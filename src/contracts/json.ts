@@ -123,6 +123,16 @@ export interface DiffReportJson {
     change: 'content' | 'only in A' | 'only in B' | 'metadata';
     detail: string;
   }>;
+  /**
+   * Dates and times found in the printable strings only one side has, that changed between the
+   * two (a build time stamp, such as `Wed Dec  2 16:23:05 UTC 2026` or `20261202_162305`).
+   */
+  stamps?: {
+    /** As they appear in the artifact of input `a`. */
+    a: string[];
+    /** As they appear in the artifact of input `b`. */
+    b: string[];
+  };
 }
 
 /** A comparison of inputs: one row per board × artifact. */

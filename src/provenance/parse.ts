@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { formatIssuePath } from '../hashes/runManifest.js';
 import { ConfigError, type Problem } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
+import { INPUT_PREFIX } from './inputs.js';
 import {
   hexToSri,
   NAR_DIGEST,
@@ -86,6 +87,17 @@ export interface DescribedBuild {
   builder: string;
   /** Variations the build turned off, each with its reason. */
   variationsOff: Record<string, string>;
+  /** The files placed in the source tree (`input/PATH` entries): another board's artifact or a pinned file. */
+  inputs: DescribedInput[];
+}
+
+export interface DescribedInput {
+  /** Where the build found it in its source tree, e.g. `payloads/seabios.elf`. */
+  path: string;
+  sha256: string;
+  /** For another board's artifact: the producer and its artifact path. */
+  board?: string;
+  artifact?: string;
 }
 
 /** Parse and check completeness; every refusal names the missing or bad field (exit 2). */
@@ -152,6 +164,18 @@ export function parseProvenance(
   const extraPins = params.extraPins.map(pinOf);
   const img = dep(`image/${params.image}`, `the ID of image "${params.image}"`);
   const imageHex = field(img, 'sha256', `the ID of image "${params.image}"`);
+  const inputs: DescribedInput[] = deps
+    .filter((d) => d.name.startsWith(INPUT_PREFIX))
+    .map((d) => {
+      const board = d.annotations?.['board'];
+      const artifact = d.annotations?.['artifact'];
+      return {
+        path: d.name.slice(INPUT_PREFIX.length),
+        sha256: field(d, 'sha256', `the sha256 of input ${d.name.slice(INPUT_PREFIX.length)}`),
+        ...(board ? { board } : {}),
+        ...(artifact ? { artifact } : {}),
+      };
+    });
   if (problems.length > 0) refuse(problems);
   return {
     statement: s as ProvenanceStatement,
@@ -174,6 +198,7 @@ export function parseProvenance(
       subjects: s.subject.map((x) => ({ name: x.name, sha256: x.digest.sha256 })),
       builder: s.predicate.runDetails.builder.id,
       variationsOff: def.internalParameters?.variations?.off ?? {},
+      inputs,
     },
   };
 }

@@ -34,8 +34,16 @@ export interface Check {
 export const ok = (name: string, message: string): Check => ({ name, ok: true, message });
 export const fail = (name: string, message: string): Check => ({ name, ok: false, message });
 
-/** The folder holds exactly the bytes its signed lists name. */
-export async function integrityChecks(dir: string, m: ReleaseManifest): Promise<Check[]> {
+/**
+ * The folder holds exactly the bytes its signed lists name. `uses`: per released file, the
+ * boards of the release built with it (`input payloads/seabios.elf of coreboot-qemu`), named
+ * when that file was changed.
+ */
+export async function integrityChecks(
+  dir: string,
+  m: ReleaseManifest,
+  uses: ReadonlyMap<string, string[]> = new Map(),
+): Promise<Check[]> {
   const checks: Check[] = [];
   const hashesPath = join(dir, RELEASE_HASHES);
   const lines = parseHashesTxt(await readText(hashesPath), hashesPath);
@@ -66,7 +74,7 @@ export async function integrityChecks(dir: string, m: ReleaseManifest): Promise<
       checks.push(
         fail(
           'integrity',
-          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed)`,
+          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed${uses.has(path) ? `; it is ${uses.get(path)?.join(' and ')}` : ''})`,
         ),
       );
   }
@@ -209,6 +217,60 @@ export async function signatureChecks(
   return { signature, manifest };
 }
 
+/**
+ * Per released file, the boards of the release built with it as an input, as people name
+ * them: `seabios-coreboot/out/bios.bin.elf` → `input payloads/seabios.elf of coreboot-qemu`.
+ */
+export function inputUses(
+  m: ReleaseManifest,
+  described: ReadonlyArray<{ board: ReleaseBoard; build: DescribedBuild }>,
+): Map<string, string[]> {
+  const uses = new Map<string, string[]>();
+  for (const { board, build } of described)
+    for (const i of build.inputs) {
+      if (!i.board || !i.artifact || !m.boards.some((b) => b.board === i.board)) continue;
+      const released = `${i.board}/${i.artifact}`;
+      uses.set(released, [...(uses.get(released) ?? []), `input ${i.path} of ${board.board}`]);
+    }
+  return uses;
+}
+
+/**
+ * A chain is released whole: every input another board of the release produced must be the
+ * bytes the release holds for that board's artifact (the consumer's provenance names the sha256
+ * it was built with). An input from a board outside the release is said so; `verify` rebuilds it.
+ */
+export function inputLinkChecks(m: ReleaseManifest, board: ReleaseBoard, d: DescribedBuild): Check[] {
+  const checks: Check[] = [];
+  for (const i of d.inputs) {
+    if (!i.board || !i.artifact) continue;
+    const what = `input ${i.path} (board ${i.board}, artifact ${i.artifact})`;
+    const producer = m.boards.find((b) => b.board === i.board);
+    if (!producer) {
+      checks.push(
+        ok(
+          'input',
+          `${what}: ${board.board} was built with sha256 ${i.sha256}; board ${i.board} is not in this release (a rebuild rebuilds it)`,
+        ),
+      );
+      continue;
+    }
+    const path = `${i.board}/${i.artifact}`;
+    const released = producer.artifacts.find((a) => a.path === path);
+    if (!released)
+      checks.push(fail('input', `${what}: the release holds board ${i.board} but not its artifact ${path}`));
+    else if (released.sha256 !== i.sha256)
+      checks.push(
+        fail(
+          'input',
+          `${what}: ${board.board} was built with sha256 ${i.sha256}, but the release's ${path} has sha256 ${released.sha256}`,
+        ),
+      );
+    else checks.push(ok('input', `${what} is ${path} of this release (sha256 ${i.sha256})`));
+  }
+  return checks;
+}
+
 /** Each board's provenance: complete, and in agreement with the signed manifest. */
 export async function provenanceChecks(
   dir: string,
@@ -227,6 +289,7 @@ export async function provenanceChecks(
           `${b.provenance.path} names the same source, pins, image and artifacts as ${RELEASE_MANIFEST}${build.source.dirty ? ' (built from a dirty or unversioned local source)' : ''}`,
         ),
       );
+    checks.push(...inputLinkChecks(m, b, build));
     out.push({ board: b, build, checks });
   }
   return out;

@@ -13,10 +13,10 @@ import { loadInputs } from '../compare/inputs.js';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
-import { readManifest } from '../hashes/runManifest.js';
+import { MANIFEST_FILE, type ManifestInputRecord, readManifest } from '../hashes/runManifest.js';
 import { prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
-import { inputDifferences } from '../provenance/inputs.js';
+import { INPUT_PREFIX, inputDifferences } from '../provenance/inputs.js';
 import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
@@ -26,6 +26,7 @@ import {
   type Check,
   extraFilesCheck,
   fail,
+  inputUses,
   integrityChecks,
   ok,
   provenanceChecks,
@@ -185,9 +186,51 @@ interface RebuildOutcome {
   manifestPath: string | null;
 }
 
+/** Run folders of the boards rebuilt so far by one `verify`, by board: each board is rebuilt once. */
+type Rebuilt = Map<string, string>;
+
 /**
- * Image from the pin (must give the released ID), then one run of the board in the
- * reference environment. The image is prepared once and handed to the executor.
+ * The producers' rebuilt artifacts against the inputs the provenance records: the lines of
+ * `inputDifferences` for what differs (empty when every input another board makes matches).
+ */
+async function producedInputDifferences(
+  planned: PlannedBoard,
+  d: DescribedBuild,
+  rebuilt: Rebuilt,
+): Promise<string[]> {
+  const records: ManifestInputRecord[] = [];
+  for (const input of planned.board.inputs) {
+    if (input.type !== 'board') continue;
+    const outDir = rebuilt.get(input.board);
+    if (!outDir) continue;
+    const m = await readManifest(join(outDir, MANIFEST_FILE));
+    const a = m.artifacts.find((x) => x.path === `artifacts/${input.artifact}`);
+    if (a)
+      records.push({
+        type: 'board',
+        path: input.path,
+        sha256: a.sha256,
+        size: a.size,
+        board: input.board,
+        artifact: input.artifact,
+        run: m.run.index,
+      });
+  }
+  const recorded = d.inputs
+    .filter((i) => i.board !== undefined)
+    .map((i) => ({
+      name: `${INPUT_PREFIX}${i.path}`,
+      digest: { sha256: i.sha256 },
+      annotations: { board: i.board ?? '', artifact: i.artifact ?? '' },
+    }));
+  return inputDifferences(recorded, records);
+}
+
+/**
+ * Image from the pin (must give the released ID), then one run of the board in the reference
+ * environment, after its producers (each rebuilt once per verify, and kept in `rebuilt`). When a
+ * rebuilt producer's artifact is not the input the provenance records, that input is named and
+ * the board itself is not rebuilt: its ROM could not match.
  */
 async function rebuild(
   plan: BuildPlan,
@@ -195,6 +238,7 @@ async function rebuild(
   d: DescribedBuild | undefined,
   opts: VerifyOptions,
   engine: Engine,
+  rebuilt: Rebuilt = new Map(),
 ): Promise<RebuildOutcome> {
   const checks: Check[] = [];
   const event = opts.onEvent ?? (() => {});
@@ -224,22 +268,44 @@ async function rebuild(
       ),
     );
   }
-  const result = await executePlan(plan, {
-    engine,
-    // Producers in other images get theirs the usual way (from the cache or built).
-    prepareImage: async (img, eng, o) => (img === planned.image ? image : prepareImage(img, eng, o)),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onEvent: event,
-  });
-  const mine = result.boards.find((b) => b.board === planned.name);
-  const run = mine?.runs[0];
-  if (!run?.ok || !run.outDir) {
-    throw new BuildFailedError(
-      `rebuilding ${planned.name} failed: ${run?.error ?? 'no run'}`,
-      `see the log: ${mine?.log ?? result.runDir}`,
+  const run = async (boards: PlannedBoard[]): Promise<void> => {
+    const result = await executePlan(
+      { ...plan, boards, images: [...new Set(boards.map((b) => b.image))] },
+      {
+        engine,
+        // Producers in other images get theirs the usual way (from the cache or built).
+        prepareImage: async (img, eng, o) => (img === planned.image ? image : prepareImage(img, eng, o)),
+        producerRun: (board) => rebuilt.get(board),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onEvent: event,
+      },
     );
+    for (const b of boards) {
+      const outcome = result.boards.find((o) => o.board === b.name);
+      const r = outcome?.runs[0];
+      if (!r?.ok || !r.outDir) {
+        throw new BuildFailedError(
+          `rebuilding ${b.name}${b.name === planned.name ? '' : ` (a producer of ${planned.name})`} failed: ${r?.error ?? 'no run'}`,
+          `see the log: ${outcome?.log ?? result.runDir}`,
+        );
+      }
+      rebuilt.set(b.name, r.outDir);
+    }
+  };
+  // The producers first: an input that differs is named before the (long) build it feeds.
+  const producers = plan.boards.filter((b) => b.name !== planned.name && !rebuilt.has(b.name));
+  if (producers.length > 0) await run(producers);
+  if (d) {
+    const differs = await producedInputDifferences(planned, d, rebuilt);
+    if (differs.length > 0) {
+      for (const line of differs)
+        checks.push(fail('input', `${line} (so ${planned.name} itself was not rebuilt: it could not match)`));
+      return { checks, runDir: null, manifestPath: null };
+    }
   }
-  return { checks, runDir: run.outDir, manifestPath: join(run.outDir, 'manifest.json') };
+  if (!rebuilt.has(planned.name)) await run([planned]);
+  const outDir = rebuilt.get(planned.name) as string;
+  return { checks, runDir: outDir, manifestPath: join(outDir, MANIFEST_FILE) };
 }
 
 function verdicts(
@@ -264,6 +330,7 @@ async function verifyBoard(
   ws: Workspace,
   opts: VerifyOptions,
   engine: Engine,
+  done: Rebuilt,
 ): Promise<BoardVerification> {
   const { board: b, build: d, checks } = described;
   const provPath = join(dir, b.provenance.path);
@@ -285,7 +352,7 @@ async function verifyBoard(
     ),
   );
   if (checks.some((c) => !c.ok)) return out;
-  const r = await rebuild(planning.plan, planning.planned, d, opts, engine);
+  const r = await rebuild(planning.plan, planning.planned, d, opts, engine, done);
   checks.push(...r.checks);
   if (!r.runDir || !r.manifestPath) return out;
   out.runDir = r.runDir;
@@ -367,8 +434,12 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
       result.ok = check.ok;
       return result;
     }
-    result.integrity = [...(await integrityChecks(dir, manifest)), await extraFilesCheck(dir, manifest)];
+    // The provenance first: a changed file that another board was built with is named as its input.
     const described = await provenanceChecks(dir, manifest);
+    result.integrity = [
+      ...(await integrityChecks(dir, manifest, inputUses(manifest, described))),
+      await extraFilesCheck(dir, manifest),
+    ];
     if (opts.noRebuild) {
       for (const d of described)
         result.boards.push({
@@ -381,7 +452,9 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
     } else {
       const ws = await loadValidWorkspace(opts.workspace);
       const engine = opts.engine ?? connectEngine();
-      for (const d of described) result.boards.push(await verifyBoard(dir, d, ws, opts, engine));
+      // One rebuild per board: a producer rebuilt for its consumer is the one its own check uses.
+      const rebuilt: Rebuilt = new Map();
+      for (const d of described) result.boards.push(await verifyBoard(dir, d, ws, opts, engine, rebuilt));
     }
   } finally {
     await verifier.close();

@@ -3,7 +3,7 @@
  * agree, the short hash(es) and the cause (culprit or declared reason). No column per board ×
  * run: the full hashes per run belong to `--json` and the HTML report.
  */
-import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
 import { artifactVerdicts, culpritText } from './verdicts.js';
 
@@ -24,8 +24,19 @@ export interface VerdictRow {
   cause: string;
 }
 
+/** `a date differs: "Wed Dec  2 16:23:05 UTC 2026" vs "Thu Jan  4 21:23:05 UTC 2028"`, from a diff report. */
+export function stampText(report: DiffReportJson | undefined): string | undefined {
+  const a = report?.stamps?.a[0];
+  const b = report?.stamps?.b[0];
+  if (a === undefined && b === undefined) return undefined;
+  const show = (s: string | undefined) => (s === undefined ? '(none)' : JSON.stringify(s));
+  return `a date differs: ${show(a)} vs ${show(b)}`;
+}
+
 export function verdictRows(comparison: ComparisonJson | null, build?: BuildReportJson): VerdictRow[] {
-  return artifactVerdicts(comparison).map((v) => {
+  return artifactVerdicts(comparison).map((v, i) => {
+    const name = comparison?.artifacts[i]?.name;
+    const stamp = stampText(comparison?.reports.find((r) => r.artifact === name));
     const all = Object.values(v.hashes);
     const counts = new Map<string, number>();
     for (const h of all) if (h) counts.set(h, (counts.get(h) ?? 0) + 1);
@@ -49,7 +60,7 @@ export function verdictRows(comparison: ComparisonJson | null, build?: BuildRepo
       colour: v.ok ? 'green' : expected || v.verdict === 'single-run' ? 'yellow' : 'red',
       agree: `${best}/${all.length}`,
       hashes,
-      cause: printable([expected ? v.expected : undefined, culprit].filter(Boolean).join('; ')),
+      cause: printable([expected ? v.expected : undefined, culprit, stamp].filter(Boolean).join('; ')),
     };
   });
 }

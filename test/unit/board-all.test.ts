@@ -19,6 +19,7 @@ describe('board all: false', () => {
     const ws = await loadValidWorkspace(root);
     const all = selectBoards(ws, [], true);
     expect(all).not.toContain('coreboot-qemu');
+    expect(all).not.toContain('coreboot-qemu-naive');
     expect(all).toContain('seabios-qemu');
     expect(all).toContain('seabios-coreboot');
     expect(selectBoards(ws, ['coreboot-qemu'], false)).toEqual(['coreboot-qemu']);

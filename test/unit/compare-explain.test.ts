@@ -44,6 +44,56 @@ describe('built-in diff summary', () => {
     expect(text).not.toContain('shared-string-here');
   });
 
+  it('names a build date that changed, before the long string lists, even among many differing strings', async () => {
+    // coreboot without BUILD_TIMELESS: the banner holds `date`'s output; compressed stages around
+    // it give dozens of differing strings that are longer than the date.
+    const noise = (seed: number) =>
+      Array.from({ length: 60 }, (_, i) => `${'Zq'.repeat(60)}${seed}-${i}`).join('\0');
+    const banner = (date: string) =>
+      Buffer.concat([
+        Buffer.from(noise(1)),
+        Buffer.from(`\0coreboot-4.15-dfsg-3 ${date} bootblock starting (log level: 7)...\0`),
+      ]);
+    const p = await pair(
+      banner('Wed Dec  2 16:23:05 UTC 2026'),
+      Buffer.concat([
+        Buffer.from(noise(2)),
+        banner('Thu Jan  4 21:23:05 UTC 2028').subarray(noise(1).length),
+      ]),
+    );
+    const ex = await explainDifference(
+      { label: 'run#1', path: p.a },
+      { label: 'run#2', path: p.b },
+      join(p.dir, 'diff'),
+      'coreboot-qemu-naive/coreboot.rom',
+      { diffoscope: null },
+    );
+    expect(ex.stamps).toEqual({ a: ['Wed Dec  2 16:23:05 UTC 2026'], b: ['Thu Jan  4 21:23:05 UTC 2028'] });
+    // The terminal shows the summary's lines 3 to 14: the dated banner is among them.
+    const shown = ex.summary.slice(2, 14);
+    expect(shown).toContain('a date or time differs (a build time stamp):');
+    expect(shown).toContain(
+      `  A: ${JSON.stringify('coreboot-4.15-dfsg-3 Wed Dec  2 16:23:05 UTC 2026 bootblock starting (log level: 7)...')}`,
+    );
+    expect(shown).toContain(
+      `  B: ${JSON.stringify('coreboot-4.15-dfsg-3 Thu Jan  4 21:23:05 UTC 2028 bootblock starting (log level: 7)...')}`,
+    );
+    expect(await readFile(ex.text, 'utf8')).toContain('a date or time differs');
+  });
+
+  it('says nothing of dates when the differing strings hold none', async () => {
+    const p = await pair(rom('1.16.2-hostname-a'), rom('1.16.2-hostname-b'));
+    const ex = await explainDifference(
+      { label: 'a', path: p.a },
+      { label: 'b', path: p.b },
+      join(p.dir, 'diff'),
+      'x.bin',
+      { diffoscope: null },
+    );
+    expect(ex.stamps).toBeUndefined();
+    expect(ex.summary.join('\n')).not.toContain('a date or time differs');
+  });
+
   it('reports identical files as identical', async () => {
     const p = await pair(rom('x-1.0.0'), rom('x-1.0.0'));
     expect(await firstDifference(p.a, p.b)).toBeUndefined();

@@ -90,6 +90,28 @@ describe('verdict table', () => {
     expect(renderVerdictTable(rows, noPaint)[0]).toMatch(/CAUSE$/);
   });
 
+  it('names a build date its diff report found, next to the culprit (or alone, with no culprit search)', () => {
+    const c = comparison({ naive: [h('b'), h('c')] });
+    c.reports.push({
+      artifact: 'naive/bios.bin',
+      a: c.inputs[0]!.id,
+      b: c.inputs[1]!.id,
+      tool: 'builtin',
+      text: '/runs/diff/naive_bios.bin.txt',
+      html: null,
+      note: null,
+      stamps: { a: ['Wed Dec  2 16:23:05 UTC 2026'], b: ['Thu Jan  4 21:23:05 UTC 2028'] },
+    });
+    const date = 'a date differs: "Wed Dec  2 16:23:05 UTC 2026" vs "Thu Jan  4 21:23:05 UTC 2028"';
+    expect(verdictRows(c)[0]?.cause).toBe(date);
+    expect(verdictRows(c, culpritBuild)[0]?.cause).toBe(
+      `differs even in the reference environment with the clock frozen (nondeterministic); ${date}`,
+    );
+    expect(renderVerdictTable(verdictRows(c), noPaint)[1]).toMatch(
+      /mismatch .*a date differs: "Wed Dec {2}2 16:23:05 UTC 2026"/,
+    );
+  });
+
   it('summary: reproducible, or NOT reproducible with counts', () => {
     expect(verdictSummary(comparison({ sea: [h('a'), h('a')] }))).toBe(
       'reproducible: 1 reproducible (1 artifact)',
