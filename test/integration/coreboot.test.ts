@@ -67,9 +67,12 @@ describe.skipIf(probes.some(skipUnlessReal))(
     it(
       'release coreboot-qemu builds the chain twice, reproducibly, releases SeaBIOS with it, and each ROM boots into SeaBIOS',
       async () => {
-        const r = await runCli(['release', 'coreboot-qemu', '--json', '-w', ws, '--out', release], {
-          timeoutMs: LONG,
-        });
+        const r = await runCli(
+          ['release', 'coreboot-qemu', '--jobs', '2', '--json', '-w', ws, '--out', release],
+          {
+            timeoutMs: LONG,
+          },
+        );
         expect(r.exitCode, r.stderr).toBe(0);
         const json = JSON.parse(r.stdout) as Json;
         // release BOARD builds what it needs first, and both are reproducible across varied runs.
@@ -182,7 +185,7 @@ describe.skipIf(probes.some(skipUnlessReal))(
       async () => {
         // No culprit search (it would rebuild coreboot once per variation): the diff report alone names the date.
         const r = await runCli(
-          ['build', 'coreboot-qemu-naive', '--runs', '2', '--no-explain', '--json', '-w', ws],
+          ['build', 'coreboot-qemu-naive', '--runs', '2', '--jobs', '2', '--no-explain', '--json', '-w', ws],
           { timeoutMs: LONG },
         );
         expect(r.exitCode, r.stderr).toBe(0);
