@@ -4,8 +4,9 @@
  * gcc-12-aarch64-linux-gnu), packed into a normalised newc cpio and `gzip -n`, booted by the
  * kernel of a pinned Debian linux-image package (a `type: debian` input, arm64 on this amd64
  * host). One `--runs 2 --boot` build of both boards: four busybox builds and four QEMU boots.
- * Cost: about 3 minutes on an idle 2-core machine (each run about 40 s: allnoconfig plus six
- * applets), up to 30 minutes under a load average of 10; the aarch64 boot is emulated (TCG).
+ * Cost: about 360 s of build CPU (80 s a run for x86_64, 90-110 s for aarch64: allnoconfig plus
+ * six applets) and four boots of a few seconds each (TCG); measured 13 min 52 s under a load
+ * average of 6-7 on this 2-core machine, about 6 minutes expected when it is idle.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
