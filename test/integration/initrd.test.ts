@@ -5,8 +5,8 @@
  * kernel of a pinned Debian linux-image package (a `type: debian` input, arm64 on this amd64
  * host). One `--runs 2 --boot` build of both boards: four busybox builds and four QEMU boots.
  * Cost: about 360 s of build CPU (80 s a run for x86_64, 90-110 s for aarch64: allnoconfig plus
- * six applets) and four boots of a few seconds each (TCG); measured 13 min 52 s under a load
- * average of 6-7 on this 2-core machine, about 6 minutes expected when it is idle.
+ * six applets) and four boots of a few seconds each (TCG); measured on this 2-core machine:
+ * 6 min 19 s under a load average of about 2.5, 13 min 52 s under 6-7.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
