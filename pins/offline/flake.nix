@@ -64,6 +64,8 @@
       toolchain-riscv64 = treeWith "toolchain-riscv64" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       # The coreboot image's tree: 32-bit libgcc and libc headers (gcc -m32) besides the host tools.
       toolchain-coreboot = treeWith "toolchain-coreboot" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
+      # The initrd image's tree: the aarch64 cross gcc and libc (static busybox) besides the host tools.
+      toolchain-initrd = treeWith "toolchain-initrd" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       bash-static = tree "bash-static";
 
       # What `nix develop` sources ($stdenv/setup): PATH from the shell's packages.
@@ -95,7 +97,7 @@
     in
     {
       packages.${system} = aliases // {
-        inherit toolchain toolchain-riscv64 toolchain-coreboot bash-static busybox stdenv;
+        inherit toolchain toolchain-riscv64 toolchain-coreboot toolchain-initrd bash-static busybox stdenv;
         riscv64-cross = toolchain-riscv64;
         default = toolchain;
       };

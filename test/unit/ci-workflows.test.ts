@@ -39,7 +39,7 @@ const step = (steps: Step[], name: string) => {
 describe('planWorkflow', () => {
   it('plans this repository: its images, its offline package set, reprorom from its own checkout', async () => {
     const p = planWorkflow(await loadValidWorkspace(repoRoot), { shards: 4 });
-    expect(p.images).toEqual(['firmware']);
+    expect(p.images).toEqual(['firmware', 'initrd']);
     expect(p.offlinePins).toEqual([{ name: 'offline', dir: 'pins/offline' }]);
     expect(p.install).toEqual({ kind: 'self' });
     expect(p).toMatchObject({ shards: 4, runs: 2, container: 'node:20-bookworm' });
