@@ -88,7 +88,10 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   const notApplied: Record<string, string> = { ...planNotApplied(input) };
   let marksOpen = true;
   const lineTo = (line: string) => {
-    if (marksOpen && line.startsWith(VARIATION_MARK)) {
+    // reprorom's own records go to the log but are not the board's output: progress says
+    // "no output yet" until the board's commands print something.
+    const ownRecord = marksOpen && line.startsWith(VARIATION_MARK);
+    if (ownRecord) {
       if (line === VARIATION_END) marksOpen = false;
       const m = /^reprorom-variation: ([a-z-]+) not applied: (.*)$/.exec(line);
       if (m?.[1] && m[2]) notApplied[m[1]] = m[2];
@@ -97,7 +100,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
     if (/No space left on device/i.test(line)) diskFull = true;
     input.log.write(`${prefix} ${line}\n`);
-    input.onLine?.(line);
+    if (!ownRecord) input.onLine?.(line);
   };
   // A failed transfer stops the container at once: it may be waiting for the rest of its source.
   const stop = new AbortController();

@@ -65,4 +65,16 @@ describe('variation records', () => {
     expect(json.boards[0]?.vary.notApplied['num-cpus']).toMatch(/1 CPU/);
     expect(json.boards[0]?.runs[1]?.notApplied['kernel']).toBe('the image has no setarch (util-linux)');
   });
+
+  it("the records are not the board's output: progress hears only what follows the end mark", async () => {
+    const engine = fakeEngine(() => ({
+      exitCode: 0,
+      files: { 'out/rom.bin': 'same' },
+      log: ['reprorom-variation: time applied', VARIATION_END, 'cc -o rom.bin', 'reprorom-variation: printed by make'],
+    }));
+    const heard: string[] = [];
+    const plan = planBuild(await loadValidWorkspace(root), { boards: ['probe'], runs: 1, jobs: 1, cores: 1 });
+    await executePlan(plan, { engine, prepareImage, onLine: (_board, _index, line) => heard.push(line) });
+    expect(heard).toEqual(['cc -o rom.bin', 'reprorom-variation: printed by make']);
+  });
 });
