@@ -70,7 +70,12 @@ describe('variation records', () => {
     const engine = fakeEngine(() => ({
       exitCode: 0,
       files: { 'out/rom.bin': 'same' },
-      log: ['reprorom-variation: time applied', VARIATION_END, 'cc -o rom.bin', 'reprorom-variation: printed by make'],
+      log: [
+        'reprorom-variation: time applied',
+        VARIATION_END,
+        'cc -o rom.bin',
+        'reprorom-variation: printed by make',
+      ],
     }));
     const heard: string[] = [];
     const plan = planBuild(await loadValidWorkspace(root), { boards: ['probe'], runs: 1, jobs: 1, cores: 1 });
