@@ -218,7 +218,8 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
         runs: [],
       };
       boards.push(outcome);
-      const total = planned.runs.length;
+      // The highest index, not the count: a culprit search reruns runs 2..n alone (never "run 2/1").
+      const total = Math.max(0, ...planned.runs.map((r) => r.index));
       for (const { index, variation, varied } of planned.runs) {
         tasks.push({
           board: name,

@@ -212,6 +212,29 @@ describe('culprit search', () => {
     expect(engine.specs).toHaveLength(3 + varied.size + 1);
   });
 
+  it("progress numbers a rerun run out of the board's highest index (run 3/3, never run 3/2)", async () => {
+    const engine = fakeEngine(({ spec }) => ({
+      exitCode: 0,
+      files: { 'out/host.txt': spec.hostname ?? '' },
+    }));
+    const plan = planBuild(await loadValidWorkspace(root), {
+      boards: ['probe'],
+      runs: 3,
+      jobs: 1,
+      cores: CORES,
+    });
+    const result = await executePlan(plan, { engine, prepareImage });
+    const said: string[] = [];
+    await searchCulprits(plan, result, CORES, {
+      engine,
+      prepareImage,
+      onEvent: (_b, text) => said.push(text),
+    });
+    const numbered = said.map((t) => /^run (\d+)\/(\d+) started/.exec(t)).filter((m) => m !== null);
+    expect(numbered.length).toBeGreaterThan(1);
+    for (const m of numbered) expect(Number(m[1])).toBeLessThanOrEqual(Number(m[2]));
+  });
+
   it('runs nothing extra when every run agrees', async () => {
     const { search, engine } = await buildAndSearch(() => ({
       exitCode: 0,
