@@ -11,9 +11,12 @@ export async function ensureLoaded(
   engine: Engine,
   image: { id: string; tag: string; ociDir: string },
   signal?: AbortSignal,
+  /** Told just before the image is streamed in (not when the engine has it already). */
+  onLoading?: () => void,
 ): Promise<void> {
   const present = await engine.inspectImage(image.id);
   if (!present) {
+    onLoading?.();
     const loaded = await engine.loadImage(await dockerArchiveStream(image.ociDir), { signal });
     if (loaded !== image.id) {
       throw new ImageBuildError(

@@ -22,9 +22,8 @@ export async function prepareImage(
 ): Promise<ImageBuildResult> {
   const built = await buildImage(image, opts);
   if (engine) {
-    opts.onStep?.('loading into the Docker engine');
     await engine.ping(); // a DOCKER_HOST that is not Docker is named as such, not as a broken pipe
-    await ensureLoaded(engine, built, opts.signal);
+    await ensureLoaded(engine, built, opts.signal, () => opts.onStep?.('loading into the Docker engine'));
   }
   return built;
 }
