@@ -46,6 +46,8 @@ export interface ExplainOptions {
   /** Path of diffoscope; `null` forces the built-in summary; undefined looks it up in PATH. */
   diffoscope?: string | null;
   timeoutMs?: number;
+  /** Stops diffoscope; the explanation then throws the signal's reason (no half-made report). */
+  signal?: AbortSignal;
 }
 
 /** diffoscope's path from PATH, without spawning anything. */
@@ -108,7 +110,9 @@ export async function explainDifference(
         timeout: opts.timeoutMs ?? 20 * 60_000,
         stdin: 'ignore',
         env: { TZ: 'UTC' },
+        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
       });
+      opts.signal?.throwIfAborted();
       if (res.exitCode === 0 || res.exitCode === 1) {
         const diffoscopeText = await readFile(tmpText, 'utf8').catch(() => '');
         await writeFileAtomic(textPath, `${header.join('\n')}\n\n==== diffoscope ====\n${diffoscopeText}`);

@@ -21,6 +21,8 @@ export interface CompareOptions {
   report?: string;
   /** For tests: `null` forces the built-in diff summary. */
   diffoscope?: string | null;
+  /** Stops a running diffoscope (a signal while a build compares its runs). */
+  signal?: AbortSignal;
 }
 
 export interface ReportResult {
@@ -76,13 +78,11 @@ async function explainMismatches(
       );
       continue;
     }
-    const ex = await explainDifference(
-      pair.reference,
-      pair.other,
-      reportDir,
-      a.name,
-      opts.diffoscope === undefined ? {} : { diffoscope: opts.diffoscope },
-    );
+    opts.signal?.throwIfAborted();
+    const ex = await explainDifference(pair.reference, pair.other, reportDir, a.name, {
+      ...(opts.diffoscope === undefined ? {} : { diffoscope: opts.diffoscope }),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     reports.push({
       artifact: a.name,
       a: pair.reference.label,

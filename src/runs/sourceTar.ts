@@ -51,6 +51,9 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
         const sink = tar.entry({ name, type: 'file', size, mode: exec ? 0o755 : 0o644, ...owner }, (err) =>
           err ? reject(err) : resolve(),
         );
+        // A reader that leaves (the container exited, a signal) destroys the tar and this entry
+        // with an error: without a listener of its own, pipe() re-throws it as uncaught.
+        sink.on('error', reject);
         createReadStream(path).on('error', reject).pipe(sink);
       });
     };

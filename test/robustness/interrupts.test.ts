@@ -6,7 +6,7 @@
  * next run works without any manual clean-up.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -152,6 +152,43 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: inte
       expect(again.exitCode, again.stderr).toBe(0);
     },
   );
+
+  it('SIGTERM while the runs are compared (diffoscope running, before the culprit search): exit 130 at once, diffoscope stopped', async () => {
+    const name = `${tag}-comparing`;
+    // 64 MiB that differ in their last line (the host name): diffoscope takes a while over them.
+    await board(
+      ws,
+      name,
+      'commands: ["head -c 67108864 /dev/zero > out.bin", "uname -n >> out.bin"]\nartifacts: [out.bin]\n',
+    );
+    const diffoscopeRunning = async () =>
+      (await execa('pgrep', ['-f', `diffoscope.*${ws}`], { reject: false })).exitCode === 0;
+    const began = Date.now();
+    const r = await interruptAt(['build', name, '--runs', '2', '-w', ws], diffoscopeRunning, 'SIGTERM');
+    expectInterrupted(r, 'SIGTERM');
+    expect(r.stderr).not.toMatch(/mismatch: rebuilding/);
+    expect(await diffoscopeRunning()).toBe(false);
+    // Well inside the clean-up deadline (30 s): the signal stopped diffoscope, nothing waited for it.
+    expect(Date.now() - began).toBeLessThan(60_000);
+    expect(await containersOf(name)).toEqual([]);
+    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+  });
+
+  it('SIGINT during the culprit search, while a source is streamed in: exit 130, no stack trace, no container', async () => {
+    const name = `${tag}-culprit`;
+    // The host name reaches the artifact (a mismatch, so a culprit search follows); a 64 MiB
+    // source keeps each run's copy-in going long enough for the signal to land inside it.
+    await board(ws, name, 'commands: ["uname -n > out.bin"]\nartifacts: [out.bin]\n');
+    await writeFile(join(ws, 'src', name, 'big.bin'), Buffer.alloc(64 << 20, 7));
+    const r = await interruptAt(
+      ['build', name, '--runs', '2', '-w', ws],
+      /mismatch: rebuilding[\s\S]*started/,
+      'SIGINT',
+    );
+    expectInterrupted(r, 'SIGINT');
+    expect(await containersOf(name)).toEqual([]);
+    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+  });
 
   it.each([
     ['a second SIGINT while the first is being handled', 'SIGINT', 'SIGINT'],

@@ -98,15 +98,22 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   let outcome: CompareOutcome | undefined;
   let culprits: Awaited<ReturnType<typeof searchCulprits>> | undefined;
   try {
-    const built = await withInterrupts((signal) => executePlan(plan, { signal, logTailLines, ...hooks }));
-    result = built;
-    const anyOk = built.boards.some((b) => b.runs.some((r) => r.ok));
-    outcome = anyOk ? await compareInputs([built.runDir], { report: join(built.runDir, 'diff') }) : undefined;
-    // A mismatch is explained by default: which variation alone reproduces it.
-    if (outcome && !outcome.comparison.ok && runs >= 2 && opts.explain !== false) {
+    // One scope from the first run to the last culprit run: a signal between the build and the
+    // search (while comparing) is handled like one during either, never the default death.
+    ({ result, outcome, culprits } = await withInterrupts(async (signal) => {
+      const built = await executePlan(plan, { signal, logTailLines, ...hooks });
+      const anyOk = built.boards.some((b) => b.runs.some((r) => r.ok));
+      const compared = anyOk
+        ? await compareInputs([built.runDir], { report: join(built.runDir, 'diff'), signal })
+        : undefined;
+      signal.throwIfAborted();
+      // A mismatch is explained by default: which variation alone reproduces it.
+      if (!compared || compared.comparison.ok || runs < 2 || opts.explain === false)
+        return { result: built, outcome: compared, culprits: undefined };
       say('build', 'mismatch: rebuilding with one variation at a time to name the culprit');
-      culprits = await withInterrupts((signal) => searchCulprits(plan, built, cores, { signal, ...hooks }));
-    }
+      const found = await searchCulprits(plan, built, cores, { signal, ...hooks });
+      return { result: built, outcome: compared, culprits: found };
+    }));
   } catch (err) {
     progress.stop();
     progress.summary('build stopped');
