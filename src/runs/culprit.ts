@@ -252,10 +252,24 @@ export async function searchCulprits(
     if (list.length > 0) open.set(board, list);
   }
 
+  /** Per board: the names the single-variation runs isolate, in the order they were run. */
+  const singleNames = new Map<string, Array<VariationName | 'reference'>>();
   const single = await rerun((t) => {
-    if (!open.has(t.planned.name)) return [];
-    const runs = t.runs.slice(1);
-    return byClock.has(t.planned.name) ? runs.map((r) => frozen(t, r)) : runs;
+    const board = t.planned.name;
+    const list = open.get(board);
+    if (!list) return [];
+    const clock = byClock.get(board);
+    // Every open artifact is already blamed on the clock: a run that only moves it adds nothing.
+    const skipTime = clock !== undefined && list.every((a) => clock.has(a));
+    const picked = t.runs
+      .slice(1)
+      .map((run, i) => ({ run, name: t.names[i + 1] ?? 'reference' }))
+      .filter((x) => !(skipTime && x.name === 'time'));
+    singleNames.set(
+      board,
+      picked.map((x) => x.name),
+    );
+    return picked.map(({ run }) => (clock ? frozen(t, run) : run));
   });
   for (const t of isolating) {
     const board = t.planned.name;
@@ -263,7 +277,7 @@ export async function searchCulprits(
     const ref = base.get(board) ?? t.reference;
     const clock = byClock.get(board) ?? new Set<string>();
     for (const artifact of open.get(board) ?? []) {
-      const isolated = t.names.slice(1).filter((_n, i) => {
+      const isolated = (singleNames.get(board) ?? []).filter((_n, i) => {
         const h = hashes[i];
         return h !== undefined && h.get(artifact) !== ref.get(artifact);
       });
