@@ -232,4 +232,70 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     expect(html.match(/<td class="cell good"/g)).toHaveLength(BOARDS.length * 2);
     expect(await readFile(summary, 'utf8')).toContain('| alpha | alpha.elf | ✅ reproducible |');
   });
+
+  it('boards with inputs: a shard builds the producer its boards need, and the merged shards agree (the producer from both machines)', async () => {
+    const chain = join(root, 'chain');
+    await cp(join(repoRoot, 'pins'), join(chain, 'pins'), { recursive: true });
+    await cp(join(repoRoot, 'images'), join(chain, 'images'), { recursive: true });
+    await mkdir(join(chain, 'boards'));
+    const fromAlpha =
+      'inputs:\n  - { type: board, board: alpha, artifact: out/payload.bin, path: payloads/p.bin }\n';
+    const boards: Record<string, string> = {
+      alpha: "commands: ['mkdir -p out && cp in.txt out/payload.bin']\nartifacts: [out/payload.bin]\n",
+      bravo: `${fromAlpha}commands: ['mkdir -p out && cat in.txt payloads/p.bin > out/rom.bin']\nartifacts: [out/rom.bin]\n`,
+      charlie: `${fromAlpha}commands: ['mkdir -p out && cat in.txt payloads/p.bin > out/rom.bin']\nartifacts: [out/rom.bin]\n`,
+      delta: "commands: ['mkdir -p out && cp in.txt out/rom.bin']\nartifacts: [out/rom.bin]\n",
+    };
+    for (const [b, body] of Object.entries(boards)) {
+      await mkdir(join(chain, 'src', b), { recursive: true });
+      await writeFile(join(chain, 'src', b, 'in.txt'), `${b}\n`);
+      await writeFile(
+        join(chain, 'boards', `${b}.yaml`),
+        `image: firmware\nsource: { type: local, path: src/${b} }\n${body}`,
+      );
+    }
+    const shardBoards: string[][] = [];
+    for (const shard of ['1/2', '2/2']) {
+      const r = await runCli([
+        'build',
+        '--all',
+        '--runs',
+        '2',
+        '--shard',
+        shard,
+        '--machine',
+        `m${shard[0]}`,
+        '--json',
+        '-w',
+        chain,
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      shardBoards.push(JSON.parse(r.stdout).boards.map((b: { board: string }) => b.board));
+    }
+    // Every board in some shard; each shard that builds a consumer builds its producer too.
+    expect([...new Set(shardBoards.flat())].sort()).toEqual(Object.keys(boards));
+    for (const built of shardBoards)
+      if (built.includes('bravo') || built.includes('charlie')) expect(built).toContain('alpha');
+    const runs = await runDirs(chain);
+    expect(runs).toHaveLength(2);
+    // The consumers took the payload bytes their shard's producer made.
+    const alphaSha = [...((await manifestHashes(runs[0]!)).get('alpha/artifacts/out/payload.bin') ?? [])];
+    expect(alphaSha).toHaveLength(1);
+    for (const dir of runs)
+      for (const consumer of ['bravo', 'charlie']) {
+        const f = join(dir, consumer, '1', 'manifest.json');
+        if (!existsSync(f)) continue;
+        const m = JSON.parse(await readFile(f, 'utf8'));
+        expect(m.inputs.map((i: { sha256: string }) => i.sha256)).toEqual(alphaSha);
+      }
+    const merged = join(root, 'chain-merged');
+    const m = await runCli(['merge', ...runs, '--out', merged, '--json']);
+    expect(m.exitCode, m.stderr).toBe(0);
+    const alphaRuns = JSON.parse(m.stdout).runs.filter((r: { board: string }) => r.board === 'alpha');
+    // Built in both shards: four runs from two machines, more evidence rather than a conflict.
+    expect(alphaRuns.map((r: { machine: string }) => r.machine).sort()).toEqual(['m1', 'm1', 'm2', 'm2']);
+    const cmp = await runCli(['compare', merged, '--json']);
+    expect(cmp.exitCode, cmp.stdout).toBe(0);
+    expect(JSON.parse(cmp.stdout).ok).toBe(true);
+  });
 });
