@@ -37,6 +37,25 @@ async function tinyWorkspace(parent: string, name: string): Promise<string> {
   return ws;
 }
 
+/** `build --all --runs 2 --shard I/N` on machine mI; the boards the shard built. */
+async function buildShard(ws: string, shard: string): Promise<string[]> {
+  const r = await runCli([
+    'build',
+    '--all',
+    '--runs',
+    '2',
+    '--shard',
+    shard,
+    '--machine',
+    `m${shard[0]}`,
+    '--json',
+    '-w',
+    ws,
+  ]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).boards.map((b: { board: string }) => b.board);
+}
+
 const runDirs = async (ws: string) =>
   (await readdir(join(ws, '.reprorom/runs'))).sort().map((r) => join(ws, '.reprorom/runs', r));
 
@@ -79,21 +98,7 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
     const allJson = JSON.parse(all.stdout);
     const covered: string[] = [];
     for (const shard of ['1/2', '2/2']) {
-      const r = await runCli([
-        'build',
-        '--all',
-        '--runs',
-        '2',
-        '--shard',
-        shard,
-        '--machine',
-        `m${shard[0]}`,
-        '--json',
-        '-w',
-        ws,
-      ]);
-      expect(r.exitCode, r.stderr).toBe(0);
-      const boards = JSON.parse(r.stdout).boards.map((b: { board: string }) => b.board);
+      const boards = await buildShard(ws, shard);
       expect(boards.length).toBeGreaterThan(0);
       covered.push(...boards);
     }
@@ -255,23 +260,7 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
       );
     }
     const shardBoards: string[][] = [];
-    for (const shard of ['1/2', '2/2']) {
-      const r = await runCli([
-        'build',
-        '--all',
-        '--runs',
-        '2',
-        '--shard',
-        shard,
-        '--machine',
-        `m${shard[0]}`,
-        '--json',
-        '-w',
-        chain,
-      ]);
-      expect(r.exitCode, r.stderr).toBe(0);
-      shardBoards.push(JSON.parse(r.stdout).boards.map((b: { board: string }) => b.board));
-    }
+    for (const shard of ['1/2', '2/2']) shardBoards.push(await buildShard(chain, shard));
     // Every board in some shard; each shard that builds a consumer builds its producer too.
     expect([...new Set(shardBoards.flat())].sort()).toEqual(Object.keys(boards));
     for (const built of shardBoards)
