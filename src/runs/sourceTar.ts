@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { type CreationOrder, orderEntries } from '../sources/order.js';
 import type { TreeEntry } from '../sources/tree.js';
@@ -47,15 +48,12 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
       tar.entry({ name: `${opts.prefix}/${e.rel}`, type: 'directory', mode: 0o755, ...owner });
     const addFile = async (name: string, path: string, exec: boolean) => {
       const { size } = await stat(path);
-      await new Promise<void>((resolve, reject) => {
-        const sink = tar.entry({ name, type: 'file', size, mode: exec ? 0o755 : 0o644, ...owner }, (err) =>
-          err ? reject(err) : resolve(),
-        );
-        // A reader that leaves (the container exited, a signal) destroys the tar and this entry
-        // with an error: without a listener of its own, pipe() re-throws it as uncaught.
-        sink.on('error', reject);
-        createReadStream(path).on('error', reject).pipe(sink);
-      });
+      // pipeline, not pipe(): a reader that leaves (the container exited, a signal) destroys the
+      // tar and this entry with an error, which must reject here rather than go uncaught.
+      await pipelineAsync(
+        createReadStream(path),
+        tar.entry({ name, type: 'file', size, mode: exec ? 0o755 : 0o644, ...owner }),
+      );
     };
     for (const e of rest) {
       const name = `${opts.prefix}/${e.rel}`;
