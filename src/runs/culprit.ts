@@ -252,35 +252,37 @@ export async function searchCulprits(
     if (list.length > 0) open.set(board, list);
   }
 
-  /** Per board: the names the single-variation runs isolate, in the order they were run. */
-  const singleNames = new Map<string, Array<VariationName | 'reference'>>();
-  const single = await rerun((t) => {
-    const board = t.planned.name;
-    const list = open.get(board);
-    if (!list) return [];
-    const clock = byClock.get(board);
+  /** Per board: the single-variation runs to make, each with the name it isolates. */
+  const singles = new Map<string, Array<{ run: PlannedRun; name: VariationName | 'reference' }>>();
+  for (const t of isolating) {
+    const list = open.get(t.planned.name);
+    if (!list) continue;
+    const clock = byClock.get(t.planned.name);
     // Every open artifact is already blamed on the clock: a run that only moves it adds nothing.
     const skipTime = clock !== undefined && list.every((a) => clock.has(a));
-    const picked = t.runs
+    const runs = t.runs
       .slice(1)
-      .map((run, i) => ({ run, name: t.names[i + 1] ?? 'reference' }))
-      .filter((x) => !(skipTime && x.name === 'time'));
-    singleNames.set(
-      board,
-      picked.map((x) => x.name),
+      .map((run, i) => ({ run: clock ? frozen(t, run) : run, name: t.names[i + 1] }));
+    singles.set(
+      t.planned.name,
+      runs.flatMap(({ run, name }) =>
+        name === undefined || (skipTime && name === 'time') ? [] : [{ run, name }],
+      ),
     );
-    return picked.map(({ run }) => (clock ? frozen(t, run) : run));
-  });
+  }
+  const single = await rerun((t) => (singles.get(t.planned.name) ?? []).map((s) => s.run));
   for (const t of isolating) {
     const board = t.planned.name;
     const hashes = single.get(board) ?? [];
     const ref = base.get(board) ?? t.reference;
     const clock = byClock.get(board) ?? new Set<string>();
     for (const artifact of open.get(board) ?? []) {
-      const isolated = (singleNames.get(board) ?? []).filter((_n, i) => {
-        const h = hashes[i];
-        return h !== undefined && h.get(artifact) !== ref.get(artifact);
-      });
+      const isolated = (singles.get(board) ?? [])
+        .map((s) => s.name)
+        .filter((_n, i) => {
+          const h = hashes[i];
+          return h !== undefined && h.get(artifact) !== ref.get(artifact);
+        });
       const culprits = clock.has(artifact)
         ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))
         : isolated;
