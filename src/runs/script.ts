@@ -29,23 +29,43 @@ const FAKETIME_LIBS = '/usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/li
 /** Whether the run preloads libfaketime: a moved clock, or one frozen by the culprit search. */
 const fakesTime = (v: Variation) => v.timeShift !== 0 || v.frozenClock !== undefined;
 
+/** The file whose mtime is the frozen clock (under the build folder: a tmpfs every run has). */
+export const FROZEN_CLOCK_FILE = `${BUILD_DIR}/.reprorom-clock`;
+
+/** libfaketime's settings, each unset again before artifacts are collected. */
+const FAKETIME_VARS =
+  'LD_PRELOAD FAKETIME FAKETIME_FOLLOW_FILE FAKETIME_NO_CACHE FAKETIME_DONT_FAKE_MONOTONIC';
+
 /**
  * The clock: libfaketime preloaded for the board's commands, or a record that it could not be.
- * A moved clock runs on from now + timeShift; a frozen one (the culprit search) stands still at
- * frozenClock + timeShift in every process (an absolute FAKETIME, given in seconds), while
- * monotonic clocks keep running so timeouts and sleeps still end.
+ * A moved clock runs on from now + timeShift. A frozen one (the culprit search) stands still at
+ * frozenClock + timeShift in every process, while monotonic clocks keep running so timeouts and
+ * sleeps still end. It follows a file's mtime (`FAKETIME=%`) rather than an absolute FAKETIME:
+ * libfaketime parses an absolute time with mktime in the process's time zone when the process
+ * first reads the clock, so a program that sets TZ itself (`date -u`) saw an instant moved by
+ * the zone's offset, and a build stamping UTC was blamed on `timezone`. An mtime is one instant
+ * in every zone. Each read lands a few microseconds before the mtime (libfaketime restarts its
+ * count on every read), hence the mtime one second on: whole seconds are the frozen time.
  */
 function timeLines(v: Variation): string[] {
   if (!fakesTime(v)) return [];
-  const setting =
-    v.frozenClock === undefined
-      ? `FAKETIME='+${v.timeShift}'`
-      : `FAKETIME_FMT=%s FAKETIME='${v.frozenClock + v.timeShift}'`;
+  const find = ['ft=', `for f in ${FAKETIME_LIBS}; do if [ -f "$f" ]; then ft=$f; break; fi; done`];
+  const applied = `echo '${VARIATION_MARK} time applied' >&2`;
+  const noLib = `echo '${VARIATION_MARK} time not applied: the image has no libfaketime (${FAKETIME_LIBS.split(' ')[0]})' >&2`;
+  if (v.frozenClock === undefined) {
+    return [
+      ...find,
+      `if [ -n "$ft" ]; then export LD_PRELOAD="$ft" FAKETIME='+${v.timeShift}' FAKETIME_DONT_FAKE_MONOTONIC=1; ${applied}`,
+      `else ${noLib}; fi`,
+    ];
+  }
+  const stamp = v.frozenClock + v.timeShift + 1;
   return [
-    'ft=',
-    `for f in ${FAKETIME_LIBS}; do if [ -f "$f" ]; then ft=$f; break; fi; done`,
-    `if [ -n "$ft" ]; then export LD_PRELOAD="$ft" ${setting} FAKETIME_DONT_FAKE_MONOTONIC=1; echo '${VARIATION_MARK} time applied' >&2`,
-    `else echo '${VARIATION_MARK} time not applied: the image has no libfaketime (${FAKETIME_LIBS.split(' ')[0]})' >&2; fi`,
+    ...find,
+    `if [ -z "$ft" ]; then ${noLib}`,
+    `elif : > ${FROZEN_CLOCK_FILE} && touch -d @${stamp} ${FROZEN_CLOCK_FILE} 2>/dev/null; then`,
+    `  export LD_PRELOAD="$ft" FAKETIME=% FAKETIME_FOLLOW_FILE=${FROZEN_CLOCK_FILE} FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1; ${applied}`,
+    `else echo '${VARIATION_MARK} time not applied: the image cannot set a file time (touch -d @SECONDS)' >&2; fi`,
   ];
 }
 
@@ -70,7 +90,7 @@ export function buildScript(board: Board, variation: Variation): string {
     '{',
     ...board.commands,
     '} 3>&-',
-    ...(fakesTime(variation) ? ['unset LD_PRELOAD FAKETIME FAKETIME_FMT FAKETIME_DONT_FAKE_MONOTONIC'] : []),
+    ...(fakesTime(variation) ? [`unset ${FAKETIME_VARS}`] : []),
     `cd ${quote(dir)}`,
     // Each matching file or symlink once, as ./NAME so no name can read as a tar option.
     'kept=',

@@ -34,8 +34,9 @@ const reference = variationFor(1, CORES);
 
 /** The time a run's clock is frozen at, as its container command sets it (libfaketime). */
 const frozenAt = (spec: RunSpec): number | undefined => {
-  const m = /FAKETIME_FMT=%s FAKETIME='(\d+)'/.exec(spec.cmd.join(' '));
-  return m ? Number(m[1]) : undefined;
+  // The clock file's mtime is one second past the frozen time (see runs/script.ts).
+  const m = /touch -d @(\d+) /.exec(spec.cmd.join(' '));
+  return m ? Number(m[1]) - 1 : undefined;
 };
 
 /** The manifest.json of every run under a run folder. */

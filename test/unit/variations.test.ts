@@ -172,10 +172,14 @@ describe('container command', () => {
     const preload = lines.findIndex((l) => l.includes('export LD_PRELOAD'));
     expect(preload).toBeGreaterThan(0);
     expect(preload).toBeLessThan(lines.indexOf('{'));
-    expect(lines[preload]).toContain("FAKETIME_FMT=%s FAKETIME='1700000000'");
+    // The frozen instant is a file's mtime (one second on: reads land just before it), never a
+    // time string libfaketime would parse in the process's own time zone.
+    expect(lines[preload]).toContain('FAKETIME=% FAKETIME_FOLLOW_FILE=/build/.reprorom-clock');
+    expect(frozen).toContain('touch -d @1700000001 /build/.reprorom-clock');
+    expect(frozen).not.toMatch(/FAKETIME_FMT|FAKETIME='\d/);
     expect(lines.findIndex((l) => l.startsWith('unset LD_PRELOAD'))).toBeGreaterThan(lines.indexOf('} 3>&-'));
     const shifted = buildScript(board, { ...variationFor(2, 2), frozenClock: 1700000000 });
-    expect(shifted).toContain(`FAKETIME='${1700000000 + TIME_SHIFT}'`);
+    expect(shifted).toContain(`touch -d @${1700000000 + TIME_SHIFT + 1} `);
     // A run without it keeps the real clock: nothing preloaded.
     expect(buildScript(board, variationFor(1, 2))).not.toContain('LD_PRELOAD');
   });
