@@ -181,6 +181,10 @@ export function buildProgram(): Command {
       '--allow-expected',
       'between run folders only: a mismatch of a board the workspace declares expectMismatch is expected (exit 0); published hashes never excuse one',
     )
+    .option(
+      '--culprit-runs',
+      'include culprit-search reruns (left out by default: they are not runs of a build)',
+    )
     .addOption(workspaceOption())
     .action(async (inputs: string[], opts: import('./commands/compare.js').CompareCliOptions) => {
       const { runCompare } = await import('./commands/compare.js');
@@ -244,8 +248,12 @@ export function buildProgram(): Command {
     .command('merge <runs...>')
     .description('merge run folders or manifests from many machines into one run folder')
     .requiredOption('--out <dir>', 'merged run folder to write')
+    .option(
+      '--culprit-runs',
+      'include culprit-search reruns (left out by default: they are not runs of a build)',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (runs: string[], opts: { out: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: { out: string; json?: boolean; culpritRuns?: boolean }) => {
       const { runMerge } = await import('./commands/merge.js');
       process.exitCode = await runMerge(runs, opts);
     });

@@ -60,6 +60,8 @@ export interface HashSet {
   input?: string;
   /** Which run this is (`RUN/BOARD#N@MACHINE`), when a manifest says so. */
   run?: string;
+  /** A culprit search's rerun (its manifest's `run.culpritSearch`): left out unless asked for. */
+  culpritRerun?: boolean;
 }
 
 const display = (p: string) => {
@@ -223,6 +225,7 @@ async function fromManifest(path: string): Promise<HashSet> {
       artifacts,
       notes,
       manifestDir: dir,
+      ...(manifest.run.culpritSearch ? { culpritRerun: true } : {}),
     },
     byKey,
   );

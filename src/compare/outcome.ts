@@ -4,7 +4,9 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
+import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { UsageError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 import {
   type ArtifactResult,
   artifactsByKey,
@@ -23,6 +25,8 @@ export interface CompareOptions {
   diffoscope?: string | null;
   /** Stops a running diffoscope (a signal while a build compares its runs). */
   signal?: AbortSignal;
+  /** Compare culprit-search reruns too (left out by default: they are not runs of a build). */
+  culpritRuns?: boolean;
 }
 
 export interface ReportResult {
@@ -111,8 +115,16 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
       'compare needs at least one input',
       'reprorom compare RUN_A RUN_B, or one run folder with two or more runs',
     );
-  const sets = await loadInputs(inputs);
+  const loaded = await loadInputs(inputs);
+  const sets = opts.culpritRuns ? loaded : loaded.filter((s) => !s.culpritRerun);
+  const reruns = loaded.length - sets.length;
+  if (sets.length === 0)
+    throw new UsageError(
+      `every run in ${inputs.map((i) => `"${printable(i)}"`).join(', ')} is a culprit-search rerun, not a run of a build`,
+      "compare the build's run folder, or pass --culprit-runs to compare the reruns themselves",
+    );
   const comparison = compareSets(sets);
+  if (reruns > 0) comparison.notes.push(culpritRunsNote(reruns));
   const reports = await explainMismatches(comparison, sets, opts);
   return { comparison, reports };
 }

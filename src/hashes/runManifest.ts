@@ -100,6 +100,20 @@ export const manifestSchema = z
       id: simpleName(),
       index: wholeNumber(1),
       machine: z.optional(simpleName()).check(z.describe('Who built it, when the user names the machine')),
+      culpritSearch: z
+        .optional(
+          z.strictObject({
+            of: simpleName().check(z.describe('The run id of the build whose mismatch this rerun explains')),
+            isolates: nonEmptyString().check(
+              z.describe('"reference" (the reference repeated) or the one variation name this rerun changes'),
+            ),
+          }),
+        )
+        .check(
+          z.describe(
+            'Set on the reruns of a culprit search: they explain a mismatch and are never runs of the build (merge and compare leave them out unless asked)',
+          ),
+        ),
     }),
     source: manifestSourceSchema,
     pin: pinRef,

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
+import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
@@ -86,8 +87,9 @@ function checkConsistent(runs: Loaded[], notes: string[]): void {
   }
 }
 
-async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
+async function load(inputs: string[], notes: string[], culpritRuns: boolean): Promise<Loaded[]> {
   const loaded: Loaded[] = [];
+  let reruns = 0;
   const byKey = new Map<string, Loaded>();
   const byDir = new Map<string, string>();
   for (const input of inputs) {
@@ -108,6 +110,12 @@ async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
       const file = join(f.dir, MANIFEST_FILE);
       const manifest = await readManifest(file);
       checkNames(manifest, file);
+      // A culprit search's rerun explains a mismatch; counted as a run it would compare a
+      // frozen-clock rerun with a real run and inflate the number of runs.
+      if (manifest.run.culpritSearch && !culpritRuns) {
+        reruns++;
+        continue;
+      }
       const text = await readFile(file, 'utf8');
       const run = { ...f, manifest, text };
       const board = f.dir.split(/[\\/]/).at(-2);
@@ -133,6 +141,7 @@ async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
       loaded.push(run);
     }
   }
+  if (reruns > 0) notes.push(culpritRunsNote(reruns));
   return loaded;
 }
 
@@ -174,7 +183,11 @@ const order = (a: Loaded, b: Loaded) => {
 };
 
 /** Merge `inputs` into the new folder `out`, which appears in one rename or not at all. */
-export async function mergeRuns(inputs: string[], out: string): Promise<MergeResult> {
+export async function mergeRuns(
+  inputs: string[],
+  out: string,
+  opts: { culpritRuns?: boolean } = {},
+): Promise<MergeResult> {
   if (inputs.length === 0)
     throw new UsageError('merge needs at least one run folder', 'reprorom merge RUN… --out DIR');
   const target = resolve(out);
@@ -186,7 +199,7 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergeRes
   }
   await checkParentFolder(out, '--out');
   const notes: string[] = [];
-  const runs = (await load(inputs, notes)).sort(order);
+  const runs = (await load(inputs, notes, opts.culpritRuns ?? false)).sort(order);
   if (runs.length === 0)
     throw new UsageError(
       `no board runs (BOARD/N/manifest.json) in ${inputs.join(', ')}`,

@@ -14,6 +14,13 @@ import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
 import { describeInput } from './inputs.js';
 
+/**
+ * The folder inside a build's run folder that holds its culprit search's reruns. Not a board
+ * name (those start with a letter or digit), so nothing that lists a run folder's boards (merge,
+ * compare, the Action's newest run folder) takes the reruns for runs of the build.
+ */
+export const CULPRIT_SEARCH_DIR = '_culprit-search';
+
 export type CulpritVerdict =
   /** One or more single variations reproduce the difference: they are named. */
   | 'variation'
@@ -164,6 +171,7 @@ export async function searchCulprits(
   const runDirs: string[] = [];
   let extraRuns = 0;
   /** Run the given runs of each target as one plan; per board, their hashes in the order given. */
+  const first = result;
   const rerun = async (pick: (t: (typeof isolating)[number]) => PlannedRun[]) => {
     const boards = isolating.map((t) => ({ ...t.planned, runs: pick(t) })).filter((b) => b.runs.length > 0);
     const found = new Map<string, Array<Hashes | undefined>>();
@@ -174,7 +182,11 @@ export async function searchCulprits(
       images: [...new Set(boards.map((b) => b.image))],
       boards,
     };
-    const result = await executePlan(extra, { ...opts, producerRun });
+    const result = await executePlan(extra, {
+      ...opts,
+      producerRun,
+      culpritSearch: { of: first.runId, dir: join(first.runDir, CULPRIT_SEARCH_DIR) },
+    });
     runDirs.push(result.runDir);
     for (const b of boards) {
       extraRuns += b.runs.length;

@@ -57,6 +57,11 @@ export interface ExecuteOptions {
    * consumer alone, from the first build's reference run of its producers).
    */
   producerRun?: (board: string, index: number) => string | undefined;
+  /**
+   * The reruns of a culprit search: their run folder goes inside the build's own (`dir`), never
+   * beside it in runs/, and each manifest says which build's mismatch it explains (`of`).
+   */
+  culpritSearch?: { of: string; dir: string };
 }
 
 export interface RunOutcome {
@@ -156,7 +161,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): P
 
 async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engine): Promise<BuildResult> {
   const runId = newRunId();
-  const runDir = join(stateDir(plan.root), 'runs', runId);
+  const runDir = join(opts.culpritSearch?.dir ?? join(stateDir(plan.root), 'runs'), runId);
   const workDir = join(stateDir(plan.root), 'work', runId);
   const event = opts.onEvent ?? (() => {});
   const prepare = opts.prepareImage ?? defaultPrepareImage;
@@ -258,6 +263,9 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               vary: planned.vary,
               sourceDateEpoch: epoch,
               inputs,
+              ...(opts.culpritSearch
+                ? { culpritSearch: { of: opts.culpritSearch.of, isolates: varied[0] ?? 'reference' } }
+                : {}),
               outDir: join(runDir, name, String(index)),
               log,
               ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),

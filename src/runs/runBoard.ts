@@ -40,6 +40,8 @@ export interface BoardRunInput {
   sourceDateEpoch: number;
   /** Files placed in the source tree before the build (board inputs), recorded in the manifest. */
   inputs?: readonly PlacedInput[];
+  /** Set on a culprit search's reruns: recorded in the manifest, so no one counts them as runs. */
+  culpritSearch?: { of: string; isolates: string };
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
   log: WriteStream;
@@ -207,7 +209,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       schema: 'reprorom.manifest/v1',
       tool: { name: 'reprorom', version: toolVersion() },
       board: input.boardName,
-      run: { id: input.runId, index: input.index, ...(input.machine ? { machine: input.machine } : {}) },
+      run: {
+        id: input.runId,
+        index: input.index,
+        ...(input.machine ? { machine: input.machine } : {}),
+        ...(input.culpritSearch ? { culpritSearch: input.culpritSearch } : {}),
+      },
       source: input.sourceInfo,
       pin: input.pin,
       extraPins: input.extraPins,

@@ -5,12 +5,14 @@
  * build could observe (hostname, TZ, uid), so the right answer is known.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compareInputs } from '../../src/compare/outcome.js';
 import type { RunSpec } from '../../src/engine/docker.js';
+import { mergeRuns } from '../../src/merge/merge.js';
 import { planBuild } from '../../src/plan/plan.js';
 import { appliedVariations, TIME_SHIFT, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';
-import { describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
+import { CULPRIT_SEARCH_DIR, describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
 import { type FakeOutcome, fakeEngine } from '../helpers/fakeEngine.js';
@@ -40,7 +42,11 @@ const frozenAt = (spec: RunSpec): number | undefined => {
 };
 
 /** The manifest.json of every run under a run folder. */
-async function manifestsUnder(dir: string): Promise<Array<{ variations: { frozenClock?: number } }>> {
+async function manifestsUnder(
+  dir: string,
+): Promise<
+  Array<{ variations: { frozenClock?: number }; run: { culpritSearch?: { of: string; isolates: string } } }>
+> {
   const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('manifest.json')).sort();
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
 }
@@ -232,6 +238,56 @@ describe('culprit search', () => {
     const numbered = said.map((t) => /^run (\d+)\/(\d+) started/.exec(t)).filter((m) => m !== null);
     expect(numbered.length).toBeGreaterThan(1);
     for (const m of numbered) expect(Number(m[1])).toBeLessThanOrEqual(Number(m[2]));
+  });
+
+  it("reruns are marked in their manifests, live inside the build's run folder, and merge and compare leave them out unless asked", async () => {
+    let nth = 0;
+    const engine = fakeEngine(({ spec }) => ({
+      exitCode: 0,
+      files: { 'out/host.txt': `${spec.hostname ?? ''} ${++nth > 2 ? 'rerun' : ''}` },
+    }));
+    const plan = planBuild(await loadValidWorkspace(root), {
+      boards: ['probe'],
+      runs: 2,
+      jobs: 1,
+      cores: CORES,
+    });
+    const result = await executePlan(plan, { engine, prepareImage });
+    const search = await searchCulprits(plan, result, CORES, { engine, prepareImage });
+    expect(search.extraRuns).toBeGreaterThan(0);
+    // Never beside the build in runs/: the newest run folder is still the build's own.
+    expect(await readdir(dirname(result.runDir))).toEqual([basename(result.runDir)]);
+    for (const dir of search.runDirs)
+      expect(dir.startsWith(join(result.runDir, CULPRIT_SEARCH_DIR))).toBe(true);
+    const reruns = (await Promise.all(search.runDirs.map(manifestsUnder))).flat();
+    expect(reruns.length).toBe(search.extraRuns);
+    for (const m of reruns) {
+      expect(m.run.culpritSearch?.of).toBe(result.runId);
+      expect(['reference', ...VARIATION_NAMES]).toContain(m.run.culpritSearch?.isolates);
+    }
+    // The build's own runs are not marked.
+    for (const m of await manifestsUnder(join(result.runDir, 'probe')))
+      expect(m.run.culpritSearch).toBeUndefined();
+
+    // Merge of the whole runs/ folder (what CI uploads) and of the reruns' folder by name.
+    const out = join(root, 'merged');
+    const merged = await mergeRuns([result.runDir, ...search.runDirs], out);
+    expect(merged.runs.map((r) => r.runId)).toEqual([result.runId, result.runId]);
+    expect(merged.notes.join('\n')).toMatch(
+      new RegExp(`left out ${search.extraRuns} culprit-search reruns?`),
+    );
+    const withReruns = await mergeRuns([result.runDir, ...search.runDirs], join(root, 'all'), {
+      culpritRuns: true,
+    });
+    expect(withReruns.runs.length).toBe(2 + search.extraRuns);
+
+    const cmp = await compareInputs([result.runDir, ...search.runDirs], { diffoscope: null });
+    expect(cmp.comparison.inputs.length).toBe(2);
+    expect(cmp.comparison.notes.join('\n')).toMatch(/culprit-search rerun/);
+    const only = await compareInputs(search.runDirs, { diffoscope: null }).catch((e: unknown) => e);
+    expect(String(only)).toMatch(/is a culprit-search rerun, not a run of a build/);
+    const asked = await compareInputs(search.runDirs, { diffoscope: null, culpritRuns: true });
+    expect(asked.comparison.inputs.length).toBe(search.extraRuns);
   });
 
   it('runs nothing extra when every run agrees', async () => {

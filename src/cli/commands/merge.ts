@@ -4,8 +4,11 @@ import { mergeRuns } from '../../merge/merge.js';
 import { ExitCode } from '../../util/errors.js';
 import { paint, printLine, printOutput } from '../output.js';
 
-export async function runMerge(runs: string[], opts: { out: string; json?: boolean }): Promise<number> {
-  const result = await mergeRuns(runs, opts.out);
+export async function runMerge(
+  runs: string[],
+  opts: { out: string; json?: boolean; culpritRuns?: boolean },
+): Promise<number> {
+  const result = await mergeRuns(runs, opts.out, { culpritRuns: opts.culpritRuns ?? false });
   if (opts.json) {
     printOutput('merge', {
       schema: 'reprorom.merge/v1',
