@@ -296,21 +296,42 @@ export async function aptPoolFolders(name: string, signal?: AbortSignal, arch?: 
   const { stdout } = await apt('apt-cache', ['madison', ...options, name], undefined, signal).catch(() => ({
     stdout: '',
   }));
-  const versions = [...new Set(stdout.split('\n').map((l) => l.split('|')[1]?.trim() ?? ''))].filter(Boolean);
+  const versions = binaryVersions(stdout, name);
   if (versions.length === 0) return [];
   // In an empty folder: apt-get download prints nothing for a file already in its folder.
   const empty = await mkdtemp(join(tmpdir(), 'reprorom-apt-'));
   try {
-    const uris = await apt(
-      'apt-get',
-      ['download', '--print-uris', '-qq', ...options, ...versions.map((v) => `${name}=${v}`)],
-      empty,
-      signal,
-    ).catch(() => ({ stdout: '' }));
-    return poolFoldersFromUris(uris.stdout);
+    const folders = new Set<string>();
+    // One version at a time: apt-get download fails as a whole when it cannot find one of its
+    // arguments, and a version it cannot download must not hide the others.
+    for (const version of versions) {
+      const uris = await apt(
+        'apt-get',
+        ['download', '--print-uris', '-qq', ...options, `${name}=${version}`],
+        empty,
+        signal,
+      ).catch(() => ({ stdout: '' }));
+      for (const folder of poolFoldersFromUris(uris.stdout)) folders.add(folder);
+    }
+    return [...folders];
   } finally {
     await rm(empty, { recursive: true, force: true });
   }
+}
+
+/**
+ * The versions of binary package `name` in `apt-cache madison` lines (`NAME | VERSION | URL
+ * SUITE ARCH Packages`). With a deb-src line in the sources, madison also prints the source
+ * package that builds it (`linux-signed-amd64 | 6.1.192+3 | URL SUITE Sources`): not a
+ * version of this binary, so only lines of `name` ending in `Packages` count.
+ */
+export function binaryVersions(madison: string, name: string): string[] {
+  const versions = new Set<string>();
+  for (const line of madison.split('\n')) {
+    const [pkg, version, origin] = line.split('|').map((c) => c.trim());
+    if (pkg === name && version && origin?.endsWith(' Packages')) versions.add(version);
+  }
+  return [...versions];
 }
 
 /** The folders of `apt-get download --print-uris` lines: `'URL' FILE SIZE HASH`. */
