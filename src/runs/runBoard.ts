@@ -18,6 +18,7 @@ import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
 import { BUILD_DIR, containerCommand, SOURCE_DIR, VARIATION_END, VARIATION_MARK } from './script.js';
+import { ASLR_SECURITY_OPT, seccompRefusal } from './seccompProbe.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
 import type { BuiltArtifact, LockedPinRef } from './types.js';
@@ -147,11 +148,16 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   });
   try {
     let copied: BuiltArtifact[] = [];
+    // ASLR off needs reprorom's seccomp profile (the engine's default refuses setarch -R).
+    const refused = v.aslr ? undefined : await seccompRefusal(engine, input.image.id, input.runId);
+    if (refused) notApplied['aslr'] = refused;
     const started = Date.now();
     const { disk } = input.board.limits;
     const result = await engine.runContainer({
       image: input.image.id,
-      cmd: containerCommand(input.board, v),
+      // A refused profile: setarch -R is not tried, and the engine's reason is the record.
+      cmd: containerCommand(input.board, refused ? { ...v, aslr: true } : v),
+      ...(v.aslr || refused ? {} : { securityOpt: ASLR_SECURITY_OPT }),
       env: runEnv(input),
       user: `${v.uid}:${v.uid}`,
       workingDir: '/build',

@@ -152,8 +152,10 @@ export function fakeEngine(build: (b: FakeBuild) => FakeOutcome | Promise<FakeOu
         engine.calls.push(`removed ${id}`);
       }
     },
-    async createContainer() {
-      throw new Error('not used by the executor');
+    // The executor creates containers only to ask whether the engine takes a security option.
+    async createContainer(spec: RunSpec) {
+      engine.calls.push(`createContainer ${spec.labels?.['reprorom.probe'] ?? ''}`.trim());
+      return 'fake-probe';
     },
     async startContainer() {},
     async removeContainer() {},

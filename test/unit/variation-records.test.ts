@@ -28,6 +28,37 @@ afterEach(async () => {
 });
 
 describe('variation records', () => {
+  it("a run turning ASLR off gets reprorom's seccomp profile; an engine that refuses it gives the reason, and setarch -R is not tried", async () => {
+    const plan = planBuild(await loadValidWorkspace(root), { boards: ['probe'], runs: 3, jobs: 1, cores: 2 });
+    const taking = fakeEngine(() => ({ exitCode: 0, files: { 'out/rom.bin': 'same' } }));
+    await executePlan(plan, { engine: taking, prepareImage });
+    const run3 = taking.specs.find((s) => s.labels?.['reprorom.index'] === '3')!;
+    expect(run3.securityOpt?.[0]).toBe('no-new-privileges');
+    expect(JSON.parse(run3.securityOpt?.[1]?.replace(/^seccomp=/, '') ?? '{}').defaultAction).toBe(
+      'SCMP_ACT_ALLOW',
+    );
+    expect(run3.cmd.join(' ')).toContain('-R');
+    // The other runs keep the engine's default profile.
+    const run1 = taking.specs.find((s) => s.labels?.['reprorom.index'] === '1')!;
+    expect(run1.securityOpt).toBeUndefined();
+
+    const refusing = fakeEngine(() => ({ exitCode: 0, files: { 'out/rom.bin': 'same' } }));
+    refusing.createContainer = async () => {
+      throw new Error('(HTTP code 500) server error - seccomp profiles are not supported here');
+    };
+    const result = await executePlan(plan, { engine: refusing, prepareImage });
+    const refused = result.boards[0]!.runs.find((r) => r.index === 3)!;
+    expect(refused.notApplied?.['aslr']).toMatch(
+      /^the engine refused reprorom's seccomp profile \(needed for setarch -R\): .*seccomp profiles are not supported here$/,
+    );
+    const spec = refusing.specs.find((s) => s.labels?.['reprorom.index'] === '3')!;
+    expect(spec.securityOpt).toBeUndefined();
+    expect(spec.cmd.join(' ')).not.toContain(' -R ');
+    const manifest = JSON.parse(await readFile(join(refused.outDir!, 'manifest.json'), 'utf8'));
+    expect(manifest.variations.aslr).toBe(false);
+    expect(manifest.variations.notApplied.aslr).toBe(refused.notApplied?.['aslr']);
+  });
+
   it('not applied (with why) and off (with why) reach manifest.json, provenance.json and --json', async () => {
     const engine = fakeEngine(() => ({
       exitCode: 0,
