@@ -6,7 +6,9 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { CULPRIT_SEARCH_DIR } from '../../src/runs/culprit.js';
+import { runActionStep } from '../helpers/action.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
@@ -101,5 +103,22 @@ describe.skipIf(skip)('culprit search with a frozen clock (real engine)', () => 
     const local = await frozenStamps(runDirs, 'local-stamp');
     expect(new Set(local.map((s) => s.stamp)).size).toBeGreaterThanOrEqual(2);
     for (const s of local.filter((x) => x.tz === 'UTC')) expect(s.stamp).toBe(EPOCH_UTC);
+  }, 600_000);
+
+  it("the Action's run-folder after a mismatch is the build's own run folder, never its culprit search's", async () => {
+    const r = await runActionStep('build', {
+      with: { boards: 'utc-stamp', runs: '2' },
+      cwd: ws,
+      actionPath: repoRoot,
+    });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.outputs['verdict']).toBe('mismatch');
+    const run = r.outputs['run-folder'] ?? '';
+    // The build's two runs, unmarked, with the culprit search's reruns inside, not beside it.
+    for (const n of ['1', '2']) {
+      const m = JSON.parse(await readFile(join(run, 'utc-stamp', n, 'manifest.json'), 'utf8'));
+      expect(m.run.culpritSearch).toBeUndefined();
+    }
+    expect((await readdir(join(run, CULPRIT_SEARCH_DIR))).length).toBeGreaterThan(0);
   }, 600_000);
 });
