@@ -20,6 +20,7 @@ import {
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
+import { buildInputsOf } from '../hashes/sameBuild.js';
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
@@ -60,6 +61,8 @@ export interface HashSet {
   input?: string;
   /** Which run this is (`RUN/BOARD#N@MACHINE`), when a manifest says so. */
   run?: string;
+  /** What the run was built from (pins, image, source, commands), when a manifest says so. */
+  buildInputs?: Record<string, string>;
 }
 
 const display = (p: string) => {
@@ -216,6 +219,7 @@ async function fromManifest(path: string): Promise<HashSet> {
     {
       label: run,
       run,
+      buildInputs: buildInputsOf(manifest),
       source: path,
       format: 'manifest',
       board: manifest.board,
@@ -279,6 +283,7 @@ async function fromStdin(): Promise<HashSet> {
     return {
       label: run,
       run,
+      buildInputs: buildInputsOf(manifest),
       source: STDIN,
       format: 'manifest',
       board: manifest.board,

@@ -4,6 +4,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
+import { refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { UsageError } from '../util/errors.js';
 import {
   type ArtifactResult,
@@ -112,6 +113,15 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
       'reprorom compare RUN_A RUN_B, or one run folder with two or more runs',
     );
   const sets = await loadInputs(inputs);
+  // Equal bytes from different sources or commands prove nothing: refused, as merge refuses them.
+  refuseDifferentInputs(
+    sets.flatMap((s) =>
+      s.board && s.buildInputs
+        ? [{ board: s.board, inputs: s.buildInputs, name: `${s.run ?? s.label} (${s.input ?? s.source})` }]
+        : [],
+    ),
+    'compare only runs built from the same pins, image, source and commands: rebuild both from the same commit',
+  );
   const comparison = compareSets(sets);
   const reports = await explainMismatches(comparison, sets, opts);
   return { comparison, reports };
