@@ -19,6 +19,20 @@ const name = matching(
 export const NAR_HASH_PATTERN = /^sha256-[A-Za-z0-9+/]{43}=$/;
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
+/** A reason shown to people (why a variation is off, why a board mismatches): blank says nothing. */
+const reason = () =>
+  z.string({ error: 'expected a reason (text)' }).check(
+    z.refine((s) => s.trim() !== '', {
+      message: 'expected a reason that says something, not an empty or blank text',
+    }),
+  );
+
+/**
+ * Node's timers wait at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms,
+ * so a larger time limit would stop every run at once.
+ */
+export const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
+
 const atLeastOne = <T extends z.ZodMiniType>(item: T, message: string) =>
   z.array(item).check(z.minLength(1, message));
 
@@ -373,7 +387,16 @@ export const boardSchema = z
             ),
           ),
           time: z.optional(
-            wholeNumber(1).check(z.describe('Seconds a run may take; the container is stopped past it')),
+            z
+              .int({ error: 'expected a whole number of seconds' })
+              .check(
+                z.gte(1, 'expected a whole number of seconds, at least 1'),
+                // A refinement, not z.lte: its message says why, and the loader keeps it.
+                z.refine((n) => n <= MAX_TIME_LIMIT_S, {
+                  message: `expected at most ${MAX_TIME_LIMIT_S} seconds (about 24 days, the longest timer Node can set); leave limits.time out for no limit`,
+                }),
+                z.describe('Seconds a run may take; the container is stopped past it'),
+              ),
           ),
         }),
         { memory: 4 * 1024 ** 3, pids: 4096 },
@@ -392,7 +415,7 @@ export const boardSchema = z
         ),
       ),
     expectMismatch: z.optional(
-      nonEmptyString().check(
+      reason().check(
         z.describe(
           'Why this board is known not to be reproducible yet: its mismatch is reported as expected (exit 0), and release and verify refuse it',
         ),
@@ -407,7 +430,7 @@ export const boardSchema = z
               z.optional(
                 z
                   .strictObject({
-                    off: nonEmptyString().check(
+                    off: reason().check(
                       z.describe(
                         'Why this board does not vary it: shown in every report, manifest and provenance',
                       ),
