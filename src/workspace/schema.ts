@@ -2,6 +2,7 @@
  * The workspace file formats, defined once. JSON Schemas in schemas/ are generated
  * from these (`reprorom schemas`), so editors and the checker agree.
  */
+import { posix } from 'node:path';
 import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
 import { VARIATION_NAMES, type VariationName } from '../plan/variations.js';
@@ -242,12 +243,29 @@ const artifactPath = nonEmptyString().check(
  * Debian binary package, each with its sha256). Cross-board rules (the producer exists and
  * declares the artifact, no cycles) are checked in workspace/inputs.ts.
  */
-const inputPath = nonEmptyString().check(
-  z.refine((p) => checkRelativeName(p).ok, {
-    message: 'expected a file path relative to the source, without ".." or a leading "/"',
-  }),
-  z.describe('Where the input is placed, relative to the source tree'),
-);
+const inputPath = z
+  .pipe(
+    nonEmptyString().check(
+      z.refine((p) => checkRelativeName(p).ok, {
+        message: 'expected a file path relative to the source, without ".." or a leading "/"',
+      }),
+    ),
+    // One spelling per place: `./in.txt` and `sub//f.txt` are `in.txt` and `sub/f.txt`, so every
+    // conflict (with the source, between inputs) is found by comparing normalised paths.
+    z.transform((p: string, ctx) => {
+      const normal = posix.normalize(p);
+      if (normal === '.' || normal.endsWith('/')) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${p}" names a folder, expected a file path relative to the source (such as payloads/p.bin)`,
+          input: p,
+        });
+        return z.NEVER;
+      }
+      return normal;
+    }),
+  )
+  .check(z.describe('Where the input is placed, relative to the source tree'));
 const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
   z.describe('sha256 of the file (64 lowercase hex digits)'),
 );
@@ -387,16 +405,14 @@ export const boardSchema = z
             ),
           ),
           time: z.optional(
-            z
-              .int({ error: 'expected a whole number of seconds' })
-              .check(
-                z.gte(1, 'expected a whole number of seconds, at least 1'),
-                // A refinement, not z.lte: its message says why, and the loader keeps it.
-                z.refine((n) => n <= MAX_TIME_LIMIT_S, {
-                  message: `expected at most ${MAX_TIME_LIMIT_S} seconds (about 24 days, the longest timer Node can set); leave limits.time out for no limit`,
-                }),
-                z.describe('Seconds a run may take; the container is stopped past it'),
-              ),
+            z.int({ error: 'expected a whole number of seconds' }).check(
+              z.gte(1, 'expected a whole number of seconds, at least 1'),
+              // A refinement, not z.lte: its message says why, and the loader keeps it.
+              z.refine((n) => n <= MAX_TIME_LIMIT_S, {
+                message: `expected at most ${MAX_TIME_LIMIT_S} seconds (about 24 days, the longest timer Node can set); leave limits.time out for no limit`,
+              }),
+              z.describe('Seconds a run may take; the container is stopped past it'),
+            ),
           ),
         }),
         { memory: 4 * 1024 ** 3, pids: 4096 },

@@ -50,7 +50,68 @@ async function check(body: string) {
 const url = (path: string) =>
   `  - { type: url, url: "https://example.org/f", sha256: ${SHA}, path: "${path}" }\n`;
 
+/** `boards/b.yaml:LINE:COL` of input `index`'s path value in a board of HEAD + `inputs:` + url(...) lines. */
+const at = (index: number, path: string) => {
+  const line = url(path);
+  return `boards/b.yaml:${6 + index}:${line.indexOf('path: "') + 'path: '.length + 1}`;
+};
+const withInputs = (...paths: string[]) => `${HEAD}inputs:\n${paths.map(url).join('')}`;
+
 describe('check: board-file mistakes found before a build', () => {
+  describe('input paths are normalised, then every conflict is found at check', () => {
+    it.each([
+      ['in.txt', 'in.txt', 'file'],
+      ['./in.txt', 'in.txt', 'file'],
+      ['sub//f.txt', 'sub/f.txt', 'file'],
+      ['./sub/./f.txt', 'sub/f.txt', 'file'],
+      ['sub', 'sub', 'folder'],
+    ])(
+      'path "%s" would replace the source\'s %s: refused at its position, whatever the spelling',
+      async (path, normal, what) => {
+        const r = await check(withInputs(path));
+        expect(r.exitCode, r.stdout).toBe(2);
+        expect(r.lines).toEqual([
+          `${at(0, path)}: input path "${normal}" would replace the source's ${what} "${normal}", expected a path the source does not use`,
+        ]);
+      },
+    );
+
+    it('"pay.bin" and "./pay.bin" are one path: the second is refused as a duplicate', async () => {
+      const r = await check(withInputs('pay.bin', './pay.bin'));
+      expect(r.exitCode, r.stdout).toBe(2);
+      expect(r.lines).toEqual([
+        `${at(1, './pay.bin')}: input path "pay.bin" is also used by inputs[0], expected one file per path`,
+      ]);
+    });
+
+    it('"x" and "x/y": an input inside another input is refused; so is an input below a file of the source', async () => {
+      const r = await check(withInputs('x', 'x/y', 'in.txt/z'));
+      expect(r.exitCode, r.stdout).toBe(2);
+      // By line: checks on disk are reported before those across inputs.
+      expect([...r.lines].sort()).toEqual([
+        `${at(1, 'x/y')}: input path "x/y" lies inside "x", which inputs[0] places as a file, expected paths that do not contain each other`,
+        `${at(2, 'in.txt/z')}: input path "in.txt/z" needs "in.txt" to be a folder, but the source has a file there, expected a path the source does not use`,
+      ]);
+    });
+
+    it.each(['.', './', 'payloads/', 'a/..'])(
+      'path "%s" names no file: refused at check (never a tar error at build)',
+      async (path) => {
+        const r = await check(withInputs(path));
+        expect(r.exitCode, r.stdout).toBe(2);
+        expect(r.lines).toHaveLength(1);
+        expect(r.lines[0]).toMatch(new RegExp(`^${at(0, path)}: inputs\\.0\\.path: `));
+      },
+    );
+
+    it('paths that are free, or excluded from the source, pass', async () => {
+      const r = await check(
+        `${HEAD.replace('path: src/b }', 'path: src/b, exclude: [in.txt] }')}inputs:\n${url('./in.txt')}${url('payloads//p.bin')}${url('sub/new.bin')}`,
+      );
+      expect(r.exitCode, r.stderr).toBe(0);
+    });
+  });
+
   describe('a reason must say something', () => {
     it.each([
       ['vary.time.off', `${HEAD}vary:\n  time:\n    off: "   "\n`, 'boards/b.yaml:7:10: vary.time.off'],
