@@ -6,7 +6,7 @@
 import { existsSync, lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isWithin } from '../archive/containment.js';
-import { excludeMatcher } from '../sources/glob.js';
+import { type ExcludeMatcher, excludeMatcher } from '../sources/glob.js';
 import { LOCAL_SKIP } from '../sources/prepare.js';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
@@ -133,31 +133,33 @@ function inputPlacementProblems(srcDir: string, board: Entry<Board>, exclude: re
   const excluded = excludeMatcher(exclude);
   const problems: Problem[] = [];
   board.value.inputs.forEach((input, index) => {
-    const at = (message: string) => problems.push(located(board.parsed, ['inputs', index, 'path'], message));
-    const parts = input.path.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      if (LOCAL_SKIP.has(parts[i - 1] ?? '')) return;
-      const rel = parts.slice(0, i).join('/');
-      let st: Stats;
-      try {
-        st = lstatSync(join(srcDir, rel));
-      } catch {
-        return; // nothing there: the input's place is free
-      }
-      const isDir = st.isDirectory();
-      if (excluded(rel, isDir)) return;
-      const what = isDir ? 'folder' : st.isSymbolicLink() ? 'symbolic link' : 'file';
-      if (i === parts.length)
-        return at(
-          `input path "${input.path}" would replace the source's ${what} "${rel}", expected a path the source does not use`,
-        );
-      if (!isDir)
-        return at(
-          `input path "${input.path}" needs "${rel}" to be a folder, but the source has a ${what} there, expected a path the source does not use`,
-        );
-    }
+    const why = sourceConflict(srcDir, input.path, excluded);
+    if (why) problems.push(located(board.parsed, ['inputs', index, 'path'], why));
   });
   return problems;
+}
+
+/** Why the source at `srcDir` leaves no room for a file at `path` (normalised), or undefined. */
+function sourceConflict(srcDir: string, path: string, excluded: ExcludeMatcher): string | undefined {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    if (LOCAL_SKIP.has(parts[i - 1] ?? '')) return undefined;
+    const rel = parts.slice(0, i).join('/');
+    let st: Stats;
+    try {
+      st = lstatSync(join(srcDir, rel));
+    } catch {
+      return undefined; // nothing there: the input's place is free
+    }
+    const isDir = st.isDirectory();
+    if (excluded(rel, isDir)) return undefined;
+    const what = isDir ? 'folder' : st.isSymbolicLink() ? 'symbolic link' : 'file';
+    if (i === parts.length)
+      return `input path "${path}" would replace the source's ${what} "${rel}", expected a path the source does not use`;
+    if (!isDir)
+      return `input path "${path}" needs "${rel}" to be a folder, but the source has a ${what} there, expected a path the source does not use`;
+  }
+  return undefined;
 }
 
 function realpathOr(path: string): string {
