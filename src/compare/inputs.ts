@@ -20,6 +20,7 @@ import {
 import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
+import { buildInputsOf } from '../hashes/sameBuild.js';
 import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
@@ -62,6 +63,8 @@ export interface HashSet {
   run?: string;
   /** A culprit search's rerun (its manifest's `run.culpritSearch`): left out unless asked for. */
   culpritRerun?: boolean;
+  /** What the run was built from (pins, image, source, commands), when a manifest says so. */
+  buildInputs?: Record<string, string>;
 }
 
 const display = (p: string) => {
@@ -218,6 +221,7 @@ async function fromManifest(path: string): Promise<HashSet> {
     {
       label: run,
       run,
+      buildInputs: buildInputsOf(manifest),
       source: path,
       format: 'manifest',
       board: manifest.board,
@@ -282,6 +286,7 @@ async function fromStdin(): Promise<HashSet> {
     return {
       label: run,
       run,
+      buildInputs: buildInputsOf(manifest),
       source: STDIN,
       format: 'manifest',
       board: manifest.board,

@@ -5,6 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
 import { culpritRunsNote } from '../hashes/culpritRuns.js';
+import { refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import {
@@ -123,6 +124,15 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
       `every run in ${inputs.map((i) => `"${printable(i)}"`).join(', ')} is a culprit-search rerun, not a run of a build`,
       "compare the build's run folder, or pass --culprit-runs to compare the reruns themselves",
     );
+  // Equal bytes from different sources or commands prove nothing: refused, as merge refuses them.
+  refuseDifferentInputs(
+    sets.flatMap((s) =>
+      s.board && s.buildInputs
+        ? [{ board: s.board, inputs: s.buildInputs, name: `${s.run ?? s.label} (${s.input ?? s.source})` }]
+        : [],
+    ),
+    'compare only runs built from the same pins, image, source and commands: rebuild both from the same commit',
+  );
   const comparison = compareSets(sets);
   if (reruns > 0) comparison.notes.push(culpritRunsNote(reruns));
   const reports = await explainMismatches(comparison, sets, opts);

@@ -82,6 +82,12 @@ export interface ComparedArtifactJson {
   /** Set on a mismatch the board declares expected (`expectMismatch`): the declared reason. */
   expectedMismatch?: string;
   /**
+   * Set by `build` and `release`: the variations that really differed between the board's runs
+   * (e.g. `["time", "umask"]`). Empty: nothing was varied (`--no-vary all`), so agreeing runs show
+   * only that the build repeats in one environment; text output says "reproducible (nothing varied)".
+   */
+  varied?: string[];
+  /**
    * A cpio archive whose members the inputs list (Heads' `-----` blocks), when not reproducible:
    * the members that differ, with each listing input's hash (null when it lacks the member).
    */

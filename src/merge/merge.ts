@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
 import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
+import { buildInputsOf, refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
@@ -50,34 +51,21 @@ interface Loaded extends FoundRun {
 const runKey = (m: Manifest) =>
   `${m.run.id}/${m.board}#${m.run.index}${m.run.machine ? `@${m.run.machine}` : ''}`;
 
-/** What must be equal for two runs of a board to be worth comparing: the inputs of the build. */
-function inputsOf(m: Manifest): Record<string, string> {
-  return {
-    pin: `${m.pin.name} ${m.pin.flake} ${m.pin.narHash}`,
-    'extra pins': m.extraPins.map((p) => `${p.name} ${p.flake} ${p.narHash}`).join(', ') || '(none)',
-    'image name': m.image.name,
-    source: `${m.source.type} ${m.source.hash}`,
-    commands: JSON.stringify(m.commands),
-  };
-}
-
 function checkConsistent(runs: Loaded[], notes: string[]): void {
+  refuseDifferentInputs(
+    runs.map((r) => ({
+      board: r.manifest.board,
+      inputs: buildInputsOf(r.manifest),
+      name: `${runKey(r.manifest)} (${r.input})`,
+    })),
+    'merge only runs built from the same pins, source and commands',
+  );
   const first = new Map<string, Loaded>();
   for (const r of runs) {
     const seen = first.get(r.manifest.board);
     if (!seen) {
       first.set(r.manifest.board, r);
       continue;
-    }
-    const a = inputsOf(seen.manifest);
-    const b = inputsOf(r.manifest);
-    for (const field of Object.keys(a)) {
-      if (a[field] !== b[field]) {
-        throw new UsageError(
-          `conflicting manifests for board ${r.manifest.board}: ${runKey(seen.manifest)} (${seen.input}) has ${field} ${a[field]}, but ${runKey(r.manifest)} (${r.input}) has ${b[field]}`,
-          'merge only runs built from the same pins, source and commands',
-        );
-      }
     }
     if (seen.manifest.image.id !== r.manifest.image.id) {
       notes.push(

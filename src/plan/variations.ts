@@ -234,3 +234,29 @@ export function describeChoice(choice: Pick<VariationChoice, 'off' | 'notApplied
     ...Object.entries(choice.notApplied).map(([n, why]) => `variation ${n} not applied: ${why}`),
   ];
 }
+
+/** What one run recorded of its environment (a Variation, or a manifest's `variations`). */
+export interface RecordedVariation {
+  variation: Partial<Record<keyof Variation, unknown>>;
+  /** Variations this run should have applied but could not: its values for them did not take effect. */
+  notApplied?: Partial<Record<string, string>>;
+}
+
+/**
+ * The variations that really differed between these runs, in report order: a name counts
+ * when two runs recorded different values for it (the shuffle seed alone is not a change of
+ * order, and a value a run could not apply counts as the first run's). Empty: nothing was
+ * varied, so runs that agree show only that the build repeats in one environment.
+ */
+export function variedAcross(runs: readonly RecordedVariation[]): VariationName[] {
+  return VARIATION_NAMES.filter((name) => {
+    const values = runs.map((r) =>
+      JSON.stringify(
+        FIELDS[name]
+          .filter((f) => f !== 'seed')
+          .map((f) => (r.notApplied?.[name] !== undefined ? runs[0]?.variation[f] : r.variation[f])),
+      ),
+    );
+    return new Set(values).size > 1;
+  });
+}

@@ -41,7 +41,11 @@ export const VARIED_ENV = ['LANG', 'LC_ALL', 'MAKEFLAGS', 'REPROROM_JOBS', 'TZ']
  * apply, stays in its manifest.json: statements of agreeing runs stay identical.
  */
 export interface InternalParameters {
-  variations: { off: Record<string, string> };
+  /**
+   * `varied`, in a release's statement only: the variations that differed between the runs
+   * that agreed (empty: nothing was varied, the weaker claim that the build repeats).
+   */
+  variations: { off: Record<string, string>; varied?: string[] };
 }
 
 export interface ResourceDescriptor {
@@ -139,11 +143,13 @@ export function runSubjects(manifest: ManifestInput): Subject[] {
 
 /**
  * The statement for a manifest. `subjects` defaults to the run's artifacts; a
- * release passes its own names (relative to its board folder).
+ * release passes its own names (relative to its board folder) and `variedRuns`, what its
+ * agreeing runs varied (see InternalParameters).
  */
 export function provenanceStatement(
   input: ManifestInput,
   subjects = runSubjects(input),
+  variedRuns?: readonly string[],
 ): ProvenanceStatement {
   const m = manifestSchema.parse(input);
   const varied = new Set<string>(VARIED_ENV);
@@ -170,7 +176,12 @@ export function provenanceStatement(
           extraPins: m.extraPins.map((p) => p.name),
           image: m.image.name,
         },
-        internalParameters: { variations: { off: { ...(m.variations.off ?? {}) } } },
+        internalParameters: {
+          variations: {
+            off: { ...(m.variations.off ?? {}) },
+            ...(variedRuns ? { varied: [...variedRuns] } : {}),
+          },
+        },
         resolvedDependencies: [
           ...sourceDependencies(m.source),
           pinDependency(m.pin),

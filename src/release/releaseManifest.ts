@@ -37,6 +37,11 @@ export const releaseBoardSchema = z.strictObject({
   sourceDateEpoch: wholeNumber(0),
   /** How many varied runs agreed on every artifact before the release was written. */
   reproducedRuns: wholeNumber(2),
+  /**
+   * The variations that differed between those runs (older releases lack it). Empty: nothing
+   * was varied, so the runs show only that the build repeats in one environment.
+   */
+  varied: z.optional(z.array(nonEmptyString())),
   /** Per-board sha256sum list (paths relative to the board folder). */
   hashes: relPath,
   provenance: z.strictObject({ path: relPath, sha256: hex64 }),

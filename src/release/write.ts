@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { formatHashesTxt } from '../hashes/hashesTxt.js';
 import { type Manifest, readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import { variedAcross } from '../plan/variations.js';
 import { formatStatement, provenanceStatement } from '../provenance/statement.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
@@ -97,11 +98,19 @@ async function boardEntry(
     artifacts.push({ path: `${board}/${rel}`, sha256: a.sha256, size: a.size });
   }
   const local = ref.artifacts.map((a) => ({ path: releasePath(a.path), sha256: a.sha256 }));
+  // What the agreeing runs really varied, from what each recorded: empty says nothing was.
+  const varied = variedAcross(
+    manifests.map((m) => ({
+      variation: m.variations,
+      ...(m.variations.notApplied ? { notApplied: m.variations.notApplied } : {}),
+    })),
+  );
   await writeFileAtomic(join(tmp, board, BOARD_HASHES), formatHashesTxt(local));
   const statement = formatStatement(
     provenanceStatement(
       ref,
       local.map((l) => ({ name: l.path, digest: { sha256: l.sha256 } })),
+      varied,
     ),
   );
   await writeFileAtomic(join(tmp, board, BOARD_PROVENANCE), statement);
@@ -114,6 +123,7 @@ async function boardEntry(
     commands: ref.commands,
     sourceDateEpoch: ref.sourceDateEpoch,
     reproducedRuns: manifests.length,
+    varied,
     hashes: `${board}/${BOARD_HASHES}`,
     provenance: { path: `${board}/${BOARD_PROVENANCE}`, sha256: sha256Bytes(statement) },
     artifacts,

@@ -5,7 +5,7 @@
  */
 import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
-import { artifactVerdicts, culpritText } from './verdicts.js';
+import { artifactVerdicts, culpritText, NOTHING_VARIED } from './verdicts.js';
 
 export type Colour = 'red' | 'green' | 'yellow' | 'dim';
 export type Painter = (code: Colour, text: string) => string;
@@ -57,7 +57,13 @@ export function verdictRows(comparison: ComparisonJson | null, build?: BuildRepo
     return {
       artifact: printable(v.board ? `${v.board}/${v.artifact}` : v.artifact),
       verdict: expected ? 'expected mismatch' : v.verdict,
-      colour: v.ok ? 'green' : expected || v.verdict === 'single-run' ? 'yellow' : 'red',
+      colour: v.ok
+        ? v.verdict === NOTHING_VARIED
+          ? 'yellow'
+          : 'green'
+        : expected || v.verdict === 'single-run'
+          ? 'yellow'
+          : 'red',
       agree: `${best}/${all.length}`,
       hashes,
       cause: printable([expected ? v.expected : undefined, culprit, stamp].filter(Boolean).join('; ')),
@@ -110,5 +116,11 @@ export function verdictSummary(c: ComparisonJson | null): string {
     }
     return `NOT reproducible: ${parts.join(', ')}`;
   }
-  return `${expected > 0 ? 'reproducible except as expected' : 'reproducible'}: ${parts.join(', ')} (${c.artifacts.length} artifact${c.artifacts.length === 1 ? '' : 's'})`;
+  // Agreement of runs that varied nothing is the weaker claim: say so, never a plain "reproducible".
+  const unvaried = count((a) => a.verdict === 'reproducible' && a.varied?.length === 0);
+  if (unvaried > 0 && unvaried < reproducible)
+    parts[0] = `${reproducible} reproducible (${unvaried} with nothing varied)`;
+  const head = expected > 0 ? 'reproducible except as expected' : 'reproducible';
+  const weak = unvaried > 0 && unvaried === reproducible ? ' (nothing varied)' : '';
+  return `${head}${weak}: ${parts.join(', ')} (${c.artifacts.length} artifact${c.artifacts.length === 1 ? '' : 's'})`;
 }

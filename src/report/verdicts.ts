@@ -4,6 +4,9 @@
  */
 import type { BuildReportJson, ComparisonJson, CulpritJson } from '../contracts/json.js';
 
+/** The verdict of runs that agree but varied nothing. */
+export const NOTHING_VARIED = 'reproducible (nothing varied)';
+
 export interface ArtifactVerdict {
   board: string;
   artifact: string;
@@ -33,7 +36,8 @@ export function artifactVerdicts(comparison: ComparisonJson | null): ArtifactVer
     return {
       board,
       artifact: board && a.name.startsWith(`${board}/`) ? a.name.slice(board.length + 1) : a.name,
-      verdict: a.verdict,
+      // A weak verdict says so: runs that varied nothing only show the build repeats.
+      verdict: a.verdict === 'reproducible' && a.varied?.length === 0 ? NOTHING_VARIED : a.verdict,
       ok: a.verdict === 'reproducible',
       hashes: Object.fromEntries(Object.entries(a.hashes).map(([id, sha]) => [label(id), sha])),
       disagreeing: a.disagreeing.map(label),

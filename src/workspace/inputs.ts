@@ -41,6 +41,7 @@ function oneBoard(ws: Workspace, entry: Entry<Board>, invalidBoards: ReadonlySet
   const problems: Problem[] = [];
   const at = (index: number, key: string, message: string) =>
     problems.push(located(entry.parsed, ['inputs', index, key], message));
+  // Paths are normalised by the schema: two spellings of one place are one path here.
   const paths = new Map<string, number>();
   entry.value.inputs.forEach((input, index) => {
     const first = paths.get(input.path);
@@ -51,6 +52,17 @@ function oneBoard(ws: Workspace, entry: Entry<Board>, invalidBoards: ReadonlySet
         `input path "${input.path}" is also used by inputs[${first}], expected one file per path`,
       );
     else paths.set(input.path, index);
+  });
+  // A file input cannot also be a folder holding another input (`x` and `x/y`).
+  entry.value.inputs.forEach((input, index) => {
+    for (const [other, otherIndex] of paths) {
+      if (input.path.startsWith(`${other}/`))
+        at(
+          index,
+          'path',
+          `input path "${input.path}" lies inside "${other}", which inputs[${otherIndex}] places as a file, expected paths that do not contain each other`,
+        );
+    }
   });
   for (const { input, index } of boardInputs(entry.value)) {
     if (input.board === entry.name) {

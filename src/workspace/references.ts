@@ -3,9 +3,11 @@
  * pins and every board's image exist, path flakes and local source folders are there.
  * Checked on every load, since folders can change without a file changing.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isWithin } from '../archive/containment.js';
+import { type ExcludeMatcher, excludeMatcher } from '../sources/glob.js';
+import { LOCAL_SKIP } from '../sources/prepare.js';
 import type { Problem } from '../util/errors.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
@@ -75,7 +77,10 @@ export function checkReferences(
     const src = board.value.source;
     if (src.type === 'local') {
       realRoot ??= realpathOr(ws.root);
-      problems.push(...localSourceProblems(ws.root, realRoot, board, src.path));
+      const sourceProblems = localSourceProblems(ws.root, realRoot, board, src.path);
+      problems.push(...sourceProblems);
+      if (sourceProblems.length === 0)
+        problems.push(...inputPlacementProblems(resolve(ws.root, src.path), board, src.exclude));
     }
     // Only git and Debian sources have a time of their own: anything else would fail at build.
     if (board.value.sourceDateEpoch === 'commit' && (src.type === 'local' || src.type === 'tarball'))
@@ -116,6 +121,45 @@ function localSourceProblems(root: string, realRoot: string, board: Entry<Board>
     );
   if (!isDir) return at(`source "${path}" is a file, expected a folder relative to the workspace`);
   return [];
+}
+
+/**
+ * Inputs that would replace a file of a local source, or need one of its files to be a folder:
+ * refused here, at the input's position, rather than when the build lays the inputs out (other
+ * kinds of source are only known then; runs/inputs.ts checks them). Excluded and skipped paths
+ * are not in the copy the build sees, so an input may go there.
+ */
+function inputPlacementProblems(srcDir: string, board: Entry<Board>, exclude: readonly string[]): Problem[] {
+  const excluded = excludeMatcher(exclude);
+  const problems: Problem[] = [];
+  board.value.inputs.forEach((input, index) => {
+    const why = sourceConflict(srcDir, input.path, excluded);
+    if (why) problems.push(located(board.parsed, ['inputs', index, 'path'], why));
+  });
+  return problems;
+}
+
+/** Why the source at `srcDir` leaves no room for a file at `path` (normalised), or undefined. */
+function sourceConflict(srcDir: string, path: string, excluded: ExcludeMatcher): string | undefined {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    if (LOCAL_SKIP.has(parts[i - 1] ?? '')) return undefined;
+    const rel = parts.slice(0, i).join('/');
+    let st: Stats;
+    try {
+      st = lstatSync(join(srcDir, rel));
+    } catch {
+      return undefined; // nothing there: the input's place is free
+    }
+    const isDir = st.isDirectory();
+    if (excluded(rel, isDir)) return undefined;
+    const what = isDir ? 'folder' : st.isSymbolicLink() ? 'symbolic link' : 'file';
+    if (i === parts.length)
+      return `input path "${path}" would replace the source's ${what} "${rel}", expected a path the source does not use`;
+    if (!isDir)
+      return `input path "${path}" needs "${rel}" to be a folder, but the source has a ${what} there, expected a path the source does not use`;
+  }
+  return undefined;
 }
 
 function realpathOr(path: string): string {

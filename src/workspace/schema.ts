@@ -2,6 +2,7 @@
  * The workspace file formats, defined once. JSON Schemas in schemas/ are generated
  * from these (`reprorom schemas`), so editors and the checker agree.
  */
+import { posix } from 'node:path';
 import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
 import { VARIATION_NAMES, type VariationName } from '../plan/variations.js';
@@ -18,6 +19,20 @@ const name = matching(
 /** SRI sha256 as nix prints it: `sha256-` + 44 base64 characters. */
 export const NAR_HASH_PATTERN = /^sha256-[A-Za-z0-9+/]{43}=$/;
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
+
+/** A reason shown to people (why a variation is off, why a board mismatches): blank says nothing. */
+const reason = () =>
+  z.string({ error: 'expected a reason (text)' }).check(
+    z.refine((s) => s.trim() !== '', {
+      message: 'expected a reason that says something, not an empty or blank text',
+    }),
+  );
+
+/**
+ * Node's timers wait at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms,
+ * so a larger time limit would stop every run at once.
+ */
+export const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 const atLeastOne = <T extends z.ZodMiniType>(item: T, message: string) =>
   z.array(item).check(z.minLength(1, message));
@@ -228,12 +243,29 @@ const artifactPath = nonEmptyString().check(
  * Debian binary package, each with its sha256). Cross-board rules (the producer exists and
  * declares the artifact, no cycles) are checked in workspace/inputs.ts.
  */
-const inputPath = nonEmptyString().check(
-  z.refine((p) => checkRelativeName(p).ok, {
-    message: 'expected a file path relative to the source, without ".." or a leading "/"',
-  }),
-  z.describe('Where the input is placed, relative to the source tree'),
-);
+const inputPath = z
+  .pipe(
+    nonEmptyString().check(
+      z.refine((p) => checkRelativeName(p).ok, {
+        message: 'expected a file path relative to the source, without ".." or a leading "/"',
+      }),
+    ),
+    // One spelling per place: `./in.txt` and `sub//f.txt` are `in.txt` and `sub/f.txt`, so every
+    // conflict (with the source, between inputs) is found by comparing normalised paths.
+    z.transform((p: string, ctx) => {
+      const normal = posix.normalize(p);
+      if (normal === '.' || normal.endsWith('/')) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${p}" names a folder, expected a file path relative to the source (such as payloads/p.bin)`,
+          input: p,
+        });
+        return z.NEVER;
+      }
+      return normal;
+    }),
+  )
+  .check(z.describe('Where the input is placed, relative to the source tree'));
 const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
   z.describe('sha256 of the file (64 lowercase hex digits)'),
 );
@@ -373,7 +405,14 @@ export const boardSchema = z
             ),
           ),
           time: z.optional(
-            wholeNumber(1).check(z.describe('Seconds a run may take; the container is stopped past it')),
+            z.int({ error: 'expected a whole number of seconds' }).check(
+              z.gte(1, 'expected a whole number of seconds, at least 1'),
+              // A refinement, not z.lte: its message says why, and the loader keeps it.
+              z.refine((n) => n <= MAX_TIME_LIMIT_S, {
+                message: `expected at most ${MAX_TIME_LIMIT_S} seconds (about 24 days, the longest timer Node can set); leave limits.time out for no limit`,
+              }),
+              z.describe('Seconds a run may take; the container is stopped past it'),
+            ),
           ),
         }),
         { memory: 4 * 1024 ** 3, pids: 4096 },
@@ -392,7 +431,7 @@ export const boardSchema = z
         ),
       ),
     expectMismatch: z.optional(
-      nonEmptyString().check(
+      reason().check(
         z.describe(
           'Why this board is known not to be reproducible yet: its mismatch is reported as expected (exit 0), and release and verify refuse it',
         ),
@@ -407,7 +446,7 @@ export const boardSchema = z
               z.optional(
                 z
                   .strictObject({
-                    off: nonEmptyString().check(
+                    off: reason().check(
                       z.describe(
                         'Why this board does not vary it: shown in every report, manifest and provenance',
                       ),

@@ -23,6 +23,8 @@ export interface FakeRun {
   imageId: string;
   sourceHash: string;
   hashesTxt?: boolean;
+  /** The board's build commands (default `["make"]`). */
+  commands?: readonly string[];
 }
 
 /** Writes the run into `out` (…/RUN/BOARD/INDEX). */
@@ -41,7 +43,7 @@ export async function writeFakeRun(out: string, r: FakeRun): Promise<void> {
       source: { type: 'local', hash: r.sourceHash },
       pin: { name: 'offline', flake: 'path:./pins/offline', narHash: r.narHash },
       image: { name: 'firmware', id: r.imageId },
-      commands: ['make'],
+      commands: r.commands ? [...r.commands] : ['make'],
       env: {},
       sourceDateEpoch: 1,
       variations: {

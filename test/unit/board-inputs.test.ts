@@ -380,15 +380,26 @@ describe('executePlan: inputs with a fake engine', () => {
   });
 
   it('refuses an input placed on a file the source already has', async () => {
+    // A local source is seen at check: refused at the input's position, in any spelling.
     await writeBoard(
       'rom',
-      board('src-rom', ['build/rom.bin'], fromBoard('payload', 'out/payload.elf', 'main.c')),
+      board('src-rom', ['build/rom.bin'], fromBoard('payload', 'out/payload.elf', './main.c')),
+    );
+    const refused = await loadValidWorkspace(root).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(
+      /boards\/rom\.yaml:\d+:\d+: input path "main\.c" would replace the source's file "main\.c", expected a path the source does not use$/m,
+    );
+    // Any source is checked again when the build lays the inputs out (here: a file that appeared after check).
+    await writeBoard(
+      'rom',
+      board('src-rom', ['build/rom.bin'], fromBoard('payload', 'out/payload.elf', 'late.c')),
     );
     const plan = planBuild(await loadValidWorkspace(root), { boards: ['rom'], runs: 1, jobs: 1, cores: 2 });
+    await writeFile(join(root, 'src-rom', 'late.c'), 'int late;\n');
     const engine = fakeEngine(chainBuild());
     const err = await executePlan(plan, { engine, prepareImage: preparer }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
-      'board rom: input path "main.c" cannot be used: the source already has a file there',
+      'board rom: input path "late.c" cannot be used: the source already has a file there',
     );
   });
 });

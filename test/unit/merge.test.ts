@@ -207,7 +207,7 @@ describe('mergeRuns refuses, and leaves nothing behind', () => {
     const b = await runFolder('b', 'RUN-B', two('alpha', 'm2', { narHash: `sha256-${'B'.repeat(43)}=` }));
     const out = join(root, 'out');
     await expect(mergeRuns([a, b], out)).rejects.toThrow(
-      /conflicting manifests for board alpha: RUN-A\/alpha#1@m1 .* has pin offline path:\.\/pins\/offline sha256-A+=, but RUN-B\/alpha#1@m2 .* has offline path:\.\/pins\/offline sha256-B+=/,
+      /the inputs differ: runs of board alpha were built from different inputs \(conflicting manifests\): RUN-A\/alpha#1@m1 .* has pin offline path:\.\/pins\/offline sha256-A+=, but RUN-B\/alpha#1@m2 .* has offline path:\.\/pins\/offline sha256-B+=/,
     );
     await nothingLeft(out);
   });

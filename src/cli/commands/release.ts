@@ -8,6 +8,8 @@ import { refuseExpectedMismatch } from '../../release/expected.js';
 import { releaseBoards } from '../../release/release.js';
 import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
 import { checkOutFree } from '../../release/write.js';
+import { applyVaried } from '../../report/varied.js';
+import { variedByBoard } from '../../runs/varied.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
@@ -19,6 +21,13 @@ function wholeNumber(value: string, flag: string, min: number, why: string): num
   if (!Number.isInteger(n) || n < min || n > 64)
     throw new UsageError(`${flag} ${value} is not a whole number from ${min} to 64`, why);
   return n;
+}
+
+/** How strong the agreement is: what the runs varied, or that they varied nothing. */
+function reproducedIn(runs: number, varied: readonly string[] | undefined): string {
+  if (varied === undefined) return `reproduced in ${runs} runs`;
+  if (varied.length === 0) return `reproduced in ${runs} runs, nothing varied`;
+  return `reproduced in ${runs} runs varying ${varied.join(', ')}`;
 }
 
 /** `release`'s flags as commander hands them over. */
@@ -93,12 +102,12 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
         b.artifacts.map((a) => ({ board: b.board, path: a.path, sha256: a.sha256, size: a.size })),
       ),
       notReproducible: [],
-      comparison: comparisonJson(comparison),
+      comparison: applyVaried(comparisonJson(comparison), variedByBoard(build)),
     });
   } else {
     for (const b of result.manifest.boards) {
       for (const a of b.artifacts)
-        printLine(`${a.sha256}  ${a.path}  (reproduced in ${b.reproducedRuns} varied runs)`);
+        printLine(`${a.sha256}  ${a.path}  (${reproducedIn(b.reproducedRuns, b.varied)})`);
     }
     printLine();
     printLine(`release written to ${out}`);
