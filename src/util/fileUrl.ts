@@ -22,7 +22,10 @@ export function fileUrlPath(url: string | URL): FileUrlPath {
       problem: `names the host ${printable(parsed.hostname)}, expected a local file (file:///path, no host)`,
     };
   if (/%2f|%5c|%00/i.test(parsed.pathname))
-    return { ok: false, problem: 'encodes a "/", "\\" or NUL character (%2f, %5c, %00), expected a plain path' };
+    return {
+      ok: false,
+      problem: 'encodes a "/", "\\" or NUL character (%2f, %5c, %00), expected a plain path',
+    };
   try {
     return { ok: true, path: fileURLToPath(parsed) };
   } catch (err) {

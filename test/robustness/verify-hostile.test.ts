@@ -25,7 +25,9 @@ const ROM = 'hostile rom\n';
 /** Every case must end promptly: a FIFO opened or /dev/zero read would run into this. */
 const QUICK = { timeoutMs: 20_000 };
 
-const mkfifo = (path: string) => execFileSync('mkfifo', [path]);
+const mkfifo = (path: string): void => {
+  execFileSync('mkfifo', [path]);
+};
 
 describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: verify of hostile files', () => {
   const name = `${tag}-hostile`;
@@ -143,15 +145,19 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: veri
   it.each([
     [
       'a FIFO',
-      async () => {
+      async (): Promise<string> => {
         const p = join(tmp, `key-fifo-${Date.now()}`);
         mkfifo(p);
         return p;
       },
       /--key \S+ is a named pipe, expected a key file/,
     ],
-    ['/dev/zero', async () => '/dev/zero', /--key \/dev\/zero is a device, expected a key file/],
-    ['a folder', async () => tmp, /--key \S+ is a folder, expected a key file/],
+    [
+      '/dev/zero',
+      async (): Promise<string> => '/dev/zero',
+      /--key \/dev\/zero is a device, expected a key file/,
+    ],
+    ['a folder', async (): Promise<string> => tmp, /--key \S+ is a folder, expected a key file/],
   ] as const)(
     '--key %s: one line, exit 2, at once; no temporary key folder left',
     async (_what, key, line) => {
@@ -164,17 +170,21 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: veri
   );
 
   it.each([
-    ['a folder', async () => tmp, /--rom \S+ is a folder, expected a ROM file/],
+    ['a folder', async (): Promise<string> => tmp, /--rom \S+ is a folder, expected a ROM file/],
     [
       'a FIFO',
-      async () => {
+      async (): Promise<string> => {
         const p = join(tmp, `rom-fifo-${Date.now()}`);
         mkfifo(p);
         return p;
       },
       /--rom \S+ is a named pipe, expected a ROM file/,
     ],
-    ['/dev/zero', async () => '/dev/zero', /--rom \/dev\/zero is a device, expected a ROM file/],
+    [
+      '/dev/zero',
+      async (): Promise<string> => '/dev/zero',
+      /--rom \/dev\/zero is a device, expected a ROM file/,
+    ],
   ] as const)('--no-rebuild --rom %s: one line, exit 2, at once', async (_what, romPath, line) => {
     const r = await runCli(['verify', signed, '--no-rebuild', '--key', pub, '--rom', await romPath()], QUICK);
     expectOneLine(r, 2, line);
