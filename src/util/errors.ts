@@ -123,9 +123,7 @@ export function hostFileSystemFault(
     case 'EROFS':
       return {
         message: `read-only file system${where}`,
-        hint: inCache
-          ? `the cache must be writable: ${elsewhere}`
-          : 'run reprorom in a writable workspace',
+        hint: inCache ? `the cache must be writable: ${elsewhere}` : 'run reprorom in a writable workspace',
       };
     case 'ENOTDIR':
     case 'ENOENT':
