@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { JsonKind } from '../contracts/json.js';
 import { VARIATION_NAMES } from '../plan/variations.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
+import { cacheDir } from '../util/paths.js';
 import { toolVersion } from '../util/version.js';
 import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
 
@@ -370,7 +371,7 @@ export function reportError(err: unknown, jsonKind?: JsonKind): number {
     printFailure(jsonKind, errorJson(err));
     return err.exitCode;
   }
-  const sys = hostFileSystemFault(err);
+  const sys = hostFileSystemFault(err, cacheDir());
   if (sys) {
     process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));

@@ -4,11 +4,11 @@
  * verifies a run folder with no reprorom installed.
  */
 import { isUtf8 } from 'node:buffer';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { IrregularFileError, readRegularFile } from '../util/regularFile.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { formatCount, MAX_INPUT_BYTES, maxInputLines } from './limits.js';
@@ -143,32 +143,24 @@ export async function readText(path: string): Promise<string> {
   return decodeText(await readBytes(path), path);
 }
 
-/** Read a file's bytes under the size cap, turning "not there" into a located ConfigError. */
+/**
+ * Read a file's bytes under the size cap, turning "not there" into a located ConfigError.
+ * Only a regular file (a link to one is followed) is opened: a FIFO would block for ever
+ * and /dev/zero never ends.
+ */
 export async function readBytes(path: string): Promise<Buffer> {
   try {
-    const handle = await open(path, 'r');
-    try {
-      // Checked before reading: a hostile input must not take all memory first.
-      const { size } = await handle.stat();
-      if (size > MAX_INPUT_BYTES) throw tooLarge(path, size);
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+    return await readRegularFile(path, { followLinks: true, max: MAX_INPUT_BYTES });
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
+    if (err instanceof IrregularFileError && err.tooLarge !== undefined) throw tooLarge(path, err.tooLarge);
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      [
-        {
-          file: path,
-          line: 1,
-          col: 1,
-          message: code === 'ENOENT' ? 'file not found' : `cannot read: ${code ?? String(err)}`,
-        },
-      ],
-      'check the path',
-    );
+    const message =
+      err instanceof IrregularFileError
+        ? err.what === 'does not exist'
+          ? 'file not found'
+          : `cannot read: this file ${err.what}, expected a regular file`
+        : `cannot read: ${code ?? String(err)}`;
+    throw new ConfigError([{ file: path, line: 1, col: 1, message }], 'check the path');
   }
 }
 

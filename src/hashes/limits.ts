@@ -8,6 +8,12 @@
 /** Largest hashes.txt / manifest.json read: 256 MiB (a million sha256sum lines take about 100 MB). */
 export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
+/** Largest public key, allowed_signers file or GnuPG keyring read (`verify --key`, `--keyring`): 1 MiB. */
+export const MAX_KEY_BYTES = 1024 * 1024;
+
+/** Largest detached signature (.sig, .asc) handed to ssh-keygen or gpg: 1 MiB. */
+export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+
 /** Default cap on the lines of one hashes file. */
 export const DEFAULT_MAX_INPUT_LINES = 2_000_000;
 

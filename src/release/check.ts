@@ -5,14 +5,14 @@
  * No workspace, engine or nix: `verify --no-rebuild` is this alone, and the full
  * `verify` starts with it.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { baseName } from '../hashes/artifactPath.js';
 import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import { MAX_INPUT_BYTES } from '../hashes/limits.js';
+import { sha256Bytes } from '../hashes/sha256.js';
 import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { UsageError } from '../util/errors.js';
+import { IrregularFileError, readRegularFile, sha256RegularFile } from '../util/regularFile.js';
 import { envelopePath, verifyEnvelope } from './dsse.js';
 import { unlistedFiles } from './releaseFiles.js';
 import {
@@ -29,6 +29,23 @@ export interface Check {
   name: string;
   ok: boolean;
   message: string;
+}
+
+/** The error when it says what a file is instead of a regular one; anything else is rethrown. */
+function irregular(err: unknown): IrregularFileError {
+  if (err instanceof IrregularFileError) return err;
+  throw err;
+}
+
+/**
+ * A document of the release folder (hashes, provenance, envelope) under the size cap, or
+ * undefined when it is missing or not a regular file (the caller names it as missing).
+ */
+async function readReleaseFile(path: string): Promise<Buffer | undefined> {
+  return readRegularFile(path, { followLinks: false, max: MAX_INPUT_BYTES }).catch((err: unknown) => {
+    irregular(err);
+    return undefined;
+  });
 }
 
 export const ok = (name: string, message: string): Check => ({ name, ok: true, message });
@@ -64,12 +81,22 @@ export async function integrityChecks(
         fail('integrity', `${RELEASE_HASHES} lists ${path}, which ${RELEASE_MANIFEST} does not declare`),
       );
   for (const [path, sha] of declared) {
-    const file = join(dir, path);
-    if (!existsSync(file)) {
-      checks.push(fail('integrity', `${path} is missing from the release folder`));
+    // Regular files only, links not followed: a link to identical bytes elsewhere is not the release.
+    const actual = await sha256RegularFile(join(dir, path), { followLinks: false }).then(
+      (h) => h.sha256,
+      (err: unknown) => irregular(err),
+    );
+    if (typeof actual !== 'string') {
+      checks.push(
+        fail(
+          'integrity',
+          actual.what === 'does not exist'
+            ? `${path} is missing from the release folder`
+            : `${path} ${actual.what}: a release folder holds regular files only`,
+        ),
+      );
       continue;
     }
-    const actual = await sha256File(file);
     if (actual !== sha)
       checks.push(
         fail(
@@ -82,7 +109,7 @@ export async function integrityChecks(
     const expected = formatHashesTxt(
       b.artifacts.map((a) => ({ path: a.path.slice(b.board.length + 1), sha256: a.sha256 })),
     );
-    const actual = await readFile(join(dir, b.hashes), 'utf8').catch(() => undefined);
+    const actual = await readReleaseFile(join(dir, b.hashes)).then((x) => x?.toString('utf8'));
     if (actual !== expected)
       checks.push(
         fail(
@@ -90,7 +117,7 @@ export async function integrityChecks(
           `${b.hashes} ${actual === undefined ? 'is missing' : `does not match the signed ${RELEASE_HASHES}`}`,
         ),
       );
-    const prov = await readFile(join(dir, b.provenance.path)).catch(() => undefined);
+    const prov = await readReleaseFile(join(dir, b.provenance.path));
     if (prov && sha256Bytes(prov) !== b.provenance.sha256)
       checks.push(
         fail(
@@ -175,7 +202,7 @@ export async function signatureChecks(
   for (const b of manifest.boards) {
     const file = join(dir, b.provenance.path);
     const envelope = join(dir, envelopePath(b.provenance.path));
-    const text = await readFile(envelope, 'utf8').catch(() => undefined);
+    const text = (await readReleaseFile(envelope))?.toString('utf8');
     if (text === undefined) {
       notes.push(
         `${envelopePath(b.provenance.path)} is absent: the provenance has no DSSE envelope (its detached signature was checked)`,
@@ -189,7 +216,7 @@ export async function signatureChecks(
       continue;
     }
     const r = verifyEnvelope(text, verifier.ed25519);
-    const bytes = await readFile(file).catch(() => undefined);
+    const bytes = await readReleaseFile(file);
     signature.files.push(
       !r.ok
         ? {
@@ -303,22 +330,29 @@ export async function romCheck(
   rom: string,
   listed: ReadonlyArray<{ path: string; sha256: string }>,
   listName: string,
+  /** False when no signature of the list was checked: it is then not called "signed". */
+  signed = true,
 ): Promise<Check> {
-  if (!existsSync(rom))
+  // The user's own file: a link to it is fine, but what is hashed must be a regular file.
+  const hashed = await sha256RegularFile(rom, { followLinks: true }).catch((err: unknown) => irregular(err));
+  if (hashed instanceof IrregularFileError)
     throw new UsageError(
-      `--rom ${rom}: no such file`,
+      hashed.what === 'does not exist'
+        ? `--rom ${rom}: no such file`
+        : `--rom ${rom} ${hashed.what}, expected a ROM file`,
       'pass the ROM file you downloaded (with --no-rebuild)',
     );
-  const sha = await sha256File(rom);
+  const sha = hashed.sha256;
+  const list = signed ? `signed ${listName}` : `${listName} (not signature-checked)`;
   const name = basename(rom);
   const byHash = listed.filter((l) => l.sha256 === sha);
   const byName = listed.filter((l) => baseName(l.path) === name);
   const same = byHash.find((l) => baseName(l.path) === name) ?? (byName.length === 0 ? byHash[0] : undefined);
-  if (same) return ok('rom', `${name} has sha256 ${sha}, as the signed ${listName} lists for ${same.path}`);
+  if (same) return ok('rom', `${name} has sha256 ${sha}, as the ${list} lists for ${same.path}`);
   if (byName.length > 0)
     return fail(
       'rom',
-      `${name} has sha256 ${sha}, but the signed ${listName} lists ${byName.map((l) => `${l.sha256} for ${l.path}`).join(', ')}`,
+      `${name} has sha256 ${sha}, but the ${list} lists ${byName.map((l) => `${l.sha256} for ${l.path}`).join(', ')}`,
     );
-  return fail('rom', `${name} has sha256 ${sha}, which the signed ${listName} does not list`);
+  return fail('rom', `${name} has sha256 ${sha}, which the ${list} does not list`);
 }

@@ -5,9 +5,11 @@
  * ROM) is covered by no signature, and a user reading the folder could take it for
  * part of the release: verify refuses it by name.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { comparePaths } from '../hashes/artifactPath.js';
+import { printable } from '../util/printable.js';
+import { fileKind } from '../util/regularFile.js';
 import { envelopePath } from './dsse.js';
 import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseManifest, signedFiles } from './releaseManifest.js';
 import { SIGNATURE_EXT } from './sign.js';
@@ -42,4 +44,31 @@ export async function unlistedFiles(dir: string, m: ReleaseManifest): Promise<st
   };
   await walk('');
   return extra.sort(comparePaths);
+}
+
+/** How a path of the release folder is named in a message: plain when printable, else JSON-quoted. */
+export const shownPath = (p: string): string => (/^[\x20-\x7e]*$/.test(p) ? p : JSON.stringify(p));
+
+/**
+ * Everything under `dir` that is neither a folder nor a regular file, with what it is
+ * (`bios.rom is a symbolic link to /srv/bios.rom`), sorted. A release folder holds
+ * regular files only: a link may lead out of the folder (to identical bytes, or to
+ * /dev/zero), a FIFO blocks whoever opens it. Only lstat and readlink: nothing is
+ * opened, and no link is followed.
+ */
+export async function irregularEntries(dir: string): Promise<string[]> {
+  const found: Array<{ path: string; text: string }> = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of await readdir(join(dir, rel))) {
+      const path = rel ? `${rel}/${name}` : name;
+      const s = await lstat(join(dir, path));
+      if (s.isDirectory()) await walk(path);
+      else if (s.isSymbolicLink()) {
+        const target = await readlink(join(dir, path)).catch(() => '?');
+        found.push({ path, text: `${shownPath(path)} is a symbolic link to ${printable(target)}` });
+      } else if (!s.isFile()) found.push({ path, text: `${shownPath(path)} is ${fileKind(s)}` });
+    }
+  };
+  await walk('');
+  return found.sort((a, b) => comparePaths(a.path, b.path)).map((f) => f.text);
 }

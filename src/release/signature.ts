@@ -4,12 +4,14 @@
  * file, or an OpenPGP public key (imported into a temporary GNUPGHOME);
  * `--keyring` is a GnuPG keyring file. The user's own keyring is never touched.
  */
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { MAX_INPUT_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES } from '../hashes/limits.js';
 import { UsageError } from '../util/errors.js';
+import { removeOnHardExit } from '../util/interrupt.js';
+import { formatBytes, IrregularFileError, openRegularFile, readRegularFile } from '../util/regularFile.js';
 import { type Ed25519Key, ed25519PublicKeys } from './dsse.js';
 import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
 
@@ -29,6 +31,40 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
+/**
+ * A key or keyring the user named: a regular file (a link to one is followed) of at most
+ * MAX_KEY_BYTES. A FIFO would block for ever, /dev/zero would fill the memory.
+ */
+async function readKeyFile(path: string, named: string, hint: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(path, { followLinks: true, max: MAX_KEY_BYTES });
+  } catch (err) {
+    if (!(err instanceof IrregularFileError)) throw err;
+    throw new UsageError(
+      err.what === 'does not exist'
+        ? `${named}: file not found`
+        : `${named} ${err.what}, expected a key file`,
+      hint,
+    );
+  }
+}
+
+/** A signature file must be a regular file of at most MAX_SIGNATURE_BYTES before a tool reads it. */
+async function signatureProblem(signature: string): Promise<string | undefined> {
+  try {
+    const { handle, size } = await openRegularFile(signature, { followLinks: false });
+    await handle.close();
+    return size > MAX_SIGNATURE_BYTES
+      ? `signature ${signature} is ${size} bytes, more than the ${formatBytes(MAX_SIGNATURE_BYTES)} a signature may have`
+      : undefined;
+  } catch (err) {
+    if (!(err instanceof IrregularFileError)) throw err;
+    return err.what === 'does not exist'
+      ? `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)`
+      : `signature ${signature} ${err.what}, expected a regular file`;
+  }
+}
+
 const SSH_KEY_LINE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-\S+|sk-\S+)\s+[A-Za-z0-9+/=]+/;
 
 function isOpenPgp(bytes: Buffer): boolean {
@@ -45,8 +81,7 @@ export async function openVerifier(opts: { key?: string; keyring?: string }): Pr
       "pass the signer's OpenSSH public key (.pub), an allowed_signers file, or an OpenPGP public key file",
     );
   const key = resolve(opts.key);
-  if (!existsSync(key)) throw new UsageError(`--key ${opts.key}: file not found`, 'pass a public key file');
-  const bytes = await readFile(key);
+  const bytes = await readKeyFile(key, `--key ${opts.key}`, 'pass a public key file');
   if (isOpenPgp(bytes)) return gpgVerifier({ keyFile: key });
   const text = bytes.toString('utf8');
   if (text.includes('PRIVATE KEY')) {
@@ -60,6 +95,7 @@ export async function openVerifier(opts: { key?: string; keyring?: string }): Pr
 
 async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
   const dir = await mkdtemp(join(tmpdir(), 'reprorom-ssh-'));
+  const forget = removeOnHardExit(dir);
   const lines = text
     .split('\n')
     .map((l) => l.trim())
@@ -88,13 +124,8 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
     ed25519: ed25519PublicKeys(text),
     async check(file) {
       const signature = `${file}${SIGNATURE_EXT.ssh}`;
-      if (!existsSync(signature))
-        return {
-          file,
-          signature,
-          ok: false,
-          message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)`,
-        };
+      const problem = await signatureProblem(signature);
+      if (problem) return { file, signature, ok: false, message: problem };
       const found = await run(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
       const principal = String(found.stdout).split('\n')[0]?.trim();
       if (found.exitCode !== 0 || !principal) {
@@ -107,7 +138,7 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
       }
       const r = await run(
         ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', SSH_NAMESPACE, '-s', signature],
-        await readFile(file),
+        await readRegularFile(file, { followLinks: true, max: MAX_INPUT_BYTES }),
       );
       const said = firstLines(`${r.stdout}\n${r.stderr}`);
       return r.exitCode === 0
@@ -119,12 +150,16 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
             message: `bad signature: ${file} does not match ${signature} (${said})`,
           };
     },
-    close: () => rm(dir, { recursive: true, force: true }),
+    close: async () => {
+      await rm(dir, { recursive: true, force: true });
+      forget();
+    },
   };
 }
 
 async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Promise<Verifier> {
   const home = await mkdtemp(join(tmpdir(), 'reprorom-gpg-'));
+  const forget = removeOnHardExit(home);
   await chmod(home, 0o700);
   const env = { GNUPGHOME: home };
   const ring = source.keyring ? ['--no-default-keyring', '--keyring', source.keyring] : [];
@@ -138,13 +173,18 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
   const close = async () => {
     await execa('gpgconf', ['--kill', 'all'], { env, reject: false, stdin: 'ignore' }).catch(() => {});
     await rm(home, { recursive: true, force: true });
+    forget();
   };
-  if (source.keyring && !existsSync(source.keyring)) {
-    await close();
-    throw new UsageError(
-      `--keyring ${source.keyring}: file not found`,
+  if (source.keyring) {
+    // Checked like a key (gpg would block on a FIFO): a regular file under the cap.
+    await readKeyFile(
+      source.keyring,
+      `--keyring ${source.keyring}`,
       'pass a GnuPG keyring file (e.g. exported with `gpg --export KEY > keyring.gpg`)',
-    );
+    ).catch(async (err: unknown) => {
+      await close();
+      throw err;
+    });
   }
   if (source.keyFile) {
     const r = await gpg(['--import', source.keyFile]);
@@ -164,13 +204,8 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
       : `OpenPGP public key ${source.keyFile ?? ''}`,
     async check(file) {
       const signature = `${file}${SIGNATURE_EXT.gpg}`;
-      if (!existsSync(signature))
-        return {
-          file,
-          signature,
-          ok: false,
-          message: `missing signature: ${signature} does not exist (sign with \`reprorom sign DIR --key KEY\`)`,
-        };
+      const problem = await signatureProblem(signature);
+      if (problem) return { file, signature, ok: false, message: problem };
       const r = await gpg(['--status-fd', '1', '--verify', signature, file]);
       const status = String(r.stdout);
       const good = /^\[GNUPG:\] GOODSIG (\S+) (.*)$/m.exec(status);

@@ -4,11 +4,10 @@
  * as truth) → integrity of the folder → completeness of the provenance → the
  * workspace holds the same pin, image and board definition → rebuild → compare.
  */
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../compare/inputs.js';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
@@ -21,6 +20,9 @@ import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
 import { executePlan } from '../runs/execute.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
+import { fileUrlPath } from '../util/fileUrl.js';
+import { printable } from '../util/printable.js';
+import { fileKind } from '../util/regularFile.js';
 import { loadValidWorkspace, type Workspace } from '../workspace/load.js';
 import {
   type Check,
@@ -34,6 +36,7 @@ import {
   signatureChecks,
 } from './check.js';
 import { expectedMismatchProblem } from './expected.js';
+import { irregularEntries } from './releaseFiles.js';
 import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseBoard } from './releaseManifest.js';
 import { openVerifier, type SignatureCheck } from './signature.js';
 
@@ -89,13 +92,25 @@ export async function resolveReleaseInput(
         'download the release folder first, then pass its path or a file:// URL',
       );
     }
-    path = fileURLToPath(input);
+    const local = fileUrlPath(input);
+    if (!local.ok)
+      throw new UsageError(
+        `release ${printable(input)} ${local.problem}`,
+        'download the release folder first, then pass its path or a file:///path URL',
+      );
+    path = local.path;
   }
   path = resolve(path);
   const s = await stat(path).catch(() => undefined);
   if (!s)
     throw new UsageError(
       `release "${input}" does not exist`,
+      'pass a release folder (written by `reprorom release`), its manifest.json, or a Heads hashes.txt with --rom and --board',
+    );
+  // A FIFO or device would block or never end: only a folder or a regular file is read.
+  if (!s.isDirectory() && !s.isFile())
+    throw new UsageError(
+      `release "${input}" is ${fileKind(s)}, expected a release folder, its manifest.json or a hashes.txt`,
       'pass a release folder (written by `reprorom release`), its manifest.json, or a Heads hashes.txt with --rom and --board',
     );
   if (s.isDirectory()) return { kind: 'release', dir: path };
@@ -402,7 +417,7 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
     return verifyHeads(target.kind === 'heads' ? target.file : join(target.dir, RELEASE_HASHES), opts);
   const dir = target.dir;
   const manifestPath = join(dir, RELEASE_MANIFEST);
-  if (!existsSync(manifestPath))
+  if (!lstatSync(manifestPath, { throwIfNoEntry: false }))
     throw new UsageError(
       `${dir} holds no ${RELEASE_MANIFEST}`,
       'pass a folder written by `reprorom release`',
@@ -419,6 +434,14 @@ export async function verifyRelease(input: string, opts: VerifyOptions): Promise
   };
   const verifier = await openVerifier(opts);
   try {
+    // Before anything in the folder is opened: a link, FIFO or device there is refused by name.
+    const irregular = await irregularEntries(dir);
+    if (irregular.length > 0) {
+      result.integrity = [
+        fail('files', `${irregular.join(', ')}: a release folder holds regular files only`),
+      ];
+      return result;
+    }
     const signed = await signatureChecks(dir, verifier, result.notes);
     result.signature = signed.signature;
     const manifest = signed.manifest;
@@ -538,7 +561,7 @@ async function checkHeads(file: string, opts: VerifyOptions): Promise<VerifyResu
   const result = await headsSignature(file, false, opts);
   if (result.signature?.ok === false) return result;
   const listed = (await loadInputs([file])).flatMap((set) => set.artifacts);
-  const check = await romCheck(opts.rom, listed, basename(file));
+  const check = await romCheck(opts.rom, listed, basename(file), result.signature !== null);
   result.integrity = [check];
   result.ok = check.ok;
   return result;

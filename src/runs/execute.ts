@@ -209,7 +209,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       });
       assertPlaceable(name, board, source.entries);
       if (board.inputs.some((i) => i.type !== 'board')) event(name, 'fetching pinned input files');
-      const files = (await fetchFileInputs(board, opts.signal)).map(fileInputRecord);
+      const files = (await fetchFileInputs(board, plan.root, opts.signal)).map(fileInputRecord);
       const epoch = epochOf(planned, source);
       const logPath = join(runDir, `${name}.log`);
       const log = createWriteStream(logPath);

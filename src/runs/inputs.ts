@@ -29,11 +29,15 @@ export interface FetchedFileInput {
 }
 
 /** Download (or take from the cache) and verify every pinned file a board takes. */
-export async function fetchFileInputs(board: Board, signal?: AbortSignal): Promise<FetchedFileInput[]> {
+export async function fetchFileInputs(
+  board: Board,
+  workspaceRoot: string,
+  signal?: AbortSignal,
+): Promise<FetchedFileInput[]> {
   const out: FetchedFileInput[] = [];
   for (const input of board.inputs) {
     if (input.type === 'board') continue;
-    out.push({ input, fetched: await fetchFileInput(input, signal) });
+    out.push({ input, fetched: await fetchFileInput(input, signal, workspaceRoot) });
   }
   return out;
 }

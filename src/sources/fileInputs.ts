@@ -23,11 +23,22 @@ export function describeFileInput(input: FileInput): string {
   return input.type === 'url' ? input.url : `${input.package} ${input.version} (${input.arch})`;
 }
 
-export async function fetchFileInput(input: FileInput, signal?: AbortSignal): Promise<FetchedInput> {
+/**
+ * `workspaceRoot`: the only folder a `file:` URL input may name a file in (default: the
+ * current folder, as for local sources).
+ */
+export async function fetchFileInput(
+  input: FileInput,
+  signal?: AbortSignal,
+  workspaceRoot = '.',
+): Promise<FetchedInput> {
   const { downloadVerified } = await import('./download.js');
   const dest = join(cacheDir(), 'inputs', input.sha256);
   if (input.type === 'url') {
-    await downloadVerified(input.url, input.sha256, dest, signal);
+    await downloadVerified(input.url, input.sha256, dest, {
+      files: { within: workspaceRoot },
+      ...(signal ? { signal } : {}),
+    });
   } else {
     await fetchDeb(input, dest, downloadVerified, signal);
   }
@@ -63,7 +74,11 @@ async function fetchDeb(
   const tryFolders = async (): Promise<boolean> => {
     for (const folder of await aptPoolFolders(input.package, signal, input.arch)) {
       try {
-        await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, signal);
+        // apt's own (local) mirrors: the folder comes from apt's configuration, not the board.
+        await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, {
+          files: 'apt',
+          ...(signal ? { signal } : {}),
+        });
         return true;
       } catch (err) {
         signal?.throwIfAborted();

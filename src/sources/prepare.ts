@@ -51,7 +51,7 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
         source.url,
         source.sha256,
         join(cacheDir(), 'tarballs', source.sha256),
-        opts.signal,
+        { files: { within: opts.workspaceRoot ?? '.' }, ...(opts.signal ? { signal: opts.signal } : {}) },
       );
       return { type: 'tarball', file: dl.path, hit: dl.hit };
     }

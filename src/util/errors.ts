@@ -87,25 +87,54 @@ export class InterruptedError extends ReproromError {
   }
 }
 
-/** File-system failures the user can fix (full disk, permissions) are environment problems, not bugs. */
-export function hostFileSystemFault(err: unknown): { message: string; hint: string } | undefined {
+/**
+ * File-system failures the user can fix (full disk, permissions) are environment problems, not bugs.
+ * `cache`: the cache folder in force; a fault below it names the cache and
+ * REPROROM_CACHE (moving the workspace's state folder would not help).
+ */
+export function hostFileSystemFault(
+  err: unknown,
+  cache?: string,
+): { message: string; hint: string } | undefined {
   const e = err as NodeJS.ErrnoException | undefined;
   const where = e?.path ? ` (${e.path})` : '';
+  const inCache =
+    cache !== undefined &&
+    typeof e?.path === 'string' &&
+    (e.path === cache || e.path.startsWith(`${cache}/`));
+  const elsewhere = `point REPROROM_CACHE at another folder (the cache is ${cache})`;
   switch (e?.code) {
     case 'ENOSPC':
     case 'EDQUOT':
       return {
         message: `no space left on the device${where}`,
-        hint: 'free some space (or move the state folder), then run the same command again',
+        hint: inCache
+          ? `free some space in the cache ${cache}, or ${elsewhere}, then run the same command again`
+          : 'free some space (or move the state folder), then run the same command again',
       };
     case 'EACCES':
     case 'EPERM':
       return {
         message: `permission denied${where}`,
-        hint: 'run reprorom as a user that may write the workspace and its .reprorom folder',
+        hint: inCache
+          ? `make the cache writable, or ${elsewhere}`
+          : 'run reprorom as a user that may write the workspace and its .reprorom folder',
       };
     case 'EROFS':
-      return { message: `read-only file system${where}`, hint: 'run reprorom in a writable workspace' };
+      return {
+        message: `read-only file system${where}`,
+        hint: inCache ? `the cache must be writable: ${elsewhere}` : 'run reprorom in a writable workspace',
+      };
+    case 'ENOTDIR':
+    case 'ENOENT':
+    case 'EEXIST':
+      // mkdir below a file (REPROROM_CACHE=/tmp/afile), or where no folder can be made.
+      return inCache
+        ? {
+            message: `cannot create the cache folder${where}: ${e?.code === 'ENOTDIR' || e?.code === 'EEXIST' ? 'a part of the path is a file, not a folder' : 'the path cannot be created'}`,
+            hint: `point REPROROM_CACHE at a folder reprorom may create and write (the cache is now ${cache})`,
+          }
+        : undefined;
     default:
       return undefined;
   }

@@ -1,15 +1,34 @@
 /**
  * Turns SIGINT/SIGTERM/SIGHUP into an AbortSignal, so every stage can stop cleanly
  * (remove its container, its temp files, its lock) instead of dying mid-write.
- * A second signal does not cut that clean-up short: exiting at once would leave the
- * running container, the lock and the partial run behind. The clean-up is bounded
- * instead: past CLEANUP_DEADLINE_MS the process exits anyway (the next build
- * removes a container left by a process that no longer exists).
+ * A second signal does not cut that clean-up short at once: exiting then would leave the
+ * running container, the lock and the partial run behind. It does bound it: the process
+ * ends within SECOND_SIGNAL_DEADLINE_MS (a first signal alone allows CLEANUP_DEADLINE_MS),
+ * and a third signal ends it at once. The next build removes what a process that no
+ * longer exists left.
+ *
+ * Ending "at once" must work even when a libuv thread is stuck in a system call (an open()
+ * of a FIFO never returns, and then process.exit() hangs for ever): the signal is sent
+ * again with its default action, which the kernel carries out whatever the threads do.
+ * Temporary folders registered with removeOnHardExit are removed first.
  */
+import { rmSync } from 'node:fs';
 import { InterruptedError } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const CLEANUP_DEADLINE_MS = 30_000;
+const SECOND_SIGNAL_DEADLINE_MS = 10_000;
+
+/** Folders to remove when the process has to end without its normal clean-up. */
+const hardExitFolders = new Set<string>();
+
+/** Registers a temporary folder to remove on a hard exit; call the result once it is removed normally. */
+export function removeOnHardExit(dir: string): () => void {
+  hardExitFolders.add(dir);
+  return () => {
+    hardExitFolders.delete(dir);
+  };
+}
 
 /** Best effort: after SIGHUP the terminal may be gone, and a failed write must not crash the clean-up. */
 function say(text: string): void {
@@ -20,30 +39,63 @@ function say(text: string): void {
   }
 }
 
+/** Ends the process now, by the signal's default action (which no stuck thread can hold up). */
+function hardExit(sig: NodeJS.Signals): never {
+  for (const dir of hardExitFolders) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // nothing more can be done on the way out
+    }
+  }
+  process.exitCode = 130;
+  for (const s of SIGNALS) process.removeAllListeners(s);
+  process.kill(process.pid, sig);
+  // Delivery is asynchronous; should the signal be blocked, SIGKILL cannot be.
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000);
+  // The kernel ends the process before this returns in practice; the type says it never does.
+  return undefined as never;
+}
+
 export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let received: string | undefined;
+  let count = 0;
   let deadline: NodeJS.Timeout | undefined;
   const ignoreWriteErrors = () => undefined;
+  const exitAfter = (sig: NodeJS.Signals, ms: number, why: string) => {
+    clearTimeout(deadline);
+    deadline = setTimeout(() => {
+      say(`reprorom: ${why}; exiting (the next build removes what is left)\n`);
+      hardExit(sig);
+    }, ms);
+    deadline.unref();
+  };
   const onSignal = (sig: NodeJS.Signals) => {
+    count += 1;
     if (sig === 'SIGHUP') {
       // A hung-up terminal turns every later write into EIO; the clean-up must still run.
       process.stderr.on('error', ignoreWriteErrors);
       process.stdout.on('error', ignoreWriteErrors);
     }
+    if (count >= 3) {
+      say(`reprorom: ${sig} received a third time; exiting now (the next build removes what is left)\n`);
+      hardExit(sig);
+    }
     if (received) {
-      say(`reprorom: ${sig} received, still removing the container and temporary files; exiting when done\n`);
+      say(
+        `reprorom: ${sig} received, still removing the container and temporary files; exiting when done, within ${SECOND_SIGNAL_DEADLINE_MS / 1000} s (send it again to exit now)\n`,
+      );
+      exitAfter(
+        sig,
+        SECOND_SIGNAL_DEADLINE_MS,
+        `clean-up did not finish within ${SECOND_SIGNAL_DEADLINE_MS / 1000} s of the second signal`,
+      );
       return;
     }
     received = sig;
     say(`\nreprorom: ${sig} received, stopping and cleaning up\n`);
-    deadline = setTimeout(() => {
-      say(
-        `reprorom: clean-up did not finish within ${CLEANUP_DEADLINE_MS / 1000} s; exiting (the next build removes what is left)\n`,
-      );
-      process.exit(130);
-    }, CLEANUP_DEADLINE_MS);
-    deadline.unref();
+    exitAfter(sig, CLEANUP_DEADLINE_MS, `clean-up did not finish within ${CLEANUP_DEADLINE_MS / 1000} s`);
     controller.abort(new InterruptedError(sig));
   };
   for (const s of SIGNALS) process.on(s, onSignal);

@@ -1,4 +1,5 @@
 /** Parses a pin's flake reference and decides whether it is locked to a commit or to content. */
+import { posix } from 'node:path';
 
 export type FlakeRef =
   | { kind: 'github'; owner: string; repo: string; rev: string; url: string }
@@ -24,6 +25,14 @@ function notACommit(rev: string): string {
 export function parseFlakeRef(input: string, pinName = 'NAME'): FlakeRefResult {
   // `pin lock` reads the reference from the pin file and resolves a branch to its commit.
   const lock = () => `(run \`reprorom pin lock ${pinName}\` to resolve it to a commit)`;
+  // A local file as a tarball (or a git repository) is a host path in disguise: not fetchable
+  // elsewhere, and nix would copy whatever it names into the store.
+  if (/^(tarball\+|git\+)?file:/.test(input)) {
+    return {
+      ok: false,
+      message: `flake reference "${input}" names a local file, expected path:./DIR for a flake inside the workspace, or an https: tarball or git URL`,
+    };
+  }
   if (input.startsWith('github:')) {
     const [location = '', query = ''] = input.slice('github:'.length).split('?', 2);
     const parts = location.split('/');
@@ -77,6 +86,15 @@ export function parseFlakeRef(input: string, pinName = 'NAME'): FlakeRefResult {
     }
     if (path === '') {
       return { ok: false, message: `flake reference "${input}" names no folder, expected path:./DIR` };
+    }
+    // As for local sources: a folder beside the workspace would not travel with it, and
+    // `pin verify` would copy it into the world-readable /nix/store.
+    const normal = posix.normalize(path.split(/[?#]/, 1)[0] ?? path);
+    if (normal === '..' || normal.startsWith('../')) {
+      return {
+        ok: false,
+        message: `flake reference "${input}" is outside the workspace, expected a folder inside the workspace (path:./DIR)`,
+      };
     }
     return { ok: true, ref: { kind: 'path', path, url: `path:${path}` } };
   }

@@ -16,6 +16,7 @@ import {
   readWorkspaceFiles,
   type WorkspaceKind,
 } from './files.js';
+import { fileUrlProblems } from './fileUrls.js';
 import { parseFlakeRef } from './flakeRef.js';
 import { inputProblems } from './inputs.js';
 import { checkReferences, located } from './references.js';
@@ -101,6 +102,7 @@ export async function loadWorkspace(rootDir: string): Promise<LoadResult> {
   }
   problems.push(...checkReferences(workspace, invalid, new Set(unlistable.keys())));
   problems.push(...inputProblems(workspace, invalid.boards));
+  problems.push(...fileUrlProblems(workspace));
   problems.push(...bootArtifactProblems(workspace));
   problems.push(...(await bootPatternProblems(workspace)));
   return { workspace, problems: problems.map(oneLine), files };

@@ -36,11 +36,22 @@ export function checkReferences(
     );
     problems.push(p);
   };
+  let realRoot: string | undefined;
   for (const pin of ws.pins.values()) {
     const parsed = parseFlakeRef(pin.value.flake, pin.name);
     if (parsed.ok && parsed.ref.kind === 'path') {
       const dir = resolve(ws.root, parsed.ref.path);
-      if (!existsSync(join(dir, 'flake.nix'))) {
+      realRoot ??= realpathOr(ws.root);
+      // A link (the folder, or one on the way) may lead out: nix would copy a host folder.
+      if (existsSync(dir) && !isWithin(realRoot, realpathOr(dir))) {
+        problems.push(
+          located(
+            pin.parsed,
+            ['flake'],
+            `flake folder "${parsed.ref.path}" leads outside the workspace through a symbolic link, expected a folder inside the workspace`,
+          ),
+        );
+      } else if (!existsSync(join(dir, 'flake.nix'))) {
         const what = existsSync(dir) ? 'has no flake.nix' : 'does not exist';
         problems.push(
           located(
@@ -71,7 +82,6 @@ export function checkReferences(
       }
     }
   }
-  let realRoot: string | undefined;
   for (const board of ws.boards.values()) {
     ref(board, ['image'], 'images', board.value.image);
     const src = board.value.source;

@@ -46,7 +46,17 @@ describe('flake references', () => {
       ok: true,
       ref: { kind: 'path', path: './pins/offline', url: 'path:./pins/offline' },
     });
-    expect(parseFlakeRef('../shared/flake')).toMatchObject({ ok: true, ref: { path: '../shared/flake' } });
+    expect(parseFlakeRef('./shared/../flake')).toMatchObject({
+      ok: true,
+      ref: { path: './shared/../flake' },
+    });
+  });
+
+  it('refuses a path flake outside the workspace and local-file references (issue 31 item 8)', () => {
+    expect(parseFlakeRef('../shared/flake')).toMatchObject({ ok: false });
+    expect(parseFlakeRef('path:./a/../../out')).toMatchObject({ ok: false });
+    expect(parseFlakeRef('tarball+file:///etc/x.tar.gz')).toMatchObject({ ok: false });
+    expect(parseFlakeRef('file:///etc/x.tar.gz')).toMatchObject({ ok: false });
   });
 
   it.each([

@@ -88,10 +88,12 @@ function printResult(r: VerifyResult): void {
 /** The last line says exactly what was checked: never a signature that was not, nor a rebuild. */
 export function verifiedLine(r: VerifyResult): string {
   if (!r.rebuilt) {
+    // Without a signature the hashes are only a list someone gave: never called "signed".
+    const hashes = r.signature ? 'the signed hashes' : `the hashes in ${r.release}`;
     const what =
       r.boards.length > 0
-        ? 'every file matches the signed hashes (nothing was rebuilt)'
-        : 'the ROM matches the signed hashes (nothing was rebuilt)';
+        ? `every file matches ${hashes} (nothing was rebuilt)`
+        : `the ROM matches ${hashes} (nothing was rebuilt)`;
     return r.signature?.ok
       ? `VERIFIED: good signature and ${what}`
       : `VERIFIED (no signature checked): ${what}`;
