@@ -6,9 +6,10 @@
  * comparison labels still say which machine built what.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
+import { copyForeignFile, copyForeignFolder, foreignEntry } from '../archive/foreignFolder.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
@@ -212,16 +213,17 @@ export async function mergeRuns(inputs: string[], out: string): Promise<MergeRes
       const m = r.manifest;
       const index = (next.get(m.board) ?? 0) + 1;
       next.set(m.board, index);
-      await cp(r.dir, inside(tmp, m.board, String(index)), { recursive: true });
+      // Regular files and folders only, copied by content: a link to a host file is refused by name.
+      await copyForeignFolder(await realpath(r.dir), inside(tmp, m.board, String(index)));
       // The run folder's BOARD.log holds every run of the board on that machine: kept once per origin.
       const origin = `${m.run.id}${m.run.machine ? `@${m.run.machine}` : ''}`;
       const log = join('logs', origin, `${m.board}.log`);
       const logTo = inside(tmp, 'logs', origin, `${m.board}.log`);
       const logFrom = r.runDir ? inside(r.runDir, `${m.board}.log`) : undefined;
-      const hasLog = logFrom !== undefined && existsSync(logFrom);
+      const hasLog = logFrom !== undefined && (await foreignEntry(logFrom)) === 'file';
       if (hasLog && !existsSync(logTo)) {
         await mkdir(dirname(logTo), { recursive: true });
-        await cp(logFrom, logTo);
+        await copyForeignFile(logFrom, logTo);
       }
       merged.push({
         board: m.board,
