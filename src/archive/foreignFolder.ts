@@ -7,11 +7,12 @@
  * file is opened without following a link and without blocking, then checked again on the
  * open descriptor before a byte is read (the entry may have been swapped meanwhile).
  */
+
+import { createHash } from 'node:crypto';
 import { constants, createReadStream, createWriteStream, type Dirent, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 
@@ -46,7 +47,10 @@ export class ForeignEntryError extends UsageError {
   }
 }
 
-type Typed = Pick<Dirent, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isBlockDevice' | 'isCharacterDevice'>;
+type Typed = Pick<
+  Dirent,
+  'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isBlockDevice' | 'isCharacterDevice'
+>;
 
 /** What a non-regular, non-folder entry is. */
 function kindOf(e: Typed): EntryKind {
@@ -105,8 +109,7 @@ export async function walkForeignFolder(root: string): Promise<ForeignListing> {
       else if (typed.isDirectory()) {
         folders.add(name);
         await walk(path, name, depth + 1);
-      }
-      else await refuse(path, typed);
+      } else await refuse(path, typed);
     }
   };
   await walk(root, '', 0);
@@ -182,14 +185,18 @@ export async function sha256ForeignFile(path: string): Promise<string> {
   const { handle } = await openForeignFile(path);
   const hash = createHash('sha256');
   // The stream closes the handle when it ends or fails.
-  for await (const chunk of createReadStream('', { fd: handle, highWaterMark: CHUNK })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream('', { fd: handle, highWaterMark: CHUNK }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
 /** Copies one regular file of a foreign folder by content into `to` (which must not exist). */
 export async function copyForeignFile(from: string, to: string): Promise<void> {
   const { handle } = await openForeignFile(from);
-  await pipeline(createReadStream('', { fd: handle, highWaterMark: CHUNK }), createWriteStream(to, { flags: 'wx' }));
+  await pipeline(
+    createReadStream('', { fd: handle, highWaterMark: CHUNK }),
+    createWriteStream(to, { flags: 'wx' }),
+  );
 }
 
 /**

@@ -299,7 +299,9 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
       // were changed after the builds (both replaced alike, say), so the row cannot pass.
       if (edited && verdict === 'reproducible') {
         const changed = group.sets.flatMap((set, i) =>
-          (aligned ? set.artifacts[row] : indexes[i]?.get(key))?.recorded !== undefined ? [labels[i] ?? ''] : [],
+          (aligned ? set.artifacts[row] : indexes[i]?.get(key))?.recorded !== undefined
+            ? [labels[i] ?? '']
+            : [],
         );
         if (changed.length > 0) {
           verdict = 'mismatch';

@@ -106,7 +106,9 @@ async function keyedSet(
   runFolder = false,
 ): Promise<{ artifacts: ArtifactHash[]; byKey: Map<string, ArtifactHash> | undefined }> {
   const { keyed, byKey } = assignKeys(items);
-  const artifacts = runFolder ? await withRunFiles(dir, keyed, notes) : await withLocalFiles(dir, keyed, notes);
+  const artifacts = runFolder
+    ? await withRunFiles(dir, keyed, notes)
+    : await withLocalFiles(dir, keyed, notes);
   const unchanged = byKey !== undefined && artifacts.every((a, i) => a === keyed[i]);
   return { artifacts, byKey: unchanged ? byKey : undefined };
 }
@@ -135,7 +137,8 @@ async function withRunFiles(
   for (const item of items) {
     const file = join(dir, item.path);
     if (!files.has(item.path)) {
-      if (folders.has(item.path)) throw new ForeignEntryError(file, 'a folder', `, but ${MANIFEST_FILE} lists it as an artifact`);
+      if (folders.has(item.path))
+        throw new ForeignEntryError(file, 'a folder', `, but ${MANIFEST_FILE} lists it as an artifact`);
       throw new ForeignEntryError(file, 'missing', ` (${MANIFEST_FILE} lists it as an artifact)`);
     }
     const actual = await sha256ForeignFile(join(root, item.path));
