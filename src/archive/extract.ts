@@ -76,6 +76,8 @@ export async function extractArchive(
   /** Symlinks written so far (relative name → target). */
   const links = new Map<string, string>();
   const seen = new Set<string>();
+  /** Names whose latest entry is a regular file (known at its header, before its bytes are hashed). */
+  const plainFiles = new Set<string>();
   const decisions = new WeakMap<Headers, Decision>();
   const strip = policy.stripComponents ?? 0;
 
@@ -91,9 +93,11 @@ export async function extractArchive(
     if (h.type !== 'directory') {
       const plainFile = h.type === 'file' || h.type === 'contiguous-file';
       const again =
-        policy.duplicates === 'files' ? !(plainFile && files.has(rel)) : policy.duplicates === 'refuse';
+        policy.duplicates === 'files' ? !(plainFile && plainFiles.has(rel)) : policy.duplicates === 'refuse';
       if (seen.has(rel) && again) return refuse('it appears twice in the archive');
       seen.add(rel);
+      if (plainFile) plainFiles.add(rel);
+      else plainFiles.delete(rel);
       links.delete(rel);
       files.delete(rel);
     }

@@ -65,7 +65,7 @@ export const ARTIFACTS_REFUSED_EXIT = 87;
  * or carried: what a link points to may differ between machines and is not its bytes.
  * Two globs matching one file send it twice; the host keeps one copy (see artifactPolicy).
  */
-function collectLines(board: Board): string[] {
+export function collectLines(board: Pick<Board, 'artifacts' | 'optionalArtifacts'>): string[] {
   const word = (g: string) => g.replace(/[^A-Za-z0-9_./*?[\]{}-]/g, '\\$&');
   const declared = [
     ...board.artifacts.map((g) => ({ g, optional: 0 })),
@@ -96,7 +96,7 @@ function collectLines(board: Board): string[] {
     `names() { ${declared.map(({ g, optional }) => `emit ${optional} ${quote(g)} ${word(g)};`).join(' ')} }`,
     'if [ "$mode" = list ]; then names >&3',
     // --no-unquote: a name is taken as written (a backslash in it is no escape). No name: an empty archive.
-    'else names | tar -c -b 20 -f - --no-unquote -T - >&3; fi',
+    'else names | tar -c -b 20 -f - --hard-dereference --no-unquote -T - >&3; fi',
   ];
 }
 
