@@ -438,6 +438,9 @@ async function loadArgument(input: string): Promise<HashSet[]> {
     );
   if (k === 'file')
     return [basename(path) === MANIFEST_FILE ? await fromManifest(path) : await fromHashesFile(path)];
+  // A folder may come from elsewhere: a link, device, FIFO or socket anywhere in it is refused
+  // by name before anything in it is read.
+  await walkForeignFolder(await realpath(path));
   const dirs = await findRunDirs(path);
   if (dirs.length === 0)
     throw new UsageError(

@@ -9,7 +9,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
-import { copyForeignFile, copyForeignFolder, foreignEntry } from '../archive/foreignFolder.js';
+import {
+  copyForeignFile,
+  copyForeignFolder,
+  foreignEntry,
+  walkForeignFolder,
+} from '../archive/foreignFolder.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
 import { checkParentFolder, outputError } from '../report/outputFile.js';
@@ -92,6 +97,9 @@ async function load(inputs: string[], notes: string[]): Promise<Loaded[]> {
   const byKey = new Map<string, Loaded>();
   const byDir = new Map<string, string>();
   for (const input of inputs) {
+    // A folder from elsewhere: a link, device, FIFO or socket anywhere in it is refused by name first.
+    const real = await realpath(resolve(input)).catch(() => undefined);
+    if (real !== undefined && (await foreignEntry(real)) === 'folder') await walkForeignFolder(real);
     const found = await findRuns(input);
     if (found.length === 0) {
       notes.push(`${input}: no board runs (a shard without boards, or a build that failed early); skipped`);
