@@ -24,8 +24,13 @@ export interface ExtractPolicy {
   stripComponents?: number;
   /** `copy`: a hard link becomes a copy of the earlier file, which then owns its bytes. */
   hardLinks: 'refuse' | 'copy';
-  /** `refuse`: two entries with one name are refused; `replace`: the later one wins, as with tar. */
-  duplicates: 'refuse' | 'replace';
+  /**
+   * `refuse`: two entries with one name are refused; `replace`: the later one wins, as with tar;
+   * `files`: a regular file may follow a regular file of its name (two globs matched one file).
+   */
+  duplicates: 'refuse' | 'replace' | 'files';
+  /** `inside` (the default): symlinks that resolve inside the folder are written; `refuse`: none are. */
+  symlinks?: 'inside' | 'refuse';
   /** `plain`: every file 0644; `exec`: 0755 when the entry has an execute bit. */
   modes: 'plain' | 'exec';
   /** How messages name the extraction folder ("the output folder"). */
@@ -71,6 +76,8 @@ export async function extractArchive(
   /** Symlinks written so far (relative name → target). */
   const links = new Map<string, string>();
   const seen = new Set<string>();
+  /** Names whose latest entry is a regular file (known at its header, before its bytes are hashed). */
+  const plainFiles = new Set<string>();
   const decisions = new WeakMap<Headers, Decision>();
   const strip = policy.stripComponents ?? 0;
 
@@ -84,8 +91,13 @@ export async function extractArchive(
     const via = linkAbove(rel, links);
     if (via) return refuse(`it would be written through the symlink ${via}`);
     if (h.type !== 'directory') {
-      if (seen.has(rel) && policy.duplicates === 'refuse') return refuse('it appears twice in the archive');
+      const plainFile = h.type === 'file' || h.type === 'contiguous-file';
+      const again =
+        policy.duplicates === 'files' ? !(plainFile && plainFiles.has(rel)) : policy.duplicates === 'refuse';
+      if (seen.has(rel) && again) return refuse('it appears twice in the archive');
       seen.add(rel);
+      if (plainFile) plainFiles.add(rel);
+      else plainFiles.delete(rel);
       links.delete(rel);
       files.delete(rel);
     }
@@ -100,6 +112,8 @@ export async function extractArchive(
         return { kind: 'write', rel };
       case 'symlink': {
         const target = h.linkname ?? '';
+        if (policy.symlinks === 'refuse')
+          return refuse(`it is a symbolic link (to "${target}"), expected a regular file`);
         if (!linkStaysInside(rel, target, links))
           return refuse(`its symlink target "${target}" points outside ${policy.folder}`);
         links.set(rel, target);
@@ -170,10 +184,14 @@ function copyInstead(
   fs.copyFile(from, to, fs.constants.COPYFILE_EXCL, done);
 }
 
-/** Artifacts from a build container: plain files and inside symlinks only, each name once. */
+/**
+ * Artifacts from a build container: regular files only (the container already refuses links;
+ * this is the second line), each name once, except that two globs matching one file send it twice.
+ */
 export const artifactPolicy: ExtractPolicy = {
   hardLinks: 'refuse',
-  duplicates: 'refuse',
+  duplicates: 'files',
+  symlinks: 'refuse',
   modes: 'plain',
   folder: 'the output folder',
   refuse: (name, why) =>

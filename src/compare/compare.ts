@@ -270,6 +270,8 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
     const aligned = rowSources.length === group.sets.length ? alignedKeys(group.sets) : undefined;
     const indexes = aligned ? [] : group.sets.map(artifactsByKey);
     const keys = aligned ?? rowKeys(rowSources);
+    // Sets holding a file that no longer agrees with its manifest (edited after it was written).
+    const edited = group.sets.some((s) => s.artifacts.some((a) => a.recorded !== undefined));
     for (let row = 0; row < keys.length; row++) {
       const key = keys[row] ?? '';
       // One sha per set, read once; tuples for verdictFor only when the row is not the common case.
@@ -292,7 +294,20 @@ export function compareSets(sets: readonly HashSet[]): Comparison {
         }
       const hashes: Record<string, string | null> = {};
       for (let i = 0; i < shas.length; i++) hashes[labels[i] ?? ''] = shas[i] ?? null;
-      const { verdict, disagreeing, majority } = rowVerdict(labels, shas);
+      let { verdict, disagreeing, majority } = rowVerdict(labels, shas);
+      // Equal bytes on disk are no proof when a file disagrees with its own manifest: the folders
+      // were changed after the builds (both replaced alike, say), so the row cannot pass.
+      if (edited && verdict === 'reproducible') {
+        const changed = group.sets.flatMap((set, i) =>
+          (aligned ? set.artifacts[row] : indexes[i]?.get(key))?.recorded !== undefined
+            ? [labels[i] ?? '']
+            : [],
+        );
+        if (changed.length > 0) {
+          verdict = 'mismatch';
+          disagreeing = changed;
+        }
+      }
       const members =
         verdict === 'reproducible'
           ? undefined

@@ -7,6 +7,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isWithin, safeJoin } from '../archive/containment.js';
+import { ForeignEntryError, sha256ForeignFile, walkForeignFolder } from '../archive/foreignFolder.js';
 import { baseName, comparePaths } from '../hashes/artifactPath.js';
 import {
   decodeText,
@@ -108,18 +109,60 @@ async function keyedSet(
   dir: string,
   items: Array<{ path: string; sha256: string }>,
   notes: string[],
+  runFolder = false,
 ): Promise<{ artifacts: ArtifactHash[]; byKey: Map<string, ArtifactHash> | undefined }> {
   const { keyed, byKey } = assignKeys(items);
-  const artifacts = await withLocalFiles(dir, keyed, notes);
+  const artifacts = runFolder
+    ? await withRunFiles(dir, keyed, notes)
+    : await withLocalFiles(dir, keyed, notes);
   const unchanged = byKey !== undefined && artifacts.every((a, i) => a === keyed[i]);
   return { artifacts, byKey: unchanged ? byKey : undefined };
+}
+
+/**
+ * A board-run folder (BOARD/N, from this machine or elsewhere) and the artifacts its manifest
+ * lists. The folder is walked once with the foreign-folder reader: a link, device, FIFO or
+ * socket anywhere in it is refused by name. When it carries its artifacts (any of them, or
+ * the folder they lie in), each must be there as a regular file, and its bytes are hashed: a
+ * file edited since is compared by what it holds now (and can never pass, see compareSets).
+ * A run folder without its artifacts (only the manifest was kept) is compared by the hashes
+ * the manifest records.
+ */
+async function withRunFiles(
+  dir: string,
+  items: Array<{ path: string; sha256: string; key: string }>,
+  notes: string[],
+): Promise<ArtifactHash[]> {
+  // The argument the user typed may be a link (a `latest` link); nothing inside it is followed.
+  const root = await realpath(dir).catch(() => resolve(dir));
+  const { files, folders } = await walkForeignFolder(root);
+  const parent = (p: string) => (p.lastIndexOf('/') < 0 ? '' : p.slice(0, p.lastIndexOf('/')));
+  const carries = items.some((i) => files.has(i.path) || folders.has(parent(i.path)));
+  if (!carries) return items;
+  const out: ArtifactHash[] = [];
+  for (const item of items) {
+    const file = join(dir, item.path);
+    if (!files.has(item.path)) {
+      if (folders.has(item.path))
+        throw new ForeignEntryError(file, 'a folder', `, but ${MANIFEST_FILE} lists it as an artifact`);
+      throw new ForeignEntryError(file, 'missing', ` (${MANIFEST_FILE} lists it as an artifact)`);
+    }
+    const actual = await sha256ForeignFile(join(root, item.path));
+    if (actual !== item.sha256) {
+      notes.push(`${display(file)}: file on disk has sha256 ${actual}, but ${item.sha256} was recorded`);
+      out.push({ ...item, sha256: actual, recorded: item.sha256, file });
+    } else out.push({ ...item, file });
+  }
+  return out;
 }
 
 /**
  * Hash the local copies: a file edited after its manifest was written must not pass.
  * Each path from the file goes through the containment check, and a folder on the way
  * that leads outside the run folder (a symlink) is not read. Folders are listed once, so
- * a million listed files cost a few directory reads, not a million stat calls.
+ * a million listed files cost a few directory reads, not a million stat calls. A listed
+ * name that is there but is not a regular file (a link, FIFO, device, folder) is refused by
+ * name, never followed or opened.
  */
 async function withLocalFiles(
   dir: string,
@@ -128,7 +171,7 @@ async function withLocalFiles(
 ): Promise<ArtifactHash[]> {
   const root = await realpath(dir).catch(() => resolve(dir));
   // Each folder named by the file: contained (or not) and listed once, before any file is read.
-  const folders = new Map<string, { path: string; files: Set<string> } | undefined>();
+  const folders = new Map<string, { path: string; files: Set<string>; others: Set<string> } | undefined>();
   for (const item of items) {
     const slash = item.path.lastIndexOf('/');
     const folder = slash < 0 ? '' : item.path.slice(0, slash);
@@ -144,12 +187,14 @@ async function withLocalFiles(
     const slash = item.path.lastIndexOf('/');
     const listed = folders.get(slash < 0 ? '' : item.path.slice(0, slash));
     const name = item.path.slice(slash + 1);
+    // Not a regular file: refused by name (openForeignFile says what it is).
+    if (listed?.others.has(name)) await sha256ForeignFile(join(listed.path, name));
     if (!listed?.files.has(name)) {
       out.push(item);
       continue;
     }
     const file = join(listed.path, name);
-    const actual = await sha256File(file);
+    const actual = await sha256ForeignFile(file);
     if (actual !== item.sha256) {
       notes.push(`${display(file)}: file on disk has sha256 ${actual}, but ${item.sha256} was recorded`);
       out.push({ ...item, sha256: actual, recorded: item.sha256, file });
@@ -161,14 +206,15 @@ async function withLocalFiles(
 /**
  * The regular files of `folder` (a path from an input file) below `dir`, or undefined when it
  * does not exist or is not inside: the containment check (safeJoin), then its real path, which
- * must not leave the run folder through a symlink.
+ * must not leave the run folder through a symlink. `others`: the entries that are not regular
+ * files (by their own type: links are not followed).
  */
 async function listFolder(
   dir: string,
   root: string,
   folder: string,
   notes: string[],
-): Promise<{ path: string; files: Set<string> } | undefined> {
+): Promise<{ path: string; files: Set<string>; others: Set<string> } | undefined> {
   const path = folder === '' ? resolve(dir) : safeJoin(resolve(dir), folder);
   if (path === undefined) return undefined;
   const real = await realpath(path).catch(() => undefined);
@@ -178,7 +224,10 @@ async function listFolder(
     return undefined;
   }
   const entries: Dirent[] = await readdir(path, { withFileTypes: true }).catch(() => []);
-  return { path, files: new Set(entries.filter((e) => e.isFile()).map((e) => e.name)) };
+  const files = new Set<string>();
+  const others = new Set<string>();
+  for (const e of entries) (e.isFile() ? files : others).add(e.name);
+  return { path, files, others };
 }
 
 async function fromManifest(path: string): Promise<HashSet> {
@@ -216,7 +265,7 @@ async function fromManifest(path: string): Promise<HashSet> {
     notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
   const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
   const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
-  const { artifacts, byKey } = await keyedSet(dir, manifest.artifacts, notes);
+  const { artifacts, byKey } = await keyedSet(dir, manifest.artifacts, notes, true);
   return withIndex(
     {
       label: run,
@@ -398,6 +447,9 @@ async function loadArgument(input: string): Promise<HashSet[]> {
     );
   if (k === 'file')
     return [basename(path) === MANIFEST_FILE ? await fromManifest(path) : await fromHashesFile(path)];
+  // A folder may come from elsewhere: a link, device, FIFO or socket anywhere in it is refused
+  // by name before anything in it is read.
+  await walkForeignFolder(await realpath(path));
   const dirs = await findRunDirs(path);
   if (dirs.length === 0)
     throw new UsageError(

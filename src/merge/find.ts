@@ -6,6 +6,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { foreignEntry } from '../archive/foreignFolder.js';
 import { MANIFEST_FILE } from '../hashes/runManifest.js';
 import { UsageError } from '../util/errors.js';
 
@@ -27,6 +28,8 @@ const subdirs = async (dir: string): Promise<string[]> => {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     if (e.isDirectory() && !e.name.startsWith('.')) out.push(e.name);
+    // A link, FIFO or device among the runs is refused by name, never followed (or silently skipped).
+    else if (!e.isFile() && !e.isDirectory()) await foreignEntry(join(dir, e.name));
   }
   return out.sort();
 };

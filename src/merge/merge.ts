@@ -6,9 +6,15 @@
  * comparison labels still say which machine built what.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../archive/containment.js';
+import {
+  copyForeignFile,
+  copyForeignFolder,
+  foreignEntry,
+  walkForeignFolder,
+} from '../archive/foreignFolder.js';
 import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { buildInputsOf, refuseDifferentInputs } from '../hashes/sameBuild.js';
@@ -81,6 +87,9 @@ async function load(inputs: string[], notes: string[], culpritRuns: boolean): Pr
   const byKey = new Map<string, Loaded>();
   const byDir = new Map<string, string>();
   for (const input of inputs) {
+    // A folder from elsewhere: a link, device, FIFO or socket anywhere in it is refused by name first.
+    const real = await realpath(resolve(input)).catch(() => undefined);
+    if (real !== undefined && (await foreignEntry(real)) === 'folder') await walkForeignFolder(real);
     const found = await findRuns(input);
     if (found.length === 0) {
       notes.push(`${input}: no board runs (a shard without boards, or a build that failed early); skipped`);
@@ -213,16 +222,17 @@ export async function mergeRuns(
       const m = r.manifest;
       const index = (next.get(m.board) ?? 0) + 1;
       next.set(m.board, index);
-      await cp(r.dir, inside(tmp, m.board, String(index)), { recursive: true });
+      // Regular files and folders only, copied by content: a link to a host file is refused by name.
+      await copyForeignFolder(await realpath(r.dir), inside(tmp, m.board, String(index)));
       // The run folder's BOARD.log holds every run of the board on that machine: kept once per origin.
       const origin = `${m.run.id}${m.run.machine ? `@${m.run.machine}` : ''}`;
       const log = join('logs', origin, `${m.board}.log`);
       const logTo = inside(tmp, 'logs', origin, `${m.board}.log`);
       const logFrom = r.runDir ? inside(r.runDir, `${m.board}.log`) : undefined;
-      const hasLog = logFrom !== undefined && existsSync(logFrom);
+      const hasLog = logFrom !== undefined && (await foreignEntry(logFrom)) === 'file';
       if (hasLog && !existsSync(logTo)) {
         await mkdir(dirname(logTo), { recursive: true });
-        await cp(logFrom, logTo);
+        await copyForeignFile(logFrom, logTo);
       }
       merged.push({
         board: m.board,

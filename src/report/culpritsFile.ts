@@ -2,8 +2,8 @@
  * What the culprit search found, kept in the run folder (`RUN/culprits.json`), so `report`
  * can show it later. Read as untrusted input: only well-formed entries are kept.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ForeignEntryError, readForeignFile } from '../archive/foreignFolder.js';
 import type { CulpritJson, CulpritSearchJson } from '../contracts/json.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -24,11 +24,14 @@ const isString = (x: unknown): x is string => typeof x === 'string';
 /** The culprits recorded in a run folder; none when there is no (valid) file. */
 export async function readCulprits(runDir: string): Promise<CulpritJson[]> {
   let text: string;
+  // A run folder may come from elsewhere: a link or FIFO here is refused by name (the error
+  // propagates), a missing or oversized file is no culprits.
   try {
-    const buf = await readFile(join(runDir, CULPRITS_FILE));
-    if (buf.length > MAX_BYTES) return [];
+    const buf = await readForeignFile(join(runDir, CULPRITS_FILE), MAX_BYTES);
+    if (buf === undefined) return [];
     text = buf.toString('utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof ForeignEntryError && err.kind !== 'missing') throw err;
     return [];
   }
   let value: unknown;

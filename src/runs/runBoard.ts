@@ -12,12 +12,21 @@ import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
 import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
-import { BUILD_DIR, containerCommand, SOURCE_DIR, VARIATION_END, VARIATION_MARK } from './script.js';
+import {
+  ARTIFACT_MARK,
+  ARTIFACTS_REFUSED_EXIT,
+  BUILD_DIR,
+  containerCommand,
+  SOURCE_DIR,
+  VARIATION_END,
+  VARIATION_MARK,
+} from './script.js';
 import { ASLR_SECURITY_OPT, seccompRefusal } from './seccompProbe.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer } from './transfer.js';
@@ -90,7 +99,11 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   // What the container says it applied, read only before the board's commands start.
   const notApplied: Record<string, string> = { ...planNotApplied(input) };
   let marksOpen = true;
+  // What the container refused among the declared artifacts (after the commands), `KIND: NAME`.
+  const refused: string[] = [];
   const lineTo = (line: string) => {
+    if (!marksOpen && line.startsWith(ARTIFACT_MARK) && refused.length < MAX_REFUSED_SHOWN)
+      refused.push(line.slice(ARTIFACT_MARK.length).trim());
     // reprorom's own records go to the log but are not the board's output: progress says
     // "no output yet" until the board's commands print something.
     const ownRecord = marksOpen && line.startsWith(VARIATION_MARK);
@@ -149,15 +162,15 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   try {
     let copied: BuiltArtifact[] = [];
     // ASLR off needs reprorom's seccomp profile (the engine's default refuses setarch -R).
-    const refused = v.aslr ? undefined : await seccompRefusal(engine, input.image.id, input.runId);
-    if (refused) notApplied['aslr'] = refused;
+    const seccompRefused = v.aslr ? undefined : await seccompRefusal(engine, input.image.id, input.runId);
+    if (seccompRefused) notApplied['aslr'] = seccompRefused;
     const started = Date.now();
     const { disk } = input.board.limits;
     const result = await engine.runContainer({
       image: input.image.id,
       // A refused profile: setarch -R is not tried, and the engine's reason is the record.
-      cmd: containerCommand(input.board, refused ? { ...v, aslr: true } : v),
-      ...(v.aslr || refused ? {} : { securityOpt: ASLR_SECURITY_OPT }),
+      cmd: containerCommand(input.board, seccompRefused ? { ...v, aslr: true } : v),
+      ...(v.aslr || seccompRefused ? {} : { securityOpt: ASLR_SECURITY_OPT }),
       env: runEnv(input),
       user: `${v.uid}:${v.uid}`,
       workingDir: '/build',
@@ -197,6 +210,12 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
       throw new BuildFailedError(
         `board ${input.boardName} run ${input.index} hit its pids limit of ${input.board.limits.pids} (fork failed) and exited with code ${result.exitCode}`,
         `raise limits.pids in boards/${input.boardName}.yaml if the build really needs more processes; log: ${input.log.path}`,
+      );
+    }
+    if (result.exitCode === ARTIFACTS_REFUSED_EXIT && refused.length > 0) {
+      throw new BuildFailedError(
+        `board ${input.boardName} run ${input.index}: ${refused.length === 1 ? 'a declared artifact was' : 'declared artifacts were'} refused: ${refused.map(describeRefusal).join('; ')}`,
+        `artifacts must be regular files (links are refused, not followed) with printable names, and each path or glob must match; list one that may match nothing under optionalArtifacts in boards/${input.boardName}.yaml; log: ${input.log.path}`,
       );
     }
     if (result.exitCode !== 0) {
@@ -257,6 +276,28 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   } finally {
     transfer.close();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Refused artifacts named in one failure message; the log has every one. */
+const MAX_REFUSED_SHOWN = 20;
+
+/** `symbolic link: out/link.rom` (the container's record) → `out/link.rom is a symbolic link`. */
+function describeRefusal(record: string): string {
+  const colon = record.indexOf(': ');
+  const kind = colon < 0 ? '' : record.slice(0, colon);
+  const name = printable(colon < 0 ? record : record.slice(colon + 2));
+  switch (kind) {
+    case 'missing':
+      return /[*?[]/.test(name) ? `${name} matches nothing` : `${name} is missing`;
+    case 'control character':
+      return `${name} has a control character in its name (shown as ?)`;
+    case 'FIFO':
+      return `${name} is a FIFO`;
+    case '':
+      return name;
+    default:
+      return `${name} is a ${kind}`;
   }
 }
 

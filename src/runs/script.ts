@@ -69,10 +69,60 @@ function timeLines(v: Variation): string[] {
   ];
 }
 
+/** Lines a run's container prints on stderr when a declared artifact is refused: `KIND: NAME`. */
+export const ARTIFACT_MARK = 'reprorom-artifact:';
+/** The container's exit code when it refused artifacts (the marked lines say which and why). */
+export const ARTIFACTS_REFUSED_EXIT = 87;
+
+/**
+ * After the commands: every path or glob the board declares is checked, then the regular
+ * files they match are handed over. Linear in the number of files (100,000 matches take
+ * seconds): no list is built up in a shell variable, the names stream straight into tar.
+ * A match that is a link, folder, FIFO, socket or device, a name with a control character
+ * (tar's name list is one name a line) and a declared path or glob that matches nothing
+ * (unless it is optional) are refused: one marked line each on the log, then exit
+ * ARTIFACTS_REFUSED_EXIT, and the host names them. Links are refused rather than followed
+ * or carried: what a link points to may differ between machines and is not its bytes.
+ * Two globs matching one file send it twice; the host keeps one copy (see artifactPolicy).
+ */
+export function collectLines(board: Pick<Board, 'artifacts' | 'optionalArtifacts'>): string[] {
+  const word = (g: string) => g.replace(/[^A-Za-z0-9_./*?[\]{}-]/g, '\\$&');
+  const declared = [
+    ...board.artifacts.map((g) => ({ g, optional: 0 })),
+    ...board.optionalArtifacts.map((g) => ({ g, optional: 1 })),
+  ];
+  return [
+    // A name as the log shows it: control characters (a newline would split the line) as "?".
+    `shown() { s=$1; o=; while [ -n "$s" ]; do c=\${s%"\${s#?}"}; s=\${s#?}; case $c in [[:cntrl:]]) o="$o?" ;; *) o="$o$c" ;; esac; done; printf %s "$o"; }`,
+    `say() { printf '${ARTIFACT_MARK} %s: %s\\n' "$1" "$(shown "$2")" >&2; bad=1; }`,
+    // check OPTIONAL GLOB MATCH...: an unmatched glob stays as written, so MATCH = GLOB and absent.
+    'check() { o=$1; g=$2; shift 2; for f do',
+    '  if [ -L "$f" ]; then say "symbolic link" "$f"',
+    '  elif [ -f "$f" ]; then case $f in *[[:cntrl:]]*) say "control character" "$f" ;; esac',
+    '  elif [ -d "$f" ]; then say folder "$f"',
+    '  elif [ -p "$f" ]; then say FIFO "$f"',
+    '  elif [ -S "$f" ]; then say socket "$f"',
+    '  elif [ -b "$f" ]; then say "block device" "$f"',
+    '  elif [ -c "$f" ]; then say "character device" "$f"',
+    '  elif [ -e "$f" ]; then say "special file" "$f"',
+    '  elif [ "$o" = 0 ]; then say missing "$g"; fi',
+    'done; }',
+    // Each regular file as ./NAME, so no name can read as a tar option.
+    `emit() { shift 2; for f do if [ -f "$f" ] && [ ! -L "$f" ]; then printf './%s\\n' "$f"; fi; done; }`,
+    'bad=0',
+    // Unquoted on purpose: the shell expands the board's globs inside the container.
+    ...declared.map(({ g, optional }) => `check ${optional} ${quote(g)} ${word(g)}`),
+    `if [ "$bad" = 1 ]; then exit ${ARTIFACTS_REFUSED_EXIT}; fi`,
+    `names() { ${declared.map(({ g, optional }) => `emit ${optional} ${quote(g)} ${word(g)};`).join(' ')} }`,
+    'if [ "$mode" = list ]; then names >&3',
+    // --no-unquote: a name is taken as written (a backslash in it is no escape). No name: an empty archive.
+    'else names | tar -c -b 20 -f - --hard-dereference --no-unquote -T - >&3; fi',
+  ];
+}
+
 export function buildScript(board: Board, variation: Variation): string {
   const dir = variation.buildPath;
   const workdir = `${dir}/${board.workdir}`.replace(/\/\.?$/, '');
-  const globs = board.artifacts.map((a) => a.replace(/[^A-Za-z0-9_./*?[\]{}-]/g, '\\$&'));
   return [
     'set -e',
     `umask ${variation.umask}`,
@@ -92,13 +142,7 @@ export function buildScript(board: Board, variation: Variation): string {
     '} 3>&-',
     ...(fakesTime(variation) ? [`unset ${FAKETIME_VARS}`] : []),
     `cd ${quote(dir)}`,
-    // Each matching file or symlink once, as ./NAME so no name can read as a tar option.
-    'kept=',
-    `keep() { n=\${1#./}; if [ -f "$n" ] || [ -L "$n" ]; then case "\n$kept" in *"\n./$n\n"*) ;; *) kept="$kept./$n\n" ;; esac; fi; }`,
-    // Unquoted on purpose: the shell expands the board's globs inside the container.
-    ...globs.map((g) => `for f in ${g}; do keep "$f"; done`),
-    'if [ "$mode" = list ]; then printf %s "$kept" >&3',
-    `elif [ -n "$kept" ]; then printf %s "$kept" | tar -c -b 20 -f - --hard-dereference -T - >&3; fi`,
+    ...collectLines(board),
     '',
   ].join('\n');
 }

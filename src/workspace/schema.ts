@@ -375,8 +375,17 @@ export const boardSchema = z
       )
       .check(z.describe('Folder inside the source where commands run')),
     artifacts: atLeastOne(artifactPath, 'expected at least one artifact').check(
-      z.describe('Files (paths or globs relative to the source) kept, hashed and compared'),
+      z.describe(
+        'Files (paths or globs relative to the source) kept, hashed and compared; each must be a regular file, and each path or glob must match at least one',
+      ),
     ),
+    optionalArtifacts: z
+      ._default(z.array(artifactPath), [])
+      .check(
+        z.describe(
+          'Like artifacts, but a path or glob here may match nothing (what it matches must still be regular files); boot and inputs name only artifacts',
+        ),
+      ),
     env: z._default(envMap, {}).check(z.describe('Environment variables set for the build commands')),
     sourceDateEpoch: z
       ._default(

@@ -79,6 +79,7 @@ describe('aptPoolFolders with a deb-src line in the apt sources (real apt)', () 
     expect(madison.stdout).toMatch(/\| .* Sources$/m);
     const folders = await aptPoolFolders(KERNEL);
     expect(folders.length).toBeGreaterThan(0);
-    for (const f of folders) expect(f).toMatch(/^[a-z]+:\/\/.+\/pool\/(updates\/)?main\/l\/linux-signed-amd64\/$/);
+    for (const f of folders)
+      expect(f).toMatch(/^[a-z]+:\/\/.+\/pool\/(updates\/)?main\/l\/linux-signed-amd64\/$/);
   });
 });

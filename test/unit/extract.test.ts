@@ -28,15 +28,16 @@ async function listAll(dir: string): Promise<string[]> {
 }
 
 describe('extracting artifacts', () => {
-  it('extracts regular files and inside symlinks', async () => {
+  it('extracts regular files and inside symlinks (under a policy that takes links)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'rr-ex-'));
     const out = join(root, 'out');
-    const files = await extractSafely(
+    const files = await extractArchive(
       tarOf([
         { name: 'rom/bios.bin', type: 'file', content: 'ROM' },
         { name: 'rom/latest', type: 'symlink', linkname: 'bios.bin' },
       ]),
       out,
+      { ...artifactPolicy, symlinks: 'inside' },
     );
     expect(files).toEqual([
       { path: 'rom/bios.bin', size: 3, sha256: createHash('sha256').update('ROM').digest('hex') },
@@ -66,11 +67,15 @@ describe('extracting artifacts', () => {
       ],
     ],
     [
-      'a name given twice',
+      'a name given twice (a file, then a link)',
       [
         { name: 'rom.bin', type: 'file' as const, content: 'a' },
-        { name: 'rom.bin', type: 'file' as const, content: 'b' },
+        { name: 'rom.bin', type: 'symlink' as const, linkname: 'other.bin' },
       ],
+    ],
+    [
+      'an inside symlink (artifacts are regular files)',
+      [{ name: 'l', type: 'symlink' as const, linkname: 'x' }],
     ],
     ['a backslash parent path', [{ name: '..\\evil', type: 'file' as const, content: 'x' }]],
     ['a hard link', [{ name: 'h', type: 'link' as const, linkname: 'etc/passwd' }]],
@@ -80,6 +85,20 @@ describe('extracting artifacts', () => {
     const out = join(root, 'out');
     await expect(extractSafely(tarOf(entries), out)).rejects.toBeInstanceOf(UnsafeArchiveError);
     expect((await listAll(root)).filter((p) => !p.startsWith('out'))).toEqual([]);
+  });
+
+  it('keeps one copy of a file sent twice (two artifact globs matched it)', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const files = await extractSafely(
+      tarOf([
+        { name: 'out/a.rom', type: 'file', content: 'A' },
+        { name: 'out/a.rom', type: 'file', content: 'A' },
+      ]),
+      out,
+    );
+    expect(files).toEqual([
+      { path: 'out/a.rom', size: 1, sha256: createHash('sha256').update('A').digest('hex') },
+    ]);
   });
 
   it('writes long and unicode names where they belong', async () => {

@@ -62,8 +62,8 @@ describe('build script', () => {
     expect(script).toContain('umask 0002');
     expect(script).toContain("cd '/build/src/fw'");
     expect(script.indexOf('make -C fw')).toBeLessThan(script.indexOf("echo 'done'"));
-    expect(script).toContain('for f in out/*.rom;');
-    expect(script).toContain('for f in fw/bios.bin;');
+    expect(script).toContain("check 0 'out/*.rom' out/*.rom");
+    expect(script).toContain("check 0 'fw/bios.bin' fw/bios.bin");
   });
   it('hides the channel from the commands: before them only the header, after them the artifacts', () => {
     const script = buildScript(board, variationFor(1, 1));

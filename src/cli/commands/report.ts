@@ -1,7 +1,7 @@
 /** `reprorom report RUN… --html FILE`: the comparison as one page people can look at. */
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../../archive/containment.js';
+import { foreignEntry } from '../../archive/foreignFolder.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
 import { renderSummary } from '../../compare/table.js';
@@ -18,9 +18,10 @@ async function logOf(manifestDir: string, m: Manifest): Promise<string | undefin
   const runDir = dirname(dirname(manifestDir));
   // The board name comes from the manifest: it goes through the containment check like every input path.
   const direct = safeJoin(runDir, `${m.board}.log`);
-  if (direct && existsSync(direct)) return direct;
+  // Linked only when a regular file: a link to a host file is refused by name.
+  if (direct && (await foreignEntry(direct)) === 'file') return direct;
   const merged = await mergedLog(runDir, m.board, Number(manifestDir.split(/[\\/]/).at(-1)));
-  return merged && existsSync(merged) ? merged : undefined;
+  return merged && (await foreignEntry(merged)) === 'file' ? merged : undefined;
 }
 
 export async function runReport(runs: string[], opts: { html: string; json?: boolean }): Promise<number> {
