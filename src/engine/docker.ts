@@ -22,6 +22,7 @@ import {
   statusOf,
   unavailable,
 } from './errors.js';
+import { MASKED_PATHS, READONLY_PATHS } from './hostMasks.js';
 import { lineWriter } from './lines.js';
 
 /** The container ran past RunSpec.timeoutMs and was killed (and is removed like any other). */
@@ -618,6 +619,12 @@ export function createOptions(spec: RunSpec, runId: string): Dockerode.Container
         Target: m.target,
         ReadOnly: m.readOnly,
       })),
+      // What identifies the host stays out of every container (hostMasks.ts).
+      MaskedPaths: [...MASKED_PATHS],
+      ReadonlyPaths: [...READONLY_PATHS],
+      // Its own cgroup root: /proc/self/cgroup no longer carries the container's ID (cgroup v1
+      // hosts). Spread in because dockerode's types lack this API 1.41 field.
+      ...{ CgroupnsMode: 'private' },
     },
   };
 }

@@ -8,6 +8,7 @@ import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../engine/hostMasks.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
@@ -221,6 +222,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
       },
       inputs: (input.inputs ?? []).map((i) => i.record),
+      sandbox: { masked: [...MASKED_PATHS], readOnly: [...READONLY_PATHS] },
       artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
       durationMs,
       exitCode: result.exitCode,

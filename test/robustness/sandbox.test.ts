@@ -138,6 +138,51 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: sand
     expect(await containersOf(name)).toEqual([]);
   });
 
+  it('host identity masked: boot_id, /proc/cmdline, cpuinfo, meminfo read empty, cgroup without the container ID; nproc and cc still work; the manifest lists the masks', async () => {
+    const name = `${tag}-hostid`;
+    await board(
+      ws,
+      name,
+      [
+        'commands:',
+        // The issue's ROM: host data that reads the same in two runs on one machine.
+        "  - 'cat /proc/sys/kernel/random/boot_id /proc/cmdline > rom.bin'",
+        "  - 'cat /proc/cpuinfo /proc/meminfo /proc/stat > hw.txt'",
+        "  - 'cat /proc/self/cgroup > cgroup.txt'",
+        "  - 'nproc > nproc.txt && getconf _NPROCESSORS_ONLN >> nproc.txt'",
+        '  - \'printf "int main(void){return 0;}\\n" > t.c && cc t.c -o t && ./t && echo cc-ok > cc.txt\'',
+        'artifacts: [rom.bin, hw.txt, cgroup.txt, nproc.txt, cc.txt]',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['build', name, '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dir = JSON.parse(r.stdout).boards[0].runs[0].dir as string;
+    const read = (f: string) => readFile(join(dir, 'artifacts', f), 'utf8');
+    // The host's own values, so the test fails if they leak in any form.
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    expect(bootId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await read('rom.bin')).toBe('');
+    expect(await read('hw.txt')).toBe('');
+    expect(await read('cgroup.txt')).not.toMatch(/[0-9a-f]{64}/);
+    const [nproc, online] = (await read('nproc.txt')).trim().split('\n').map(Number);
+    expect(nproc).toBeGreaterThanOrEqual(1);
+    expect(online).toBeGreaterThanOrEqual(1);
+    expect((await read('cc.txt')).trim()).toBe('cc-ok');
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.sandbox.masked).toEqual(
+      expect.arrayContaining([
+        '/proc/cmdline',
+        '/proc/sys/kernel/random/boot_id',
+        '/proc/cpuinfo',
+        '/proc/meminfo',
+        '/proc/kcore',
+      ]),
+    );
+    expect(manifest.sandbox.readOnly).toContain('/proc/sys');
+    expect(await containersOf(name)).toEqual([]);
+  });
+
   it('an artifact glob matching ../ is refused at check time (exit 2, located), before any build', async () => {
     const w = await copyWorkspace('rr-sandbox-glob-');
     try {
