@@ -7,7 +7,7 @@ import type { JsonKind } from '../contracts/json.js';
 import { VARIATION_NAMES } from '../plan/variations.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
-import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
+import { errorJson, jsonKindOf, outcomeError, printFailure, writeErr } from './output.js';
 
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
@@ -324,7 +324,7 @@ export async function main(argv: string[]): Promise<void> {
     const message = 'the command stopped before it finished (a connection closed without an answer)';
     const hint =
       'check that the Docker engine is still running (reprorom doctor), then run the same command again';
-    process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
+    writeErr(`reprorom: ${message}\n  → ${hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, message, hint));
     process.exit(ExitCode.environment);
   };
@@ -357,22 +357,22 @@ export function reportError(err: unknown, jsonKind?: JsonKind): number {
     return ExitCode.config;
   }
   if (err instanceof ReproromError) {
-    process.stderr.write(`reprorom: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
+    writeErr(`reprorom: ${err.message}\n`);
+    if (err.hint) writeErr(`  → ${err.hint}\n`);
     printFailure(jsonKind, errorJson(err));
     return err.exitCode;
   }
   const sys = hostFileSystemFault(err);
   if (sys) {
-    process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    writeErr(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));
     return ExitCode.environment;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`reprorom: internal error: ${message}\n`);
+  writeErr(`reprorom: internal error: ${message}\n`);
   if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   const hint = 'this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it';
-  process.stderr.write(`  → ${hint}\n`);
+  writeErr(`  → ${hint}\n`);
   printFailure(jsonKind, { code: 'internal', exitCode: ExitCode.buildFailed, message, hint });
   return ExitCode.buildFailed;
 }
