@@ -4,7 +4,6 @@
  * and hashes.txt + manifest.json are written. The run
  * folder appears in one rename, so nothing half-written is ever left behind.
  */
-import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
@@ -15,6 +14,7 @@ import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
+import type { RunLog } from './cappedLog.js';
 import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
@@ -43,7 +43,7 @@ export interface BoardRunInput {
   inputs?: readonly PlacedInput[];
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
-  log: WriteStream;
+  log: RunLog;
   /** Lines of the run's own output a failure carries (default DEFAULT_LOG_TAIL). */
   logTailLines?: number;
   onLine?: (line: string) => void;
