@@ -24,7 +24,6 @@ export function printableLines(text: string): string {
     .join('\n');
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -20,8 +20,8 @@ const nix = await probeNix();
 const HOSTILE = '\u001b]0;pwn\u0007\u202e\u009b31m';
 /** The same in a YAML double-quoted scalar. */
 const HOSTILE_YAML = '\\e]0;pwn\\a\\u202E\\x9B31m';
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const RAW =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** The channel carried the hostile string (its visible escape), and nothing raw. */
