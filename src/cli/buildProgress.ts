@@ -36,11 +36,19 @@ const DEFAULT_HEARTBEAT_S = 60;
 /** The one entry for what happens before the runs (an image, a source). */
 const PREP = 'prep';
 
-/** Seconds between heartbeat lines: REPROROM_HEARTBEAT (a positive number, at most 60), else 60. */
+/** The shortest interval: REPROROM_HEARTBEAT=0.001 must not print thousands of lines a second. */
+const MIN_HEARTBEAT_S = 1;
+
+/**
+ * Seconds between heartbeat lines: REPROROM_HEARTBEAT (a positive number, between 1 and 60),
+ * else 60.
+ */
 export function heartbeatSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['REPROROM_HEARTBEAT'];
   const n = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, DEFAULT_HEARTBEAT_S) : DEFAULT_HEARTBEAT_S;
+  return Number.isFinite(n) && n > 0
+    ? Math.min(Math.max(n, MIN_HEARTBEAT_S), DEFAULT_HEARTBEAT_S)
+    : DEFAULT_HEARTBEAT_S;
 }
 
 export function elapsed(ms: number): string {

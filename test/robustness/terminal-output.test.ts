@@ -110,6 +110,18 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       expectCarriedSafely('JUnit', await readFile(junit, 'utf8'));
     });
 
+    it('REPROROM_HEARTBEAT=0.001 has a floor of one second: a 4 s build prints a handful of heartbeat lines, not thousands', async () => {
+      const name = `${tag}-slow`;
+      await board(ws, name, "commands: ['sleep 4', 'echo x > out.bin']\nartifacts: [out.bin]\n");
+      const r = await runCli(['build', name, '--runs', '1', '-w', ws], {
+        env: { ...NO_GITHUB, REPROROM_HEARTBEAT: '0.001' },
+      });
+      expect(r.stderr).toMatch(/still running/);
+      const beats = r.stderr.split('\n').filter((l) => /still (running|working)/.test(l));
+      // One line per half second at most (never a gap longer than the interval): about 8 in 4 s.
+      expect(beats.length).toBeLessThanOrEqual(14);
+    });
+
     it('a URL with escapes in "cannot read …": one line, escaped', async () => {
       const r = await runCli(['build', url, '-w', ws], { env: NO_GITHUB });
       expect(r.exitCode).not.toBe(0);
