@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { JsonKind } from '../contracts/json.js';
 import { VARIATION_NAMES } from '../plan/variations.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
+import { interruptForClosedPipe } from '../util/interrupt.js';
 import { toolVersion } from '../util/version.js';
 import { errorJson, jsonKindOf, outcomeError, printFailure, writeErr } from './output.js';
 
@@ -300,19 +301,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The exit code of a closed pipe, as coreutils give. */
+const CLOSED_PIPE_EXIT = 128 + 13;
+let pipeClosed = false;
+
 /**
- * `reprorom compare … | head -1`: the reader went away. That is the reader's choice, not a
- * failure to report: stop quietly (the exit code of a closed pipe, as coreutils give).
+ * `reprorom compare … | head -1`, `reprorom build … 2>&1 | head -3`: the reader went away.
+ * That is the reader's choice, not a failure to report. A command that holds a lock, a
+ * container or temporary files stops and cleans up as after a signal; otherwise it stops
+ * at once. Either way it exits quietly with the code of a closed pipe.
  */
 function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(128 + 13);
-    throw err;
+    // After the first EPIPE, every write to that stream fails again: nothing more to do.
+    if (pipeClosed) return;
+    if (err.code !== 'EPIPE') throw err;
+    pipeClosed = true;
+    if (!interruptForClosedPipe()) process.exit(CLOSED_PIPE_EXIT);
   });
 }
 
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   // Node exits quietly with code 0 when nothing is left to wait for, e.g. when the engine
   // dropped a connection without an answer. A command that has not finished must not look like success.
@@ -334,6 +345,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.exitCode = reportError(err, jsonKind);
   } finally {
+    if (pipeClosed) process.exitCode = CLOSED_PIPE_EXIT;
     finished = true;
     process.off('beforeExit', unfinished);
   }

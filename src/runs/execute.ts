@@ -30,6 +30,7 @@ import { runGraph } from './pool.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
 import { boardProducers, type RunTask, startOrder } from './schedule.js';
+import { createWorkFolder, removeDeadWorkFolders } from './workFolders.js';
 
 export interface ExecuteOptions {
   /** Default: the engine DOCKER_HOST names (or the local socket). */
@@ -147,6 +148,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): P
     // A build killed hard (or cut off from its engine) could not remove its containers: do it now.
     const orphans = await engine.removeOrphans();
     if (orphans > 0) event('build', `removed ${orphans} container(s) left by an earlier run that died`);
+    const stale = await removeDeadWorkFolders(join(stateDir(plan.root), 'work'));
+    if (stale > 0) event('build', `removed ${stale} work folder(s) left by an earlier build that died`);
     return await executeLocked(plan, opts, engine);
   } finally {
     await unlock();
@@ -160,6 +163,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
   const event = opts.onEvent ?? (() => {});
   const prepare = opts.prepareImage ?? defaultPrepareImage;
   await mkdir(runDir, { recursive: true });
+  await createWorkFolder(workDir);
   const logs: CappedLog[] = [];
   try {
     const imageIds = new Map<PlannedImage, string>();

@@ -59,8 +59,10 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
   const say = (board: string, text: string) => writeErr(`[${board}] ${text}\n`);
   // Nothing is off silently: a release says which variations its runs did not make, and why.
   for (const b of plan.boards) for (const line of describeChoice(b.vary)) say(b.name, line);
-  const result = await withInterrupts((signal) =>
-    releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+  const result = await withInterrupts(
+    (signal) => releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+    // A signal after the rename: the release is whole and in place, and the message says so.
+    { completed: (r) => (r.ok ? `the release was written completely to ${out}` : undefined) },
   );
   const { build, comparison } = result;
   if (!result.ok) {
