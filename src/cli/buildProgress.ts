@@ -8,7 +8,7 @@
  * The build's own output is streamed only with --verbose; it is always in the run's log.
  */
 import { printable } from '../util/printable.js';
-import { colourAllowed } from './output.js';
+import { colourAllowed, terminalText } from './output.js';
 
 export type RunState = 'started' | 'booting' | 'done' | 'failed';
 
@@ -36,11 +36,19 @@ const DEFAULT_HEARTBEAT_S = 60;
 /** The one entry for what happens before the runs (an image, a source). */
 const PREP = 'prep';
 
-/** Seconds between heartbeat lines: REPROROM_HEARTBEAT (a positive number, at most 60), else 60. */
+/** The shortest interval: REPROROM_HEARTBEAT=0.001 must not print thousands of lines a second. */
+const MIN_HEARTBEAT_S = 1;
+
+/**
+ * Seconds between heartbeat lines: REPROROM_HEARTBEAT (a positive number, between 1 and 60),
+ * else 60.
+ */
 export function heartbeatSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['REPROROM_HEARTBEAT'];
   const n = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, DEFAULT_HEARTBEAT_S) : DEFAULT_HEARTBEAT_S;
+  return Number.isFinite(n) && n > 0
+    ? Math.min(Math.max(n, MIN_HEARTBEAT_S), DEFAULT_HEARTBEAT_S)
+    : DEFAULT_HEARTBEAT_S;
 }
 
 export function elapsed(ms: number): string {
@@ -92,9 +100,14 @@ export class BuildProgress {
     return p;
   }
 
+  /** Every line goes through the terminal sanitiser: events and heartbeats quote board text. */
+  private write(text: string): void {
+    this.stream.write(terminalText(text, this.stream));
+  }
+
   /** A short event line (image steps, sources, runs starting and ending). */
   readonly event = (board: string, text: string): void => {
-    this.stream.write(`[${board}] ${text}\n`);
+    this.write(`[${board}] ${text}\n`);
     const stage = /^image /.test(text) ? 'image' : /^preparing source/.test(text) ? 'source' : undefined;
     if (stage) this.setStage(board, stage);
   };
@@ -105,7 +118,7 @@ export class BuildProgress {
       r.lastLine = line;
       r.lastLineAt = Date.now();
     }
-    if (this.opts.verbose) this.stream.write(`  ${board}#${index} | ${printable(line)}\n`);
+    if (this.opts.verbose) this.write(`  ${board}#${index} | ${printable(line)}\n`);
   };
 
   readonly runState = (board: string, index: number, total: number, state: RunState): void => {
@@ -147,7 +160,7 @@ export class BuildProgress {
 
   /** The closing line, with the total time: `[build] build finished in 1m 05s: 6 runs, 0 failed; …`. */
   summary(what: string, verdict?: string): void {
-    this.stream.write(
+    this.write(
       `[build] ${what} in ${elapsed(Date.now() - this.began)}: ${this.finished} run${this.finished === 1 ? '' : 's'}, ${this.failed} failed${verdict ? `; ${verdict}` : ''}\n`,
     );
   }
@@ -168,7 +181,7 @@ export class BuildProgress {
   }
 
   private refresh(): void {
-    if (this.spinner) this.spinner.text = this.statusText();
+    if (this.spinner) this.spinner.text = terminalText(this.statusText(), this.stream);
   }
 
   private statusText(): string {
@@ -190,13 +203,13 @@ export class BuildProgress {
       if (now - r.saidAt < silentMs) continue;
       r.saidAt = now;
       if (r.index === 0) {
-        this.stream.write(`[${r.board}] still working: ${r.stage}, ${elapsed(now - r.started)}\n`);
+        this.write(`[${r.board}] still working: ${r.stage}, ${elapsed(now - r.started)}\n`);
         continue;
       }
       const last = r.lastLine
         ? `; last output ${elapsed(now - r.lastLineAt)} ago: ${clip(printable(r.lastLine.trim()), 80)}`
         : '; no output yet';
-      this.stream.write(
+      this.write(
         `[${r.board}] run ${r.index}/${r.total} still running (${r.stage}, ${elapsed(now - r.started)}${last}) — ${this.finished}/${this.total} runs done\n`,
       );
     }

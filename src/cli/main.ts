@@ -6,9 +6,10 @@ import { Command, CommanderError, Option } from 'commander';
 import type { JsonKind } from '../contracts/json.js';
 import { VARIATION_NAMES } from '../plan/variations.js';
 import { ExitCode, hostFileSystemFault, ReproromError } from '../util/errors.js';
+import { interruptForClosedPipe } from '../util/interrupt.js';
 import { cacheDir } from '../util/paths.js';
 import { toolVersion } from '../util/version.js';
-import { errorJson, jsonKindOf, outcomeError, printFailure } from './output.js';
+import { errorJson, jsonKindOf, outcomeError, printFailure, writeErr } from './output.js';
 
 const workspaceOption = () =>
   new Option('-w, --workspace <dir>', 'workspace folder (pins/, images/, boards/)').default('.');
@@ -309,19 +310,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The exit code of a closed pipe, as coreutils give. */
+const CLOSED_PIPE_EXIT = 128 + 13;
+let pipeClosed = false;
+
 /**
- * `reprorom compare … | head -1`: the reader went away. That is the reader's choice, not a
- * failure to report: stop quietly (the exit code of a closed pipe, as coreutils give).
+ * `reprorom compare … | head -1`, `reprorom build … 2>&1 | head -3`: the reader went away.
+ * That is the reader's choice, not a failure to report. A command that holds a lock, a
+ * container or temporary files stops and cleans up as after a signal; otherwise it stops
+ * at once. Either way it exits quietly with the code of a closed pipe.
  */
 function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(128 + 13);
-    throw err;
+    // After the first EPIPE, every write to that stream fails again: nothing more to do.
+    if (pipeClosed) return;
+    if (err.code !== 'EPIPE') throw err;
+    pipeClosed = true;
+    if (!interruptForClosedPipe()) process.exit(CLOSED_PIPE_EXIT);
   });
 }
 
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   // Node exits quietly with code 0 when nothing is left to wait for, e.g. when the engine
   // dropped a connection without an answer. A command that has not finished must not look like success.
@@ -333,7 +344,7 @@ export async function main(argv: string[]): Promise<void> {
     const message = 'the command stopped before it finished (a connection closed without an answer)';
     const hint =
       'check that the Docker engine is still running (reprorom doctor), then run the same command again';
-    process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
+    writeErr(`reprorom: ${message}\n  → ${hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, message, hint));
     process.exit(ExitCode.environment);
   };
@@ -343,6 +354,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.exitCode = reportError(err, jsonKind);
   } finally {
+    if (pipeClosed) process.exitCode = CLOSED_PIPE_EXIT;
     finished = true;
     process.off('beforeExit', unfinished);
   }
@@ -366,22 +378,22 @@ export function reportError(err: unknown, jsonKind?: JsonKind): number {
     return ExitCode.config;
   }
   if (err instanceof ReproromError) {
-    process.stderr.write(`reprorom: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`  → ${err.hint}\n`);
+    writeErr(`reprorom: ${err.message}\n`);
+    if (err.hint) writeErr(`  → ${err.hint}\n`);
     printFailure(jsonKind, errorJson(err));
     return err.exitCode;
   }
   const sys = hostFileSystemFault(err, cacheDir());
   if (sys) {
-    process.stderr.write(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    writeErr(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));
     return ExitCode.environment;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`reprorom: internal error: ${message}\n`);
+  writeErr(`reprorom: internal error: ${message}\n`);
   if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   const hint = 'this is a bug in reprorom; set REPRO_DEBUG=1 for details and report it';
-  process.stderr.write(`  → ${hint}\n`);
+  writeErr(`  → ${hint}\n`);
   printFailure(jsonKind, { code: 'internal', exitCode: ExitCode.buildFailed, message, hint });
   return ExitCode.buildFailed;
 }

@@ -9,6 +9,7 @@ import {
   InterruptedError,
   type ReproromError,
 } from '../util/errors.js';
+import { printableJson, printableLines } from '../util/printable.js';
 
 export function colourAllowed(stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !process.env['CI'] && process.env['NO_COLOR'] === undefined;
@@ -24,11 +25,40 @@ export function paint(
   return `\u001b[${codes[code]}m${text}\u001b[0m`;
 }
 
+/** The colour codes paint() writes: the only escape sequences that may reach a terminal. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching our own escape sequences
+const OWN_COLOUR = /(\u001b\[(?:0|2|31|32|33)m)/;
+
+/**
+ * The one sanitiser between reprorom and a terminal or log reader: text from boards,
+ * sources, URLs and build logs (an `off` reason, a URL in an error, a log tail) may carry
+ * escape sequences, bells or bidirectional overrides. Every line is made printable
+ * (util/printable.ts), line breaks kept; paint()'s own colour codes are kept where colour
+ * is allowed on `stream`, and escaped like anything else where it is not.
+ */
+export function terminalText(text: string, stream: NodeJS.WriteStream): string {
+  if (!colourAllowed(stream)) return printableLines(text);
+  return text
+    .split(OWN_COLOUR)
+    .map((part, i) => (i % 2 === 1 ? part : printableLines(part)))
+    .join('');
+}
+
+/** Text for stdout (results), through the sanitiser. */
+export function writeOut(text: string): void {
+  process.stdout.write(terminalText(text, process.stdout));
+}
+
+/** Text for stderr (progress, messages, hints), through the sanitiser. */
+export function writeErr(text: string): void {
+  process.stderr.write(terminalText(text, process.stderr));
+}
+
 let jsonPrinted = false;
 
 function writeJson(value: unknown): void {
   jsonPrinted = true;
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** A command's `--json` result: one object of the documented kind (src/contracts/json.ts). */
@@ -42,7 +72,7 @@ export function outputPrinted(): boolean {
 }
 
 export function printLine(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
 }
 
 /** The `schema` tag of an output kind. */

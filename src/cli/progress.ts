@@ -2,7 +2,7 @@
  * Progress for a person (an ora spinner on a TTY) or for a log (plain prefixed
  * lines in CI and pipes). Always on stderr: stdout carries results.
  */
-import { colourAllowed } from './output.js';
+import { colourAllowed, terminalText, writeErr } from './output.js';
 
 export interface Progress {
   update(text: string): void;
@@ -18,12 +18,12 @@ export async function progress(prefix: string): Promise<Progress> {
     const spinner = ora({ text: prefix, stream: process.stderr }).start();
     return {
       update: (t) => {
-        spinner.text = `${prefix}: ${t}`;
+        spinner.text = terminalText(`${prefix}: ${t}`, process.stderr);
       },
-      done: (t) => spinner.succeed(t),
-      fail: (t) => spinner.fail(t),
+      done: (t) => spinner.succeed(terminalText(t, process.stderr)),
+      fail: (t) => spinner.fail(terminalText(t, process.stderr)),
     };
   }
-  const line = (t: string) => process.stderr.write(`[${prefix}] ${t}\n`);
+  const line = (t: string) => writeErr(`[${prefix}] ${t}\n`);
   return { update: line, done: line, fail: line };
 }

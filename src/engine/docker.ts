@@ -8,12 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Agent, type AgentOptions } from 'node:http';
-import { hostname } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
+import { ownerId, ownerIsGone } from '../util/owner.js';
 import {
   isConnectionError,
   mapEngineError,
@@ -22,6 +22,7 @@ import {
   statusOf,
   unavailable,
 } from './errors.js';
+import { MASKED_PATHS, READONLY_PATHS } from './hostMasks.js';
 import { lineWriter } from './lines.js';
 
 /** The container ran past RunSpec.timeoutMs and was killed (and is removed like any other). */
@@ -40,10 +41,8 @@ export const RUN_LABEL = 'reprorom.run';
 /** Which process on which machine owns a container: lets a later run clean up after a crash. */
 export const OWNER_LABEL = 'reprorom.owner';
 
-/** `HOST:PID` of this process, the value of OWNER_LABEL. */
-export function ownerId(pid = process.pid): string {
-  return `${hostname()}:${pid}`;
-}
+/** `HOST:PID` of this process, the value of OWNER_LABEL (util/owner.ts). */
+export { ownerId };
 
 export interface EngineVersion {
   version: string;
@@ -555,21 +554,10 @@ class DockerEngine implements Engine {
     const list = await this.call('listing containers', runError, (d) =>
       d.listContainers({ all: true, filters: { label: [OWNER_LABEL] } }),
     );
-    const orphans = list.filter((c) => isOrphan(c.Labels?.[OWNER_LABEL]));
+    // Owned by a process of this machine that no longer exists (killed, or lost its engine).
+    const orphans = list.filter((c) => ownerIsGone(c.Labels?.[OWNER_LABEL]));
     for (const c of orphans) await this.removeContainer(c.Id);
     return orphans.length;
-  }
-}
-
-/** Owned by a process of this machine that no longer exists (killed, or lost its engine). */
-function isOrphan(owner: string | undefined): boolean {
-  const m = /^(.*):(\d+)$/.exec(owner ?? '');
-  if (!m || m[1] !== hostname()) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -618,6 +606,12 @@ export function createOptions(spec: RunSpec, runId: string): Dockerode.Container
         Target: m.target,
         ReadOnly: m.readOnly,
       })),
+      // What identifies the host stays out of every container (hostMasks.ts).
+      MaskedPaths: [...MASKED_PATHS],
+      ReadonlyPaths: [...READONLY_PATHS],
+      // Its own cgroup root: /proc/self/cgroup no longer carries the container's ID (cgroup v1
+      // hosts). Spread in because dockerode's types lack this API 1.41 field.
+      ...{ CgroupnsMode: 'private' },
     },
   };
 }

@@ -162,6 +162,18 @@ export const manifestSchema = z
       .check(
         z.describe("Files placed in the source before the build (other boards' artifacts, pinned files)"),
       ),
+    sandbox: z
+      .optional(
+        z.strictObject({
+          masked: z.array(z.string()),
+          readOnly: z.array(z.string()),
+        }),
+      )
+      .check(
+        z.describe(
+          'Host paths the build container could not read (masked: empty or absent) or not write (readOnly); older manifests lack it',
+        ),
+      ),
     artifacts: z.array(manifestArtifactSchema),
     durationMs: wholeNumber(0),
     exitCode: wholeNumber(),

@@ -89,6 +89,7 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
   const written = await writeRelease(
     opts.out,
     build.boards.map((b) => ({ board: b.board, runDirs: b.runs.map((r) => r.outDir ?? '') })),
+    opts.signal,
   );
   return { ok: true, build, comparison, manifest: written.manifest };
 }

@@ -137,7 +137,11 @@ export interface WrittenRelease {
 }
 
 /** Check, assemble under a temporary name, then rename into place. */
-export async function writeRelease(out: string, boards: readonly BoardRuns[]): Promise<WrittenRelease> {
+export async function writeRelease(
+  out: string,
+  boards: readonly BoardRuns[],
+  signal?: AbortSignal,
+): Promise<WrittenRelease> {
   const reserved = new Set([RELEASE_MANIFEST, RELEASE_HASHES]);
   const loaded: Array<{ board: string; manifests: Manifest[]; runDirs: string[] }> = [];
   for (const b of boards) {
@@ -154,6 +158,7 @@ export async function writeRelease(out: string, boards: readonly BoardRuns[]): P
     const entries: ReleaseBoard[] = [];
     const lines: Array<{ path: string; sha256: string }> = [];
     for (const b of loaded) {
+      signal?.throwIfAborted();
       const r = await boardEntry(tmp, b.board, b.manifests, b.runDirs[0]!);
       entries.push(r.entry);
       lines.push(...r.lines);
@@ -165,6 +170,9 @@ export async function writeRelease(out: string, boards: readonly BoardRuns[]): P
     };
     await writeFileAtomic(join(tmp, RELEASE_HASHES), formatHashesTxt(lines));
     await writeFileAtomic(join(tmp, RELEASE_MANIFEST), formatReleaseManifest(manifest));
+    // Interrupted before the rename: nothing appears (the temporary folder is removed below).
+    // After it, the release is whole and in place, and the caller says so.
+    signal?.throwIfAborted();
     // An empty folder left by a user is replaced; a non-empty one makes rename fail (never overwritten).
     await rename(tmp, out);
     return { dir: out, manifest };

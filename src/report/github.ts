@@ -4,11 +4,18 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import { printableLines } from '../util/printable.js';
 import { describeNote, variationNotes } from './variationNotes.js';
 import { artifactVerdicts, culpritText, failedRuns } from './verdicts.js';
 
-/** Workflow-command escaping for the message part. */
-const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+/**
+ * Workflow-command escaping for the message part, of text made printable first: a log
+ * tail or a board's reason must not drive the terminal of whoever reads the raw job log.
+ */
+const escData = (s: string) =>
+  printableLines(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+/** The same for a property value (the board and artifact in `title=…`), where `:` and `,` end it. */
+const escProperty = (s: string) => escData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 export function githubAnnotations(comparison: ComparisonJson | null, build?: BuildReportJson): string[] {
   const lines: string[] = [];
@@ -17,7 +24,7 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
     const culprit = culpritText(build, v);
     if (v.expected !== undefined) {
       lines.push(
-        `::notice title=reprorom expected mismatch: ${v.board}/${v.artifact}::${escData(`declared not reproducible yet: ${v.expected}${culprit ? `; ${culprit}` : ''}`)}`,
+        `::notice title=reprorom expected mismatch: ${escProperty(`${v.board}/${v.artifact}`)}::${escData(`declared not reproducible yet: ${v.expected}${culprit ? `; ${culprit}` : ''}`)}`,
       );
       continue;
     }
@@ -25,12 +32,12 @@ export function githubAnnotations(comparison: ComparisonJson | null, build?: Bui
       .map(([i, h]) => `${i}=${h ?? 'missing'}`)
       .join(' ');
     lines.push(
-      `::error title=reprorom ${v.verdict}: ${v.board ? `${v.board}/` : ''}${v.artifact}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}${culprit ? `, ${culprit}` : ''}: ${hashes}`)}`,
+      `::error title=reprorom ${v.verdict}: ${escProperty(`${v.board ? `${v.board}/` : ''}${v.artifact}`)}::${escData(`${v.verdict}${v.disagreeing.length ? ` (${v.disagreeing.join(', ')} disagree)` : ''}${culprit ? `, ${culprit}` : ''}: ${hashes}`)}`,
     );
   }
   for (const f of build ? failedRuns(build) : []) {
     lines.push(
-      `::error title=reprorom build failed: ${f.board}::${escData([`run ${f.index}: ${f.error} (log ${f.log})`, ...f.logTail].join('\n'))}`,
+      `::error title=reprorom build failed: ${escProperty(f.board)}::${escData([`run ${f.index}: ${f.error} (log ${f.log})`, ...f.logTail].join('\n'))}`,
     );
   }
   return lines;
@@ -53,7 +60,8 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
           : []),
       ])
     : [];
-  return [
+  // The summary is Markdown rendered for everyone with access to the run: printable only.
+  const text = [
     '## reprorom',
     '',
     '| board | artifact | verdict | hashes | cause |',
@@ -63,6 +71,7 @@ export function githubSummary(comparison: ComparisonJson | null, build?: BuildRe
     ...variationSection(build),
     '',
   ].join('\n');
+  return printableLines(text);
 }
 
 /** No-op outside GitHub Actions. */

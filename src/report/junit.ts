@@ -1,12 +1,14 @@
 /** JUnit XML: one test case per board × artifact (a mismatch fails with both hashes), one per failed run. */
 
 import type { BuildReportJson, ComparisonJson } from '../contracts/json.js';
+import { printableLines } from '../util/printable.js';
 import { writeOutputFile } from './outputFile.js';
 import { describeNote, variationNotes } from './variationNotes.js';
 import { artifactVerdicts, culpritText, failedRuns, hashLines } from './verdicts.js';
 
+/** XML escaping of printable text: control characters are not even legal in XML 1.0. */
 const esc = (s: string) =>
-  s.replace(
+  printableLines(s).replace(
     /[<>&"']/g,
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
   );

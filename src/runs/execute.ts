@@ -3,10 +3,8 @@
  * board's source once, then every board × run in a small pool, each run in its
  * own hardened container under its own variation. Comparison happens after.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { bootRun } from '../boot/boot.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
@@ -19,6 +17,7 @@ import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
+import { CappedLog, DEFAULT_LOG_BYTES } from './cappedLog.js';
 import {
   assertPlaceable,
   fetchFileInputs,
@@ -31,6 +30,7 @@ import { runGraph } from './pool.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
 import { boardProducers, type RunTask, startOrder } from './schedule.js';
+import { createWorkFolder, removeDeadWorkFolders } from './workFolders.js';
 
 export interface ExecuteOptions {
   /** Default: the engine DOCKER_HOST names (or the local socket). */
@@ -153,6 +153,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): P
     // A build killed hard (or cut off from its engine) could not remove its containers: do it now.
     const orphans = await engine.removeOrphans();
     if (orphans > 0) event('build', `removed ${orphans} container(s) left by an earlier run that died`);
+    const stale = await removeDeadWorkFolders(join(stateDir(plan.root), 'work'));
+    if (stale > 0) event('build', `removed ${stale} work folder(s) left by an earlier build that died`);
     return await executeLocked(plan, opts, engine);
   } finally {
     await unlock();
@@ -166,7 +168,8 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
   const event = opts.onEvent ?? (() => {});
   const prepare = opts.prepareImage ?? defaultPrepareImage;
   await mkdir(runDir, { recursive: true });
-  const logs: WriteStream[] = [];
+  await createWorkFolder(workDir);
+  const logs: CappedLog[] = [];
   try {
     const imageIds = new Map<PlannedImage, string>();
     for (const image of plan.images) {
@@ -212,7 +215,13 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
       const files = (await fetchFileInputs(board, plan.root, opts.signal)).map(fileInputRecord);
       const epoch = epochOf(planned, source);
       const logPath = join(runDir, `${name}.log`);
-      const log = createWriteStream(logPath);
+      const cap = board.limits.log ?? DEFAULT_LOG_BYTES;
+      const log = new CappedLog(logPath, cap, () =>
+        event(
+          name,
+          `log over ${Math.round(cap / 1024 / 1024)} MiB: keeping its head and tail only (limits.log)`,
+        ),
+      );
       logs.push(log);
       const outcome: BoardOutcome = {
         board: name,
@@ -319,8 +328,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     for (const b of boards) b.runs.sort((x, y) => x.index - y.index);
     return { runId, runDir, boards };
   } finally {
-    for (const log of logs) log.end();
-    await Promise.all(logs.map((l) => finished(l).catch(() => {})));
+    await Promise.all(logs.map((l) => l.end()));
     await rm(workDir, { recursive: true, force: true });
     if (opts.signal?.aborted) await rm(runDir, { recursive: true, force: true });
   }

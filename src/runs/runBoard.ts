@@ -4,10 +4,10 @@
  * and hashes.txt + manifest.json are written. The run
  * folder appears in one rename, so nothing half-written is ever left behind.
  */
-import type { WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../engine/hostMasks.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
@@ -15,6 +15,7 @@ import { BuildFailedError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
+import type { RunLog } from './cappedLog.js';
 import type { PlacedInput } from './inputs.js';
 import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
 import { writeRunRecords } from './runRecords.js';
@@ -54,7 +55,7 @@ export interface BoardRunInput {
   culpritSearch?: { of: string; isolates: string };
   /** Final folder of this run (…/runs/RUN/BOARD/INDEX); must not exist yet. */
   outDir: string;
-  log: WriteStream;
+  log: RunLog;
   /** Lines of the run's own output a failure carries (default DEFAULT_LOG_TAIL). */
   logTailLines?: number;
   onLine?: (line: string) => void;
@@ -253,6 +254,7 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
       },
       inputs: (input.inputs ?? []).map((i) => i.record),
+      sandbox: { masked: [...MASKED_PATHS], readOnly: [...READONLY_PATHS] },
       artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
       durationMs,
       exitCode: result.exitCode,

@@ -78,11 +78,19 @@ export class MismatchError extends ReproromError {
 }
 
 export class InterruptedError extends ReproromError {
-  constructor(signal: string) {
+  /**
+   * `completed`: what was already written whole when the signal came (e.g. "the release was
+   * written completely to OUT"), so the message does not claim that anything was discarded.
+   */
+  constructor(signal: string, completed?: string) {
     super(
-      `interrupted by ${signal}; partial results were discarded`,
+      completed
+        ? `interrupted by ${signal} after ${completed}; nothing was discarded`
+        : `interrupted by ${signal}; partial results were discarded`,
       ExitCode.interrupted,
-      'run the same command again: nothing needs cleaning up',
+      completed
+        ? 'what was written is complete and in place: nothing needs cleaning up or running again'
+        : 'run the same command again: nothing needs cleaning up',
     );
   }
 }

@@ -57,7 +57,31 @@ function hardExit(sig: NodeJS.Signals): never {
   return undefined as never;
 }
 
-export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** The interrupt handlers of the scopes running now (one per withInterrupts call). */
+const active = new Set<(sig: NodeJS.Signals) => void>();
+
+/**
+ * The reader of stdout or stderr went away (`reprorom build | head -3`): stop and clean up
+ * as after a signal. Returns false when no interruptible command is running (nothing to clean up).
+ */
+export function interruptForClosedPipe(): boolean {
+  if (active.size === 0) return false;
+  for (const onSignal of active) onSignal('SIGPIPE');
+  return true;
+}
+
+export interface InterruptOptions<T> {
+  /**
+   * What `result` says was written whole (e.g. "the release was written completely to OUT"),
+   * or undefined: a signal that came after the work was done is reported as such.
+   */
+  completed?: (result: T) => string | undefined;
+}
+
+export async function withInterrupts<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  opts: InterruptOptions<T> = {},
+): Promise<T> {
   const controller = new AbortController();
   let received: string | undefined;
   let count = 0;
@@ -73,8 +97,8 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
   };
   const onSignal = (sig: NodeJS.Signals) => {
     count += 1;
-    if (sig === 'SIGHUP') {
-      // A hung-up terminal turns every later write into EIO; the clean-up must still run.
+    if (sig === 'SIGHUP' || sig === 'SIGPIPE') {
+      // A hung-up terminal (EIO) or a closed pipe (EPIPE) fails every later write; the clean-up must still run.
       process.stderr.on('error', ignoreWriteErrors);
       process.stdout.on('error', ignoreWriteErrors);
     }
@@ -99,9 +123,10 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
     controller.abort(new InterruptedError(sig));
   };
   for (const s of SIGNALS) process.on(s, onSignal);
+  active.add(onSignal);
   try {
     const result = await fn(controller.signal);
-    if (received) throw new InterruptedError(received);
+    if (received) throw new InterruptedError(received, opts.completed?.(result));
     return result;
   } catch (err) {
     if (received) throw new InterruptedError(received);
@@ -109,5 +134,6 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
   } finally {
     clearTimeout(deadline);
     for (const s of SIGNALS) process.off(s, onSignal);
+    active.delete(onSignal);
   }
 }

@@ -423,6 +423,13 @@ export const boardSchema = z
               z.describe('Seconds a run may take; the container is stopped past it'),
             ),
           ),
+          log: z.optional(
+            byteSize(64 * 1024).check(
+              z.describe(
+                "Bytes of build output the board's log file keeps, for all its runs: the head and the tail, with a line saying how much of the middle was dropped (a number or a size such as 64MiB; default 32 MiB)",
+              ),
+            ),
+          ),
         }),
         { memory: 4 * 1024 ** 3, pids: 4096 },
       )

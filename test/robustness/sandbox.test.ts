@@ -4,7 +4,7 @@
  * are covered by test/integration/board-build.test.ts (named in docs/robustness.md).
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,85 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: sand
     // Even its own setuid copy runs as the build user: no-new-privileges.
     expect((await read('setuid.txt')).trim()).toBe('1000');
     expect(await containersOf(name)).toEqual([]);
+  });
+
+  it('host identity masked: boot_id, /proc/cmdline, cpuinfo, meminfo read empty, cgroup without the container ID; nproc and cc still work; the manifest lists the masks', async () => {
+    const name = `${tag}-hostid`;
+    await board(
+      ws,
+      name,
+      [
+        'commands:',
+        // The issue's ROM: host data that reads the same in two runs on one machine.
+        "  - 'cat /proc/sys/kernel/random/boot_id /proc/cmdline > rom.bin'",
+        "  - 'cat /proc/cpuinfo /proc/meminfo /proc/stat > hw.txt'",
+        "  - 'cat /proc/self/cgroup > cgroup.txt'",
+        "  - 'nproc > nproc.txt && getconf _NPROCESSORS_ONLN >> nproc.txt'",
+        '  - \'printf "int main(void){return 0;}\\n" > t.c && cc t.c -o t && ./t && echo cc-ok > cc.txt\'',
+        'artifacts: [rom.bin, hw.txt, cgroup.txt, nproc.txt, cc.txt]',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['build', name, '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dir = JSON.parse(r.stdout).boards[0].runs[0].dir as string;
+    const read = (f: string) => readFile(join(dir, 'artifacts', f), 'utf8');
+    // The host's own values, so the test fails if they leak in any form.
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    expect(bootId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await read('rom.bin')).toBe('');
+    expect(await read('hw.txt')).toBe('');
+    expect(await read('cgroup.txt')).not.toMatch(/[0-9a-f]{64}/);
+    const [nproc, online] = (await read('nproc.txt')).trim().split('\n').map(Number);
+    expect(nproc).toBeGreaterThanOrEqual(1);
+    expect(online).toBeGreaterThanOrEqual(1);
+    expect((await read('cc.txt')).trim()).toBe('cc-ok');
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.sandbox.masked).toEqual(
+      expect.arrayContaining([
+        '/proc/cmdline',
+        '/proc/sys/kernel/random/boot_id',
+        '/proc/cpuinfo',
+        '/proc/meminfo',
+        '/proc/kcore',
+      ]),
+    );
+    expect(manifest.sandbox.readOnly).toContain('/proc/sys');
+    expect(await containersOf(name)).toEqual([]);
+  });
+
+  it('log cap: 8 MB of build output per run under limits.log 1MiB (and limits.disk 8MiB) leaves a log of at most 1 MiB with its head, its tail and how much was dropped', async () => {
+    const name = `${tag}-chatty`;
+    await board(
+      ws,
+      name,
+      [
+        'commands:',
+        // About 6 MB in 200,000 lines, then one line of 2 MiB without a break.
+        '  - \'echo FIRST-LINE; seq -f "line %g of the middle" 1 200000; head -c 2097152 /dev/zero | tr "\\\\0" x; echo; echo LAST-LINE\'',
+        'artifacts: [README]',
+        'limits: { disk: 8MiB, log: 1MiB }',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['build', name, '--runs', '2', '--json', '-w', ws]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/log over 1 MiB: keeping its head and tail only \(limits\.log\)/);
+    const logPath = JSON.parse(r.stdout).boards[0].log as string;
+    const { size } = await stat(logPath);
+    expect(size).toBeLessThan(1024 * 1024 + 4096);
+    expect(size).toBeGreaterThan(512 * 1024);
+    const log = await readFile(logPath, 'utf8');
+    expect(log).toMatch(/FIRST-LINE/);
+    expect(log.trimEnd()).toMatch(/LAST-LINE$/);
+    const note =
+      /\[reprorom\] log capped at 1\.0 MiB \(limits\.log\): (\d+) bytes \((\d+) lines\) of build output dropped here/.exec(
+        log,
+      );
+    expect(note).not.toBeNull();
+    // Two runs of about 8 MB each went in; all but about 1 MiB of it is counted as dropped.
+    expect(Number(note?.[1])).toBeGreaterThan(14_000_000);
+    expect(Number(note?.[2])).toBeGreaterThan(350_000);
   });
 
   it('an artifact glob matching ../ is refused at check time (exit 2, located), before any build', async () => {

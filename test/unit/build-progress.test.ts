@@ -29,9 +29,11 @@ describe('build progress', () => {
     vi.unstubAllEnvs();
   });
 
-  it('REPROROM_HEARTBEAT sets the interval (seconds, at most 60); anything else is 60', () => {
+  it('REPROROM_HEARTBEAT sets the interval (seconds, at least 1, at most 60); anything else is 60', () => {
     expect(heartbeatSeconds({})).toBe(60);
-    expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '0.5' })).toBe(0.5);
+    expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '2.5' })).toBe(2.5);
+    expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '0.5' })).toBe(1);
+    expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '0.001' })).toBe(1);
     expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '600' })).toBe(60);
     expect(heartbeatSeconds({ REPROROM_HEARTBEAT: 'soon' })).toBe(60);
     expect(heartbeatSeconds({ REPROROM_HEARTBEAT: '-1' })).toBe(60);
@@ -40,25 +42,25 @@ describe('build progress', () => {
   });
 
   it('off a terminal: a heartbeat per silent running build, with its last output; none once it is done', async () => {
-    vi.stubEnv('REPROROM_HEARTBEAT', '0.2');
+    vi.stubEnv('REPROROM_HEARTBEAT', '1');
     const { stream, text } = fakeStream(false);
     const p = await BuildProgress.start({ plannedRuns: 2, verbose: false, stream });
     p.runState('sea', 1, 2, 'started');
     p.line('sea', 1, '  CC out/src/post.o');
-    await sleep(450);
+    await sleep(1200);
     p.runState('sea', 1, 2, 'done');
     const during = text();
-    await sleep(300);
+    await sleep(1200);
     p.stop();
     p.summary('build finished', 'reproducible: 1 reproducible (1 artifact)');
     expect(during).toMatch(
-      /^\[sea\] run 1\/2 still running \(build, 0s; last output 0s ago: CC out\/src\/post\.o\) — 0\/2 runs done$/m,
+      /^\[sea\] run 1\/2 still running \(build, [01]s; last output [01]s ago: CC out\/src\/post\.o\) — 0\/2 runs done$/m,
     );
     expect(text().slice(during.length)).not.toMatch(/still running/);
     // Not streamed without --verbose.
     expect(text()).not.toMatch(/\| {2}CC/);
     expect(text()).toMatch(
-      /^\[build\] build finished in 0s: 1 run, 0 failed; reproducible: 1 reproducible \(1 artifact\)$/m,
+      /^\[build\] build finished in \ds: 1 run, 0 failed; reproducible: 1 reproducible \(1 artifact\)$/m,
     );
   });
 

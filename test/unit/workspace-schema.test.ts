@@ -155,7 +155,7 @@ sys.exit(1 if bad else 0)
 describe('allowed keys and suggestions', () => {
   it('walks into nested mappings, lists and the chosen source type', () => {
     expect(allowedKeys(boardSchema, [], {})).toContain('artifacts');
-    expect(allowedKeys(boardSchema, ['limits'], {})).toEqual(['memory', 'pids', 'disk', 'time']);
+    expect(allowedKeys(boardSchema, ['limits'], {})).toEqual(['memory', 'pids', 'disk', 'time', 'log']);
     expect(allowedKeys(imageSchema, ['extraPins', 0], {})).toEqual(['pin', 'packages']);
     expect(allowedKeys(boardSchema, ['source'], { source: { type: 'git' } })).toEqual(['type', 'url', 'rev']);
     expect(allowedKeys(boardSchema, ['source'], { source: { type: 'tarball' } })).toEqual([

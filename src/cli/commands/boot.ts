@@ -13,7 +13,7 @@ import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { outcomeError, paint, printLine, printOutput } from '../output.js';
+import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
 
 /** A run id is a folder name under .reprorom/runs, never a path. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -80,7 +80,7 @@ export async function runBoot(
       printLine(
         `${boardName} ${r.run}#${r.index}: ${paint(r.ok ? 'green' : 'red', r.ok ? 'boot ok' : 'boot FAILED')} — ${r.message}`,
       );
-      if (!r.ok) process.stderr.write(await consoleTail(r.log));
+      if (!r.ok) writeErr(await consoleTail(r.log));
     }
   }
   return ok ? ExitCode.ok : ExitCode.buildFailed;

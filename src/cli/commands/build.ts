@@ -22,7 +22,7 @@ import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { BuildProgress } from '../buildProgress.js';
-import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
+import { colourAllowed, outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
 
 export interface BuildCliOptions {
   workspace: string;
@@ -77,7 +77,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
     boards = shardBoards(boards, shard, await recordedDurations(join(stateDir(ws.root), 'runs'), boards));
-  if (boards.length === 0) process.stderr.write(`[build] shard ${opts.shard} has no boards\n`);
+  if (boards.length === 0) writeErr(`[build] shard ${opts.shard} has no boards\n`);
   const cores = availableParallelism();
   const plan = planBuild(ws, {
     boards,

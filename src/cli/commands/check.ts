@@ -1,6 +1,6 @@
 import { ConfigError, ExitCode, formatProblem } from '../../util/errors.js';
 import { loadWorkspace } from '../../workspace/load.js';
-import { errorJson, printLine, printOutput } from '../output.js';
+import { errorJson, printLine, printOutput, writeErr } from '../output.js';
 
 export async function runCheck(opts: { workspace: string; json?: boolean }): Promise<number> {
   const { workspace, problems, files } = await loadWorkspace(opts.workspace);
@@ -21,8 +21,8 @@ export async function runCheck(opts: { workspace: string; json?: boolean }): Pro
       `ok: ${files} files (${workspace.pins.size} pins, ${workspace.images.size} images, ${workspace.boards.size} boards)`,
     );
   } else {
-    for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-    process.stderr.write(`${problems.length} problem(s) found\n`);
+    for (const p of problems) writeErr(`${formatProblem(p)}\n`);
+    writeErr(`${problems.length} problem(s) found\n`);
   }
   return ok ? ExitCode.ok : ExitCode.config;
 }

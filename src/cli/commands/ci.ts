@@ -13,7 +13,7 @@ import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
 import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printLine } from '../output.js';
+import { printLine, writeErr, writeOut } from '../output.js';
 
 export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOptions): Promise<number> {
   const shards = Number(opts.shards);
@@ -39,12 +39,12 @@ export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOp
     ...(reproromFrom ? { reproromFrom } : {}),
   });
   if (!containerPinned(plan.container))
-    process.stderr.write(
+    writeErr(
       `warning: the container ${plan.container} is a moving tag; pin it with --container ${plan.container.split('@')[0]}@sha256:<digest>\n`,
     );
   const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan, resourceClass);
   if (opts.stdout) {
-    process.stdout.write(text);
+    writeOut(text);
     return ExitCode.ok;
   }
   // The default path is the CI system's own, inside the workspace; --out is relative to the current folder.

@@ -16,7 +16,7 @@ import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
+import { colourAllowed, outcomeError, paint, printLine, printOutput, writeOut } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -51,7 +51,7 @@ export function printComparison({ comparison, reports }: CompareOutcome, { summa
     printLine();
     printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeOut(`${lines.join('\n')}\n`);
 }
 
 export type CompareCliOptions = CompareOptions & {

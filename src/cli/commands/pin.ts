@@ -2,7 +2,7 @@
 import { fetchOffline } from '../../offline/fetch.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { printLine, printOutput } from '../output.js';
+import { printLine, printOutput, writeErr } from '../output.js';
 
 /** Pins whose content must be fetched into the nix store before an offline build. */
 const FETCHERS: Record<string, typeof fetchOffline> = { offline: fetchOffline };
@@ -19,7 +19,7 @@ export async function runPinFetch(
     );
   }
   const result = await withInterrupts((signal) =>
-    fetcher(opts.workspace, { log: (line) => process.stderr.write(`${line}\n`), signal }),
+    fetcher(opts.workspace, { log: (line) => writeErr(`${line}\n`), signal }),
   );
   if (opts.json) printOutput('pin-fetch', { schema: 'reprorom.pin-fetch/v1', ok: true, ...result });
   else {

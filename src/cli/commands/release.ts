@@ -13,7 +13,7 @@ import { variedByBoard } from '../../runs/varied.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { outcomeError, printLine, printOutput } from '../output.js';
+import { outcomeError, printLine, printOutput, writeErr } from '../output.js';
 import { printComparison } from './compare.js';
 
 function wholeNumber(value: string, flag: string, min: number, why: string): number {
@@ -65,11 +65,13 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
     ...(opts.noVary ? { noVary: opts.noVary } : {}),
   });
   refuseExpectedMismatch(plan.boards, 'release');
-  const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
+  const say = (board: string, text: string) => writeErr(`[${board}] ${text}\n`);
   // Nothing is off silently: a release says which variations its runs did not make, and why.
   for (const b of plan.boards) for (const line of describeChoice(b.vary)) say(b.name, line);
-  const result = await withInterrupts((signal) =>
-    releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+  const result = await withInterrupts(
+    (signal) => releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+    // A signal after the rename: the release is whole and in place, and the message says so.
+    { completed: (r) => (r.ok ? `the release was written completely to ${out}` : undefined) },
   );
   const { build, comparison } = result;
   if (!result.ok) {
@@ -88,7 +90,7 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
         comparison: comparisonJson(comparison),
       });
     else printComparison(comparison);
-    process.stderr.write(`reprorom: ${message}\n  → ${hint}\n`);
+    writeErr(`reprorom: ${message}\n  → ${hint}\n`);
     return ExitCode.mismatch;
   }
   if (opts.json) {

@@ -14,6 +14,7 @@ import { prepareSource } from '../../sources/prepare.js';
 import { UsageError } from '../../util/errors.js';
 import { ensureStateDir } from '../../util/paths.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
+import { writeErr } from '../output.js';
 import { progress } from '../progress.js';
 
 export interface ShellCliOptions {
@@ -42,9 +43,7 @@ export async function runShell(target: string, opts: ShellCliOptions): Promise<n
       ? await prepareSource(ws.root, board.source, { into: join(work, 'src') })
       : undefined;
     status.done(`shell ${target}: image ${image.tag}${source ? `, source at /build/src` : ''}`);
-    process.stderr.write(
-      'reprorom shell is NOT hermetic: nothing here is recorded; use `reprorom build` for results.\n',
-    );
+    writeErr('reprorom shell is NOT hermetic: nothing here is recorded; use `reprorom build` for results.\n');
     const tty = Boolean(process.stdin.isTTY) && opts.command === undefined;
     if (tty) process.stdin.setRawMode(true);
     try {

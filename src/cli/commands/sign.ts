@@ -5,7 +5,7 @@ import { readText } from '../../hashes/hashesTxt.js';
 import { parseReleaseManifest, RELEASE_MANIFEST, signedFiles } from '../../release/releaseManifest.js';
 import { type EnvelopeResult, parseFormat, signEnvelopes, signFiles } from '../../release/sign.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
-import { printLine, printOutput } from '../output.js';
+import { printLine, printOutput, writeErr } from '../output.js';
 
 /** The files to sign: a release folder's signed set, or one file (e.g. a Heads hashes.txt); and its provenance files. */
 async function filesToSign(target: string): Promise<{ files: string[]; provenance: string[] }> {
@@ -58,7 +58,7 @@ export async function runSign(
   else {
     for (const s of signatures) printLine(`signed ${s}`);
     for (const e of envelopes.written) printLine(`signed ${e} (DSSE envelope of the provenance)`);
-    if (envelopes.skipped) process.stderr.write(`reprorom: note: ${envelopes.skipped}\n`);
+    if (envelopes.skipped) writeErr(`reprorom: note: ${envelopes.skipped}\n`);
     printLine(
       `check it:  reprorom verify ${dir} --no-rebuild --key ${format === 'ssh' ? 'SIGNER.pub' : 'SIGNER-public-key.asc'}`,
     );

@@ -14,7 +14,7 @@ import type { VerifyJson } from '../../contracts/json.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { outcomeError, paint, printLine, printOutput } from '../output.js';
+import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface VerifyCliOptions {
@@ -128,7 +128,7 @@ export function reasons(r: VerifyResult): string[] {
 }
 
 export async function runVerify(release: string, opts: VerifyCliOptions): Promise<number> {
-  const say = (board: string, text: string) => process.stderr.write(`[${board}] ${text}\n`);
+  const say = (board: string, text: string) => writeErr(`[${board}] ${text}\n`);
   const result = await withInterrupts((signal) =>
     verifyRelease(release, {
       workspace: opts.workspace,
@@ -143,6 +143,6 @@ export async function runVerify(release: string, opts: VerifyCliOptions): Promis
   );
   if (opts.json) printOutput('verify', verifyJson(result));
   else printResult(result);
-  if (!result.ok) for (const why of reasons(result)) process.stderr.write(`reprorom: ${why}\n`);
+  if (!result.ok) for (const why of reasons(result)) writeErr(`reprorom: ${why}\n`);
   return result.ok ? ExitCode.ok : ExitCode.mismatch;
 }
