@@ -50,7 +50,7 @@ describe('build progress', () => {
     const during = text();
     await sleep(300);
     p.stop();
-    p.summary('build finished', 'reproducible: 1 reproducible (1 artifact)');
+    p.summary('build finished', 'reproducible: 1 artifact identical across 2 inputs');
     expect(during).toMatch(
       /^\[sea\] run 1\/2 still running \(build, 0s; last output 0s ago: CC out\/src\/post\.o\) — 0\/2 runs done$/m,
     );

@@ -16,14 +16,22 @@ import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, outcomeError, paint, printLine, printOutput } from '../output.js';
+import { colourAllowed, outcomeError, paint, printOutput } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
 };
 
-export function printComparison({ comparison, reports }: CompareOutcome): void {
+/**
+ * The table, problems, diff reports and notes, then the one summary line. `after` are lines
+ * printed just before that summary (the excused mismatches); `summary` replaces the plain
+ * summary when a caller judges the comparison otherwise (`--allow-expected`).
+ */
+export function printComparison(
+  { comparison, reports }: CompareOutcome,
+  verdict?: { after: readonly string[]; summary: string; ok: boolean },
+): void {
   // One write at the end: a million rows would be a million writes.
   const lines: string[] = [];
   const printLine = (line = '') => lines.push(line);
@@ -46,8 +54,10 @@ export function printComparison({ comparison, reports }: CompareOutcome): void {
   }
   if (comparison.notes.length > 0) printLine();
   for (const n of comparison.notes) printLine(paint('dim', printable(`note: ${n}`)));
+  for (const l of verdict?.after ?? []) printLine(paint('yellow', printable(l)));
   printLine();
-  printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
+  const ok = verdict ? verdict.ok : comparison.ok;
+  printLine(paint(ok ? 'green' : 'red', verdict ? verdict.summary : renderSummary(comparison)));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -103,10 +113,12 @@ async function runCompareExpected(
       ok: json.okExceptExpected === true,
       ...(json.okExceptExpected ? {} : { error: outcomeError(ExitCode.mismatch, verdictSummary(json)) }),
     });
-  else {
-    printComparison(outcome);
-    for (const l of expectedLines(json)) printLine(paint('yellow', printable(l)));
-    printLine(paint(json.okExceptExpected ? 'green' : 'red', verdictSummary(json)));
-  }
+  // One summary line: the judgement with the declared mismatches excused replaces the plain one.
+  else
+    printComparison(outcome, {
+      after: expectedLines(json),
+      summary: verdictSummary(json),
+      ok: json.okExceptExpected === true,
+    });
   return json.okExceptExpected ? ExitCode.ok : ExitCode.mismatch;
 }
