@@ -3,8 +3,9 @@
  * agree, the short hash(es) and the cause (culprit or declared reason). No column per board ×
  * run: the full hashes per run belong to `--json` and the HTML report.
  */
-import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
+
 import { summaryLine } from '../compare/summary.js';
+import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
 import { artifactVerdicts, culpritText } from './verdicts.js';
 
