@@ -279,7 +279,14 @@ export function buildProgram(): Command {
       .option(
         '--reprorom-from <owner/name@commit>',
         'install reprorom from this GitHub repository and full commit (needed unless package.json has reprorom)',
-      );
+      )
+      .option(
+        '--branch <name>',
+        system === 'github'
+          ? "the branch whose pushes run the workflow (default: the workspace checkout's current branch); pull requests always run"
+          : 'run the workflow only for pushes to this branch (default: every branch)',
+      )
+      .option('--json', 'machine-readable output');
     if (system === 'circleci')
       command.option('--resource-class <class>', 'resource class of the image and board jobs', 'large');
     command.action(async (opts: import('./commands/ci.js').CiCliOptions) => {
@@ -292,7 +299,8 @@ export function buildProgram(): Command {
     .command('schemas')
     .description('write the JSON Schemas of the workspace files')
     .option('--out <dir>', 'output folder', 'schemas')
-    .action(async (opts: { out: string }) => {
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { out: string; json?: boolean }) => {
       const { runSchemas } = await import('./commands/schemas.js');
       process.exitCode = await runSchemas(opts);
     });
@@ -346,13 +354,10 @@ export async function main(argv: string[]): Promise<void> {
 export function reportError(err: unknown, jsonKind?: JsonKind): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; --help and --version are successes.
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    ) {
-      return ExitCode.ok;
-    }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+    // `reprorom help` asked for help (exit 0); a bare `reprorom` or `reprorom ci` named no command:
+    // commander printed the help on stderr, and that is a usage error like any other.
+    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     printFailure(jsonKind, outcomeError(ExitCode.config, err.message.replace(/^error: /, '')));
     return ExitCode.config;
   }

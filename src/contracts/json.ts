@@ -456,6 +456,33 @@ export interface ReportJson {
   reports: string[];
 }
 
+// ───────────────────────────── ci, schemas ─────────────────────────────
+
+/** `reprorom ci github|circleci --json`. */
+export interface CiJson {
+  schema: 'reprorom.ci/v1';
+  ok: true;
+  system: 'github' | 'circleci';
+  /** The file written, or null with `--stdout`. */
+  file: string | null;
+  /** False when the file already held exactly this text (nothing was written). */
+  written: boolean;
+  /** The branch whose pushes run the workflow; null: every branch (CircleCI without `--branch`). */
+  branch: string | null;
+  /** The workflow's text: only with `--stdout`. */
+  text?: string;
+  /** Advice printed on stderr too (e.g. a container not pinned by digest). */
+  warnings: string[];
+}
+
+/** `reprorom schemas --json`. */
+export interface SchemasJson {
+  schema: 'reprorom.schemas/v1';
+  ok: true;
+  /** The JSON Schema files written. */
+  files: string[];
+}
+
 // ───────────────────────────── every output kind ─────────────────────────────
 
 /**
@@ -477,6 +504,8 @@ export interface JsonOutputs {
   verify: VerifyJson | FailureJson<'reprorom.verify/v1'>;
   merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
   report: ReportJson | FailureJson<'reprorom.report/v1'>;
+  ci: CiJson | FailureJson<'reprorom.ci/v1'>;
+  schemas: SchemasJson | FailureJson<'reprorom.schemas/v1'>;
 }
 
 export type JsonKind = keyof JsonOutputs;
@@ -497,4 +526,7 @@ export const JSON_KIND_OF_COMMAND: Readonly<Record<string, JsonKind>> = {
   verify: 'verify',
   merge: 'merge',
   report: 'report',
+  'ci github': 'ci',
+  'ci circleci': 'ci',
+  schemas: 'schemas',
 };
