@@ -3,15 +3,19 @@
  * through the built CLI as a user would.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/jsonContract.js';
+import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
-import { expectNoStack } from './support.js';
+import { board, expectNoStack, tag } from './support.js';
+
+const engine = await probeEngine();
+const nix = await probeNix();
 
 const FROM = ['--reprorom-from', `example/reprorom@${'c'.repeat(40)}`];
 const git = (cwd: string, args: string[]) =>
@@ -106,5 +110,47 @@ describe("a user's first hour", () => {
     expect(schemas['files']).toEqual(expect.arrayContaining([join(dir, 'board.schema.json')]));
     for (const f of schemas['files'] as string[])
       expect(JSON.parse(await readFile(f, 'utf8'))).toHaveProperty('$schema');
+  });
+
+  it('verify of a release folder without --key or --keyring refuses to start (exit 2): never VERIFIED unsigned', async () => {
+    const release = await temp('rr-first-hour-release-');
+    await writeFile(join(release, 'manifest.json'), '{}\n');
+    const r = await runCli(['verify', release, '--no-rebuild']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^reprorom: verify needs --key or --keyring to check the release signature$/m);
+    expect(r.stdout).not.toMatch(/VERIFIED/);
+    expectNoStack(r.stderr);
+  });
+
+  describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('with a Docker engine', () => {
+    const name = `${tag}-first-build`;
+    beforeAll(async () => {
+      if (inCi) {
+        requireReal(engine);
+        requireReal(nix);
+      }
+      await board(ws, name, 'commands: ["echo same > out.txt"]\nartifacts: [out.txt]\n');
+    });
+
+    it('build --runs 1 ends "1 run: nothing compared", never "NOT reproducible", exit 0; the opt-in build-path line only with --verbose', async () => {
+      const one = await runCli(['build', name, '-w', ws]);
+      expect(one.exitCode, one.stderr).toBe(0);
+      expect(one.stdout).toMatch(
+        /^1 run: nothing compared \(build with --runs 2 or more to check reproducibility\)$/m,
+      );
+      expect(one.stdout + one.stderr).not.toMatch(/NOT reproducible|NOT verified/);
+      expect(one.stdout).not.toMatch(/build-path/);
+      const two = await runCli(['build', name, '-w', ws, '--runs', '2', '--no-vary', 'num-cpus']);
+      expect(two.exitCode, two.stderr).toBe(0);
+      expect(two.stdout).toMatch(/^reproducible: 1 artifact identical across 2 inputs$/m);
+      // --no-vary is news (the user's own choice, said once per board); the opt-in default is not.
+      expect(two.stdout).toMatch(
+        new RegExp(`^${name}: variation num-cpus off: turned off on the command line`, 'm'),
+      );
+      expect(two.stdout).not.toMatch(/build-path/);
+      const verbose = await runCli(['build', name, '-w', ws, '--runs', '2', '--verbose']);
+      expect(verbose.exitCode, verbose.stderr).toBe(0);
+      expect(verbose.stdout).toMatch(new RegExp(`^${name}: variation build-path off: opt-in`, 'm'));
+    });
   });
 });
