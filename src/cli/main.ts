@@ -52,6 +52,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('list')
+    .description(
+      'list the boards: image, source, inputs, and whether build --all takes them or a mismatch is expected',
+    )
+    .addOption(workspaceOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { workspace: string; json?: boolean }) => {
+      const { runList } = await import('./commands/list.js');
+      process.exitCode = await runList(opts);
+    });
+
+  program
     .command('doctor')
     .description('check the Docker engine, nix, diffoscope and free disk')
     .addOption(workspaceOption())

@@ -456,6 +456,48 @@ export interface ReportJson {
   reports: string[];
 }
 
+// ───────────────────────────── list ─────────────────────────────
+
+/** Where a listed board's source comes from, in one line (`local src/x`, `git URL@COMMIT`, …). */
+export interface ListedSourceJson {
+  type: 'local' | 'git' | 'tarball' | 'debian-source';
+  /** The same source as a person reads it. */
+  summary: string;
+}
+
+/** One input a listed board takes, placed at `path` in its source tree. */
+export interface ListedInputJson {
+  type: 'board' | 'url' | 'debian';
+  path: string;
+  /** `board B:ARTIFACT`, `url URL`, `debian PACKAGE VERSION ARCH`. */
+  summary: string;
+}
+
+export interface ListedBoardJson {
+  name: string;
+  /** The board file, relative to the workspace. */
+  file: string;
+  description: string | null;
+  image: string;
+  source: ListedSourceJson;
+  inputs: ListedInputJson[];
+  artifacts: string[];
+  /** False: `build --all` leaves it out (built by name only). */
+  all: boolean;
+  /** Why the board is declared not reproducible yet, or null. */
+  expectMismatch: string | null;
+  /** Whether the board has a boot check. */
+  boot: boolean;
+}
+
+/** `reprorom list --json`: the boards of the workspace. */
+export interface ListJson {
+  schema: 'reprorom.list/v1';
+  ok: true;
+  workspace: string;
+  boards: ListedBoardJson[];
+}
+
 // ───────────────────────────── ci, schemas ─────────────────────────────
 
 /** `reprorom ci github|circleci --json`. */
@@ -504,6 +546,7 @@ export interface JsonOutputs {
   verify: VerifyJson | FailureJson<'reprorom.verify/v1'>;
   merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
   report: ReportJson | FailureJson<'reprorom.report/v1'>;
+  list: ListJson | FailureJson<'reprorom.list/v1'>;
   ci: CiJson | FailureJson<'reprorom.ci/v1'>;
   schemas: SchemasJson | FailureJson<'reprorom.schemas/v1'>;
 }
@@ -526,6 +569,7 @@ export const JSON_KIND_OF_COMMAND: Readonly<Record<string, JsonKind>> = {
   verify: 'verify',
   merge: 'merge',
   report: 'report',
+  list: 'list',
   'ci github': 'ci',
   'ci circleci': 'ci',
   schemas: 'schemas',

@@ -122,6 +122,37 @@ describe("a user's first hour", () => {
     expectNoStack(r.stderr);
   });
 
+  it('list shows each board with its image, source, inputs and all:/expectMismatch flags (and --json); an unknown board points to it', async () => {
+    const text = await runCli(['list', '-w', ws]);
+    expect(text.exitCode, text.stderr).toBe(0);
+    const row = (board: string) => text.stdout.split('\n').find((l) => l.startsWith(`${board} `)) ?? '';
+    expect(row('coreboot-qemu')).toMatch(
+      /^coreboot-qemu +coreboot +debian-source coreboot \S+ \(patches: debian\) +board seabios-coreboot:out\/bios\.bin\.elf → payloads\/seabios\.elf +all: false \(built by name only\)$/,
+    );
+    expect(row('seabios-qemu-naive')).toMatch(/ {2}expectMismatch: plain make stamps/);
+    expect(row('probe-variations')).toMatch(/^probe-variations +firmware +local probe +- +expectMismatch: /);
+    expect(text.stdout).toMatch(/^\d+ boards; build one with: reprorom build BOARD --runs 2$/m);
+
+    const json = expectJsonOutput('list', await runCli(['list', '-w', ws, '--json']));
+    const boards = json['boards'] as Array<Record<string, unknown>>;
+    expect(boards.map((b) => b['name'])).toContain('seabios-qemu');
+    expect(boards.find((b) => b['name'] === 'coreboot-qemu')).toMatchObject({
+      image: 'coreboot',
+      source: { type: 'debian-source' },
+      inputs: [
+        { type: 'board', path: 'payloads/seabios.elf', summary: 'board seabios-coreboot:out/bios.bin.elf' },
+      ],
+      all: false,
+      expectMismatch: null,
+    });
+
+    const unknown = await runCli(['build', 'seabios-qemuu', '-w', ws]);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/^reprorom: board "seabios-qemuu" is not in .*\/boards\/: /m);
+    expect(unknown.stderr).toMatch(/^ {2}→ reprorom list shows every board/m);
+    expectNoStack(unknown.stderr);
+  });
+
   describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('with a Docker engine', () => {
     const name = `${tag}-first-build`;
     /** Under CI a missing engine or nix fails, never skips. */
