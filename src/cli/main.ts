@@ -265,9 +265,16 @@ export function buildProgram(): Command {
   program
     .command('report <runs...>')
     .description('write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links')
-    .requiredOption('--html <file>', 'HTML file to write')
+    .requiredOption(
+      '--html <file>',
+      'HTML file to write (the only file written: diff reports are shown in it)',
+    )
+    .option(
+      '--diff-dir <dir>',
+      "also keep each mismatch's diff reports (text, and diffoscope's HTML) in this folder; the page links them",
+    )
     .option('--json', 'machine-readable output')
-    .action(async (runs: string[], opts: { html: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: { html: string; diffDir?: string; json?: boolean }) => {
       const { runReport } = await import('./commands/report.js');
       process.exitCode = await runReport(runs, opts);
     });

@@ -452,7 +452,7 @@ export interface ReportJson {
   error?: ErrorJson;
   /** The HTML page written. */
   html: string;
-  /** The text diff reports written next to it. */
+  /** The text diff reports kept as files: only with `--diff-dir` (otherwise they are in the page). */
   reports: string[];
 }
 
