@@ -52,6 +52,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('init')
+    .description(
+      'write a first workspace into this firmware repository: the offline toolchain, its image and one board building the repository itself (never overwrites a file)',
+    )
+    .addOption(workspaceOption())
+    .option('--board <name>', "the board's name (default: the folder's name)")
+    .option(
+      '--command <cmd>',
+      'the build command, as you run it in the repository (repeatable; asked for on a terminal)',
+      collect,
+    )
+    .option(
+      '--artifact <path>',
+      'a ROM the command makes, relative to the repository (repeatable; asked for on a terminal)',
+      collect,
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (opts: import('./commands/init.js').InitCliOptions) => {
+      const { runInit } = await import('./commands/init.js');
+      process.exitCode = await runInit(opts);
+    });
+
+  program
     .command('list')
     .description(
       'list the boards: image, source, inputs, and whether build --all takes them or a mismatch is expected',

@@ -498,6 +498,23 @@ export interface ListJson {
   boards: ListedBoardJson[];
 }
 
+// ───────────────────────────── init ─────────────────────────────
+
+/** `reprorom init --json`: a first workspace written into an existing repository. */
+export interface InitJson {
+  schema: 'reprorom.init/v1';
+  ok: true;
+  workspace: string;
+  /** The board written (boards/BOARD.yaml). */
+  board: string;
+  /** Files written, relative to the workspace. */
+  written: string[];
+  /** Files that were already there with exactly this content (never overwritten). */
+  kept: string[];
+  /** The next command to run. */
+  next: string;
+}
+
 // ───────────────────────────── ci, schemas ─────────────────────────────
 
 /** `reprorom ci github|circleci --json`. */
@@ -547,6 +564,7 @@ export interface JsonOutputs {
   merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
   report: ReportJson | FailureJson<'reprorom.report/v1'>;
   list: ListJson | FailureJson<'reprorom.list/v1'>;
+  init: InitJson | FailureJson<'reprorom.init/v1'>;
   ci: CiJson | FailureJson<'reprorom.ci/v1'>;
   schemas: SchemasJson | FailureJson<'reprorom.schemas/v1'>;
 }
@@ -570,6 +588,7 @@ export const JSON_KIND_OF_COMMAND: Readonly<Record<string, JsonKind>> = {
   merge: 'merge',
   report: 'report',
   list: 'list',
+  init: 'init',
   'ci github': 'ci',
   'ci circleci': 'ci',
   schemas: 'schemas',
