@@ -185,5 +185,49 @@ describe("a user's first hour", () => {
       expect(verbose.exitCode, verbose.stderr).toBe(0);
       expect(verbose.stdout).toMatch(new RegExp(`^${name}: variation build-path off: opt-in`, 'm'));
     });
+
+    it('init in a git repository with a Makefile: check passes, build --runs 2 is reproducible; a second init with another command overwrites nothing', async () => {
+      real();
+      const repo = await temp('rr-first-hour-init-');
+      git(repo, ['init', '-q', '-b', 'main']);
+      await writeFile(join(repo, 'Makefile'), 'all:\n\tmkdir -p build && echo rom > build/demo.rom\n');
+      git(repo, ['add', '.']);
+      git(repo, ['commit', '-qm', 'firmware']);
+      const board = `${tag}-init`;
+      const args = [
+        'init',
+        '-w',
+        repo,
+        '--board',
+        board,
+        '--command',
+        'make',
+        '--artifact',
+        'build/demo.rom',
+      ];
+      const init = await runCli(args);
+      expect(init.exitCode, init.stderr).toBe(0);
+      expect(init.stdout).toMatch(new RegExp(`^wrote boards/${board}\\.yaml$`, 'm'));
+      expect(init.stdout.trimEnd().split('\n').at(-1)).toBe(
+        `next: reprorom check -w ${repo} && reprorom build ${board} -w ${repo} --runs 2`,
+      );
+      expect((await runCli(['check', '-w', repo])).exitCode).toBe(0);
+      const built = await runCli(['build', board, '-w', repo, '--runs', '2']);
+      expect(built.exitCode, built.stderr).toBe(0);
+      expect(built.stdout).toMatch(/^reproducible: 1 artifact identical across 2 inputs$/m);
+      const before = await readFile(join(repo, 'boards', `${board}.yaml`), 'utf8');
+      const again = await runCli([...args.slice(0, 6), 'make other', '--artifact', 'build/demo.rom']);
+      expect(again.exitCode).toBe(2);
+      expect(again.stderr).toMatch(
+        new RegExp(`^reprorom: init would replace a file that already exists: boards/${board}\\.yaml$`, 'm'),
+      );
+      expect(await readFile(join(repo, 'boards', `${board}.yaml`), 'utf8')).toBe(before);
+      const noTerminal = await runCli(['init', '-w', repo, '--board', 'other']);
+      expect(noTerminal.exitCode).toBe(2);
+      expect(noTerminal.stderr).toMatch(
+        /^reprorom: init needs --command \(there is no terminal to ask on\)$/m,
+      );
+      expectNoStack(again.stderr + noTerminal.stderr);
+    });
   });
 });
