@@ -58,7 +58,7 @@ describe('build progress', () => {
     // Not streamed without --verbose.
     expect(text()).not.toMatch(/\| {2}CC/);
     expect(text()).toMatch(
-      /^\[build\] build finished in 0s: 1 run, 0 failed; reproducible: 1 reproducible \(1 artifact\)$/m,
+      /^\[build\] build finished in 0s: 1 run, 0 failed; reproducible: 1 artifact identical across 2 inputs$/m,
     );
   });
 
