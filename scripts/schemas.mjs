@@ -123,13 +123,33 @@ export async function zodSchemas() {
   }
 }
 
+/**
+ * `"type": ["string", "number"]` → `"anyOf": [{ "type": "string" }, { "type": "number" }]`.
+ * Ajv's strict mode (the default of many validators built on it) refuses a union `type`
+ * unless told `allowUnionTypes`; `anyOf` means the same and every strict validator accepts it.
+ * `[T, "null"]` (a nullable T) is left alone: strict mode allows it.
+ */
+export function withoutUnionTypes(node) {
+  if (Array.isArray(node)) return node.map(withoutUnionTypes);
+  if (!node || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === 'enum' || k === 'const' ? v : withoutUnionTypes(v);
+  const types = Array.isArray(out.type) ? out.type : [];
+  const nonNull = types.filter((t) => t !== 'null');
+  if (nonNull.length > 1 && out.anyOf === undefined) {
+    const { type: _t, ...rest } = out;
+    return { ...rest, anyOf: types.map((t) => ({ type: t })) };
+  }
+  return out;
+}
+
 /** Every schema file's expected text, by path under schemas/. */
 export async function allSchemaFiles() {
   const files = { ...(await zodSchemas()), ...(await typeSchemas()) };
   return Object.fromEntries(
     Object.entries(files)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([path, schema]) => [path, `${JSON.stringify(schema, null, 2)}\n`]),
+      .map(([path, schema]) => [path, `${JSON.stringify(withoutUnionTypes(schema), null, 2)}\n`]),
   );
 }
 

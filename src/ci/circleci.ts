@@ -46,6 +46,9 @@ export function circleciConfig(plan: WorkflowPlan, resourceClass = DEFAULT_RESOU
     run: { name, command, ...extra },
   });
   const long = { no_output_timeout: NO_OUTPUT_TIMEOUT };
+  // With --branch, every job runs only for pushes to that branch; without, every branch builds
+  // (CircleCI has no pull-request trigger of its own: a pull request is a branch push).
+  const filters = plan.branch === undefined ? {} : { filters: { branches: { only: [plan.branch] } } };
   const start = (packages: readonly string[]) => [
     'checkout',
     run('Install Debian packages', setupScript(packages)),
@@ -147,10 +150,10 @@ export function circleciConfig(plan: WorkflowPlan, resourceClass = DEFAULT_RESOU
     workflows: {
       reprorom: {
         jobs: [
-          'images',
-          { boards: { requires: ['images'] } },
+          plan.branch === undefined ? 'images' : { images: { ...filters } },
+          { boards: { requires: ['images'], ...filters } },
           // Also after failed board jobs: a mismatch is exactly when the comparison and report are needed.
-          { compare: { requires: [{ boards: ['success', 'failed'] }] } },
+          { compare: { requires: [{ boards: ['success', 'failed'] }], ...filters } },
         ],
       },
     },

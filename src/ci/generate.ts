@@ -43,6 +43,11 @@ export interface WorkflowPlan {
   install: { kind: 'self' } | { kind: 'project' } | ({ kind: 'git' } & ReproromSource);
   /** The container every job runs in: `IMAGE@sha256:…` when pinned. */
   container: string;
+  /**
+   * The branch whose pushes run the workflow (GitHub: `on.push.branches`; CircleCI: every
+   * job's `filters`). Undefined: CircleCI builds every branch (its pull requests are branch pushes).
+   */
+  branch?: string;
 }
 
 /** The container jobs run in unless `--container` names another (a moving tag: pin it by digest). */
@@ -192,7 +197,13 @@ export function compareScript(plan: WorkflowPlan, shardsGlob: string): string {
  */
 export function planWorkflow(
   ws: Workspace,
-  opts: { shards: number; runs?: number; container?: string; reproromFrom?: ReproromSource },
+  opts: {
+    shards: number;
+    runs?: number;
+    container?: string;
+    reproromFrom?: ReproromSource;
+    branch?: string;
+  },
 ): WorkflowPlan {
   // The shards build what `build --all` builds (boards saying `all: false` stay out) and their producers.
   const built = withProducers(ws, selectBoards(ws, [], true));
@@ -225,6 +236,7 @@ export function planWorkflow(
     offlinePins,
     install,
     container: opts.container ?? DEFAULT_CONTAINER,
+    ...(opts.branch === undefined ? {} : { branch: opts.branch }),
   };
 }
 
@@ -253,6 +265,8 @@ export function generatedHeader(
   resourceClass = DEFAULT_RESOURCE_CLASS,
 ): string {
   const args = ['reprorom', 'ci', system, '--shards', String(plan.shards)];
+  // Always written when known: regenerating on another branch must give the same file.
+  if (plan.branch !== undefined) args.push('--branch', plan.branch);
   if (plan.container !== DEFAULT_CONTAINER) args.push('--container', plan.container);
   if (plan.install.kind === 'git')
     args.push('--reprorom-from', `${plan.install.repo}@${plan.install.commit}`);

@@ -43,9 +43,14 @@ export function githubWorkflow(plan: WorkflowPlan): string {
   const shards = Array.from({ length: plan.shards }, (_, i) => i + 1);
   const doc = {
     name: 'reprorom',
-    on: { push: { branches: ['main'] }, pull_request: {}, workflow_dispatch: {} },
+    // Pushes to the chosen branch (--branch, default the checkout's), every pull request, by hand.
+    on: {
+      push: plan.branch === undefined ? {} : { branches: [plan.branch] },
+      pull_request: {},
+      workflow_dispatch: {},
+    },
     permissions: { contents: 'read' },
-    // One run per branch or pull request: a new push to a pull request cancels its older run; main queues.
+    // One run per branch or pull request: a new push to a pull request cancels its older run; pushes queue.
     concurrency: {
       group: 'reprorom-${{ github.ref }}',
       'cancel-in-progress': "${{ github.event_name == 'pull_request' }}",

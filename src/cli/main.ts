@@ -54,6 +54,41 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('init')
+    .description(
+      'write a first workspace into this firmware repository: the offline toolchain, its image and one board building the repository itself (never overwrites a file)',
+    )
+    .addOption(workspaceOption())
+    .option('--board <name>', "the board's name (default: the folder's name)")
+    .option(
+      '--command <cmd>',
+      'the build command, as you run it in the repository (repeatable; asked for on a terminal)',
+      collect,
+    )
+    .option(
+      '--artifact <path>',
+      'a ROM the command makes, relative to the repository (repeatable; asked for on a terminal)',
+      collect,
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (opts: import('./commands/init.js').InitCliOptions) => {
+      const { runInit } = await import('./commands/init.js');
+      process.exitCode = await runInit(opts);
+    });
+
+  program
+    .command('list')
+    .description(
+      'list the boards: image, source, inputs, and whether build --all takes them or a mismatch is expected',
+    )
+    .addOption(workspaceOption())
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { workspace: string; json?: boolean }) => {
+      const { runList } = await import('./commands/list.js');
+      process.exitCode = await runList(opts);
+    });
+
+  program
     .command('doctor')
     .description('check the Docker engine, nix, diffoscope and free disk')
     .addOption(workspaceOption())
@@ -263,9 +298,16 @@ export function buildProgram(): Command {
   program
     .command('report <runs...>')
     .description('write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links')
-    .requiredOption('--html <file>', 'HTML file to write')
+    .requiredOption(
+      '--html <file>',
+      'HTML file to write (the only file written: diff reports are shown in it)',
+    )
+    .option(
+      '--diff-dir <dir>',
+      "also keep each mismatch's diff reports (text, and diffoscope's HTML) in this folder; the page links them",
+    )
     .option('--json', 'machine-readable output')
-    .action(async (runs: string[], opts: { html: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: { html: string; diffDir?: string; json?: boolean }) => {
       const { runReport } = await import('./commands/report.js');
       process.exitCode = await runReport(runs, opts);
     });
@@ -289,7 +331,14 @@ export function buildProgram(): Command {
       .option(
         '--reprorom-from <owner/name@commit>',
         'install reprorom from this GitHub repository and full commit (needed unless package.json has reprorom)',
-      );
+      )
+      .option(
+        '--branch <name>',
+        system === 'github'
+          ? "the branch whose pushes run the workflow (default: the workspace checkout's current branch); pull requests always run"
+          : 'run the workflow only for pushes to this branch (default: every branch)',
+      )
+      .option('--json', 'machine-readable output');
     if (system === 'circleci')
       command.option('--resource-class <class>', 'resource class of the image and board jobs', 'large');
     command.action(async (opts: import('./commands/ci.js').CiCliOptions) => {
@@ -302,7 +351,8 @@ export function buildProgram(): Command {
     .command('schemas')
     .description('write the JSON Schemas of the workspace files')
     .option('--out <dir>', 'output folder', 'schemas')
-    .action(async (opts: { out: string }) => {
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { out: string; json?: boolean }) => {
       const { runSchemas } = await import('./commands/schemas.js');
       process.exitCode = await runSchemas(opts);
     });
@@ -367,13 +417,10 @@ export async function main(argv: string[]): Promise<void> {
 export function reportError(err: unknown, jsonKind?: JsonKind): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; --help and --version are successes.
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    ) {
-      return ExitCode.ok;
-    }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+    // `reprorom help` asked for help (exit 0); a bare `reprorom` or `reprorom ci` named no command:
+    // commander printed the help on stderr, and that is a usage error like any other.
+    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     printFailure(jsonKind, outcomeError(ExitCode.config, err.message.replace(/^error: /, '')));
     return ExitCode.config;
   }

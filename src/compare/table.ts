@@ -10,6 +10,7 @@ import {
   notReproducible,
   type Verdict,
 } from './compare.js';
+import { summaryLine } from './summary.js';
 
 export type Painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => string;
 
@@ -125,20 +126,23 @@ function memberLines(a: ArtifactResult): string[] {
   );
 }
 
+/** The summary line (compare/summary.ts) of a comparison: no row is made to count them. */
 export function renderSummary(c: Comparison): string {
   const problems = notReproducible(c);
   const total = artifactCount(c);
   const count = (v: Verdict) => {
-    if (v === 'reproducible') return total - problems.length;
     let n = 0;
     for (const a of problems) if (a.verdict === v) n++;
     return n;
   };
-  if (c.unrelated.length > 0)
-    return printable(
-      `NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')} share no board or artifact)`,
-    );
-  if (c.ok) return `reproducible: ${total} artifact(s) identical across ${c.inputs.length} inputs`;
-  if (total === 0) return 'NOT verified: no artifacts to compare';
-  return `NOT reproducible: ${count('mismatch')} mismatch, ${count('missing')} missing, ${count('single-run')} single-run, ${count('reproducible')} reproducible`;
+  return summaryLine({
+    total,
+    reproducible: total - problems.length,
+    expected: 0,
+    mismatch: count('mismatch'),
+    missing: count('missing'),
+    singleRun: count('single-run'),
+    inputs: c.inputs.length,
+    unrelated: c.unrelated,
+  });
 }

@@ -458,8 +458,94 @@ export interface ReportJson {
   error?: ErrorJson;
   /** The HTML page written. */
   html: string;
-  /** The text diff reports written next to it. */
+  /** The text diff reports kept as files: only with `--diff-dir` (otherwise they are in the page). */
   reports: string[];
+}
+
+// ───────────────────────────── list ─────────────────────────────
+
+/** Where a listed board's source comes from, in one line (`local src/x`, `git URL@COMMIT`, …). */
+export interface ListedSourceJson {
+  type: 'local' | 'git' | 'tarball' | 'debian-source';
+  /** The same source as a person reads it. */
+  summary: string;
+}
+
+/** One input a listed board takes, placed at `path` in its source tree. */
+export interface ListedInputJson {
+  type: 'board' | 'url' | 'debian';
+  path: string;
+  /** `board B:ARTIFACT`, `url URL`, `debian PACKAGE VERSION ARCH`. */
+  summary: string;
+}
+
+export interface ListedBoardJson {
+  name: string;
+  /** The board file, relative to the workspace. */
+  file: string;
+  description: string | null;
+  image: string;
+  source: ListedSourceJson;
+  inputs: ListedInputJson[];
+  artifacts: string[];
+  /** False: `build --all` leaves it out (built by name only). */
+  all: boolean;
+  /** Why the board is declared not reproducible yet, or null. */
+  expectMismatch: string | null;
+  /** Whether the board has a boot check. */
+  boot: boolean;
+}
+
+/** `reprorom list --json`: the boards of the workspace. */
+export interface ListJson {
+  schema: 'reprorom.list/v1';
+  ok: true;
+  workspace: string;
+  boards: ListedBoardJson[];
+}
+
+// ───────────────────────────── init ─────────────────────────────
+
+/** `reprorom init --json`: a first workspace written into an existing repository. */
+export interface InitJson {
+  schema: 'reprorom.init/v1';
+  ok: true;
+  workspace: string;
+  /** The board written (boards/BOARD.yaml). */
+  board: string;
+  /** Files written, relative to the workspace. */
+  written: string[];
+  /** Files that were already there with exactly this content (never overwritten). */
+  kept: string[];
+  /** The next command to run. */
+  next: string;
+}
+
+// ───────────────────────────── ci, schemas ─────────────────────────────
+
+/** `reprorom ci github|circleci --json`. */
+export interface CiJson {
+  schema: 'reprorom.ci/v1';
+  ok: true;
+  system: 'github' | 'circleci';
+  /** The file written, or null with `--stdout`. */
+  file: string | null;
+  /** False when the file already held exactly this text (nothing was written). */
+  written: boolean;
+  /** The branch whose pushes run the workflow; null: every branch (CircleCI without `--branch`). */
+  branch: string | null;
+  /** The workflow's text: only with `--stdout`. */
+  text?: string;
+  /** Advice printed on stderr too (e.g. a container not pinned by digest). */
+  warnings: string[];
+}
+
+/** `reprorom schemas --json`. */
+export interface SchemasJson {
+  schema: 'reprorom.schemas/v1';
+  ok: true;
+  /** The JSON Schema files written. */
+  files: string[];
 }
 
 // ───────────────────────────── every output kind ─────────────────────────────
@@ -483,6 +569,10 @@ export interface JsonOutputs {
   verify: VerifyJson | FailureJson<'reprorom.verify/v1'>;
   merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
   report: ReportJson | FailureJson<'reprorom.report/v1'>;
+  list: ListJson | FailureJson<'reprorom.list/v1'>;
+  init: InitJson | FailureJson<'reprorom.init/v1'>;
+  ci: CiJson | FailureJson<'reprorom.ci/v1'>;
+  schemas: SchemasJson | FailureJson<'reprorom.schemas/v1'>;
 }
 
 export type JsonKind = keyof JsonOutputs;
@@ -503,4 +593,9 @@ export const JSON_KIND_OF_COMMAND: Readonly<Record<string, JsonKind>> = {
   verify: 'verify',
   merge: 'merge',
   report: 'report',
+  list: 'list',
+  init: 'init',
+  'ci github': 'ci',
+  'ci circleci': 'ci',
+  schemas: 'schemas',
 };

@@ -108,7 +108,7 @@ export function selectBoards(ws: Workspace, names: readonly string[], all: boole
   if (unknown.length > 0) {
     throw new UsageError(
       unknown.map((n) => `board "${n}" is not in ${ws.root}/boards/: ${didYouMean(n, known)}`).join('\n'),
-      'reprorom check lists the workspace; build names boards by file stem',
+      'reprorom list shows every board (its image, source and inputs); boards are named by their file stem in boards/',
     );
   }
   return [...new Set(names)];

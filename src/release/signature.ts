@@ -4,13 +4,16 @@
  * file, or an OpenPGP public key (imported into a temporary GNUPGHOME);
  * `--keyring` is a GnuPG keyring file. The user's own keyring is never touched.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { MAX_INPUT_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES } from '../hashes/limits.js';
 import { UsageError } from '../util/errors.js';
 import { removeOnHardExit } from '../util/interrupt.js';
+import { printable } from '../util/printable.js';
 import { formatBytes, IrregularFileError, openRegularFile, readRegularFile } from '../util/regularFile.js';
 import { type Ed25519Key, ed25519PublicKeys } from './dsse.js';
 import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
@@ -93,6 +96,17 @@ export async function openVerifier(opts: { key?: string; keyring?: string }): Pr
   return sshVerifier(key, text);
 }
 
+/** `key SHA256:… (comment)`: the fingerprint `ssh-keygen -l` prints, and the key's comment if it has one. */
+export function sshKeyName(line: string): string {
+  const [, blob = '', ...comment] = line.trim().split(/\s+/);
+  const fingerprint = createHash('sha256')
+    .update(Buffer.from(blob, 'base64'))
+    .digest('base64')
+    .replace(/=+$/, '');
+  const note = comment.join(' ');
+  return printable(`key SHA256:${fingerprint}${note ? ` (${note})` : ''}`);
+}
+
 async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
   const dir = await mkdtemp(join(tmpdir(), 'reprorom-ssh-'));
   const forget = removeOnHardExit(dir);
@@ -102,12 +116,17 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
     .filter((l) => l && !l.startsWith('#'));
   let allowed = keyFile;
   let describe = `allowed_signers ${keyFile}`;
+  // The signer a good signature names: the principal of an allowed_signers file (the user's
+  // own name for the key), or for a bare key its fingerprint and comment, never a made-up name.
+  const signers = new Map<string, string>();
   if (lines.length > 0 && lines.every((l) => SSH_KEY_LINE.test(l))) {
     // A bare public key: it becomes the only allowed signer, for the reprorom namespace only.
     allowed = join(dir, 'allowed_signers');
-    const entries = lines.map(
-      (l) => `${SSH_NAMESPACE} namespaces="${SSH_NAMESPACE}" ${l.split(/\s+/).slice(0, 2).join(' ')}`,
-    );
+    const entries = lines.map((l, i) => {
+      const principal = `key-${i + 1}`;
+      signers.set(principal, sshKeyName(l));
+      return `${principal} namespaces="${SSH_NAMESPACE}" ${l.split(/\s+/).slice(0, 2).join(' ')}`;
+    });
     await writeFile(allowed, `${entries.join('\n')}\n`);
     describe = `OpenSSH public key ${keyFile}`;
   }
@@ -142,7 +161,12 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
       );
       const said = firstLines(`${r.stdout}\n${r.stderr}`);
       return r.exitCode === 0
-        ? { file, signature, ok: true, message: `good OpenSSH signature by ${principal}` }
+        ? {
+            file,
+            signature,
+            ok: true,
+            message: `good OpenSSH signature by ${signers.get(principal) ?? printable(principal)}`,
+          }
         : {
             file,
             signature,

@@ -3,14 +3,14 @@
  * sha256sum list, a release manifest and one provenance statement per board.
  * The folder is assembled under a temporary name and appears in one rename.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { formatHashesTxt } from '../hashes/hashesTxt.js';
 import { type Manifest, readManifest } from '../hashes/runManifest.js';
 import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { variedAcross } from '../plan/variations.js';
 import { formatStatement, provenanceStatement } from '../provenance/statement.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import {
@@ -153,7 +153,10 @@ export async function writeRelease(
   }
   await checkOutFree(out);
   await mkdir(dirname(out), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(out), `.${basename(out)}.tmp-`));
+  // mkdir, not mkdtemp: a release is published, so its folder gets the user's umask (0755 under
+  // the usual 022), not mkdtemp's private 0700. The random name is as unguessable.
+  const tmp = tempSibling(out);
+  await mkdir(tmp);
   try {
     const entries: ReleaseBoard[] = [];
     const lines: Array<{ path: string; sha256: string }> = [];

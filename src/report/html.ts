@@ -3,7 +3,8 @@
  * external resources, so it can be opened from a CI artifact or mailed): the
  * pins and image IDs at the top, then a boards × runs grid, green where every
  * run agrees, red where one does not, each cell with the machine, the hash, the
- * size, the build time and a link to the log; diff reports linked per row.
+ * size, the build time and a link to the log; each mismatch's diff report shown in its row
+ * (or linked, when the caller kept the reports as files).
  * Links are relative to the page, so the page and the run folders move together.
  */
 import { relative, sep } from 'node:path';
@@ -18,7 +19,11 @@ export interface ReportInput {
   sets: HashSet[];
   /** Manifest of each input label that has one. */
   manifests: Map<string, Manifest>;
-  reports: Array<{ artifact: string; text: string; html: string | undefined }>;
+  /**
+   * Diff reports. `embedded`: the text report's content, shown in the page itself (then the
+   * page is the only file `report` writes); without it, `text` and `html` are linked.
+   */
+  reports: Array<{ artifact: string; text: string; html: string | undefined; embedded?: string }>;
   /** Build log of each input label, when one exists. */
   logs?: Map<string, string>;
   /** Folder of the HTML file: links are relative to it. */
@@ -101,9 +106,12 @@ export function renderHtml(input: ReportInput): string {
     const diff = input.reports.find((r) => r.artifact === a.name);
     const labels = Object.keys(a.hashes);
     const artifact = a.board && a.name.startsWith(`${a.board}/`) ? a.name.slice(a.board.length + 1) : a.name;
-    const links = diff
-      ? `<div class="meta">${link(diff.text, 'diff report')}${diff.html ? ` · ${link(diff.html, 'HTML diff')}` : ''}</div>`
-      : '';
+    const links =
+      diff?.embedded !== undefined
+        ? `<details class="diff"><summary>diff report</summary><pre>${esc(diff.embedded)}</pre></details>`
+        : diff
+          ? `<div class="meta">${link(diff.text, 'diff report')}${diff.html ? ` · ${link(diff.html, 'HTML diff')}` : ''}</div>`
+          : '';
     const cause =
       a.verdict === 'reproducible' ? undefined : culpritTextFrom(input.culprits, a.board ?? '', artifact);
     const culprit = cause ? `<div class="cause">${esc(cause)}</div>` : '';
@@ -145,6 +153,7 @@ td.empty{background:repeating-linear-gradient(45deg,#fff,#fff 6px,#f3f3f3 6px,#f
 .cause{font-size:12px;color:#8b0000;margin:.2em 0}
 .legend{margin-top:1em;font-size:12px;color:#444}.legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #bbb}
 ul.notes{font-size:12px;color:#444}
+details.diff summary{font-size:12px;cursor:pointer}details.diff pre{font-size:11px;max-width:60em;max-height:30em;overflow:auto;white-space:pre-wrap;background:#f6f6f6;padding:.4em}
 </style></head><body>
 <h1 class="${comparison.ok ? 'ok' : 'bad'}">reprorom: ${comparison.ok ? 'reproducible' : 'NOT reproducible'}</h1>
 <p class="summary">${esc(summary || 'no artifacts')} · ${comparison.inputs.length} runs${machines.length ? ` on ${machines.length} machine${machines.length > 1 ? 's' : ''}` : ''}</p>

@@ -3,6 +3,8 @@
  * agree, the short hash(es) and the cause (culprit or declared reason). No column per board ×
  * run: the full hashes per run belong to `--json` and the HTML report.
  */
+
+import { summaryLine } from '../compare/summary.js';
 import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
 import { artifactVerdicts, culpritText, NOTHING_VARIED } from './verdicts.js';
@@ -96,31 +98,22 @@ export function renderVerdictTable(rows: readonly VerdictRow[], paint: Painter):
   return [paint('dim', line([...HEAD])), ...rows.map((r) => line(cells(r), r.colour))];
 }
 
-/** One line: what the comparison found, expected mismatches and news included. */
+/** The summary line (compare/summary.ts), declared expected mismatches counted apart. */
 export function verdictSummary(c: ComparisonJson | null): string {
   if (!c) return 'NOT verified: no run succeeded';
   const count = (pred: (a: ComparisonJson['artifacts'][number]) => boolean) =>
     c.artifacts.filter(pred).length;
-  const reproducible = count((a) => a.verdict === 'reproducible');
-  const expected = count((a) => a.expectedMismatch !== undefined);
-  const problems = c.artifacts.length - reproducible - expected;
-  if (c.unrelated.length > 0)
-    return printable(`NOT verified: nothing in common across the inputs (${c.unrelated.join(', ')})`);
-  if (c.artifacts.length === 0) return 'NOT verified: no artifacts to compare';
-  const parts = [`${reproducible} reproducible`];
-  if (expected > 0) parts.push(`${expected} expected mismatch`);
-  if (problems > 0) {
-    for (const v of ['mismatch', 'missing', 'single-run'] as const) {
-      const n = count((a) => a.verdict === v && a.expectedMismatch === undefined);
-      if (n > 0) parts.push(`${n} ${v}`);
-    }
-    return `NOT reproducible: ${parts.join(', ')}`;
-  }
-  // Agreement of runs that varied nothing is the weaker claim: say so, never a plain "reproducible".
-  const unvaried = count((a) => a.verdict === 'reproducible' && a.varied?.length === 0);
-  if (unvaried > 0 && unvaried < reproducible)
-    parts[0] = `${reproducible} reproducible (${unvaried} with nothing varied)`;
-  const head = expected > 0 ? 'reproducible except as expected' : 'reproducible';
-  const weak = unvaried > 0 && unvaried === reproducible ? ' (nothing varied)' : '';
-  return `${head}${weak}: ${parts.join(', ')} (${c.artifacts.length} artifact${c.artifacts.length === 1 ? '' : 's'})`;
+  const unexpected = (v: string) => count((a) => a.verdict === v && a.expectedMismatch === undefined);
+  return summaryLine({
+    total: c.artifacts.length,
+    reproducible: count((a) => a.verdict === 'reproducible'),
+    expected: count((a) => a.verdict !== 'reproducible' && a.expectedMismatch !== undefined),
+    mismatch: unexpected('mismatch'),
+    missing: unexpected('missing'),
+    singleRun: unexpected('single-run'),
+    inputs: c.inputs.length,
+    unrelated: c.unrelated,
+    // Agreement of runs that varied nothing is the weaker claim: the line says so.
+    unvaried: count((a) => a.verdict === 'reproducible' && a.varied?.length === 0),
+  });
 }

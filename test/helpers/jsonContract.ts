@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import type { JsonKind } from '../../src/contracts/json.js';
 import { repoRoot } from './cli.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, strict: true });
 const validators = new Map<string, ValidateFunction>();
 
 /** A validator for a schema file under schemas/ (compiled once). */

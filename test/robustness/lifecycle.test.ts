@@ -75,7 +75,7 @@ describe('robustness: lifecycle of files', () => {
 
     const out = join(ws, 'wf.yml');
     await writeFile(out, mine);
-    const g = await runCli(['ci', 'github', '-w', ws, '--out', out, ...from]);
+    const g = await runCli(['ci', 'github', '-w', ws, '--out', out, '--branch', 'main', ...from]);
     expect(g.exitCode).toBe(2);
     expect(g.stderr).toContain(`reprorom: ${out} already exists`);
     expect(await readFile(out, 'utf8')).toBe(mine);

@@ -52,7 +52,7 @@ describe('build progress', () => {
     const during = text();
     await sleep(1200);
     p.stop();
-    p.summary('build finished', 'reproducible: 1 reproducible (1 artifact)');
+    p.summary('build finished', 'reproducible: 1 artifact identical across 2 inputs');
     expect(during).toMatch(
       /^\[sea\] run 1\/2 still running \(build, [01]s; last output [01]s ago: CC out\/src\/post\.o\) — 0\/2 runs done$/m,
     );
@@ -60,7 +60,7 @@ describe('build progress', () => {
     // Not streamed without --verbose.
     expect(text()).not.toMatch(/\| {2}CC/);
     expect(text()).toMatch(
-      /^\[build\] build finished in \ds: 1 run, 0 failed; reproducible: 1 reproducible \(1 artifact\)$/m,
+      /^\[build\] build finished in \ds: 1 run, 0 failed; reproducible: 1 artifact identical across 2 inputs$/m,
     );
   });
 

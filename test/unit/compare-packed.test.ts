@@ -121,7 +121,7 @@ describe('packed hashes lists', () => {
     // Equal lists: reproducible, and the rows are made only when read.
     const same = compareSets(await loadInputs(await pair(`${a.join('\n')}\n`, `${a.join('\n')}\n`)));
     expect(same.ok).toBe(true);
-    expect(renderSummary(same)).toBe('reproducible: 1500 artifact(s) identical across 2 inputs');
+    expect(renderSummary(same)).toBe('reproducible: 1500 artifacts identical across 2 inputs');
     expect(same.artifacts).toHaveLength(1500);
     expect(same.artifacts[3]).toMatchObject({ key: 'f00003.bin', verdict: 'reproducible', disagreeing: [] });
   });

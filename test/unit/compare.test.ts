@@ -114,7 +114,7 @@ describe('reprorom compare', () => {
     const starts = (l: string) => [...l.matchAll(/(?<=^| {2})\S/g)].map((m) => m.index);
     expect(starts(lines[1] ?? '')).toEqual(starts(lines[0] ?? ''));
     expect(out).toContain('disagrees: run1/seabios#3 has ');
-    expect(out).toContain('NOT reproducible: 1 mismatch');
+    expect(out).toContain('NOT reproducible: 0 reproducible, 1 mismatch');
     expect(out).not.toContain('\u001b[');
   });
 

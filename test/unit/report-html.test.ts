@@ -1,5 +1,5 @@
 /** The HTML report: a boards × runs grid, red where a run differs, links relative, no external resources. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,9 +75,17 @@ describe('reprorom report --html', () => {
     expect(html).toContain(`firmware: sha256:${'c'.repeat(64)}`);
     expect(html).toContain('<b>ci-shard-2</b> · run 2');
     expect(html).toContain('7 B · 3.0 s');
-    // Links are relative to the page: the merged logs and the diff report next to it.
+    // Links are relative to the page (the merged logs); the diff report is in the page itself,
+    // and the page is the only file written.
     expect(html).toContain('<a href="../merged/logs/RUN-2%40ci-shard-2/bad.log">log</a>');
-    expect(html).toMatch(/<a href="diff\/[^"]+">diff report<\/a>/);
+    expect(html).toMatch(/<details class="diff"><summary>diff report<\/summary><pre>[^<]*first/);
+    expect(await readdir(join(root, 'report'))).toEqual(['index.html']);
+    // --diff-dir keeps the reports as files there, and the page links them.
+    const kept = join(root, 'kept');
+    expect(await runReport([join(root, 'merged')], { html: page, diffDir: kept })).toBe(1);
+    expect(await readFile(page, 'utf8')).toMatch(/<a href="\.\.\/kept\/[^"]+">diff report<\/a>/);
+    expect((await readdir(kept)).length).toBeGreaterThan(0);
+    expect(await readdir(join(root, 'report'))).toEqual(['index.html']);
     // Self-contained: no scripts, no external stylesheets, images or fonts.
     expect(html).not.toMatch(/<script|<link|<img|src=|url\(|https?:/i);
   });

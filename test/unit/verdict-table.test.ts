@@ -114,7 +114,7 @@ describe('verdict table', () => {
 
   it('summary: reproducible, or NOT reproducible with counts', () => {
     expect(verdictSummary(comparison({ sea: [h('a'), h('a')] }))).toBe(
-      'reproducible: 1 reproducible (1 artifact)',
+      'reproducible: 1 artifact identical across 2 inputs',
     );
     expect(verdictSummary(comparison({ sea: [h('a'), h('a')], x: [h('a'), h('b')] }))).toBe(
       'NOT reproducible: 1 reproducible, 1 mismatch',

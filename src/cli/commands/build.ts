@@ -4,7 +4,13 @@ import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
-import { chooseVariations, describeChoice } from '../../plan/variations.js';
+import {
+  chooseVariations,
+  describeChoice,
+  OPT_IN,
+  type VariationChoice,
+  type VariationName,
+} from '../../plan/variations.js';
 import { writeCulprits } from '../../report/culpritsFile.js';
 import { applyExpected, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
@@ -154,15 +160,15 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
       ...(exitCode === ExitCode.ok ? {} : { error: buildError(exitCode, failed.length, bootFailed.length) }),
     });
   } else {
-    printRuns(result);
+    printRuns(result, { runs, verbose: Boolean(opts.verbose) });
     printLine();
-    if (outcome && comparison) printVerdicts(outcome, comparison, report);
+    if (outcome && comparison) printVerdicts(outcome, comparison, report, runs);
     printLine(`run folder: ${result.runDir}`);
   }
   // The last line: how long it all took, and what came of it.
   progress.summary(
     `build finished${culprits ? ` (${culprits.extraRuns} extra run${culprits.extraRuns === 1 ? '' : 's'} to name the culprit)` : ''}`,
-    comparison && runs >= 2 ? verdictSummary(comparison) : undefined,
+    comparison ? (runs >= 2 ? verdictSummary(comparison) : ONE_RUN_SUMMARY) : undefined,
   );
   return exitCode;
 }
@@ -181,10 +187,14 @@ function buildError(exitCode: number, failed: number, bootFailed: number) {
   return outcomeError(exitCode, what.join(', '), "read each failed run's logTail and its board's log");
 }
 
-function printRuns(result: BuildResult): void {
+function printRuns(result: BuildResult, opts: { runs: number; verbose: boolean }): void {
   for (const b of result.boards) {
-    // Nothing is off silently: what is off (and why) and what this machine cannot apply.
-    for (const line of describeChoice(b.vary)) printLine(paint('dim', `${b.board}: ${line}`));
+    // What is off (and why) and what this machine cannot apply, when runs are varied at all.
+    // A variation off only because it is opt-in (build-path) is the documented default, the
+    // same for every board on every build: said with --verbose, not on every line of output.
+    if (opts.runs >= 2)
+      for (const line of describeChoice({ ...b.vary, off: newsworthyOff(b.vary.off, opts.verbose) }))
+        printLine(paint('dim', `${b.board}: ${line}`));
     for (const r of b.runs) {
       printLine(
         `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
@@ -202,8 +212,25 @@ function printRuns(result: BuildResult): void {
   }
 }
 
+/** The variations turned off, without those off only by being opt-in (unless `verbose`). */
+function newsworthyOff(off: VariationChoice['off'], verbose: boolean): VariationChoice['off'] {
+  if (verbose) return off;
+  return Object.fromEntries(
+    Object.entries(off).filter(([name, why]) => OPT_IN[name as VariationName] !== why),
+  ) as VariationChoice['off'];
+}
+
+/** The last line of a one-run build: nothing was compared, so nothing is called (not) reproducible. */
+export const ONE_RUN_SUMMARY =
+  '1 run: nothing compared (build with --runs 2 or more to check reproducibility)';
+
 /** One row per artifact (verdict, agreement, short hashes, cause); full hashes are in --json and the HTML report. */
-function printVerdicts(outcome: CompareOutcome, comparison: ComparisonJson, report: BuildReportJson): void {
+function printVerdicts(
+  outcome: CompareOutcome,
+  comparison: ComparisonJson,
+  report: BuildReportJson,
+  runs: number,
+): void {
   const colour = colourAllowed(process.stdout);
   const painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) =>
     colour ? paint(code, text) : text;
@@ -215,6 +242,10 @@ function printVerdicts(outcome: CompareOutcome, comparison: ComparisonJson, repo
   if (notes.length > 0) printLine();
   for (const n of notes) printLine(painter('dim', printable(n)));
   printLine();
+  if (runs < 2) {
+    printLine(painter('yellow', ONE_RUN_SUMMARY));
+    return;
+  }
   const good = comparison.ok || comparison.okExceptExpected === true;
   printLine(painter(good ? 'green' : 'red', verdictSummary(comparison)));
 }

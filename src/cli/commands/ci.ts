@@ -1,6 +1,7 @@
 /** `reprorom ci github|circleci`: write a sharded CI workflow for this workspace. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { currentBranch, parseBranch } from '../../ci/branch.js';
 import { CIRCLECI_CONFIG_PATH, circleciConfig } from '../../ci/circleci.js';
 import {
   containerPinned,
@@ -13,7 +14,7 @@ import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
 import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printLine, writeErr, writeOut } from '../output.js';
+import { printLine, printOutput, writeErr, writeOut } from '../output.js';
 
 export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOptions): Promise<number> {
   const shards = Number(opts.shards);
@@ -33,32 +34,58 @@ export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOp
   const ws = await loadValidWorkspace(opts.workspace);
   if (ws.boards.size === 0)
     throw new UsageError(`the workspace ${ws.root} has no boards`, 'add boards/NAME.yaml first');
+  // GitHub runs on pushes to one branch: the one named, else the checkout's own (never a guessed
+  // "main"). CircleCI builds every branch unless one is named.
+  const branch =
+    opts.branch !== undefined
+      ? parseBranch(opts.branch)
+      : system === 'github'
+        ? await currentBranch(ws.root)
+        : undefined;
   const plan = planWorkflow(ws, {
     shards,
     ...(container ? { container } : {}),
     ...(reproromFrom ? { reproromFrom } : {}),
+    ...(branch === undefined ? {} : { branch }),
   });
+  const warnings: string[] = [];
   if (!containerPinned(plan.container))
-    writeErr(
-      `warning: the container ${plan.container} is a moving tag; pin it with --container ${plan.container.split('@')[0]}@sha256:<digest>\n`,
+    warnings.push(
+      `the container ${plan.container} is a moving tag; pin it with --container ${plan.container.split('@')[0]}@sha256:<digest>`,
     );
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan, resourceClass);
+  const result = (file: string | null, written: boolean) => ({
+    schema: 'reprorom.ci/v1' as const,
+    ok: true as const,
+    system,
+    file,
+    written,
+    branch: branch ?? null,
+    ...(file === null ? { text } : {}),
+    warnings,
+  });
   if (opts.stdout) {
-    writeOut(text);
+    if (opts.json) printOutput('ci', result(null, false));
+    else writeOut(text);
     return ExitCode.ok;
   }
   // The default path is the CI system's own, inside the workspace; --out is relative to the current folder.
   const defaultPath = system === 'github' ? GITHUB_WORKFLOW_PATH : CIRCLECI_CONFIG_PATH;
   const out = opts.out ?? join(ws.root, defaultPath);
+  let written = true;
   if (opts.force) await writeFileAtomic(out, text);
-  else if (!(await createFileAtomic(out, text)) && !(await sameText(out, text))) {
+  else if (!(await createFileAtomic(out, text))) {
     // A workflow someone edited (or another file at that path) is never replaced silently.
-    throw new UsageError(
-      `${out} already exists and differs from the generated ${system === 'github' ? 'workflow' : 'config'}`,
-      'pass --force to replace it, --out FILE to write elsewhere, or --stdout to compare first',
-    );
+    if (!(await sameText(out, text)))
+      throw new UsageError(
+        `${out} already exists and differs from the generated ${system === 'github' ? 'workflow' : 'config'}`,
+        'pass --force to replace it, --out FILE to write elsewhere, or --stdout to compare first',
+      );
+    written = false;
   }
-  printLine(out);
+  if (opts.json) printOutput('ci', result(out, written));
+  else printLine(out);
   return ExitCode.ok;
 }
 
@@ -74,6 +101,9 @@ export interface CiCliOptions {
   reproromFrom?: string;
   /** CircleCI only. */
   resourceClass?: string;
+  /** The branch whose pushes run the workflow. */
+  branch?: string;
+  json?: boolean;
 }
 
 /** Regenerating an unchanged file is not an overwrite: nothing would be lost. */

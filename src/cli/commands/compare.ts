@@ -16,15 +16,22 @@ import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { colourAllowed, outcomeError, paint, printLine, printOutput, writeOut } from '../output.js';
+import { colourAllowed, outcomeError, paint, printOutput, writeOut } from '../output.js';
 
 const shown = (p: string) => {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
 };
 
-/** `summary: false`: the caller prints its own closing verdict (one summary line per compare). */
-export function printComparison({ comparison, reports }: CompareOutcome, { summary = true } = {}): void {
+/**
+ * The table, problems, diff reports and notes, then the one summary line. `after` are lines
+ * printed just before that summary (the excused mismatches); `summary` replaces the plain
+ * summary when a caller judges the comparison otherwise (`--allow-expected`).
+ */
+export function printComparison(
+  { comparison, reports }: CompareOutcome,
+  verdict?: { after: readonly string[]; summary: string; ok: boolean },
+): void {
   // One write at the end: a million rows would be a million writes.
   const lines: string[] = [];
   const printLine = (line = '') => lines.push(line);
@@ -47,10 +54,10 @@ export function printComparison({ comparison, reports }: CompareOutcome, { summa
   }
   if (comparison.notes.length > 0) printLine();
   for (const n of comparison.notes) printLine(paint('dim', printable(`note: ${n}`)));
-  if (summary) {
-    printLine();
-    printLine(paint(comparison.ok ? 'green' : 'red', renderSummary(comparison)));
-  }
+  for (const l of verdict?.after ?? []) printLine(paint('yellow', printable(l)));
+  printLine();
+  const ok = verdict ? verdict.ok : comparison.ok;
+  printLine(paint(ok ? 'green' : 'red', verdict ? verdict.summary : renderSummary(comparison)));
   writeOut(`${lines.join('\n')}\n`);
 }
 
@@ -106,14 +113,12 @@ async function runCompareExpected(
       ok: json.okExceptExpected === true,
       ...(json.okExceptExpected ? {} : { error: outcomeError(ExitCode.mismatch, verdictSummary(json)) }),
     });
-  else {
-    // The declared mismatches change the verdict: only the excusing summary is printed.
-    printComparison(outcome, { summary: false });
-    const expectedText = expectedLines(json);
-    if (expectedText.length > 0) printLine();
-    for (const l of expectedText) printLine(paint('yellow', printable(l)));
-    printLine();
-    printLine(paint(json.okExceptExpected ? 'green' : 'red', verdictSummary(json)));
-  }
+  // One summary line: the judgement with the declared mismatches excused replaces the plain one.
+  else
+    printComparison(outcome, {
+      after: expectedLines(json),
+      summary: verdictSummary(json),
+      ok: json.okExceptExpected === true,
+    });
   return json.okExceptExpected ? ExitCode.ok : ExitCode.mismatch;
 }

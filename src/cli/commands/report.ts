@@ -1,4 +1,7 @@
 /** `reprorom report RUN… --html FILE`: the comparison as one page people can look at. */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../../archive/containment.js';
 import { foreignEntry } from '../../archive/foreignFolder.js';
@@ -24,13 +27,50 @@ async function logOf(manifestDir: string, m: Manifest): Promise<string | undefin
   return merged && (await foreignEntry(merged)) === 'file' ? merged : undefined;
 }
 
-export async function runReport(runs: string[], opts: { html: string; json?: boolean }): Promise<number> {
+/** The most of one diff report the page shows; the rest is a command away. */
+const EMBEDDED_REPORT_BYTES = 256 * 1024;
+
+async function embedded(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '(the diff report could not be read)');
+  if (Buffer.byteLength(text) <= EMBEDDED_REPORT_BYTES) return text;
+  const cut = Buffer.from(text).subarray(0, EMBEDDED_REPORT_BYTES).toString('utf8');
+  return `${cut}\n… (cut at ${EMBEDDED_REPORT_BYTES / 1024} KiB: \`reprorom report … --diff-dir DIR\` or \`reprorom compare … --report DIR\` keeps the whole report)`;
+}
+
+export async function runReport(
+  runs: string[],
+  opts: { html: string; diffDir?: string; json?: boolean },
+): Promise<number> {
   const out = resolve(opts.html);
   const outDir = dirname(out);
-  // Refused before any work (diff reports are written next to the page).
+  // Refused before any work.
   await checkOutputFile(opts.html, '--html');
-  // Diff reports for mismatches go next to the page, so its links stay relative.
-  const { comparison, reports } = await compareInputs(runs, { report: join(outDir, 'diff') });
+  // The page is the one file written: diff reports are made in a temporary folder and shown in
+  // the page. With --diff-dir they are kept there instead (text and diffoscope's HTML), and linked.
+  const scratch = opts.diffDir ? undefined : await mkdtemp(join(tmpdir(), 'reprorom-report-'));
+  try {
+    return await reportInto(
+      runs,
+      opts,
+      out,
+      outDir,
+      opts.diffDir ? resolve(opts.diffDir) : (scratch as string),
+      !scratch,
+    );
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function reportInto(
+  runs: string[],
+  opts: { html: string; json?: boolean },
+  out: string,
+  outDir: string,
+  diffDir: string,
+  keep: boolean,
+): Promise<number> {
+  const { comparison, reports } = await compareInputs(runs, { report: diffDir });
   const sets = await loadInputs(runs);
   const manifests = new Map<string, Manifest>();
   const logs = new Map<string, string>();
@@ -46,7 +86,17 @@ export async function runReport(runs: string[], opts: { html: string; json?: boo
   await writeOutputFile(
     opts.html,
     '--html',
-    renderHtml({ comparison, sets, manifests, reports, logs, outDir, culprits }),
+    renderHtml({
+      comparison,
+      sets,
+      manifests,
+      reports: keep
+        ? reports
+        : await Promise.all(reports.map(async (r) => ({ ...r, embedded: await embedded(r.text) }))),
+      logs,
+      outDir,
+      culprits,
+    }),
   );
   if (opts.json)
     printOutput('report', {
@@ -54,7 +104,7 @@ export async function runReport(runs: string[], opts: { html: string; json?: boo
       ok: comparison.ok,
       ...(comparison.ok ? {} : { error: outcomeError(ExitCode.mismatch, renderSummary(comparison)) }),
       html: out,
-      reports: reports.map((r) => r.text),
+      reports: keep ? reports.map((r) => r.text) : [],
     });
   else printLine(out);
   return comparison.ok ? ExitCode.ok : ExitCode.mismatch;
