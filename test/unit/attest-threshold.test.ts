@@ -16,6 +16,7 @@ import {
 import { type AttestationInput, evaluate, parseTrust } from '../../src/attest/threshold.js';
 import { type Ed25519Signer, formatEnvelope, readEd25519PrivateKey } from '../../src/release/dsse.js';
 import type { ReleaseManifest } from '../../src/release/releaseManifest.js';
+import { sigstoreVerifyDsse, spkiPemOfSshPub } from '../helpers/sigstore.js';
 
 let dir = '';
 const keys: Ed25519Signer[] = [];
@@ -123,5 +124,13 @@ describe('attest threshold', () => {
     );
     expect(r.ok).toBe(false);
     expect(r.attestations.every((a) => a.reason)).toBe(true);
+  });
+
+  it("an attestation verifies with sigstore's DSSE verifier, and not with another key", async () => {
+    const a = await attestation(1, romBytes);
+    const env = JSON.parse(a.bytes.toString());
+    sigstoreVerifyDsse(env, await spkiPemOfSshPub(join(dir, 'bob.pub')));
+    const wrong = await spkiPemOfSshPub(join(dir, 'alice.pub'));
+    expect(() => sigstoreVerifyDsse(env, wrong)).toThrow();
   });
 });
