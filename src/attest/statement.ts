@@ -13,7 +13,7 @@ import { parseReleaseManifest, RELEASE_MANIFEST, type ReleaseManifest } from '..
 
 export const INTOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** Documented in docs/attestation-v1.md. */
-export const REBUILD_PREDICATE_TYPE = 'https://reprorom.dev/attestation/rebuild/v1';
+export const REBUILD_PREDICATE_TYPE = 'pkg:npm/reprorom#docs/attestation-v1.md';
 
 export type RomVerdict = 'same' | 'different' | 'failed';
 
