@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../image/digest.js';
 import { type Ed25519Signer, type Envelope, signEnvelope } from '../release/dsse.js';
 import { parseReleaseManifest, RELEASE_MANIFEST, type ReleaseManifest } from '../release/releaseManifest.js';
+import { UsageError } from '../util/errors.js';
 
 export const INTOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** Documented in docs/attestation-v1.md. */
@@ -49,7 +50,15 @@ export interface ReleaseIdentity {
 
 export async function readReleaseIdentity(releaseDir: string): Promise<ReleaseIdentity> {
   const file = join(releaseDir, RELEASE_MANIFEST);
-  const bytes = await readFile(file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new UsageError(
+      `${file}: cannot read the release manifest`,
+      'pass a release folder written by `reprorom release`',
+    );
+  }
   return { manifest: parseReleaseManifest(bytes.toString('utf8'), file), manifestSha256: sha256hex(bytes) };
 }
 
