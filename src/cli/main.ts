@@ -261,6 +261,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('attest <release>')
+    .description(
+      "sign an independent rebuilder's attestation of a release's ROMs (in-toto statement in a DSSE envelope)",
+    )
+    .requiredOption('--rebuilt <dir>', 'the rebuilt ROMs, as BOARD/PATH like the release')
+    .requiredOption('--key <file>', "the rebuilder's OpenSSH ed25519 private key file")
+    .requiredOption('--builder-id <id>', 'the name this rebuilder goes by in trust files')
+    .requiredOption('--out <file>', 'where to write the .intoto.jsonl envelope')
+    .option('--variation <name...>', 'build variations the rebuild used')
+    .action(async (release: string, opts: import('./commands/attest.js').AttestCliOptions) => {
+      const { runAttest } = await import('./commands/attest.js');
+      process.exitCode = await runAttest(release, opts);
+    });
+
+  program
     .command('verify <release>')
     .usage('<DIR|file-URL> [options]')
     .description(
