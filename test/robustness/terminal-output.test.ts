@@ -55,11 +55,6 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
         failing,
         `commands: ['printf "log ${HOSTILE_YAML.replace(/\\\\/g, '\\\\\\\\')}\\\\n" >&2; printf "\\\\033]0;pwn\\\\007\\\\342\\\\200\\\\256\\\\302\\\\23331m\\\\n" >&2; exit 3']\nartifacts: [out.bin]\n`,
       );
-      await board(
-        ws,
-        url,
-        `inputs:\n  - { type: url, url: "file:///nonexistent/${HOSTILE_YAML}", sha256: "${'0'.repeat(64)}", path: in.bin }\ncommands: ['true']\nartifacts: [README]\n`,
-      );
     });
     afterAll(async () => {
       await rm(ws, { recursive: true, force: true });
@@ -123,7 +118,15 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
     });
 
     it('a URL with escapes in "cannot read …": one line, escaped', async () => {
-      const r = await runCli(['build', url, '-w', ws], { env: NO_GITHUB });
+      // A workspace of its own: `check` refuses this board, and with it every command in its workspace.
+      const own = await copyWorkspace('rr-hostile-url-');
+      await board(
+        own,
+        url,
+        `inputs:\n  - { type: url, url: "file:///nonexistent/${HOSTILE_YAML}", sha256: "${'0'.repeat(64)}", path: in.bin }\ncommands: ['true']\nartifacts: [README]\n`,
+      );
+      const r = await runCli(['build', url, '-w', own], { env: NO_GITHUB });
+      await rm(own, { recursive: true, force: true });
       expect(r.exitCode).not.toBe(0);
       expectNoStack(r.stderr);
       expect(r.stdout + r.stderr).not.toMatch(RAW);
