@@ -171,6 +171,9 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('CI at scale (rea
       ws,
       '--reprorom-from',
       `example/reprorom@${commit}`,
+      // The scratch workspace is no git checkout: the branch is named.
+      '--branch',
+      'main',
     ]);
     expect(gen.exitCode, gen.stderr).toBe(0);
     const wf = parse(gen.stdout);
