@@ -8,13 +8,18 @@
  * open descriptor before a byte is read (the entry may have been swapped meanwhile).
  */
 
-import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, type Dirent, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { type FileHandle, lstat, mkdir, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import {
+  IrregularFileError,
+  openRegularFile,
+  readRegularFile,
+  sha256RegularFile,
+} from '../util/regularFile.js';
 
 /** How deep a foreign folder may nest: deeper is not a run folder, and no walk recurses for ever. */
 const MAX_DEPTH = 64;
@@ -132,71 +137,44 @@ export async function foreignEntry(path: string): Promise<'file' | 'folder' | un
 }
 
 /**
- * Opens a regular file of a foreign folder for reading: never through a link (O_NOFOLLOW),
- * never blocking on a FIFO (O_NONBLOCK), and checked on the descriptor, so what is read is
- * the regular file that was looked at.
+ * Runs one of util/regularFile's readers (no link followed, no FIFO opened, checked again on
+ * the open descriptor) on a file of a foreign folder, and names what the file is instead in
+ * this module's terms: missing, or refused as a link (with its target), FIFO, device…
  */
-export async function openForeignFile(path: string): Promise<{ handle: FileHandle; stats: Stats }> {
-  let handle: FileHandle;
+async function asForeign<T>(path: string, read: () => Promise<T>): Promise<T> {
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return await read();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ForeignEntryError(path, 'missing');
-    // O_NOFOLLOW on a link fails with ELOOP: name it as what it is.
-    if (code === 'ELOOP' || code === 'EMLINK') {
-      const s = await lstat(path).catch(() => undefined);
-      if (s) await refuse(path, s);
-    }
-    throw err;
+    if (!(err instanceof IrregularFileError) || err.tooLarge !== undefined) throw err;
+    const s = await lstat(path).catch(() => undefined);
+    if (s === undefined) throw new ForeignEntryError(path, 'missing');
+    if (s.isFile()) throw err;
+    return refuse(path, s);
   }
-  const stats = await handle.stat();
-  if (!stats.isFile()) {
-    await handle.close();
-    await refuse(path, stats);
-  }
-  return { handle, stats };
+}
+
+/** Opens a regular file of a foreign folder for reading (see asForeign). */
+export function openForeignFile(path: string): Promise<{ handle: FileHandle; size: number }> {
+  return asForeign(path, () => openRegularFile(path, { followLinks: false }));
 }
 
 /** Reads a small regular file of a foreign folder whole, or undefined when it exceeds `maxBytes`. */
 export async function readForeignFile(path: string, maxBytes: number): Promise<Buffer | undefined> {
-  const { handle, stats } = await openForeignFile(path);
   try {
-    if (stats.size > maxBytes) return undefined;
-    // At most maxBytes + 1 are read: a file that grows meanwhile is still caught.
-    const buf = Buffer.alloc(stats.size + 1);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got > maxBytes ? undefined : buf.subarray(0, got);
-  } finally {
-    await handle.close();
+    return await asForeign(path, () => readRegularFile(path, { followLinks: false, max: maxBytes }));
+  } catch (err) {
+    if (err instanceof IrregularFileError && err.tooLarge !== undefined) return undefined;
+    throw err;
   }
 }
-
-/** 1 MiB reads, as hashes/sha256.ts. */
-const CHUNK = 1024 * 1024;
 
 /** sha256 of a regular file of a foreign folder (refused by name when it is anything else). */
 export async function sha256ForeignFile(path: string): Promise<string> {
-  const { handle, stats } = await openForeignFile(path);
-  try {
-    const hash = createHash('sha256');
-    // Sized to the file: a 1 MiB buffer per small file would be most of the work (100,000 artifacts).
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, stats.size + 1));
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-    }
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
-  }
+  return (await asForeign(path, () => sha256RegularFile(path, { followLinks: false }))).sha256;
 }
+
+/** Stream chunk of a copy. */
+const CHUNK = 1024 * 1024;
 
 /** Copies one regular file of a foreign folder by content into `to` (which must not exist). */
 export async function copyForeignFile(from: string, to: string): Promise<void> {

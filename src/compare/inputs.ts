@@ -22,7 +22,6 @@ import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/he
 import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { buildInputsOf } from '../hashes/sameBuild.js';
-import { sha256File } from '../hashes/sha256.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { lazyProperty, rememberArtifactsByKey, rememberPacked } from './compare.js';

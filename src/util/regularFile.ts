@@ -134,11 +134,12 @@ export async function sha256RegularFile(
   const { handle, size } = await openRegularFile(path, opts);
   try {
     const hash = createHash('sha256');
-    const buf = Buffer.alloc(CHUNK);
+    // Sized to the file: a 1 MiB buffer per small file would be most of the work (100,000 artifacts).
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, size + 1));
     let total = 0;
     // A regular file ends; a cap at its size when opened (plus one chunk) guards one that keeps growing.
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, CHUNK, total);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, total);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       total += bytesRead;

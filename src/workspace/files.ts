@@ -2,12 +2,13 @@
  * Finding and reading a workspace's files (pins/, images/, boards/) for load.ts, and the
  * folder and message helpers it shares: each file read or refused with a located problem.
  */
-import { constants, lstatSync, type Stats, statSync } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstatSync, statSync } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isWithin } from '../archive/containment.js';
 import { ConfigError, type Problem, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { fileKind, IrregularFileError, readRegularFile } from '../util/regularFile.js';
 
 export const KINDS = ['pins', 'images', 'boards'] as const;
 export type WorkspaceKind = (typeof KINDS)[number];
@@ -86,10 +87,14 @@ export async function readWorkspaceFiles(root: string): Promise<WorkspaceFiles> 
           });
           continue;
         }
-        const bytes = await readRegularFile(found.path, MAX_FILE_BYTES);
-        if (typeof bytes === 'string') refuse(`${bytes}, expected a regular YAML file inside the workspace`);
-        else files.push({ ...base, status: 'read', bytes });
+        // Swapped since the lstat (a link, a FIFO): refused, never followed or opened blocking.
+        const bytes = await readRegularFile(found.path, { followLinks: false, max: MAX_FILE_BYTES });
+        files.push({ ...base, status: 'read', bytes });
       } catch (err) {
+        if (err instanceof IrregularFileError && err.tooLarge === undefined && err.what.startsWith('is ')) {
+          refuse(`this ${err.what}, expected a regular YAML file inside the workspace`);
+          continue;
+        }
         refuse(`cannot read this file (${errnoText(err)}), expected a readable YAML file`);
       }
     }
@@ -122,42 +127,14 @@ async function regularFileInside(
   full: string,
 ): Promise<{ path: string; size: number } | string> {
   const own = await lstat(full);
-  if (!own.isSymbolicLink()) return own.isFile() ? { path: full, size: own.size } : `this is ${kindOf(own)}`;
+  if (!own.isSymbolicLink())
+    return own.isFile() ? { path: full, size: own.size } : `this is ${fileKind(own)}`;
   const real = await realpath(full);
   if (!isWithin(realRoot, real)) return 'this is a symbolic link to a file outside the workspace';
   const target = await lstat(real);
-  return target.isFile() ? { path: real, size: target.size } : `this is a symbolic link to ${kindOf(target)}`;
-}
-
-/**
- * Reads a file that was a regular file a moment ago, refusing it if it was swapped meanwhile:
- * O_NOFOLLOW (no new link), O_NONBLOCK (a FIFO put in its place cannot block), then fstat.
- */
-async function readRegularFile(path: string, max: number): Promise<Buffer | string> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return `this is ${kindOf(st)}`;
-    const buf = Buffer.alloc(Math.min(st.size, max + 1));
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    await fh.close();
-  }
-}
-
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a named pipe';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  return 'not a regular file';
+  return target.isFile()
+    ? { path: real, size: target.size }
+    : `this is a symbolic link to ${fileKind(target)}`;
 }
 
 /** A missing workspace folder is a usage mistake (wrong --workspace), not an empty, valid workspace. */

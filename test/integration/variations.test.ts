@@ -49,7 +49,6 @@ const VARIATIONS = VARIATION_NAMES;
 describe.skipIf(skip)('variations take effect inside real builds (probe board)', () => {
   let ws = '';
   let json: BuildJson;
-  let text = '';
   const file = (run: number, name: string) =>
     readFile(join(json.runDir, 'probe-variations', String(run), 'artifacts', 'out', `${name}.txt`), 'utf8');
 
@@ -82,7 +81,6 @@ describe.skipIf(skip)('variations take effect inside real builds (probe board)',
     expect(r.exitCode, r.stderr).toBe(0);
     json = JSON.parse(r.stdout) as BuildJson;
     expect(json.comparison?.okExceptExpected).toBe(true);
-    text = await readFile(join(ws, 'j.xml'), 'utf8');
   }, 600_000);
   afterAll(async () => {
     if (ws) await rm(ws, { recursive: true, force: true });

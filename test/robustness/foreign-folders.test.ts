@@ -55,20 +55,36 @@ describe('robustness: run folders from elsewhere', () => {
     expect(await compareOutcome(await twoRuns())).toBe('reproducible');
     const cases: Array<[string, (f: string, root: string) => Promise<unknown>, RegExp]> = [
       ['deleted', (f) => unlink(f), /exit 2: .*p\.bin is missing/],
-      ['a folder', async (f) => (await unlink(f), mkdir(f)), /exit 2: refused .*p\.bin: it is a folder/],
+      [
+        'a folder',
+        async (f) => {
+          await unlink(f);
+          return mkdir(f);
+        },
+        /exit 2: refused .*p\.bin: it is a folder/,
+      ],
       [
         'a FIFO',
-        async (f) => (await unlink(f), execa('mkfifo', [f])),
+        async (f) => {
+          await unlink(f);
+          return execa('mkfifo', [f]);
+        },
         /exit 2: refused .*p\.bin: it is a FIFO/,
       ],
       [
         '/dev/zero',
-        async (f) => (await unlink(f), symlink('/dev/zero', f)),
+        async (f) => {
+          await unlink(f);
+          return symlink('/dev/zero', f);
+        },
         /exit 2: refused .*it is a symbolic link \(to \/dev\/zero\)/,
       ],
       [
         '/etc/shadow',
-        async (f) => (await unlink(f), symlink('/etc/shadow', f)),
+        async (f) => {
+          await unlink(f);
+          return symlink('/etc/shadow', f);
+        },
         /exit 2: refused .*symbolic link \(to \/etc\/shadow\)/,
       ],
       [

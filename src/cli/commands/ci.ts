@@ -14,7 +14,7 @@ import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
 import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
-import { printLine, printOutput, writeErr, writeOut } from '../output.js';
+import { printLine, printOutput, writeOut } from '../output.js';
 
 export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOptions): Promise<number> {
   const shards = Number(opts.shards);

@@ -1,5 +1,3 @@
-/** `reprorom report RUN… --html FILE`: the comparison as one page people can look at. */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
