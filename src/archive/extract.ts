@@ -12,8 +12,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream, { type Extract, type Header as Headers } from 'tar-stream';
-import { hashingStream } from '../hashes/sha256.js';
 import { BuildFailedError } from '../util/errors.js';
+import { hashingStream } from '../util/sha256.js';
 import { checkRelativeName, describeNameProblem, linkAbove, linkStaysInside } from './containment.js';
 
 /** An archive entry was refused: nothing of it was written. Exit code 4, as a failed build. */

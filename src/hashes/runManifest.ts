@@ -9,11 +9,11 @@ import * as z from 'zod/mini';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { SHA256_HEX } from '../util/sha256.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
-import { NAME_PATTERN } from '../workspace/schema.js';
+import { NAME_PATTERN } from '../vocabulary/names.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { readText } from './hashesTxt.js';
-import { SHA256_HEX } from './sha256.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA = 'reprorom.manifest/v1';

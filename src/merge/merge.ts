@@ -23,7 +23,7 @@ import { checkParentFolder, outputError } from '../report/outputFile.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-import { NAME_PATTERN } from '../workspace/schema.js';
+import { NAME_PATTERN } from '../vocabulary/names.js';
 import { type FoundRun, findRuns } from './find.js';
 
 export const MERGE_FILE = 'merge.json';

@@ -11,6 +11,7 @@ import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { inputDependencies, patchDependencies } from './inputs.js';
+import type { ResourceDescriptor } from './resourceDescriptor.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -46,13 +47,6 @@ export interface InternalParameters {
    * that agreed (empty: nothing was varied, the weaker claim that the build repeats).
    */
   variations: { off: Record<string, string>; varied?: string[] };
-}
-
-export interface ResourceDescriptor {
-  name: string;
-  uri?: string;
-  digest: Record<string, string>;
-  annotations?: Record<string, string>;
 }
 
 export interface Subject {

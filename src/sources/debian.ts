@@ -7,10 +7,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecaError, execa } from 'execa';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256Bytes, sha256File } from '../util/sha256.js';
 import { hostDebSrc } from './aptSources.js';
 import { SourceError } from './errors.js';
 
@@ -343,7 +343,7 @@ export async function seriesPatches(tree: string): Promise<AppliedPatch[]> {
     .split('\n')
     .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '')
     .filter((n) => n !== '' && !n.split('/').includes('..'));
-  const { sha256File } = await import('../hashes/sha256.js');
+  const { sha256File } = await import('../util/sha256.js');
   const out: AppliedPatch[] = [];
   for (const name of names) out.push({ name, sha256: await sha256File(join(dir, name)) });
   return out;

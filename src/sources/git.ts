@@ -7,9 +7,9 @@
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExecaError, execa } from 'execa';
-import { sha256Bytes } from '../hashes/sha256.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256Bytes } from '../util/sha256.js';
 import { SourceError } from './errors.js';
 
 const GIT_ENV = {
