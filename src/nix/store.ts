@@ -1,33 +1,20 @@
-/** The few `nix-store` calls fetch needs to seed the store (the nix adapter covers `nix` itself). */
-import { ExecaError, execa } from 'execa';
+/**
+ * The few `nix-store` calls that seed the store with the offline package set. Here, beside
+ * nix.ts, so nix is run from one folder and its failures are mapped the same way.
+ */
 import { EnvironmentError } from '../util/errors.js';
+import { runTool } from '../util/tool.js';
+import { NIX_INSTALL } from './nix.js';
 
-async function nixStore(args: string[]): Promise<string> {
-  try {
-    const r = await execa('nix-store', args, {
-      env: { NIX_CONFIG: 'substituters =' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return r.stdout;
-  } catch (err) {
-    if (err instanceof ExecaError) {
-      if (err.code === 'ENOENT')
-        throw new EnvironmentError('nix is not installed', 'install it: apt-get install -y nix-bin', {
-          cause: err,
-        });
-      const tail = String(err.stderr ?? '')
-        .trim()
-        .split('\n')
-        .slice(-3)
-        .join('\n  ');
-      throw new EnvironmentError(
-        `nix-store ${args[0] ?? ''} failed: ${tail || err.shortMessage}`,
-        'check that the nix store is writable (run as the nix owner)',
-        { cause: err },
-      );
-    }
-    throw err;
-  }
+function nixStore(args: string[]): Promise<string> {
+  return runTool('nix-store', args, {
+    env: { NIX_CONFIG: 'substituters =' },
+    maxBuffer: 64 * 1024 * 1024,
+    install: NIX_INSTALL,
+    tailLines: 3,
+    failed: (message, cause) =>
+      new EnvironmentError(message, 'check that the nix store is writable (run as the nix owner)', { cause }),
+  });
 }
 
 /** The subset of `paths` that are not valid store paths. */
