@@ -231,42 +231,53 @@ function hashRange(bytes: Uint8Array, start: number, end: number): number {
   return Math.imul(h, 0x7feb352d) >>> 0;
 }
 
+/** What locating a key needs. */
+type KeyedRows = Pick<PackedHashes, 'paths' | 'keyStart' | 'pathStart'>;
+
 /** Where a row's key ends. */
-const keyEnd = (p: PackedHashes, row: number): number => p.pathStart[row + 1] as number;
+const keyEnd = (p: KeyedRows, row: number): number => p.pathStart[row + 1] as number;
 
 /**
- * An open-addressing table of the keys: slot = row + 1 (0 free), probed linearly from the key's
- * hash. Undefined when a key occurs twice.
+ * How a slot of the key index is laid out: the row + 1 in its low bits, and in the bits above
+ * them (when the row count leaves room) a tag of the key's hash, so a probe that meets another
+ * key is passed over without reading that key's bytes (a random read of memory each).
+ */
+function rowBitsFor(count: number): number {
+  // The smallest number of bits that holds count + 1 (counts stay far below 2^31).
+  return Math.min(31, 32 - Math.clz32(count));
+}
+
+/** The slot value of `row` whose key hashes to `h`: tag bits (high bits of the hash) above row + 1. */
+const slotValue = (h: number, row: number, rowBits: number): number =>
+  rowBits >= 31 ? row + 1 : (((h >>> (rowBits + 1)) << rowBits) | (row + 1)) & 0x7fffffff;
+
+/**
+ * An open-addressing table of the keys: slot = tag and row + 1 (0 free, see rowBitsFor), probed
+ * linearly from the key's hash. Undefined when a key occurs twice.
  */
 function buildIndex(p: Omit<PackedHashes, 'index'>): Int32Array | undefined {
   let size = 16;
   while (size < p.count * 2) size *= 2;
   const index = new Int32Array(size);
   const mask = size - 1;
-  const { paths, keyStart } = p;
+  const rowBits = rowBitsFor(p.count);
   for (let row = 0; row < p.count; row++) {
-    const start = keyStart[row] as number;
-    const end = p.pathStart[row + 1] as number;
-    let slot = hashRange(paths, start, end) & mask;
+    const h = keyHash(p, row);
+    const value = slotValue(h, row, rowBits);
+    let slot = h & mask;
     for (let at = index[slot] as number; at !== 0; at = index[slot] as number) {
-      const other = at - 1;
-      if (
-        compareRanges(
-          paths,
-          keyStart[other] as number,
-          p.pathStart[other + 1] as number,
-          paths,
-          start,
-          end,
-        ) === 0
-      )
+      if (sameTag(at, value, rowBits) && compareKeys(p, rowOfSlot(at, rowBits), p, row) === 0)
         return undefined;
       slot = (slot + 1) & mask;
     }
-    index[slot] = row + 1;
+    index[slot] = value;
   }
   return index;
 }
+
+const sameTag = (a: number, b: number, rowBits: number): boolean =>
+  rowBits >= 31 || a >>> rowBits === b >>> rowBits;
+const rowOfSlot = (at: number, rowBits: number): number => (rowBits >= 31 ? at : at & ((1 << rowBits) - 1)) - 1;
 
 /** The list's key index: the one built while packing, or one built now for a list whose keys rise. */
 export function keyIndex(p: PackedHashes): Int32Array {
@@ -274,8 +285,9 @@ export function keyIndex(p: PackedHashes): Int32Array {
 }
 
 /** The hash a key is looked up by (see findKey). */
-export const keyHash = (p: PackedHashes, row: number): number =>
-  hashRange(p.paths, p.keyStart[row] as number, keyEnd(p, row));
+export function keyHash(p: Pick<PackedHashes, 'paths' | 'keyStart' | 'pathStart'>, row: number): number {
+  return hashRange(p.paths, p.keyStart[row] as number, p.pathStart[row + 1] as number);
+}
 
 /** The row of `p` (with `index`) whose key equals `from`'s row `row` (hash `h`), or -1. */
 export function findKey(
@@ -286,12 +298,13 @@ export function findKey(
   row: number,
 ): number {
   const mask = index.length - 1;
-  const start = from.keyStart[row] as number;
-  const end = keyEnd(from, row);
+  const rowBits = rowBitsFor(p.count);
+  const value = slotValue(h, 0, rowBits);
   for (let slot = h & mask, at = index[slot] as number; at !== 0; at = index[slot] as number) {
-    const other = at - 1;
-    if (compareRanges(p.paths, p.keyStart[other] as number, keyEnd(p, other), from.paths, start, end) === 0)
-      return other;
+    if (sameTag(at, value, rowBits)) {
+      const other = rowOfSlot(at, rowBits);
+      if (compareKeys(p, other, from, row) === 0) return other;
+    }
     slot = (slot + 1) & mask;
   }
   return -1;
@@ -324,7 +337,7 @@ export function sameKeys(a: PackedHashes, b: PackedHashes): boolean {
 }
 
 /** -1, 0 or 1: byte order of row `a`'s key in `p` and row `b`'s in `q`. */
-export const compareKeys = (p: PackedHashes, a: number, q: PackedHashes, b: number): number =>
+export const compareKeys = (p: KeyedRows, a: number, q: KeyedRows, b: number): number =>
   compareRanges(
     p.paths,
     p.keyStart[a] as number,
