@@ -13,7 +13,7 @@ import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
 import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from '../plan/variations.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
-import { batchedSearches, searchGroups } from './groupSearch.js';
+import { batchedSearches, searchGroups, searchSingles, singlesAreCheaper } from './groupSearch.js';
 import { describeInput } from './inputs.js';
 
 /** A varied name of one board, with the run its value comes from. */
@@ -303,14 +303,19 @@ export async function searchCulprits(
     const ref = baseOf.get(board) ?? t.reference;
     // The build's own disagreeing run varied exactly these names: the whole group is known to differ.
     const knownToDiffer = t.against.length === 1 && clock === undefined;
+    // Many differing artifacts: one rerun per name serves them all, cheaper than a search each.
+    const singles = singlesAreCheaper(list.length, names.length);
     for (const artifact of list) {
       const slot = searched.length;
       searched.push(undefined);
       searches.push(async (test) => {
-        const found = await searchGroups(names, knownToDiffer, async (group) => {
+        const differs = async (group: readonly Suspect[]) => {
           const hashes = await test(group);
           return hashes === undefined ? undefined : hashes.get(artifact) !== ref.get(artifact);
-        });
+        };
+        const found = singles
+          ? await searchSingles(names, differs)
+          : await searchGroups(names, knownToDiffer, differs);
         const isolated = found.culprits.map((s) => s.name);
         const culprits = clock?.has(artifact)
           ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))

@@ -78,6 +78,27 @@ export async function searchGroups<N>(
 }
 
 /**
+ * True when `artifacts` searches by groups would likely cost more than one rerun per name, which
+ * serves every artifact at once: each search costs about log2(V) + 1 reruns, so with many
+ * differing artifacts (each with its own culprit, say) one rerun per name is cheaper.
+ */
+export function singlesAreCheaper(artifacts: number, names: number): boolean {
+  return artifacts * (Math.ceil(Math.log2(Math.max(2, names))) + 1) >= names;
+}
+
+/** One rerun per name, all asked at once (so they run in one round, shared by every artifact). */
+export async function searchSingles<N>(
+  names: readonly N[],
+  test: GroupTest<N>,
+): Promise<GroupSearchResult<N>> {
+  const results = await Promise.all(names.map((n) => test([n])));
+  return {
+    culprits: names.filter((_, i) => results[i] === true),
+    failed: results.some((r) => r === undefined),
+  };
+}
+
+/**
  * Runs many searches at once and batches their reruns: each round, every group some search
  * waits for is rerun (once, however many searches asked), all in one plan.
  */
