@@ -105,7 +105,7 @@ export const manifestSchema = z
           z.strictObject({
             of: simpleName().check(z.describe('The run id of the build whose mismatch this rerun explains')),
             isolates: nonEmptyString().check(
-              z.describe('"reference" (the reference repeated) or the one variation name this rerun changes'),
+              z.describe('"reference" (the reference repeated) or the variation names this rerun changes, joined by "+"'),
             ),
           }),
         )
