@@ -162,12 +162,15 @@ describe("a user's first hour", () => {
     const packDir = await temp('rr-first-hour-pack-');
     // What a release attaches. The suite has built dist/ already (`npm test` builds first), so
     // the prepare script, which would build it again, is skipped to keep this test short.
-    const [packed] = JSON.parse(
-      execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
-        cwd: repoRoot,
-        stdio: 'pipe',
-      }).toString(),
-    ) as { filename: string; files: { path: string }[] }[];
+    const packed = (
+      JSON.parse(
+        execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+          cwd: repoRoot,
+          stdio: 'pipe',
+        }).toString(),
+      ) as { filename: string; files: { path: string }[] }[]
+    )[0];
+    if (!packed) throw new Error('npm pack --json listed no package');
     const shipped = new Set(packed.files.map((f) => f.path));
     for (const needed of [
       'bin/reprorom.js',
@@ -206,7 +209,7 @@ describe("a user's first hour", () => {
     const user = (args: string[]) =>
       execa(join(prefix, 'bin', 'reprorom'), args, {
         cwd: repo,
-        env: { HOME: home, PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' },
+        env: { HOME: home, PATH: `${join(prefix, 'bin')}:${process.env['PATH']}`, NO_COLOR: '1' },
         extendEnv: false,
         reject: false,
         stdin: 'ignore',
