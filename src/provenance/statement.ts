@@ -17,13 +17,16 @@ export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PREDICATE = 'https://slsa.dev/provenance/v1';
 /**
- * The build type and the builder are named by package URLs (purl): no domain, the npm
- * package `reprorom`; the build type's subpath is the document, in this repository and
- * in the package, that says how to rebuild from a statement (docs/buildtypes/board-v1.md).
+ * The build type and the builder are named under the project's own repository URL (the
+ * `repository` of package.json; a unit test keeps the two equal), never by a registry package
+ * name that anyone could claim: reprorom is not on the npm registry. The build type is the
+ * document, in this repository and in the package, that says how to rebuild from a statement
+ * (docs/buildtypes/board-v1.md); the builder is the repository at the release tag `vVERSION`.
  */
+export const PROJECT_REPOSITORY = 'https://github.com/reprorom/reprorom';
 export const BUILD_TYPE_DOC = 'docs/buildtypes/board-v1.md';
-export const BUILD_TYPE = `pkg:npm/reprorom#${BUILD_TYPE_DOC}`;
-export const BUILDER_PREFIX = 'pkg:npm/reprorom@';
+export const BUILD_TYPE = `${PROJECT_REPOSITORY}/blob/main/${BUILD_TYPE_DOC}`;
+export const BUILDER_PREFIX = `${PROJECT_REPOSITORY}@v`;
 /** Digest keys of our own (in-toto reserves `sha256` for the sha256 of the bytes themselves). */
 export const TREE_DIGEST = 'reproromTreeSha256';
 export const NAR_DIGEST = 'nixNarSha256';

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256Bytes, sha256File } from '../../src/hashes/sha256.js';
+import { sha256Bytes, sha256File } from '../../src/util/sha256.js';
 
 describe('sha256File', () => {
   let dir = '';
