@@ -56,6 +56,8 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 export interface AttestationInput {
   file: string;
   bytes: Buffer;
+  /** Set when the file could not be read (too large, a link, …): why. */
+  unreadable?: string;
 }
 
 export interface Counted {
@@ -84,6 +86,7 @@ function check(
     roms: new Map(),
     ...(builderId ? { builderId } : {}),
   });
+  if (input.unreadable) return bad(input.unreadable);
   if (input.bytes.length > MAX_ATTESTATION_BYTES) return bad(`larger than ${MAX_ATTESTATION_BYTES} bytes`);
   let text: string;
   try {
