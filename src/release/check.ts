@@ -236,7 +236,7 @@ export async function signatureChecks(
               file,
               signature: envelope,
               ok: true,
-              message: `good DSSE envelope (in-toto statement) by ${r.keyid}`,
+              message: `good DSSE envelope (in-toto statement) by ${r.keyid}${r.present > 1 ? ` (signature ${r.verified} of ${r.present}; the others were not checked or do not verify with the given key)` : ''}`,
             },
     );
   }
