@@ -277,7 +277,8 @@ function buildIndex(p: Omit<PackedHashes, 'index'>): Int32Array | undefined {
 
 const sameTag = (a: number, b: number, rowBits: number): boolean =>
   rowBits >= 31 || a >>> rowBits === b >>> rowBits;
-const rowOfSlot = (at: number, rowBits: number): number => (rowBits >= 31 ? at : at & ((1 << rowBits) - 1)) - 1;
+const rowOfSlot = (at: number, rowBits: number): number =>
+  (rowBits >= 31 ? at : at & ((1 << rowBits) - 1)) - 1;
 
 /** The list's key index: the one built while packing, or one built now for a list whose keys rise. */
 export function keyIndex(p: PackedHashes): Int32Array {

@@ -105,7 +105,9 @@ export const manifestSchema = z
           z.strictObject({
             of: simpleName().check(z.describe('The run id of the build whose mismatch this rerun explains')),
             isolates: nonEmptyString().check(
-              z.describe('"reference" (the reference repeated) or the variation names this rerun changes, joined by "+"'),
+              z.describe(
+                '"reference" (the reference repeated) or the variation names this rerun changes, joined by "+"',
+              ),
             ),
           }),
         )

@@ -8,9 +8,9 @@ import { jsonDifferences, parseProvenance } from '../../src/provenance/parse.js'
 import {
   BUILD_TYPE,
   BUILD_TYPE_DOC,
-  PROJECT_REPOSITORY,
   formatStatement,
   hexToSri,
+  PROJECT_REPOSITORY,
   provenanceStatement,
   SLSA_PREDICATE,
   STATEMENT_TYPE,
