@@ -465,6 +465,7 @@ export function reportError(err: unknown, jsonKind?: JsonKind): number {
   const sys = hostFileSystemFault(err, cacheDir());
   if (sys) {
     writeErr(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));
     return ExitCode.environment;
   }
