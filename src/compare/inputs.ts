@@ -97,6 +97,17 @@ async function withRunFiles(
   const root = await realpath(dir).catch(() => resolve(dir));
   const { files, folders } = await walkForeignFolder(root);
   const parent = (p: string) => (p.lastIndexOf('/') < 0 ? '' : p.slice(0, p.lastIndexOf('/')));
+  // A file where the manifest places a folder of artifacts (`artifacts` replaced by a file)
+  // must not turn the run into a manifest-only one that compares as recorded.
+  for (const item of items) {
+    for (let p = parent(item.path); p !== ''; p = parent(p))
+      if (files.has(p))
+        throw new ForeignEntryError(
+          join(dir, p),
+          'missing',
+          ` as a folder: it is a file, but ${MANIFEST_FILE} lists artifacts in it`,
+        );
+  }
   const carries = items.some((i) => files.has(i.path) || folders.has(parent(i.path)));
   if (!carries) return items;
   const out: ArtifactHash[] = [];
@@ -373,7 +384,20 @@ async function findRunDirs(dir: string): Promise<string[]> {
       .map((n) => join(d, n));
   for (const child of await children(dir)) {
     if (await holds(child)) found.push(child);
-    else for (const grandchild of await children(child)) if (await holds(grandchild)) found.push(grandchild);
+    else {
+      const runs = await children(child);
+      const held = await Promise.all(runs.map(holds));
+      // A numbered run of a board beside runs that have their manifest lost it (deleted, or a
+      // folder or link in its place): leaving it out would compare the others as if complete.
+      const lost = runs.findIndex((r, i) => !held[i] && /^\d+$/.test(basename(r)));
+      if (held.includes(true) && lost >= 0)
+        throw new ForeignEntryError(
+          join(runs[lost]!, MANIFEST_FILE),
+          'missing',
+          ' as a regular file (the other runs of the board have theirs)',
+        );
+      found.push(...runs.filter((_, i) => held[i]));
+    }
   }
   return found;
 }
