@@ -185,10 +185,15 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
           [CLI, 'release', name, '-w', ws, '--out', out, '--allow-dirty'],
           { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, forceKillAfterDelay: false },
         );
-        // inotify: the signal goes within a millisecond of the name appearing.
+        // inotify: the signal goes within a millisecond of the name appearing, once (the temporary
+        // folder gives a second event when it is renamed, and a second signal is another case).
+        let sent = false;
         const watcher = watch(dirname(out), (_event, file) => {
           const f = String(file);
-          if (atTemp ? f.startsWith(`.${basename(out)}.`) : f === basename(out)) child.kill('SIGTERM');
+          if (!sent && (atTemp ? f.startsWith(`.${basename(out)}.`) : f === basename(out))) {
+            sent = true;
+            child.kill('SIGTERM');
+          }
         });
         const r = await child;
         watcher.close();
