@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/docker.js';
+import type { Engine } from '../engine/port.js';
 import { dockerArchiveStream } from '../image/dockerArchive.js';
 import { ImageBuildError } from '../util/errors.js';
 

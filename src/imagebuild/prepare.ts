@@ -2,7 +2,7 @@
  * The one way an image becomes usable: answered from the content-keyed cache or built
  * from its pins, then loaded into the engine (unless the caller only wants the files).
  */
-import type { Engine } from '../engine/docker.js';
+import type { Engine } from '../engine/port.js';
 import type { PlannedImage } from '../plan/plan.js';
 import { buildImage } from './buildImage.js';
 import type { ImageBuildResult } from './imageCache.js';

@@ -6,7 +6,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootRun } from '../boot/boot.js';
-import { connectEngine, type Engine } from '../engine/docker.js';
+import { connectEngine } from '../engine/docker.js';
+import type { Engine } from '../engine/port.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import { type ImagePreparer, prepareImage } from '../imagebuild/prepare.js';
 import type { BuildPlan, PlannedBoard, PlannedImage } from '../plan/plan.js';

@@ -6,8 +6,8 @@
  */
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/docker.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../engine/hostMasks.js';
+import { ContainerTimeoutError, type Engine, type RunSpec } from '../engine/port.js';
 import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';

@@ -3,7 +3,7 @@
  * remote engine may refuse a custom profile; the run then builds without it and records the
  * `aslr` variation as not applied, with the engine's words as the reason.
  */
-import type { Engine } from '../engine/docker.js';
+import type { Engine } from '../engine/port.js';
 import { seccompSecurityOpt } from '../engine/seccomp.js';
 
 export const ASLR_SECURITY_OPT = ['no-new-privileges', seccompSecurityOpt()];

@@ -15,7 +15,7 @@ import {
   extractArchive,
   UnsafeArchiveError,
 } from '../archive/extract.js';
-import type { Engine } from '../engine/docker.js';
+import type { Engine } from '../engine/port.js';
 import { comparePaths } from '../hashes/artifactPath.js';
 import { OutputChannel, type TransferMode } from './channel.js';
 import { BUILD_DIR, SOURCE_DIR, TAR_RECORD } from './script.js';

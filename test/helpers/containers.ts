@@ -4,7 +4,7 @@
  * engine would also count those of other builds running at the same time on this machine.
  */
 import { execa } from 'execa';
-import { OWNER_LABEL, ownerId } from '../../src/engine/docker.js';
+import { OWNER_LABEL, ownerId } from '../../src/engine/port.js';
 
 /** IDs of the containers (running or not) that the reprorom process `pid` created and left. */
 export async function containersOfProcess(pid: number): Promise<string[]> {

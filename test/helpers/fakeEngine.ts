@@ -6,7 +6,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import type { Engine, RunResult, RunSpec } from '../../src/engine/docker.js';
+import type { Engine, RunResult, RunSpec } from '../../src/engine/port.js';
 
 export interface FakeBuild {
   /** File names the source tar held (paths as sent, e.g. src/a.c). */

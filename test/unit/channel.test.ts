@@ -6,7 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import { finished } from 'node:stream/promises';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/docker.js';
+import type { Engine } from '../../src/engine/port.js';
 import { OutputChannel, type TransferMode } from '../../src/runs/channel.js';
 import { startTransfer } from '../../src/runs/transfer.js';
 

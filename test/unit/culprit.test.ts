@@ -8,7 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareInputs } from '../../src/compare/outcome.js';
-import type { RunSpec } from '../../src/engine/docker.js';
+import type { RunSpec } from '../../src/engine/port.js';
 import { mergeRuns } from '../../src/merge/merge.js';
 import { planBuild } from '../../src/plan/plan.js';
 import { appliedVariations, TIME_SHIFT, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';

@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createOptions, ENGINE_LABEL, OWNER_LABEL, ownerId, RUN_LABEL } from '../../src/engine/docker.js';
+import { createOptions } from '../../src/engine/hardening.js';
+import { ENGINE_LABEL, OWNER_LABEL, ownerId, RUN_LABEL } from '../../src/engine/port.js';
 
 describe('container labels', () => {
   it('name this process as the owner, with the run and the caller’s own labels', () => {
@@ -47,7 +48,7 @@ describe('the local socket agent', () => {
   it('reads as one short line where docker-modem formats request options for its debug log', async () => {
     const { inspect } = await import('node:util');
     const { createServer } = await import('node:net');
-    const { localSocketAgent } = await import('../../src/engine/docker.js');
+    const { localSocketAgent } = await import('../../src/engine/connection.js');
     const agent = localSocketAgent();
     // A live socket in the agent, as during an attached run, is what made the walk expensive.
     const server = createServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));

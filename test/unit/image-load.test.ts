@@ -3,7 +3,7 @@
  * is the user told "loading"), tagged when the tag is missing.
  */
 import { describe, expect, it } from 'vitest';
-import type { ImageInfo } from '../../src/engine/docker.js';
+import type { ImageInfo } from '../../src/engine/port.js';
 import { ensureLoaded } from '../../src/imagebuild/load.js';
 import { fakeEngine } from '../helpers/fakeEngine.js';
 
