@@ -125,6 +125,20 @@ function differing(a: Hashes, b: Hashes): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
 
+/** A board whose runs disagree with its reference run, and the runs that isolate each varied name. */
+interface Target {
+  planned: PlannedBoard;
+  against: PlannedRun[];
+  reference: Hashes;
+  referenceDir: string | undefined;
+  artifacts: string[];
+  runs: PlannedRun[];
+  names: Array<VariationName | 'reference'>;
+}
+
+/** Runs the given runs of each target as one plan; per board, their hashes in the order given. */
+type Rerun = (pick: (t: Target) => PlannedRun[]) => Promise<Map<string, Array<Hashes | undefined>>>;
+
 /**
  * For every board of `result` whose runs disagree with its reference run, find which
  * variation explains each differing artifact. `cores` must be what the plan was made with.
@@ -135,13 +149,42 @@ export async function searchCulprits(
   cores: number,
   opts: ExecuteOptions = {},
 ): Promise<CulpritSearch> {
-  const targets: Array<{
-    planned: PlannedBoard;
-    against: PlannedRun[];
-    reference: Hashes;
-    referenceDir: string | undefined;
-    artifacts: string[];
-  }> = [];
+  const { found, byInput } = await disagreeingBoards(plan, result);
+  if (found.length === 0) return { runDirs: [], extraRuns: 0, artifacts: byInput };
+  const targets = found.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
+  const runDirs: string[] = [];
+  let extraRuns = 0;
+  const rerun: Rerun = async (pick) => {
+    const done = await rerunAsOnePlan(plan, result, opts, targets, pick);
+    if (done) {
+      runDirs.push(done.runDir);
+      extraRuns += done.runs;
+    }
+    return done?.hashes ?? new Map();
+  };
+
+  // First the reference once more: what differs there needs no variation, so the (many)
+  // single-variation runs are only spent on artifacts that are stable in the reference.
+  const again = await rerun((t) => t.runs.slice(0, 1));
+  const artifacts: ArtifactCulprit[] = [...byInput];
+  const { stable, unstable } = splitByRepeat(targets, again, artifacts);
+  const clock = await tryFrozenClock(targets, unstable, rerun, artifacts);
+  const open = new Map<string, string[]>();
+  for (const t of targets) {
+    const board = t.planned.name;
+    const list = [...(stable.get(board) ?? []), ...(clock.byClock.get(board) ?? [])].sort();
+    if (list.length > 0) open.set(board, list);
+  }
+  artifacts.push(...(await searchOpenArtifacts(targets, open, clock, rerun)));
+  return { runDirs, extraRuns, artifacts };
+}
+
+/** The boards whose runs disagree with their reference; those explained by a differing input are named at once. */
+async function disagreeingBoards(
+  plan: BuildPlan,
+  result: BuildResult,
+): Promise<{ found: Array<Omit<Target, 'runs' | 'names'>>; byInput: ArtifactCulprit[] }> {
+  const found: Array<Omit<Target, 'runs' | 'names'>> = [];
   const byInput: ArtifactCulprit[] = [];
   for (const outcome of result.boards) {
     const planned = plan.boards.find((b) => b.name === outcome.board);
@@ -169,56 +212,56 @@ export async function searchCulprits(
       for (const a of differ) artifacts.add(a);
     }
     if (!explainedByInput && against.length > 0)
-      targets.push({ planned, against, reference, referenceDir, artifacts: [...artifacts].sort() });
+      found.push({ planned, against, reference, referenceDir, artifacts: [...artifacts].sort() });
   }
-  if (targets.length === 0) return { runDirs: [], extraRuns: 0, artifacts: byInput };
+  return { found, byInput };
+}
+
+/** One round of reruns as a plan of its own (as hermetic and parallel as the first runs). */
+async function rerunAsOnePlan(
+  plan: BuildPlan,
+  first: BuildResult,
+  opts: ExecuteOptions,
+  targets: readonly Target[],
+  pick: (t: Target) => PlannedRun[],
+): Promise<{ runDir: string; runs: number; hashes: Map<string, Array<Hashes | undefined>> } | undefined> {
+  const boards = targets.map((t) => ({ ...t.planned, runs: pick(t) })).filter((b) => b.runs.length > 0);
+  if (boards.length === 0) return undefined;
+  const extra: BuildPlan = { ...plan, boot: false, images: [...new Set(boards.map((b) => b.image))], boards };
   // A consumer rebuilt alone takes its producers' reference runs from the first build.
   const producerRun = (board: string) =>
-    result.boards.find((b) => b.board === board)?.runs.find((r) => r.index === 1 && r.ok)?.outDir;
-
-  const isolating = targets.map((t) => ({ ...t, ...isolatingRuns(t.planned, t.against, cores) }));
-  const runDirs: string[] = [];
-  let extraRuns = 0;
-  /** Run the given runs of each target as one plan; per board, their hashes in the order given. */
-  const first = result;
-  const rerun = async (pick: (t: (typeof isolating)[number]) => PlannedRun[]) => {
-    const boards = isolating.map((t) => ({ ...t.planned, runs: pick(t) })).filter((b) => b.runs.length > 0);
-    const found = new Map<string, Array<Hashes | undefined>>();
-    if (boards.length === 0) return found;
-    const extra: BuildPlan = {
-      ...plan,
-      boot: false,
-      images: [...new Set(boards.map((b) => b.image))],
-      boards,
-    };
-    const result = await executePlan(extra, {
-      ...opts,
-      producerRun,
-      culpritSearch: { of: first.runId, dir: join(first.runDir, CULPRIT_SEARCH_DIR) },
-    });
-    runDirs.push(result.runDir);
-    for (const b of boards) {
-      extraRuns += b.runs.length;
-      const outcomes = result.boards.find((o) => o.board === b.name)?.runs ?? [];
-      const hashes: Array<Hashes | undefined> = [];
-      for (const run of b.runs) {
-        const outcome = outcomes.find((o) => o.index === run.index);
-        hashes.push(await hashesOf(outcome?.ok ? outcome.outDir : undefined));
-      }
-      found.set(b.name, hashes);
+    first.boards.find((b) => b.board === board)?.runs.find((r) => r.index === 1 && r.ok)?.outDir;
+  const result = await executePlan(extra, {
+    ...opts,
+    producerRun,
+    culpritSearch: { of: first.runId, dir: join(first.runDir, CULPRIT_SEARCH_DIR) },
+  });
+  const hashes = new Map<string, Array<Hashes | undefined>>();
+  let runs = 0;
+  for (const b of boards) {
+    runs += b.runs.length;
+    const outcomes = result.boards.find((o) => o.board === b.name)?.runs ?? [];
+    const list: Array<Hashes | undefined> = [];
+    for (const run of b.runs) {
+      const outcome = outcomes.find((o) => o.index === run.index);
+      list.push(await hashesOf(outcome?.ok ? outcome.outDir : undefined));
     }
-    return found;
-  };
+    hashes.set(b.name, list);
+  }
+  return { runDir: result.runDir, runs, hashes };
+}
 
-  // First the reference once more: what differs there needs no variation, so the (many)
-  // single-variation runs are only spent on artifacts that are stable in the reference.
-  const again = await rerun((t) => t.runs.slice(0, 1));
-  const artifacts: ArtifactCulprit[] = [...byInput];
+/** Per board, the differing artifacts the repeated reference reproduces (stable) or not (unstable). */
+function splitByRepeat(
+  targets: readonly Target[],
+  again: Map<string, Array<Hashes | undefined>>,
+  artifacts: ArtifactCulprit[],
+): { stable: Map<string, string[]>; unstable: Map<string, string[]> } {
   const stable = new Map<string, string[]>();
   const unstable = new Map<string, string[]>();
   const add = (m: Map<string, string[]>, board: string, a: string) =>
     m.set(board, [...(m.get(board) ?? []), a]);
-  for (const t of isolating) {
+  for (const t of targets) {
     const repeated = again.get(t.planned.name)?.[0];
     for (const artifact of t.artifacts) {
       if (!repeated) artifacts.push({ board: t.planned.name, artifact, verdict: 'unknown', culprits: [] });
@@ -230,30 +273,45 @@ export async function searchCulprits(
         );
     }
   }
+  return { stable, unstable };
+}
 
-  // What differs between two reference runs may be the wall clock: the reference twice more
-  // with the clock frozen (at SOURCE_DATE_EPOCH). If those agree, the clock is a culprit, and the
-  // single variations are then tried from the frozen reference, so the other causes are named too.
+/** What the frozen-clock pair found, per board. */
+interface ClockFindings {
+  /** The epoch the clock was frozen at, for boards with unstable artifacts. */
+  frozenAt: Map<string, number>;
+  /** The hashes the group reruns are compared with (the frozen reference's, when frozen). */
+  baseOf: Map<string, Hashes>;
+  /** Artifacts the frozen pair agrees on: the wall clock is one of their culprits. */
+  byClock: Map<string, Set<string>>;
+}
+
+/**
+ * What differs between two reference runs may be the wall clock: the reference twice more
+ * with the clock frozen (at SOURCE_DATE_EPOCH). If those agree, the clock is a culprit, and the
+ * single variations are then tried from the frozen reference, so the other causes are named too.
+ */
+async function tryFrozenClock(
+  targets: readonly Target[],
+  unstable: Map<string, string[]>,
+  rerun: Rerun,
+  artifacts: ArtifactCulprit[],
+): Promise<ClockFindings> {
   const frozenAt = new Map<string, number>();
-  for (const t of isolating) {
+  for (const t of targets) {
     if (!unstable.has(t.planned.name)) continue;
     const epoch = await sourceDateEpochOf(t.referenceDir);
     if (epoch !== undefined) frozenAt.set(t.planned.name, epoch);
   }
-  const frozen = (t: (typeof isolating)[number], run: PlannedRun): PlannedRun => ({
-    ...run,
-    variation: { ...run.variation, frozenClock: frozenAt.get(t.planned.name) as number },
-  });
   const pair = await rerun((t) => {
     const reference = t.runs[0];
-    if (!frozenAt.has(t.planned.name) || !reference) return [];
-    return [frozen(t, reference), frozen(t, { ...reference, index: 2 })];
+    const epoch = frozenAt.get(t.planned.name);
+    if (epoch === undefined || !reference) return [];
+    return [frozenRun(reference, epoch), frozenRun({ ...reference, index: 2 }, epoch)];
   });
-  /** Per board: the hashes the group reruns are compared with (the frozen reference's, when frozen). */
   const baseOf = new Map<string, Hashes>();
-  const groupRuns = new Map<string, (group: readonly Suspect[]) => PlannedRun>();
   const byClock = new Map<string, Set<string>>();
-  for (const t of isolating) {
+  for (const t of targets) {
     const board = t.planned.name;
     baseOf.set(board, t.reference);
     const [a, b] = pair.get(board) ?? [];
@@ -267,42 +325,46 @@ export async function searchCulprits(
       }
     }
   }
-  const open = new Map<string, string[]>();
-  for (const t of isolating) {
-    const board = t.planned.name;
-    const list = [...(stable.get(board) ?? []), ...(byClock.get(board) ?? [])].sort();
-    if (list.length > 0) open.set(board, list);
-  }
+  return { frozenAt, baseOf, byClock };
+}
 
-  /** Per board: the names to search among, and the run that changes a group of them. */
+function frozenRun(run: PlannedRun, epoch: number): PlannedRun {
+  return { ...run, variation: { ...run.variation, frozenClock: epoch } };
+}
+
+/**
+ * Search the varied names of each open artifact (by groups, or one rerun per name when many
+ * artifacts share the names); all searches share their rounds of reruns.
+ */
+async function searchOpenArtifacts(
+  targets: readonly Target[],
+  open: Map<string, string[]>,
+  clock: ClockFindings,
+  rerun: Rerun,
+): Promise<ArtifactCulprit[]> {
   // Per open artifact, in order: what its search found.
   const searched: Array<ArtifactCulprit | undefined> = [];
   const searches: Array<(test: (group: readonly Suspect[]) => Promise<Hashes | undefined>) => Promise<void>> =
     [];
-  for (const t of isolating) {
+  /** Per board: the run that changes a group of its names. */
+  const groupRuns = new Map<string, (group: readonly Suspect[]) => PlannedRun>();
+  for (const t of targets) {
     const board = t.planned.name;
     const list = open.get(board);
     const reference = t.runs[0];
     if (!list || !reference) continue;
-    const clock = byClock.get(board);
-    // Every open artifact is already blamed on the clock: a run that only moves it adds nothing.
-    const skipTime = clock !== undefined && list.every((a) => clock.has(a));
-    const names = t.names
-      .slice(1)
-      .flatMap((name, i) =>
-        name === 'reference' || (skipTime && name === 'time')
-          ? []
-          : [{ board, name, run: t.runs[i + 1] as PlannedRun }],
-      );
-    const base = clock ? frozen(t, reference) : reference;
+    const byClock = clock.byClock.get(board);
+    const names = suspectsOf(t, byClock !== undefined && list.every((a) => byClock.has(a)));
+    const epoch = clock.frozenAt.get(board);
+    const base = byClock && epoch !== undefined ? frozenRun(reference, epoch) : reference;
     groupRuns.set(board, (group) => ({
       index: 0,
       variation: group.reduce((v, s) => withOnly(v, s.run.variation, s.name), base.variation),
       varied: group.map((s) => s.name),
     }));
-    const ref = baseOf.get(board) ?? t.reference;
+    const ref = clock.baseOf.get(board) ?? t.reference;
     // The build's own disagreeing run varied exactly these names: the whole group is known to differ.
-    const knownToDiffer = t.against.length === 1 && clock === undefined;
+    const knownToDiffer = t.against.length === 1 && byClock === undefined;
     // Many differing artifacts: one rerun per name serves them all, cheaper than a search each.
     const singles = singlesAreCheaper(list.length, names.length);
     for (const artifact of list) {
@@ -317,41 +379,55 @@ export async function searchCulprits(
           ? await searchSingles(names, differs)
           : await searchGroups(names, knownToDiffer, differs);
         const isolated = found.culprits.map((s) => s.name);
-        const culprits = clock?.has(artifact)
+        const culprits = byClock?.has(artifact)
           ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))
           : isolated;
-        searched[slot] = {
-          board,
-          artifact,
-          verdict: culprits.length > 0 ? 'variation' : found.failed ? 'unknown' : 'combination',
-          culprits,
-        };
+        const verdict = culprits.length > 0 ? 'variation' : found.failed ? 'unknown' : 'combination';
+        searched[slot] = { board, artifact, verdict, culprits };
       });
     }
   }
-  await batchedSearches(
-    searches,
-    async (groups) => {
-      const byBoard = new Map<string, Array<readonly Suspect[]>>();
-      for (const g of groups) {
-        const board = g[0]?.board ?? '';
-        byBoard.set(board, [...(byBoard.get(board) ?? []), g]);
-      }
-      const found = await rerun((t) =>
-        (byBoard.get(t.planned.name) ?? []).map((g, i) => ({
-          ...(groupRuns.get(t.planned.name) as (g: readonly Suspect[]) => PlannedRun)(g),
-          index: i + 1,
-        })),
-      );
-      return groups.map((g) => {
-        const board = g[0]?.board ?? '';
-        return found.get(board)?.[(byBoard.get(board) ?? []).indexOf(g)];
-      });
-    },
-    (group) => `${group[0]?.board ?? ''}:${group.map((s) => s.name).join('+')}`,
+  await batchedSearches(searches, (groups) => rerunGroups(groups, groupRuns, rerun), groupKey);
+  return searched.filter((found): found is ArtifactCulprit => found !== undefined);
+}
+
+/** The names a board's search tries; `time` is left out when the clock already explains every open artifact. */
+function suspectsOf(t: Target, skipTime: boolean): Suspect[] {
+  const board = t.planned.name;
+  return t.names
+    .slice(1)
+    .flatMap((name, i) =>
+      name === 'reference' || (skipTime && name === 'time')
+        ? []
+        : [{ board, name, run: t.runs[i + 1] as PlannedRun }],
+    );
+}
+
+/** One round of group reruns: every board's groups in one plan, hashes back in the groups' order. */
+async function rerunGroups(
+  groups: ReadonlyArray<readonly Suspect[]>,
+  groupRuns: Map<string, (group: readonly Suspect[]) => PlannedRun>,
+  rerun: Rerun,
+): Promise<Array<Hashes | undefined>> {
+  const byBoard = new Map<string, Array<readonly Suspect[]>>();
+  for (const g of groups) {
+    const board = g[0]?.board ?? '';
+    byBoard.set(board, [...(byBoard.get(board) ?? []), g]);
+  }
+  const found = await rerun((t) =>
+    (byBoard.get(t.planned.name) ?? []).map((g, i) => ({
+      ...(groupRuns.get(t.planned.name) as (g: readonly Suspect[]) => PlannedRun)(g),
+      index: i + 1,
+    })),
   );
-  for (const found of searched) if (found) artifacts.push(found);
-  return { runDirs, extraRuns, artifacts };
+  return groups.map((g) => {
+    const board = g[0]?.board ?? '';
+    return found.get(board)?.[(byBoard.get(board) ?? []).indexOf(g)];
+  });
+}
+
+function groupKey(group: readonly Suspect[]): string {
+  return `${group[0]?.board ?? ''}:${group.map((s) => s.name).join('+')}`;
 }
 
 /** `bios.bin differs when: hostname` — one line per artifact, for people. */
