@@ -45,30 +45,11 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
       'run `reprorom check` and add boot.kernel',
     );
   }
-  // The initrd's kernel is another artifact of the same run, held to the same rule.
-  const wanted = [
-    { path: spec.artifact, key: 'artifact' },
-    ...(spec.as === 'initrd' && spec.kernel !== undefined ? [{ path: spec.kernel, key: 'kernel' }] : []),
-  ];
-  const files: string[] = [];
-  for (const { path, key } of wanted) {
-    const found = safeJoin(artifacts, path);
-    const file = found ? await realFileInside(artifacts, found) : undefined;
-    if (file) {
-      files.push(file);
-      continue;
-    }
-    const what = key === 'kernel' ? 'kernel' : 'artifact';
-    const message = `${what} ${path} is not in ${artifacts}; is boot.${key} one of the board's artifacts?`;
-    await writeFileAtomic(log, `reprorom boot: ${message}\n`);
-    return finish(input.runDir, {
-      ok: false,
-      artifact: spec.artifact,
-      matched: null,
-      durationMs: 0,
-      log,
-      message,
-    });
+  const files = await bootFiles(artifacts, spec);
+  if (typeof files === 'string') {
+    await writeFileAtomic(log, `reprorom boot: ${files}\n`);
+    const failed = { ok: false, artifact: spec.artifact, matched: null, durationMs: 0, log, message: files };
+    return finish(input.runDir, failed);
   }
   const [artifact, kernel] = files as [string, string | undefined];
   const binary = qemuBinary(spec);
@@ -119,6 +100,28 @@ export async function bootRun(input: BootInput): Promise<BootJson> {
     log,
     message: bootMessage(spec, watched, log),
   });
+}
+
+/**
+ * The files QEMU boots, each a regular file inside the run's artifacts (the initrd's kernel
+ * is another artifact of the same run, held to the same rule); a string says which is missing.
+ */
+async function bootFiles(artifacts: string, spec: BootSpec): Promise<string[] | string> {
+  const wanted = [
+    { path: spec.artifact, key: 'artifact' },
+    ...(spec.as === 'initrd' && spec.kernel !== undefined ? [{ path: spec.kernel, key: 'kernel' }] : []),
+  ];
+  const files: string[] = [];
+  for (const { path, key } of wanted) {
+    const found = safeJoin(artifacts, path);
+    const file = found ? await realFileInside(artifacts, found) : undefined;
+    if (!file) {
+      const what = key === 'kernel' ? 'kernel' : 'artifact';
+      return `${what} ${path} is not in ${artifacts}; is boot.${key} one of the board's artifacts?`;
+    }
+    files.push(file);
+  }
+  return files;
 }
 
 /** One line saying what happened, naming the pattern and the time limit when it failed. */

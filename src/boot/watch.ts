@@ -144,17 +144,56 @@ export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
   const command = findOnPath(opts.command);
   if (!command) throw new EnvironmentError(`${opts.command} is not installed`);
   const graceMs = opts.graceMs ?? 2000;
-  const pollMs = opts.pollMs ?? 100;
   opts.signal?.throwIfAborted();
+  const started = Date.now();
+  const proc = await spawnWatched(command, opts, graceMs);
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+  });
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const tail = new Tail(opts.outputFile);
+  let seen: { outcome: WatchOutcome; matched: string | null };
+  try {
+    seen = await pollOutput(tail, proc, aborted, opts, started + opts.timeoutMs);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stopGroup(proc.child, proc.exited, () => proc.hasExited, graceMs);
+  }
+  const spawnError = proc.spawnError;
+  if (spawnError) {
+    throw new EnvironmentError(`cannot start ${opts.command}: ${spawnError.message}`, undefined, {
+      cause: spawnError,
+    });
+  }
+  return {
+    ...seen,
+    lastLine: lastPrintableLine(tail.text),
+    outputBytes: tail.total,
+    stderr: proc.stderr,
+    exitCode: proc.child.exitCode,
+    exitSignal: proc.child.signalCode,
+    durationMs: Date.now() - started,
+    pid: proc.child.pid ?? -1,
+  };
+}
 
+/** A started process whose console goes to a file, its stderr kept (capped) and its exit tracked. */
+interface Watched {
+  child: ChildProcess;
+  exited: Promise<void>;
+  hasExited: boolean;
+  stderr: string;
+  spawnError: Error | undefined;
+}
+
+async function spawnWatched(command: string, opts: WatchOptions, graceMs: number): Promise<Watched> {
   // The hard limit, enforced by `timeout` even if this process dies: the soft limit plus the grace, plus slack.
   const hard = findOnPath('timeout');
   const hardSeconds = Math.ceil((opts.timeoutMs + graceMs) / 1000) + 5;
   const [file, args] = hard
     ? [hard, ['-k', '2', String(hardSeconds), command, ...opts.args]]
     : [command, opts.args];
-
-  const started = Date.now();
   // The console file is opened here and handed over as a descriptor: the process opens no path to write.
   const console = await open(opts.outputFile, 'w', 0o600);
   let child: ChildProcess;
@@ -165,81 +204,53 @@ export async function watchProcess(opts: WatchOptions): Promise<WatchResult> {
     // The child holds its own copy of the descriptor.
     await console.close();
   }
-  let stderr = '';
+  const watched: Watched = {
+    child,
+    exited: Promise.resolve(),
+    hasExited: false,
+    stderr: '',
+    spawnError: undefined,
+  };
   child.stderr?.on('data', (d: Buffer) => {
-    if (stderr.length < STDERR_MAX) stderr += d.toString('utf8');
+    if (watched.stderr.length < STDERR_MAX) watched.stderr += d.toString('utf8');
   });
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
+  watched.exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', (e) => {
-      spawnError = e;
+      watched.spawnError = e;
       resolve();
     });
   });
-  let hasExited = false;
-  void exited.then(() => {
-    hasExited = true;
+  void watched.exited.then(() => {
+    watched.hasExited = true;
   });
-  let onAbort = () => {};
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = () => resolve();
-  });
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  return watched;
+}
 
-  const tail = new Tail(opts.outputFile);
-  let outcome: WatchOutcome = 'timeout';
-  let matched: string | null = null;
-  const deadline = started + opts.timeoutMs;
-  try {
-    for (;;) {
-      // Read before checking exit, so output written just before the process ended still counts.
-      const exitedBefore = hasExited;
-      if (await tail.read()) {
-        const m = opts.expect.find(tail.text);
-        if (m !== null) {
-          outcome = 'matched';
-          matched = m;
-          break;
-        }
-      }
-      if (opts.signal?.aborted) {
-        outcome = 'aborted';
-        break;
-      }
-      if (exitedBefore) {
-        outcome = 'exited';
-        break;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        outcome = 'timeout';
-        break;
-      }
-      const nap = sleep(Math.min(pollMs, left));
-      await Promise.race([nap.done, exited, aborted]);
-      nap.cancel();
+/** Read the console until the pattern appears, the process exits, the signal aborts or the deadline passes. */
+async function pollOutput(
+  tail: Tail,
+  proc: Watched,
+  aborted: Promise<void>,
+  opts: WatchOptions,
+  deadline: number,
+): Promise<{ outcome: WatchOutcome; matched: string | null }> {
+  const pollMs = opts.pollMs ?? 100;
+  for (;;) {
+    // Read before checking exit, so output written just before the process ended still counts.
+    const exitedBefore = proc.hasExited;
+    if (await tail.read()) {
+      const m = opts.expect.find(tail.text);
+      if (m !== null) return { outcome: 'matched', matched: m };
     }
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    await stopGroup(child, exited, () => hasExited, graceMs);
+    if (opts.signal?.aborted) return { outcome: 'aborted', matched: null };
+    if (exitedBefore) return { outcome: 'exited', matched: null };
+    const left = deadline - Date.now();
+    if (left <= 0) return { outcome: 'timeout', matched: null };
+    const nap = sleep(Math.min(pollMs, left));
+    await Promise.race([nap.done, proc.exited, aborted]);
+    nap.cancel();
   }
-  if (spawnError) {
-    throw new EnvironmentError(`cannot start ${opts.command}: ${spawnError.message}`, undefined, {
-      cause: spawnError,
-    });
-  }
-  return {
-    outcome,
-    matched,
-    lastLine: lastPrintableLine(tail.text),
-    outputBytes: tail.total,
-    stderr,
-    exitCode: child.exitCode,
-    exitSignal: child.signalCode,
-    durationMs: Date.now() - started,
-    pid: child.pid ?? -1,
-  };
 }
 
 /** SIGTERM to the group, SIGKILL after the grace; then SIGKILL again for anything the leader left behind. */
