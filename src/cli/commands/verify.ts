@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import type { VerifyJson } from '../../contracts/json.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
+import { progressText } from '../../runs/progress.js';
 import { ExitCode } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
@@ -138,7 +139,10 @@ export async function runVerify(release: string, opts: VerifyCliOptions): Promis
       ...(opts.board ? { board: opts.board } : {}),
       ...(opts.rebuild === false ? { noRebuild: true } : {}),
       signal,
-      onEvent: say,
+      onProgress: (e) => {
+        const line = progressText(e);
+        if (line) say(line.board, line.text);
+      },
     }),
   );
   if (opts.json) printOutput('verify', verifyJson(result));
