@@ -15,7 +15,7 @@ import { type VerifyResult, verifyRelease } from '../../release/verify.js';
 import { progressText } from '../../runs/progress.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
+import { failureOf, paint, printLine, printOutput, writeErr } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface VerifyCliOptions {
@@ -38,16 +38,11 @@ export interface VerifyCliOptions {
 function verifyJson(r: VerifyResult): VerifyJson {
   return {
     schema: 'reprorom.verify/v1',
-    ok: r.ok,
-    ...(r.ok
-      ? {}
-      : {
-          error: outcomeError(
-            ExitCode.mismatch,
-            `NOT VERIFIED: ${reasons(r).join('; ')}`,
-            'read the failed checks; a rebuilt artifact that differs has a diff report in its comparison',
-          ),
-        }),
+    ...failureOf(
+      r.ok,
+      () => `NOT VERIFIED: ${reasons(r).join('; ')}`,
+      'read the failed checks; a rebuilt artifact that differs has a diff report in its comparison',
+    ),
     mode: r.mode,
     rebuilt: r.rebuilt,
     release: r.release,
