@@ -7,10 +7,9 @@
  *   that kills silent jobs (CircleCI: 10 minutes) never sees a long build as hung.
  * The build's own output is streamed only with --verbose; it is always in the run's log.
  */
+import { type ProgressEvent, progressText, type RunState } from '../runs/progress.js';
 import { printable } from '../util/printable.js';
 import { colourAllowed, terminalText } from './output.js';
-
-export type RunState = 'started' | 'booting' | 'done' | 'failed';
 
 export interface BuildProgressOptions {
   /** Runs the plan will make (the counter's total; culprit runs add to it). */
@@ -105,11 +104,21 @@ export class BuildProgress {
     this.stream.write(terminalText(text, this.stream));
   }
 
-  /** A short event line (image steps, sources, runs starting and ending). */
+  /** Renders one of the pipeline's events: a line, the live display, or both. */
+  readonly onProgress = (e: ProgressEvent): void => {
+    if (e.type === 'output') {
+      this.line(e.board, e.index, e.line);
+      return;
+    }
+    const said = progressText(e);
+    if (said) this.write(`[${said.board}] ${said.text}\n`);
+    if (e.type === 'prep' && e.what !== 'inputs') this.setStage(e.board, e.what);
+    if (e.type === 'run') this.runState(e.board, e.index, e.total, e.state);
+  };
+
+  /** A line of ours that is no event of the pipeline (`[build] …`). */
   readonly event = (board: string, text: string): void => {
     this.write(`[${board}] ${text}\n`);
-    const stage = /^image /.test(text) ? 'image' : /^preparing source/.test(text) ? 'source' : undefined;
-    if (stage) this.setStage(board, stage);
   };
 
   readonly line = (board: string, index: number, line: string): void => {

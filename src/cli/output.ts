@@ -93,6 +93,18 @@ export function outcomeError(exitCode: number, message: string, hint?: string): 
   return { code: CODE_OF_EXIT[exitCode] ?? 'internal', exitCode, message, hint: hint ?? null };
 }
 
+/**
+ * A verdict's `ok` and, only when it is false, its `error` (a mismatch, exit 1): the block
+ * every `verify` JSON (rebuild or attestations) starts with. `message` is asked only on failure.
+ */
+export function failureOf(
+  ok: boolean,
+  message: () => string,
+  hint: string,
+): { ok: boolean; error?: ErrorJson } {
+  return ok ? { ok } : { ok, error: outcomeError(ExitCode.mismatch, message(), hint) };
+}
+
 /** An error as the JSON contract describes it; `exitCode` is what the process exits with. */
 export function errorJson(err: ReproromError): ErrorJson {
   const code: ErrorCodeJson =

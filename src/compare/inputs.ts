@@ -8,7 +8,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isWithin, safeJoin } from '../archive/containment.js';
 import { ForeignEntryError, sha256ForeignFile, walkForeignFolder } from '../archive/foreignFolder.js';
-import { baseName, comparePaths } from '../hashes/artifactPath.js';
+import { baseName } from '../hashes/artifactPath.js';
 import {
   decodeText,
   HASHES_FILE,
@@ -20,6 +20,7 @@ import {
 } from '../hashes/hashesTxt.js';
 import { looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
 import { type PackedHashes, packedFolders, readPackedHashes } from '../hashes/packed.js';
+import { boardRuns, holdsManifest, isRegularFile, subfolders } from '../hashes/runFolders.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { buildInputsOf } from '../hashes/sameBuild.js';
 import { ConfigError, UsageError } from '../util/errors.js';
@@ -372,40 +373,15 @@ async function fromHashesText(text: string, path: string, dir: string | undefine
 
 /** Board-run folders below `dir`: itself, its children (a board) or grandchildren (a run). */
 async function findRunDirs(dir: string): Promise<string[]> {
-  const holds = async (d: string) =>
-    (await kind(join(d, MANIFEST_FILE))) === 'file' || (await kind(join(d, HASHES_FILE))) === 'file';
+  const holds = async (d: string) => (await holdsManifest(d)) || (await isRegularFile(join(d, HASHES_FILE)));
   if (await holds(dir)) return [dir];
   const found: string[] = [];
-  const children = async (d: string) =>
-    (await readdir(d, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort(naturalOrder)
-      .map((n) => join(d, n));
-  for (const child of await children(dir)) {
+  for (const name of await subfolders(dir)) {
+    const child = join(dir, name);
     if (await holds(child)) found.push(child);
-    else {
-      const runs = await children(child);
-      const held = await Promise.all(runs.map(holds));
-      // A numbered run of a board beside runs that have their manifest lost it (deleted, or a
-      // folder or link in its place): leaving it out would compare the others as if complete.
-      const lost = runs.findIndex((r, i) => !held[i] && /^\d+$/.test(basename(r)));
-      if (held.includes(true) && lost >= 0)
-        throw new ForeignEntryError(
-          join(runs[lost]!, MANIFEST_FILE),
-          'missing',
-          ' as a regular file (the other runs of the board have theirs)',
-        );
-      found.push(...runs.filter((_, i) => held[i]));
-    }
+    else found.push(...(await boardRuns(child, holds, { numberedOnly: false })));
   }
   return found;
-}
-
-/** Run 10 after run 9: numeric parts compare as numbers. */
-function naturalOrder(a: string, b: string): number {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) - Number(b);
-  return comparePaths(a, b);
 }
 
 export async function loadInput(input: string): Promise<HashSet[]> {

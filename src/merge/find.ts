@@ -4,9 +4,9 @@
  * or a folder of run folders (what a CI system hands over after downloading
  * every shard). The format is detected, never asked for.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ForeignEntryError, foreignEntry } from '../archive/foreignFolder.js';
+import { boardRuns, holdsManifest, subfolders } from '../hashes/runFolders.js';
 import { MANIFEST_FILE } from '../hashes/runManifest.js';
 import { UsageError } from '../util/errors.js';
 
@@ -24,36 +24,12 @@ async function kind(path: string): Promise<'file' | 'dir' | undefined> {
   return s?.isDirectory() ? 'dir' : s?.isFile() ? 'file' : undefined;
 }
 
-const subdirs = async (dir: string): Promise<string[]> => {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.isDirectory() && !e.name.startsWith('.')) out.push(e.name);
-    // A link, FIFO or device among the runs is refused by name, never followed (or silently skipped).
-    else if (!e.isFile() && !e.isDirectory()) await foreignEntry(join(dir, e.name));
-  }
-  return out.sort();
-};
-
 /** BOARD/N folders of a run folder, in board then number order. */
 async function runFolderRuns(runDir: string, input: string): Promise<FoundRun[]> {
   const found: FoundRun[] = [];
-  for (const board of await subdirs(runDir)) {
-    const numbers = (await subdirs(join(runDir, board)))
-      .filter((n) => /^\d+$/.test(n))
-      .sort((a, b) => Number(a) - Number(b));
-    const dirs = numbers.map((n) => join(runDir, board, n));
-    const held = await Promise.all(dirs.map(async (d) => (await kind(join(d, MANIFEST_FILE))) === 'file'));
-    // A run that lost its manifest beside runs that have theirs: merging the others alone
-    // would make an incomplete board look complete (compare refuses the same folder).
-    const lost = held.indexOf(false);
-    if (held.includes(true) && lost >= 0)
-      throw new ForeignEntryError(
-        join(dirs[lost]!, MANIFEST_FILE),
-        'missing',
-        ' as a regular file (the other runs of the board have theirs)',
-      );
-    for (const [i, dir] of dirs.entries()) if (held[i]) found.push({ dir, runDir, input });
-  }
+  for (const board of await subfolders(runDir))
+    for (const dir of await boardRuns(join(runDir, board), holdsManifest, { numberedOnly: true }))
+      found.push({ dir, runDir, input });
   return found;
 }
 
@@ -79,6 +55,6 @@ export async function findRuns(input: string): Promise<FoundRun[]> {
   if (direct.length > 0) return direct;
   // A folder of run folders (for example one CI shard's download).
   const nested: FoundRun[] = [];
-  for (const sub of await subdirs(path)) nested.push(...(await runFolderRuns(join(path, sub), input)));
+  for (const sub of await subfolders(path)) nested.push(...(await runFolderRuns(join(path, sub), input)));
   return nested;
 }

@@ -3,16 +3,20 @@
  * reproducible, and only then write the release folder. Returns what happened; the CLI renders it.
  */
 import { join } from 'node:path';
-import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
+import type { CompareOutcome } from '../compare/outcome.js';
 import { readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan } from '../plan/plan.js';
-import { type BuildResult, type ExecuteOptions, executePlan } from '../runs/execute.js';
+import type { BuildResult, ExecuteOptions } from '../runs/execute.js';
+import { type PipelineResult, runPipeline } from '../runs/pipeline.js';
 import { localSourceState } from '../sources/prepare.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import type { ReleaseManifest } from './releaseManifest.js';
 import { writeRelease } from './write.js';
 
 export interface ReleaseOptions extends ExecuteOptions {
+  signal: AbortSignal;
+  /** The cores the plan was made with. */
+  cores: number;
   out: string;
   /** Release a local source that differs from its git commit, or is in no checkout (marked dirty). */
   allowDirty?: boolean;
@@ -46,8 +50,20 @@ async function checkLocalSources(plan: BuildPlan, opts: ReleaseOptions): Promise
 }
 
 export type ReleaseResult =
-  | { ok: false; build: BuildResult; comparison: CompareOutcome; notReproducible: string[] }
-  | { ok: true; build: BuildResult; comparison: CompareOutcome; manifest: ReleaseManifest };
+  | {
+      ok: false;
+      build: BuildResult;
+      comparison: CompareOutcome;
+      notReproducible: string[];
+      pipeline: PipelineResult;
+    }
+  | {
+      ok: true;
+      build: BuildResult;
+      comparison: CompareOutcome;
+      manifest: ReleaseManifest;
+      pipeline: PipelineResult;
+    };
 
 export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Promise<ReleaseResult> {
   const short = plan.boards.filter((b) => b.runs.length < 2).map((b) => b.name);
@@ -57,22 +73,23 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
       'release with --runs 2 or more',
     );
   await checkLocalSources(plan, opts);
-  const build = await executePlan(plan, opts);
+  // Nothing is compared once a run failed: a release needs every run.
+  const pipeline = await runPipeline(plan, { ...opts, afterFailedRuns: 'stop', explain: false });
+  const { build, outcome: comparison } = pipeline;
   const failed = build.boards.flatMap((b) =>
     b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
   );
-  if (failed.length > 0) {
+  if (failed.length > 0 || !comparison) {
     throw new BuildFailedError(
-      `${failed.join('; ')}; nothing was released`,
+      `${failed.join('; ') || 'no run was compared'}; nothing was released`,
       `see the logs in ${build.runDir}`,
     );
   }
-  const comparison = await compareInputs([build.runDir], { report: join(build.runDir, 'diff') });
   if (!comparison.comparison.ok) {
     const notReproducible = comparison.comparison.problems
       .filter((a) => a.verdict !== 'reproducible')
       .map((a) => `${a.name} (${a.verdict})`);
-    return { ok: false, build, comparison, notReproducible };
+    return { ok: false, build, comparison, notReproducible, pipeline };
   }
   if (!opts.allowDirty) {
     // The tree may have changed while it was built: what the runs recorded decides.
@@ -91,5 +108,5 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
     build.boards.map((b) => ({ board: b.board, runDirs: b.runs.map((r) => r.outDir ?? '') })),
     opts.signal,
   );
-  return { ok: true, build, comparison, manifest: written.manifest };
+  return { ok: true, build, comparison, manifest: written.manifest, pipeline };
 }

@@ -16,12 +16,14 @@ import { connectEngine } from '../engine/docker.js';
 import type { Engine } from '../engine/port.js';
 import { baseName } from '../hashes/artifactPath.js';
 import { MANIFEST_FILE, type ManifestInputRecord, readManifest } from '../hashes/runManifest.js';
-import { prepareImage } from '../imagebuild/prepare.js';
+import { type ImagePreparer, prepareImage } from '../imagebuild/prepare.js';
 import { type BuildPlan, type PlannedBoard, planBuild } from '../plan/plan.js';
 import { INPUT_PREFIX, inputDifferences } from '../provenance/inputs.js';
 import { type DescribedBuild, jsonDifferences } from '../provenance/parse.js';
 import { provenanceStatement } from '../provenance/statement.js';
-import { executePlan } from '../runs/execute.js';
+import type { BuildResult } from '../runs/execute.js';
+import { runPipeline } from '../runs/pipeline.js';
+import type { ProgressListener } from '../runs/progress.js';
 import { BuildFailedError, UsageError } from '../util/errors.js';
 import { fileUrlPath } from '../util/fileUrl.js';
 import { printable } from '../util/printable.js';
@@ -80,7 +82,9 @@ export interface VerifyOptions {
   noRebuild?: boolean;
   signal?: AbortSignal;
   engine?: Engine;
-  onEvent?: (board: string, text: string) => void;
+  /** How images are made ready (default: built from the pin or answered from the cache). */
+  prepareImage?: ImagePreparer;
+  onProgress?: ProgressListener;
 }
 
 /** A folder, its manifest.json, a Heads hashes.txt, or a file:// URL of one of these. */
@@ -202,6 +206,8 @@ interface RebuildOutcome {
   checks: Check[];
   runDir: string | null;
   manifestPath: string | null;
+  /** The rebuilt board's run against `compareWith` (null when it was not rebuilt). */
+  comparison: CompareOutcome | null;
 }
 
 /** Run folders of the boards rebuilt so far by one `verify`, by board: each board is rebuilt once. */
@@ -254,20 +260,20 @@ async function rebuild(
   plan: BuildPlan,
   planned: PlannedBoard,
   d: DescribedBuild | undefined,
-  opts: VerifyOptions,
+  compareWith: string,
+  opts: VerifyOptions & { signal: AbortSignal },
   engine: Engine,
   rebuilt: Rebuilt = new Map(),
 ): Promise<RebuildOutcome> {
   const checks: Check[] = [];
-  const event = opts.onEvent ?? (() => {});
+  const emit = opts.onProgress ?? (() => {});
+  const prepare = opts.prepareImage ?? prepareImage;
   const imageName = planned.image.name;
-  event(
-    planned.name,
-    `image ${imageName}: building from its pin (or answering from the content-keyed cache)`,
-  );
-  const image = await prepareImage(planned.image, engine, {
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onStep: (s) => event(planned.name, `image ${imageName}: ${s}`),
+  const step = (text: string) => emit({ type: 'prep', board: planned.name, what: 'image', text });
+  step(`image ${imageName}: building from its pin (or answering from the content-keyed cache)`);
+  const image = await prepare(planned.image, engine, {
+    signal: opts.signal,
+    onStep: (s) => step(`image ${imageName}: ${s}`),
   });
   if (d) {
     if (image.id !== d.image.id) {
@@ -277,25 +283,31 @@ async function rebuild(
           `image ${imageName} rebuilt from its pin has ID ${image.id}, but the release was built in ${d.image.id}`,
         ),
       );
-      return { checks, runDir: null, manifestPath: null };
+      return { checks, runDir: null, manifestPath: null, comparison: null };
     }
     checks.push(
       ok(
         'image',
-        `image ${imageName} ${image.id} (built from its pin${image.cached ? ', answered from the content-keyed cache' : ''})`,
+        `image ${imageName} ${image.id} (built from its pin${'cached' in image && image.cached === true ? ', answered from the content-keyed cache' : ''})`,
       ),
     );
   }
-  const run = async (boards: PlannedBoard[]): Promise<void> => {
-    const result = await executePlan(
+  /** The pipeline for `boards`, compared with `compareWith` when it is the board itself. */
+  const run = async (boards: PlannedBoard[]): Promise<CompareOutcome | undefined> => {
+    const itself = boards.some((b) => b.name === planned.name);
+    const { build: result, outcome } = await runPipeline(
       { ...plan, boards, images: [...new Set(boards.map((b) => b.image))] },
       {
         engine,
         // Producers in other images get theirs the usual way (from the cache or built).
-        prepareImage: async (img, eng, o) => (img === planned.image ? image : prepareImage(img, eng, o)),
+        prepareImage: async (img, eng, o) => (img === planned.image ? image : prepare(img, eng, o)),
         producerRun: (board) => rebuilt.get(board),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onEvent: event,
+        signal: opts.signal,
+        cores: availableParallelism(),
+        onProgress: emit,
+        afterFailedRuns: 'stop',
+        explain: false,
+        compare: itself ? { inputs: (b) => [runOf(b, planned.name), compareWith] } : false,
       },
     );
     for (const b of boards) {
@@ -309,6 +321,7 @@ async function rebuild(
       }
       rebuilt.set(b.name, r.outDir);
     }
+    return outcome;
   };
   // The producers first: an input that differs is named before the (long) build it feeds.
   const producers = plan.boards.filter((b) => b.name !== planned.name && !rebuilt.has(b.name));
@@ -318,12 +331,21 @@ async function rebuild(
     if (differs.length > 0) {
       for (const line of differs)
         checks.push(fail('input', `${line} (so ${planned.name} itself was not rebuilt: it could not match)`));
-      return { checks, runDir: null, manifestPath: null };
+      return { checks, runDir: null, manifestPath: null, comparison: null };
     }
   }
-  if (!rebuilt.has(planned.name)) await run([planned]);
+  const compared = rebuilt.has(planned.name) ? undefined : await run([planned]);
   const outDir = rebuilt.get(planned.name) as string;
-  return { checks, runDir: outDir, manifestPath: join(outDir, MANIFEST_FILE) };
+  // Rebuilt earlier as another board's producer: its run is compared here, with no second build.
+  const comparison = compared ?? (await compareInputs([outDir, compareWith], { signal: opts.signal }));
+  return { checks, runDir: outDir, manifestPath: join(outDir, MANIFEST_FILE), comparison };
+}
+
+/** The (one) run folder of `board` in a rebuild's result. */
+function runOf(build: BuildResult, board: string): string {
+  const outDir = build.boards.find((b) => b.board === board)?.runs[0]?.outDir;
+  if (!outDir) throw new BuildFailedError(`rebuilding ${board} left no run folder`, `see ${build.runDir}`);
+  return outDir;
 }
 
 function verdicts(
@@ -370,9 +392,19 @@ async function verifyBoard(
     ),
   );
   if (checks.some((c) => !c.ok)) return out;
-  const r = await rebuild(planning.plan, planning.planned, d, opts, engine, done);
+  const releaseHashes = join(dir, b.hashes);
+  const signal = opts.signal ?? new AbortController().signal;
+  const r = await rebuild(
+    planning.plan,
+    planning.planned,
+    d,
+    releaseHashes,
+    { ...opts, signal },
+    engine,
+    done,
+  );
   checks.push(...r.checks);
-  if (!r.runDir || !r.manifestPath) return out;
+  if (!r.runDir || !r.manifestPath || !r.comparison) return out;
   out.runDir = r.runDir;
   const rebuilt = await readManifest(r.manifestPath);
   // Which variations were off is the builder's choice, not an input: reported, not compared.
@@ -398,8 +430,7 @@ async function verifyBoard(
           `the rebuild differs from the provenance (release ≠ rebuilt): ${differences.join('; ')}`,
         ),
   );
-  const releaseHashes = join(dir, b.hashes);
-  const outcome = await compareInputs([r.runDir, releaseHashes], {});
+  const outcome = r.comparison;
   out.comparison = outcome;
   const [rebuiltSet, releaseSet] = outcome.comparison.inputs;
   out.artifacts = verdicts(outcome, releaseSet?.label ?? '', rebuiltSet?.label ?? '');
@@ -529,7 +560,8 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
   if (!planning.ok)
     throw new UsageError(planning.check.message, 'name a board of this workspace with --board');
   const engine = opts.engine ?? connectEngine();
-  const r = await rebuild(planning.plan, planning.planned, undefined, opts, engine);
+  const signal = opts.signal ?? new AbortController().signal;
+  const r = await rebuild(planning.plan, planning.planned, undefined, file, { ...opts, signal }, engine);
   const board: BoardVerification = {
     board: opts.board,
     checks: r.checks,
@@ -538,7 +570,8 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
     comparison: null,
   };
   result.boards.push(board);
-  const outcome = await compareInputs([r.runDir!, file], {});
+  // The Heads path gives no provenance to check first: the board is always rebuilt and compared.
+  const outcome = r.comparison as CompareOutcome;
   board.comparison = outcome;
   const [rebuiltSet, headsSet] = outcome.comparison.inputs;
   board.artifacts = verdicts(outcome, headsSet?.label ?? '', rebuiltSet?.label ?? '', opts.rom);

@@ -28,6 +28,7 @@ import {
 } from './inputs.js';
 import { BoardRunError } from './logTail.js';
 import { runGraph } from './pool.js';
+import type { ProgressListener } from './progress.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
 import { boardProducers, type RunTask, startOrder } from './schedule.js';
@@ -41,16 +42,8 @@ export interface ExecuteOptions {
   prepareImage?: ImagePreparer;
   /** How long to wait for another build of the same workspace (default 30 min). */
   lockWaitMs?: number;
-  /** Progress for people: one short line per event. */
-  onEvent?: (board: string, text: string) => void;
-  onLine?: (board: string, index: number, line: string) => void;
-  /** Each run's state, for live progress (the same moments as the event lines). */
-  onRunState?: (
-    board: string,
-    index: number,
-    total: number,
-    state: 'started' | 'booting' | 'done' | 'failed',
-  ) => void;
+  /** Progress as typed events (the CLI renders them). */
+  onProgress?: ProgressListener;
   /** Lines of a failed run's output to keep with the failure (default 40). */
   logTailLines?: number;
   /**
@@ -144,7 +137,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): P
   const engine = opts.engine ?? connectEngine();
   await engine.ping();
   await ensureStateDir(plan.root);
-  const event = opts.onEvent ?? (() => {});
+  const emit = opts.onProgress ?? (() => {});
+  const event = (board: string, text: string) => emit({ type: 'note', board, text });
   const unlock = await acquireLock(join(stateDir(plan.root), 'build.lock'), {
     waitMs: opts.lockWaitMs ?? 30 * 60_000,
     onWait: (pid) => event('build', `waiting for the build of pid ${pid} in this workspace to finish`),
@@ -166,7 +160,10 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
   const runId = newRunId();
   const runDir = join(opts.culpritSearch?.dir ?? join(stateDir(plan.root), 'runs'), runId);
   const workDir = join(stateDir(plan.root), 'work', runId);
-  const event = opts.onEvent ?? (() => {});
+  const emit = opts.onProgress ?? (() => {});
+  const event = (board: string, text: string) => emit({ type: 'note', board, text });
+  const prep = (board: string, what: 'image' | 'source' | 'inputs', text: string) =>
+    emit({ type: 'prep', board, what, text });
   const prepare = opts.prepareImage ?? defaultPrepareImage;
   await mkdir(runDir, { recursive: true });
   await createWorkFolder(workDir);
@@ -175,10 +172,10 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     const imageIds = new Map<PlannedImage, string>();
     for (const image of plan.images) {
       const firstUser = plan.boards.find((b) => b.image === image)?.name ?? 'build';
-      event(firstUser, `image ${image.name}`);
+      prep(firstUser, 'image', `image ${image.name}`);
       const ready = await prepare(image, engine, {
         ...(opts.signal ? { signal: opts.signal } : {}),
-        onStep: (s) => event(firstUser, `image ${image.name}: ${s}`),
+        onStep: (s) => prep(firstUser, 'image', `image ${image.name}: ${s}`),
       });
       imageIds.set(image, ready.id);
     }
@@ -206,13 +203,13 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     for (const planned of plan.boards) {
       const { name, board } = planned;
       const imageId = imageIds.get(planned.image) ?? '';
-      event(name, `preparing source (${board.source.type})`);
+      prep(name, 'source', `preparing source (${board.source.type})`);
       const source = await prepareSource(plan.root, board.source, {
         into: join(workDir, name, 'src'),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       assertPlaceable(name, board, source.entries);
-      if (board.inputs.some((i) => i.type !== 'board')) event(name, 'fetching pinned input files');
+      if (board.inputs.some((i) => i.type !== 'board')) prep(name, 'inputs', 'fetching pinned input files');
       const files = (await fetchFileInputs(board, plan.root, opts.signal)).map(fileInputRecord);
       const epoch = epochOf(planned, source);
       const logPath = join(runDir, `${name}.log`);
@@ -250,11 +247,12 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
           },
         });
         const runOne = async (): Promise<string | undefined> => {
-          event(
-            name,
-            `run ${index}/${total} started${varied.length ? ` (varied: ${varied.join(', ')})` : ''}`,
-          );
-          opts.onRunState?.(name, index, total, 'started');
+          const run = { type: 'run', board: name, index, total } as const;
+          emit({
+            ...run,
+            state: 'started',
+            ...(varied.length ? { detail: `(varied: ${varied.join(', ')})` } : {}),
+          });
           try {
             const inputs = await inputsOf(planned, index, files);
             const r = await runBoard({
@@ -284,10 +282,10 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               outDir: join(runDir, name, String(index)),
               log,
               ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
-              onLine: (line) => opts.onLine?.(name, index, line),
+              onLine: (line) => emit({ type: 'output', board: name, index, line }),
               ...(opts.signal ? { signal: opts.signal } : {}),
             });
-            const run: RunOutcome = {
+            const done: RunOutcome = {
               index,
               ok: true,
               outDir: r.outDir,
@@ -297,15 +295,13 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               notApplied: r.notApplied,
             };
             if (plan.boot && board.boot) {
-              event(name, `run ${index}/${total} booting`);
-              opts.onRunState?.(name, index, total, 'booting');
+              emit({ ...run, state: 'booting' });
               const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
-              run.boot = boot;
-              event(name, `run ${index}/${total} boot ${boot.ok ? 'ok' : 'FAILED'}: ${boot.message}`);
+              done.boot = boot;
+              emit({ type: 'boot', board: name, index, total, ok: boot.ok, message: boot.message });
             }
-            outcome.runs.push(run);
-            event(name, `run ${index}/${total} done in ${(r.durationMs / 1000).toFixed(1)} s`);
-            opts.onRunState?.(name, index, total, 'done');
+            outcome.runs.push(done);
+            emit({ ...run, state: 'done', detail: `in ${(r.durationMs / 1000).toFixed(1)} s` });
             return r.outDir;
           } catch (err) {
             // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
@@ -321,8 +317,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               ...(exitCode === undefined ? {} : { exitCode }),
               ...(err instanceof BoardRunError ? { logTail: err.logTail } : {}),
             });
-            event(name, `run ${index}/${total} FAILED: ${message}`);
-            opts.onRunState?.(name, index, total, 'failed');
+            emit({ ...run, state: 'failed', detail: message });
             return undefined;
           }
         };

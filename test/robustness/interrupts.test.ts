@@ -174,6 +174,46 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: inte
     expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
   });
 
+  it('SIGINT while release compares its runs (diffoscope running): exit 130 with the message build gives, no container, no OUT folder', async () => {
+    const name = `${tag}-rel-comparing`;
+    // The same board shape as the build case above: 64 MiB that differ in their last line.
+    await board(
+      ws,
+      name,
+      'commands: ["head -c 67108864 /dev/zero > out.bin", "uname -n >> out.bin"]\nartifacts: [out.bin]\n',
+    );
+    const diffoscopeRunning = async () =>
+      (await execa('pgrep', ['-f', `diffoscope.*${ws}`], { reject: false })).exitCode === 0;
+    /** The `reprorom:` line and its hint: what a person is told at the end. */
+    const ending = (stderr: string) => stderr.trimEnd().split('\n').slice(-2);
+    const parent = await mkdtemp(join(tmpdir(), 'rr-intr-rel-'));
+    temps.push(parent);
+    const out = join(parent, 'out');
+    let sentAt = 0;
+    const r = await interruptAt(
+      ['release', name, '--runs', '2', '--allow-dirty', '--out', out, '-w', ws],
+      async () => {
+        if (!(await diffoscopeRunning())) return false;
+        sentAt = Date.now();
+        return true;
+      },
+      'SIGINT',
+    );
+    expectInterrupted(r, 'SIGINT');
+    // The signal stopped diffoscope (which takes minutes over these files): nothing waited for it.
+    expect(Date.now() - sentAt).toBeLessThan(20_000);
+    expect(await diffoscopeRunning()).toBe(false);
+    expect(await containersOf(name)).toEqual([]);
+    expect(existsSync(join(ws, '.reprorom/build.lock'))).toBe(false);
+    // No OUT folder, and no temporary one beside it (release writes nothing before the verdict).
+    expect(await readdir(parent)).toEqual([]);
+    // build, signalled at the same moment of the same board, ends with the same two lines.
+    const b = await interruptAt(['build', name, '--runs', '2', '-w', ws], diffoscopeRunning, 'SIGINT');
+    expectInterrupted(b, 'SIGINT');
+    expect(ending(r.stderr)).toEqual(ending(b.stderr));
+    expect(ending(r.stderr)[0]).toBe('reprorom: interrupted by SIGINT; partial results were discarded');
+  });
+
   it('SIGINT during the culprit search, while a source is streamed in: exit 130, no stack trace, no container', async () => {
     const name = `${tag}-culprit`;
     // The host name reaches the artifact (a mismatch, so a culprit search follows); a 64 MiB

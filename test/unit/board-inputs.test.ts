@@ -320,8 +320,9 @@ describe('executePlan: inputs with a fake engine', () => {
         return chainBuild()(b);
       }),
       prepareImage: preparer,
-      onEvent: (board, text) => {
-        if (board === 'rom' && text.startsWith('run 1/1 started')) tampered = tamper();
+      onProgress: (e) => {
+        if (e.type === 'run' && e.board === 'rom' && e.index === 1 && e.state === 'started')
+          tampered = tamper();
       },
     });
     const rom = result.boards.find((b) => b.board === 'rom');

@@ -14,6 +14,7 @@ import { planBuild } from '../../src/plan/plan.js';
 import { appliedVariations, TIME_SHIFT, VARIATION_NAMES, variationFor } from '../../src/plan/variations.js';
 import { CULPRIT_SEARCH_DIR, describeCulprit, searchCulprits } from '../../src/runs/culprit.js';
 import { executePlan } from '../../src/runs/execute.js';
+import { progressText } from '../../src/runs/progress.js';
 import { loadValidWorkspace } from '../../src/workspace/load.js';
 import { type FakeOutcome, fakeEngine } from '../helpers/fakeEngine.js';
 import { workspaceWithProbeBoard } from '../helpers/workspace.js';
@@ -244,7 +245,10 @@ describe('culprit search', () => {
     await searchCulprits(plan, result, CORES, {
       engine,
       prepareImage,
-      onEvent: (_b, text) => said.push(text),
+      onProgress: (e) => {
+        const line = progressText(e);
+        if (line) said.push(line.text);
+      },
     });
     const numbered = said.map((t) => /^run (\d+)\/(\d+) started/.exec(t)).filter((m) => m !== null);
     expect(numbered.length).toBeGreaterThan(1);

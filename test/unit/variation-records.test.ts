@@ -110,7 +110,11 @@ describe('variation records', () => {
     }));
     const heard: string[] = [];
     const plan = planBuild(await loadValidWorkspace(root), { boards: ['probe'], runs: 1, jobs: 1, cores: 1 });
-    await executePlan(plan, { engine, prepareImage, onLine: (_board, _index, line) => heard.push(line) });
+    await executePlan(plan, {
+      engine,
+      prepareImage,
+      onProgress: (e) => e.type === 'output' && heard.push(e.line),
+    });
     expect(heard).toEqual(['cc -o rom.bin', 'reprorom-variation: printed by make']);
   });
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
-import { type CompareOutcome, compareInputs, comparisonJson } from '../../compare/outcome.js';
+import { type CompareOutcome, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
 import { planBuild, selectBoards } from '../../plan/plan.js';
 import {
@@ -18,8 +18,8 @@ import { writeJunit } from '../../report/junit.js';
 import { applyVaried } from '../../report/varied.js';
 import { renderVerdictTable, verdictRows, verdictSummary } from '../../report/verdictTable.js';
 import { buildReportJson } from '../../runs/buildReportJson.js';
-import { searchCulprits } from '../../runs/culprit.js';
-import { type BuildResult, executePlan } from '../../runs/execute.js';
+import type { BuildResult } from '../../runs/execute.js';
+import { type PipelineResult, runPipeline } from '../../runs/pipeline.js';
 import { variedByBoard } from '../../runs/varied.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
@@ -100,33 +100,27 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     plannedRuns: plan.boards.reduce((n, b) => n + b.runs.length, 0),
     verbose: Boolean(opts.verbose),
   });
-  const say = progress.event;
-  const hooks = { onEvent: say, onLine: progress.line, onRunState: progress.runState };
-  let result: BuildResult;
-  let outcome: CompareOutcome | undefined;
-  let culprits: Awaited<ReturnType<typeof searchCulprits>> | undefined;
+  let piped: PipelineResult;
   try {
     // One scope from the first run to the last culprit run: a signal between the build and the
     // search (while comparing) is handled like one during either, never the default death.
-    ({ result, outcome, culprits } = await withInterrupts(async (signal) => {
-      const built = await executePlan(plan, { signal, logTailLines, ...hooks });
-      const anyOk = built.boards.some((b) => b.runs.some((r) => r.ok));
-      const compared = anyOk
-        ? await compareInputs([built.runDir], { report: join(built.runDir, 'diff'), signal })
-        : undefined;
-      signal.throwIfAborted();
-      // A mismatch is explained by default: which variation alone reproduces it.
-      if (!compared || compared.comparison.ok || runs < 2 || opts.explain === false)
-        return { result: built, outcome: compared, culprits: undefined };
-      say('build', 'mismatch: rebuilding with one variation at a time to name the culprit');
-      const found = await searchCulprits(plan, built, cores, { signal, ...hooks });
-      return { result: built, outcome: compared, culprits: found };
-    }));
+    piped = await withInterrupts((signal) =>
+      runPipeline(plan, {
+        signal,
+        cores,
+        logTailLines,
+        onProgress: progress.onProgress,
+        afterFailedRuns: 'compare',
+        // A mismatch is explained by default: which variation alone reproduces it.
+        explain: opts.explain !== false,
+      }),
+    );
   } catch (err) {
     progress.stop();
     progress.summary('build stopped');
     throw err;
   }
+  const { build: result, outcome, culprits } = piped;
   progress.stop();
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));

@@ -9,6 +9,7 @@ import { releaseBoards } from '../../release/release.js';
 import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
 import { checkOutFree } from '../../release/write.js';
 import { applyVaried } from '../../report/varied.js';
+import { type ProgressEvent, progressText } from '../../runs/progress.js';
 import { variedByBoard } from '../../runs/varied.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
@@ -66,10 +67,21 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
   });
   refuseExpectedMismatch(plan.boards, 'release');
   const say = (board: string, text: string) => writeErr(`[${board}] ${text}\n`);
+  const onProgress = (e: ProgressEvent) => {
+    const line = progressText(e);
+    if (line) say(line.board, line.text);
+  };
   // Nothing is off silently: a release says which variations its runs did not make, and why.
   for (const b of plan.boards) for (const line of describeChoice(b.vary)) say(b.name, line);
   const result = await withInterrupts(
-    (signal) => releaseBoards(plan, { out, signal, onEvent: say, allowDirty: opts.allowDirty === true }),
+    (signal) =>
+      releaseBoards(plan, {
+        out,
+        signal,
+        cores: availableParallelism(),
+        onProgress,
+        allowDirty: opts.allowDirty === true,
+      }),
     // A signal after the rename: the release is whole and in place, and the message says so.
     { completed: (r) => (r.ok ? `the release was written completely to ${out}` : undefined) },
   );

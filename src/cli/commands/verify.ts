@@ -12,9 +12,10 @@ import { relative } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import type { VerifyJson } from '../../contracts/json.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
+import { progressText } from '../../runs/progress.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
-import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
+import { failureOf, paint, printLine, printOutput, writeErr } from '../output.js';
 import { printComparison } from './compare.js';
 
 export interface VerifyCliOptions {
@@ -37,16 +38,11 @@ export interface VerifyCliOptions {
 function verifyJson(r: VerifyResult): VerifyJson {
   return {
     schema: 'reprorom.verify/v1',
-    ok: r.ok,
-    ...(r.ok
-      ? {}
-      : {
-          error: outcomeError(
-            ExitCode.mismatch,
-            `NOT VERIFIED: ${reasons(r).join('; ')}`,
-            'read the failed checks; a rebuilt artifact that differs has a diff report in its comparison',
-          ),
-        }),
+    ...failureOf(
+      r.ok,
+      () => `NOT VERIFIED: ${reasons(r).join('; ')}`,
+      'read the failed checks; a rebuilt artifact that differs has a diff report in its comparison',
+    ),
     mode: r.mode,
     rebuilt: r.rebuilt,
     release: r.release,
@@ -154,7 +150,10 @@ export async function runVerify(release: string, opts: VerifyCliOptions): Promis
       ...(opts.board ? { board: opts.board } : {}),
       ...(opts.rebuild === false ? { noRebuild: true } : {}),
       signal,
-      onEvent: say,
+      onProgress: (e) => {
+        const line = progressText(e);
+        if (line) say(line.board, line.text);
+      },
     }),
   );
   if (opts.json) printOutput('verify', verifyJson(result));

@@ -12,7 +12,7 @@ import {
 import type { VerifyJson } from '../../contracts/json.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
+import { failureOf, paint, printLine, printOutput, writeErr } from '../output.js';
 
 export interface AttestationCliOptions {
   attestations: string[];
@@ -43,19 +43,13 @@ function reasons(r: AttestationVerifyResult): string[] {
 }
 
 function toJson(r: AttestationVerifyResult, opts: AttestationCliOptions, trusted: number): VerifyJson {
-  const why = reasons(r);
   return {
     schema: 'reprorom.verify/v1',
-    ok: r.ok,
-    ...(r.ok
-      ? {}
-      : {
-          error: outcomeError(
-            ExitCode.mismatch,
-            `NOT ACCEPTED: ${why.join('; ')}`,
-            "read each attestation's reason; a disagreeing rebuilder's attestation names the bytes it got",
-          ),
-        }),
+    ...failureOf(
+      r.ok,
+      () => `NOT ACCEPTED: ${reasons(r).join('; ')}`,
+      "read each attestation's reason; a disagreeing rebuilder's attestation names the bytes it got",
+    ),
     mode: 'release',
     rebuilt: false,
     release: r.release,
