@@ -66,6 +66,7 @@ export async function integrityChecks(
   const lines = parseHashesTxt(await readText(hashesPath), hashesPath);
   const listed = new Map(lines.map((l) => [l.path, l.sha256]));
   const declared = new Map(m.boards.flatMap((b) => b.artifacts.map((a) => [a.path, a.sha256] as const)));
+  const sizes = new Map(m.boards.flatMap((b) => b.artifacts.map((a) => [a.path, a.size] as const)));
   for (const [path, sha] of declared) {
     if (listed.get(path) !== sha)
       checks.push(
@@ -82,26 +83,33 @@ export async function integrityChecks(
       );
   for (const [path, sha] of declared) {
     // Regular files only, links not followed: a link to identical bytes elsewhere is not the release.
-    const actual = await sha256RegularFile(join(dir, path), { followLinks: false }).then(
-      (h) => h.sha256,
-      (err: unknown) => irregular(err),
+    const hashed = await sha256RegularFile(join(dir, path), { followLinks: false }).catch((err: unknown) =>
+      irregular(err),
     );
-    if (typeof actual !== 'string') {
+    if (hashed instanceof IrregularFileError) {
       checks.push(
         fail(
           'integrity',
-          actual.what === 'does not exist'
+          hashed.what === 'does not exist'
             ? `${path} is missing from the release folder`
-            : `${path} ${actual.what}: a release folder holds regular files only`,
+            : `${path} ${hashed.what}: a release folder holds regular files only`,
         ),
       );
       continue;
     }
-    if (actual !== sha)
+    if (hashed.sha256 !== sha)
       checks.push(
         fail(
           'integrity',
-          `${path} has sha256 ${actual}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed${uses.has(path) ? `; it is ${uses.get(path)?.join(' and ')}` : ''})`,
+          `${path} has sha256 ${hashed.sha256}, but the signed ${RELEASE_HASHES} says ${sha} (the file was changed${uses.has(path) ? `; it is ${uses.get(path)?.join(' and ')}` : ''})`,
+        ),
+      );
+    // The signed manifest states each ROM's size too: a statement the bytes contradict is not verified.
+    else if (hashed.size !== sizes.get(path))
+      checks.push(
+        fail(
+          'integrity',
+          `${path} is ${hashed.size} bytes, but the signed ${RELEASE_MANIFEST} says ${sizes.get(path)} (its sha256 matches: the manifest was written or edited wrongly)`,
         ),
       );
   }
@@ -202,7 +210,20 @@ export async function signatureChecks(
   for (const b of manifest.boards) {
     const file = join(dir, b.provenance.path);
     const envelope = join(dir, envelopePath(b.provenance.path));
-    const text = (await readReleaseFile(envelope))?.toString('utf8');
+    const read = await readRegularFile(envelope, { followLinks: false, max: MAX_INPUT_BYTES }).catch(
+      (err: unknown) => irregular(err),
+    );
+    // Present but a folder or oversize: not "absent" (that would pass with a note), refused by name.
+    if (read instanceof IrregularFileError && !read.what.startsWith('does not exist')) {
+      signature.files.push({
+        file,
+        signature: envelope,
+        ok: false,
+        message: `bad DSSE envelope ${envelopePath(b.provenance.path)}: it ${read.what}, expected a regular file`,
+      });
+      continue;
+    }
+    const text = read instanceof IrregularFileError ? undefined : read.toString('utf8');
     if (text === undefined) {
       notes.push(
         `${envelopePath(b.provenance.path)} is absent: the provenance has no DSSE envelope (its detached signature was checked)`,

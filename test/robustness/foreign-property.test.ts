@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { type FakeRun, writeFakeRun } from '../helpers/runFolder.js';
-import { expectNoStack } from './support.js';
+import { expectNoStack, seeded } from './support.js';
 
 const CASES = 12;
 const DOCUMENTED_EXITS = [1, 2, 3, 4];
@@ -29,18 +29,6 @@ const RUN: Omit<FakeRun, 'board' | 'runId' | 'index' | 'bytes' | 'machine'> = {
   imageId: `sha256:${'c'.repeat(64)}`,
   sourceHash: 'h',
 };
-
-/** mulberry32: a small seeded generator, so every case can be replayed from its seed. */
-function generator(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 type Change = (path: string, hostFile: string) => Promise<void>;
 
@@ -129,7 +117,7 @@ afterAll(async () => {
 
 /** One case: two run folders, one or two hostile changes drawn from `seed`, every reader run over them. */
 async function oneCase(seed: number): Promise<void> {
-  const pick = generator(seed);
+  const pick = seeded(seed);
   const root = await mkdtemp(join(tmpdir(), `rr-foreign-property-${seed}-`));
   temps.push(root);
   const host = join(root, 'host-file.bin');

@@ -18,6 +18,18 @@ export function expectNoStack(text: string): void {
   expect(text).not.toMatch(/internal error/);
 }
 
+/** mulberry32: a small seeded generator, so every case can be replayed from its seed. */
+export function seeded(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
 /** Board names unique to this process, so container filters never see another test's work. */
 export const tag = `rr${process.pid.toString(36)}`;
 
