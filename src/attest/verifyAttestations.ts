@@ -104,6 +104,11 @@ export async function verifyAttestations(
     );
   }
   const trust = parseTrust(trustText.toString('utf8'), opts.trust);
+  if (trust.length === 0)
+    throw new UsageError(
+      `--trust ${printable(opts.trust)} trusts no rebuilder: no attestation could ever count`,
+      'add one "BUILDER-ID ssh-ed25519 AAAA…" line per trusted rebuilder',
+    );
   if (trust.length < opts.threshold)
     throw new UsageError(
       `--threshold ${opts.threshold} but ${opts.trust} trusts ${trust.length} rebuilder(s): it can never be met`,

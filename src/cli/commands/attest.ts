@@ -1,7 +1,12 @@
 /** `reprorom attest RELEASE --rebuilt DIR --key KEY --builder-id ID --out FILE`: a signed rebuild attestation. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readReleaseIdentity, rebuildStatement, signStatement } from '../../attest/statement.js';
+import {
+  hashRebuiltFolder,
+  readReleaseIdentity,
+  rebuildStatement,
+  signStatement,
+} from '../../attest/statement.js';
 import { BUILDER_ID } from '../../attest/threshold.js';
 import { formatEnvelope, readEd25519PrivateKey } from '../../release/dsse.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -37,7 +42,7 @@ export async function runAttest(release: string, opts: AttestCliOptions): Promis
   const identity = await readReleaseIdentity(resolve(release));
   const statement = await rebuildStatement(
     identity,
-    resolve(opts.rebuilt),
+    await hashRebuiltFolder(identity, resolve(opts.rebuilt)),
     { id: opts.builderId, keyid: key.keyid },
     opts.variation ?? [],
     new Date(),
