@@ -220,7 +220,12 @@ function romsProblem(
 ): string | undefined {
   if (!Array.isArray(roms)) return 'no roms in the predicate';
   const seen = new Set<string>();
-  for (const r of roms as Array<{ name?: unknown; expected?: unknown; rebuilt?: unknown; verdict?: unknown } | null>) {
+  for (const r of roms as Array<{
+    name?: unknown;
+    expected?: unknown;
+    rebuilt?: unknown;
+    verdict?: unknown;
+  } | null>) {
     if (typeof r?.name !== 'string') return 'a ROM of the predicate has no name';
     const name = printable(r.name);
     if (seen.has(r.name)) return `ROM ${name} is named twice in the predicate`;
@@ -296,8 +301,7 @@ export function evaluate(
         if (shas === undefined) continue;
         // Agreeing only when every attestation of this builder says the release's bytes.
         if (shas.size === 1 && shas.has(a.sha256)) agreeing.push(builderId);
-        else
-          for (const sha256 of shas) if (sha256 !== a.sha256) disagreeing.push({ builderId, sha256 });
+        else for (const sha256 of shas) if (sha256 !== a.sha256) disagreeing.push({ builderId, sha256 });
       }
       const accepted =
         agreeing.length >= threshold && (disagreeing.length === 0 || opts.allowDisagreement === true);
