@@ -265,7 +265,11 @@ export function buildProgram(): Command {
     .description(
       "sign an independent rebuilder's attestation of a release's ROMs (in-toto statement in a DSSE envelope)",
     )
-    .requiredOption('--rebuilt <dir>', 'the rebuilt ROMs, as BOARD/PATH like the release')
+    .option(
+      '--rebuilt <dir>',
+      'the rebuilt ROMs, as BOARD/PATH like the release (e.g. a rebuilt release folder)',
+    )
+    .option('--run <dir>', "or: a `build --runs N` run folder of the release's boards (its runs must agree)")
     .requiredOption('--key <file>', "the rebuilder's OpenSSH ed25519 private key file")
     .requiredOption('--builder-id <id>', 'the name this rebuilder goes by in trust files')
     .requiredOption('--out <file>', 'where to write the .intoto.jsonl envelope')

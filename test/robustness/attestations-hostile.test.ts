@@ -31,6 +31,7 @@ import {
 import { formatReleaseManifest, type ReleaseManifest } from '../../src/release/releaseManifest.js';
 import { sha256Bytes } from '../../src/util/sha256.js';
 import { runCli } from '../helpers/cli.js';
+import { writeFakeRun } from '../helpers/runFolder.js';
 import { expectNoStack } from './support.js';
 
 const BOARD = 'x230';
@@ -38,6 +39,7 @@ const ROM_A = `${BOARD}/out/a.rom`;
 const ROM_B = `${BOARD}/out/b.rom`;
 const BYTES: Record<string, Buffer> = { [ROM_A]: Buffer.from('rom a\n'), [ROM_B]: Buffer.from('rom b\n') };
 const OTHER = sha256Bytes('other bytes\n');
+const NAR_HASH = `sha256-${'A'.repeat(43)}=`;
 /** Every case runs without an engine: a Docker or nix call would fail here, loudly. */
 const QUICK = { timeoutMs: 30_000 };
 
@@ -62,7 +64,7 @@ async function writeRelease(dir: string): Promise<void> {
       {
         board: BOARD,
         image: { name: 'firmware', id: `sha256:${'a'.repeat(64)}` },
-        pin: { name: 'pin', flake: 'path:/pin', narHash: 'sha256-pinned' },
+        pin: { name: 'pin', flake: 'path:/pin', narHash: NAR_HASH },
         extraPins: [],
         source: { type: 'git', hash: 'source-hash-of-commit-1', commit: '1'.repeat(40) },
         commands: ['make'],
@@ -141,9 +143,13 @@ const reasonOf = (j: Json, name: string): string | null | undefined =>
   j.attestations.attestations.find((a: Json) => a.file.endsWith(`/${name}`))?.reason;
 const romOf = (j: Json, rom: string): Json => j.attestations.roms.find((r: Json) => r.rom === rom);
 
-/** One `reprorom:` line with exit 2 and a hint, no stack trace. */
-function expectRefused(r: { exitCode: number; stdout: string; stderr: string }, line: RegExp): void {
-  expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+/** One `reprorom:` line with exit `code` (2: bad input) and a hint, no stack trace. */
+function expectRefused(
+  r: { exitCode: number; stdout: string; stderr: string },
+  line: RegExp,
+  code = 2,
+): void {
+  expect(r.exitCode, r.stdout + r.stderr).toBe(code);
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('reprorom:'));
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(line);
@@ -471,6 +477,66 @@ describe('robustness: hostile rebuild attestations', () => {
     expectRefused(
       await attest(dirRom),
       /rebuilt-dir\/x230\/out\/a\.rom: it is a folder, but the release lists it as a ROM/,
+    );
+  });
+
+  it('attest --run: a `build --runs 2` run folder is attested (a ROM it lacks as failed); runs that disagree, an artifact changed since, a link in it and a run of other boards are refused', async () => {
+    const key = join(tmp, 'alice');
+    const attest = (run: string, out = join(tmp, 'run.intoto.jsonl')) =>
+      runCli(['attest', release, '--run', run, '--key', key, '--builder-id', 'alice', '--out', out], {
+        env: bare,
+        ...QUICK,
+      });
+    /** RUN/BOARD/1 and RUN/BOARD/2, each with artifacts/out/a.rom holding `bytes[i]`. */
+    const runFolder = async (bytes: string[], board = BOARD): Promise<string> => {
+      const run = await mkdtemp(join(tmp, 'run-'));
+      for (const [i, b] of bytes.entries()) {
+        const dir = join(run, board, String(i + 1));
+        await mkdir(join(dir, 'artifacts', 'out'), { recursive: true });
+        await writeFakeRun(dir, {
+          board,
+          runId: 'r1',
+          index: i + 1,
+          artifact: 'out/a.rom',
+          bytes: b,
+          durationMs: 1,
+          narHash: NAR_HASH,
+          imageId: `sha256:${'a'.repeat(64)}`,
+          sourceHash: 'source-hash-of-commit-1',
+        });
+      }
+      return run;
+    };
+    const a = BYTES[ROM_A]!.toString();
+    const good = await runFolder([a, a]);
+    const out = join(tmp, 'from-run.intoto.jsonl');
+    const r = await attest(good, out);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^same +x230\/out\/a\.rom$/m);
+    expect(r.stdout).toMatch(/^failed +x230\/out\/b\.rom$/m);
+    const dir = await mkdtemp(join(tmp, 'atts-'));
+    await writeFile(join(dir, 'alice.intoto.jsonl'), await readFile(out));
+    const j = await verifyJson(dir, '1');
+    expect(romOf(j, ROM_A)).toMatchObject({ accepted: true, agreeing: ['alice'] });
+    expect(romOf(j, ROM_B)).toMatchObject({ accepted: false, agreeing: [] });
+
+    expectRefused(
+      await attest(await runFolder([a, 'other\n'])),
+      /the runs disagree on x230\/out\/a\.rom: .* gave [0-9a-f]{64}, .* gave [0-9a-f]{64}; a rebuild that does not reproduce on its own machine is not attested/,
+      1,
+    );
+    const changed = await runFolder([a, a]);
+    await writeFile(join(changed, BOARD, '2', 'artifacts', 'out', 'a.rom'), 'edited\n');
+    expectRefused(
+      await attest(changed),
+      /a\.rom has sha256 [0-9a-f]{64}, but its run recorded [0-9a-f]{64}: the run folder was changed after the build, not attested/,
+    );
+    const linked = await runFolder([a, a]);
+    await symlink('/etc/passwd', join(linked, BOARD, '1', 'artifacts', 'out', 'extra'));
+    expectRefused(await attest(linked), /refused .*extra: it is a symbolic link \(to \/etc\/passwd\)/);
+    expectRefused(
+      await attest(await runFolder([a, a], 'otherboard')),
+      /holds no run of the release's boards \(x230\)/,
     );
   });
 });
