@@ -13,14 +13,19 @@ import { MismatchError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { type RebuiltRoms, type ReleaseIdentity, romName } from './statement.js';
 
-export async function hashRebuiltRuns(release: ReleaseIdentity, runFolder: string): Promise<RebuiltRoms> {
+/** Each argument a run folder, a board's folder in one, or a board-run folder (what `verify --json` names). */
+export async function hashRebuiltRuns(
+  release: ReleaseIdentity,
+  runFolders: readonly string[],
+): Promise<RebuiltRoms> {
   const boards = new Set(release.manifest.boards.map((b) => b.board));
+  const sets = [];
   // Culprit-search reruns change an input on purpose: they are not rebuilds of the release.
-  const sets = (await loadInput(runFolder)).filter((s) => !s.culpritRerun);
+  for (const f of runFolders) sets.push(...(await loadInput(f)).filter((s) => !s.culpritRerun));
   const runs = sets.filter((s) => s.format === 'manifest' && s.board !== undefined && boards.has(s.board));
   if (runs.length === 0)
     throw new UsageError(
-      `--run ${printable(runFolder)} holds no run of the release's boards (${[...boards].join(', ')})`,
+      `--run ${runFolders.map(printable).join(' ')} holds no run of the release's boards (${[...boards].join(', ')})`,
       'pass the run folder a `reprorom build BOARD --runs N` of those boards wrote (.reprorom/runs/RUN)',
     );
   const out = new Map<string, string>();

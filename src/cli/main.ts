@@ -269,7 +269,10 @@ export function buildProgram(): Command {
       '--rebuilt <dir>',
       'the rebuilt ROMs, as BOARD/PATH like the release (e.g. a rebuilt release folder)',
     )
-    .option('--run <dir>', "or: a `build --runs N` run folder of the release's boards (its runs must agree)")
+    .option(
+      '--run <dir...>',
+      "or: `build --runs N` run folders (or board-run folders) of the release's boards; a board's runs must agree",
+    )
     .requiredOption('--key <file>', "the rebuilder's OpenSSH ed25519 private key file")
     .requiredOption('--builder-id <id>', 'the name this rebuilder goes by in trust files')
     .requiredOption('--out <file>', 'where to write the .intoto.jsonl envelope')

@@ -18,7 +18,7 @@ export interface AttestCliOptions {
   /** A folder of the rebuilt ROMs laid out like the release (BOARD/PATH). */
   rebuilt?: string;
   /** Or a `build --runs N` run folder. */
-  run?: string;
+  run?: string[];
   key: string;
   builderId: string;
   out: string;
