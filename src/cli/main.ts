@@ -377,7 +377,23 @@ export function buildProgram(): Command {
           ? "the branch whose pushes run the workflow (default: the workspace checkout's current branch); pull requests always run"
           : 'run the workflow only for pushes to this branch (default: every branch)',
       )
-      .option('--json', 'machine-readable output');
+      .option('--json', 'machine-readable output')
+      .option(
+        '--rebuilder',
+        'instead: an independent rebuilder that, on a schedule and on a new release, rebuilds the published release with verify and publishes a signed attestation (key from the REPROROM_REBUILDER_KEY secret)',
+      )
+      .option(
+        '--release-url <url>',
+        'with --rebuilder: https URL of the published release folder as a .tar.gz',
+      )
+      .option(
+        '--builder-id <id>',
+        'with --rebuilder: the name this rebuilder signs as (trust files bind it to its key)',
+      )
+      .option(
+        '--schedule <cron>',
+        `with --rebuilder: when to rebuild, five cron fields in UTC (default "17 3 * * 1")`,
+      );
     if (system === 'circleci')
       command.option('--resource-class <class>', 'resource class of the image and board jobs', 'large');
     command.action(async (opts: import('./commands/ci.js').CiCliOptions) => {
