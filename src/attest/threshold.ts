@@ -74,17 +74,20 @@ export interface Counted {
   roms: Map<string, string>;
 }
 
-function check(
+/**
+ * The statement of an attestation whose signature holds for the key trusted for the builder
+ * id it claims (and which names that key), or why not. What it says about a release is
+ * checked by the caller.
+ */
+export function signedStatement(
   input: AttestationInput,
   trust: TrustedBuilder[],
-  release: ReleaseIdentity,
-  maxAgeMs?: number,
-  now = new Date(),
-): Counted {
-  const bad = (reason: string, builderId?: string): Counted => ({
-    file: input.file,
+):
+  | { ok: true; statement: Statement; who: { builderId: string; keyid: string } }
+  | { ok: false; reason: string; builderId?: string } {
+  const bad = (reason: string, builderId?: string) => ({
+    ok: false as const,
     reason,
-    roms: new Map(),
     ...(builderId ? { builderId } : {}),
   });
   if (input.unreadable) return bad(input.unreadable);
@@ -122,13 +125,32 @@ function check(
     return bad(
       `builder id ${typeof id === 'string' ? JSON.stringify(printable(id)) : 'missing'} is not the one trusted for key ${env.keyid}`,
     );
-  const who = { builderId: signer.builderId, keyid: signer.key.keyid };
-  const refuse = (reason: string): Counted => ({ ...bad(reason), ...who });
   const claimedKey = s.predicate?.builder?.keyid;
   if (claimedKey !== signer.key.keyid)
-    return refuse(
+    return bad(
       `the statement names key ${printable(String(claimedKey))}, but ${signer.key.keyid} signed it (builder ${signer.builderId})`,
+      signer.builderId,
     );
+  return { ok: true, statement: s, who: { builderId: signer.builderId, keyid: signer.key.keyid } };
+}
+
+function check(
+  input: AttestationInput,
+  trust: TrustedBuilder[],
+  release: ReleaseIdentity,
+  maxAgeMs?: number,
+  now = new Date(),
+): Counted {
+  const bad = (reason: string, builderId?: string): Counted => ({
+    file: input.file,
+    reason,
+    roms: new Map(),
+    ...(builderId ? { builderId } : {}),
+  });
+  const signed = signedStatement(input, trust);
+  if (!signed.ok) return bad(signed.reason, signed.builderId);
+  const { statement: s, who } = signed;
+  const refuse = (reason: string): Counted => ({ ...bad(reason), ...who });
   if (s.predicate?.release?.manifestSha256 !== release.manifestSha256)
     return refuse(
       `attests another release (manifest sha256 ${printable(String(s.predicate?.release?.manifestSha256))}, this release's is ${release.manifestSha256})`,
@@ -163,7 +185,7 @@ function check(
 }
 
 /** What the statement may hold, before it is checked field by field. */
-interface Statement {
+export interface Statement {
   _type?: unknown;
   subject?: unknown;
   predicateType?: unknown;
@@ -213,7 +235,7 @@ function boardsProblem(boards: unknown, release: ReleaseIdentity): string | unde
  * rebuilt, and the verdict follows (same / different / failed). A statement that says two
  * things is not counted either way.
  */
-function romsProblem(
+export function romsProblem(
   roms: unknown,
   subjects: ReadonlyMap<string, string>,
   expected: ReadonlyMap<string, string>,

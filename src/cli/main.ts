@@ -335,8 +335,10 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('report <runs...>')
-    .description('write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links')
+    .command('report [runs...]')
+    .description(
+      'write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links (or, with --attestations, the history of rebuild attestations)',
+    )
     .requiredOption(
       '--html <file>',
       'HTML file to write (the only file written: diff reports are shown in it)',
@@ -345,8 +347,16 @@ export function buildProgram(): Command {
       '--diff-dir <dir>',
       "also keep each mismatch's diff reports (text, and diffoscope's HTML) in this folder; the page links them",
     )
+    .option(
+      '--attestations <path...>',
+      "instead of run folders: rebuilders' attestation files or folders; the page shows, per release and ROM, which trusted rebuilders agreed or differed and when",
+    )
+    .option(
+      '--trust <file>',
+      'with --attestations: trusted rebuilders, "BUILDER-ID ssh-ed25519 AAAA…" per line',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (runs: string[], opts: { html: string; diffDir?: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: import('./commands/report.js').ReportCliOptions) => {
       const { runReport } = await import('./commands/report.js');
       process.exitCode = await runReport(runs, opts);
     });

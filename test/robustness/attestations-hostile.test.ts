@@ -539,4 +539,65 @@ describe('robustness: hostile rebuild attestations', () => {
       /holds no run of the release's boards \(x230\)/,
     );
   });
+
+  it('report --attestations --trust --html: per release and ROM which trusted rebuilders agreed, differed or failed and when; untrusted ones are not shown, names are escaped', async () => {
+    const same = await statementOf('alice');
+    const other = await statementOf('carol', new Map([[ROM_A, OTHER]]));
+    const b = await statementOf('bob');
+    const evil = `${BOARD}/<script>alert(1)</script>.rom`;
+    const hostile = {
+      ...b,
+      subject: [{ name: evil, digest: { sha256: OTHER } }],
+      predicate: {
+        ...b.predicate,
+        release: { ...b.predicate.release, manifestSha256: 'e'.repeat(64) },
+        roms: [{ name: evil, expected: OTHER, rebuilt: OTHER, verdict: 'same' }],
+      },
+    };
+    const dir = await folder({
+      'alice.intoto.jsonl': envelope(same, keys['alice']!),
+      'carol.intoto.jsonl': envelope(other, keys['carol']!),
+      'mallory.intoto.jsonl': envelope(await statementOf('alice'), keys['mallory']!),
+      'bob-evil.intoto.jsonl': envelope(hostile, keys['bob']!),
+    });
+    const html = join(tmp, 'history.html');
+    const r = await runCli(['report', '--attestations', dir, '--trust', trust, '--html', html, '--json'], {
+      env: bare,
+      ...QUICK,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const j: Json = JSON.parse(r.stdout);
+    expect(j.trusted).toEqual(['alice', 'bob', 'carol']);
+    const release = j.releases.find((x: Json) => x.manifestSha256 === identity.manifestSha256);
+    const a = release.roms.find((x: Json) => x.rom === ROM_A);
+    expect(a.rebuilds.map((x: Json) => [x.builderId, x.verdict, x.rebuilt])).toEqual(
+      expect.arrayContaining([
+        ['alice', 'same', sha256Bytes(BYTES[ROM_A]!)],
+        ['carol', 'different', OTHER],
+      ]),
+    );
+    expect(a.rebuilds).toHaveLength(2);
+    const bRom = release.roms.find((x: Json) => x.rom === ROM_B);
+    expect(bRom.rebuilds.find((x: Json) => x.builderId === 'carol')).toMatchObject({
+      verdict: 'failed',
+      rebuilt: null,
+    });
+    for (const x of a.rebuilds) expect(Date.parse(x.time)).not.toBeNaN();
+    expect(j.notShown).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/mallory\.intoto\.jsonl$/),
+        reason: expect.stringMatching(/^untrusted or unsigned/),
+      }),
+    ]);
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('DIFFERENT bytes');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toContain('<script>');
+    expect(page).toMatch(/mallory\.intoto\.jsonl<\/code><\/td><td>untrusted or unsigned/);
+    // Without --trust nothing is shown as if it were checked.
+    expectRefused(
+      await runCli(['report', '--attestations', dir, '--html', html], { env: bare, ...QUICK }),
+      /--attestations needs --trust FILE/,
+    );
+  });
 });
