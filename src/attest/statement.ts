@@ -5,16 +5,25 @@
  * into a DSSE envelope with the same code that signs release provenance (release/dsse.ts).
  */
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ForeignEntryError, sha256ForeignFile, walkForeignFolder } from '../archive/foreignFolder.js';
+import { MAX_INPUT_BYTES } from '../hashes/limits.js';
 import { canonicalJson } from '../image/digest.js';
+import { PROJECT_REPOSITORY } from '../provenance/statement.js';
 import { type Ed25519Signer, type Envelope, signEnvelope } from '../release/dsse.js';
 import { parseReleaseManifest, RELEASE_MANIFEST, type ReleaseManifest } from '../release/releaseManifest.js';
 import { UsageError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
+import { IrregularFileError, readRegularFile } from '../util/regularFile.js';
 
 export const INTOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-/** Documented in docs/attestation-v1.md. */
-export const REBUILD_PREDICATE_TYPE = 'pkg:npm/reprorom#docs/attestation-v1.md';
+export const REBUILD_PREDICATE_DOC = 'docs/attestation-v1.md';
+/**
+ * Documented in docs/attestation-v1.md. Named under the project's own repository URL, like
+ * the provenance's build type: a registry package name (`pkg:npm/reprorom`) could be
+ * claimed by anyone, reprorom not being on the npm registry.
+ */
+export const REBUILD_PREDICATE_TYPE = `${PROJECT_REPOSITORY}/blob/main/${REBUILD_PREDICATE_DOC}` as const;
 
 export type RomVerdict = 'same' | 'different' | 'failed';
 
@@ -52,10 +61,11 @@ export async function readReleaseIdentity(releaseDir: string): Promise<ReleaseId
   const file = join(releaseDir, RELEASE_MANIFEST);
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
-  } catch {
+    // Capped and regular only: a manifest.json that is a FIFO, a link or 3 GB is no release.
+    bytes = await readRegularFile(file, { followLinks: false, max: MAX_INPUT_BYTES });
+  } catch (err) {
     throw new UsageError(
-      `${file}: cannot read the release manifest`,
+      `${printable(file)}: cannot read the release manifest${err instanceof IrregularFileError ? ` (it ${err.what})` : ''}`,
       'pass a release folder written by `reprorom release`',
     );
   }
@@ -68,10 +78,32 @@ export async function readReleaseIdentity(releaseDir: string): Promise<ReleaseId
  */
 export const romName = (artifactPath: string) => artifactPath;
 
-/** Hash the rebuilt folder's BOARD/PATH files (regular files only) against the release. */
+/** ROM name → sha256 as rebuilt, for ROMs already hashed elsewhere (a run folder's manifest, checked). */
+export type RebuiltRoms = ReadonlyMap<string, string>;
+
+/**
+ * ROM name → sha256 of the files of a rebuilt folder laid out like the release (BOARD/PATH).
+ * The folder is walked with the foreign-folder reader first: a link, FIFO, device or socket
+ * anywhere in it is refused by name, never followed or opened. Each ROM is hashed streaming
+ * (a ROM of gigabytes is never read whole); a ROM that is not there is left out (its rebuild
+ * failed), and a folder where a ROM should be is refused.
+ */
+export async function hashRebuiltFolder(release: ReleaseIdentity, dir: string): Promise<RebuiltRoms> {
+  const { files, folders } = await walkForeignFolder(dir);
+  const out = new Map<string, string>();
+  for (const b of release.manifest.boards)
+    for (const a of b.artifacts) {
+      if (files.has(a.path)) out.set(romName(a.path), await sha256ForeignFile(join(dir, a.path)));
+      else if (folders.has(a.path))
+        throw new ForeignEntryError(join(dir, a.path), 'a folder', ', but the release lists it as a ROM');
+    }
+  return out;
+}
+
+/** The statement of a rebuild: each ROM of the release, as rebuilt (absent: the rebuild failed). */
 export async function rebuildStatement(
   release: ReleaseIdentity,
-  rebuiltDir: string,
+  rebuiltRoms: RebuiltRoms,
   builder: { id: string; keyid: string },
   variations: string[],
   time: Date,
@@ -81,13 +113,7 @@ export async function rebuildStatement(
   for (const b of release.manifest.boards)
     for (const a of b.artifacts) {
       const name = romName(a.path);
-      const file = join(rebuiltDir, a.path);
-      let rebuilt: string | undefined;
-      try {
-        if ((await lstat(file)).isFile()) rebuilt = sha256hex(await readFile(file));
-      } catch {
-        // missing: the rebuild failed for this ROM
-      }
+      const rebuilt = rebuiltRoms.get(name);
       if (rebuilt === undefined) {
         roms.push({ name, expected: a.sha256, verdict: 'failed' });
         continue;

@@ -20,6 +20,7 @@ import {
   MAX_ATTESTATION_BYTES,
   parseTrust,
   type ThresholdResult,
+  type TrustedBuilder,
 } from './threshold.js';
 
 export interface AttestationVerifyOptions {
@@ -78,6 +79,26 @@ export async function collectAttestations(paths: readonly string[]): Promise<Att
   return out;
 }
 
+/** The trust file's rebuilders: capped, parsed with FILE:LINE:COL errors, never empty. */
+export async function readTrustFile(path: string): Promise<TrustedBuilder[]> {
+  let trustText: Buffer;
+  try {
+    trustText = await readRegularFile(resolve(path), { followLinks: true, max: MAX_INPUT_BYTES });
+  } catch {
+    throw new UsageError(
+      `--trust ${printable(path)}: cannot read the trust file`,
+      'pass a file of "BUILDER-ID ssh-ed25519 AAAA…" lines',
+    );
+  }
+  const trust = parseTrust(trustText.toString('utf8'), path);
+  if (trust.length === 0)
+    throw new UsageError(
+      `--trust ${printable(path)} trusts no rebuilder: no attestation could ever count`,
+      'add one "BUILDER-ID ssh-ed25519 AAAA…" line per trusted rebuilder',
+    );
+  return trust;
+}
+
 export async function verifyAttestations(
   input: string,
   opts: AttestationVerifyOptions,
@@ -93,17 +114,7 @@ export async function verifyAttestations(
       `${printable(input)} is not a release folder: attestations name a release by its manifest.json`,
       'pass the folder written by `reprorom release`',
     );
-  const trustPath = resolve(opts.trust);
-  let trustText: Buffer;
-  try {
-    trustText = await readRegularFile(trustPath, { followLinks: true, max: MAX_INPUT_BYTES });
-  } catch {
-    throw new UsageError(
-      `--trust ${printable(opts.trust)}: cannot read the trust file`,
-      'pass a file of "BUILDER-ID ssh-ed25519 AAAA…" lines',
-    );
-  }
-  const trust = parseTrust(trustText.toString('utf8'), opts.trust);
+  const trust = await readTrustFile(opts.trust);
   if (trust.length < opts.threshold)
     throw new UsageError(
       `--threshold ${opts.threshold} but ${opts.trust} trusts ${trust.length} rebuilder(s): it can never be met`,

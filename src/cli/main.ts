@@ -265,7 +265,14 @@ export function buildProgram(): Command {
     .description(
       "sign an independent rebuilder's attestation of a release's ROMs (in-toto statement in a DSSE envelope)",
     )
-    .requiredOption('--rebuilt <dir>', 'the rebuilt ROMs, as BOARD/PATH like the release')
+    .option(
+      '--rebuilt <dir>',
+      'the rebuilt ROMs, as BOARD/PATH like the release (e.g. a rebuilt release folder)',
+    )
+    .option(
+      '--run <dir...>',
+      "or: `build --runs N` run folders (or board-run folders) of the release's boards; a board's runs must agree",
+    )
     .requiredOption('--key <file>', "the rebuilder's OpenSSH ed25519 private key file")
     .requiredOption('--builder-id <id>', 'the name this rebuilder goes by in trust files')
     .requiredOption('--out <file>', 'where to write the .intoto.jsonl envelope')
@@ -328,8 +335,10 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('report <runs...>')
-    .description('write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links')
+    .command('report [runs...]')
+    .description(
+      'write a self-contained HTML page: boards × runs grid with hashes, sizes, times and links (or, with --attestations, the history of rebuild attestations)',
+    )
     .requiredOption(
       '--html <file>',
       'HTML file to write (the only file written: diff reports are shown in it)',
@@ -338,8 +347,16 @@ export function buildProgram(): Command {
       '--diff-dir <dir>',
       "also keep each mismatch's diff reports (text, and diffoscope's HTML) in this folder; the page links them",
     )
+    .option(
+      '--attestations <path...>',
+      "instead of run folders: rebuilders' attestation files or folders; the page shows, per release and ROM, which trusted rebuilders agreed or differed and when",
+    )
+    .option(
+      '--trust <file>',
+      'with --attestations: trusted rebuilders, "BUILDER-ID ssh-ed25519 AAAA…" per line',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (runs: string[], opts: { html: string; diffDir?: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: import('./commands/report.js').ReportCliOptions) => {
       const { runReport } = await import('./commands/report.js');
       process.exitCode = await runReport(runs, opts);
     });
@@ -370,7 +387,23 @@ export function buildProgram(): Command {
           ? "the branch whose pushes run the workflow (default: the workspace checkout's current branch); pull requests always run"
           : 'run the workflow only for pushes to this branch (default: every branch)',
       )
-      .option('--json', 'machine-readable output');
+      .option('--json', 'machine-readable output')
+      .option(
+        '--rebuilder',
+        'instead: an independent rebuilder that, on a schedule and on a new release, rebuilds the published release with verify and publishes a signed attestation (key from the REPROROM_REBUILDER_KEY secret)',
+      )
+      .option(
+        '--release-url <url>',
+        'with --rebuilder: https URL of the published release folder as a .tar.gz',
+      )
+      .option(
+        '--builder-id <id>',
+        'with --rebuilder: the name this rebuilder signs as (trust files bind it to its key)',
+      )
+      .option(
+        '--schedule <cron>',
+        `with --rebuilder: when to rebuild, five cron fields in UTC (default "17 3 * * 1")`,
+      );
     if (system === 'circleci')
       command.option('--resource-class <class>', 'resource class of the image and board jobs', 'large');
     command.action(async (opts: import('./commands/ci.js').CiCliOptions) => {

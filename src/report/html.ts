@@ -32,7 +32,7 @@ export interface ReportInput {
   culprits?: CulpritJson[];
 }
 
-const esc = (s: string) =>
+export const esc = (s: string) =>
   s.replace(
     /[<>&"']/g,
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  hashRebuiltFolder,
   type ReleaseIdentity,
   rebuildStatement,
   sha256hex,
@@ -58,7 +59,13 @@ async function attestation(
   const rebuilt = join(dir, `rebuilt-${i}-${Math.random()}`);
   await mkdir(join(rebuilt, 'x230'), { recursive: true });
   await writeFile(join(rebuilt, 'x230', 'rom.bin'), bytes);
-  const s = await rebuildStatement(r, rebuilt, { id, keyid: key.keyid }, [], new Date());
+  const s = await rebuildStatement(
+    r,
+    await hashRebuiltFolder(r, rebuilt),
+    { id, keyid: key.keyid },
+    [],
+    new Date(),
+  );
   return { file: `${id}.intoto.jsonl`, bytes: Buffer.from(formatEnvelope(signStatement(s, key))) };
 }
 

@@ -18,6 +18,12 @@ import { parse } from 'yaml';
 import { circleciConfig } from '../../src/ci/circleci.js';
 import type { WorkflowPlan } from '../../src/ci/generate.js';
 import { githubWorkflow } from '../../src/ci/github.js';
+import {
+  circleciRebuilderConfig,
+  DEFAULT_REBUILD_SCHEDULE,
+  githubRebuilderWorkflow,
+  type RebuilderPlan,
+} from '../../src/ci/rebuilder.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const githubErrors = (content: string) =>
@@ -156,4 +162,62 @@ describe("GitHub's action metadata schema (SchemaStore)", () => {
     expect(Object.keys(a.outputs)).toEqual(['verdict', 'run-folder']);
     expect(a.outputs.verdict.value).toBe('${{ steps.build.outputs.verdict }}');
   });
+});
+
+describe('rebuilder workflows (ci github|circleci --rebuilder, issue 28 item 3)', () => {
+  const r: RebuilderPlan = {
+    releaseUrl: 'https://github.com/example/fw/releases/latest/download/release.tar.gz',
+    builderId: 'ci-rebuilder@example',
+    schedule: DEFAULT_REBUILD_SCHEDULE,
+  };
+  it.each(plans.map((p) => [p.shards, p.install.kind, p]))(
+    "GitHub's parser accepts the rebuilder workflow (%i shards, %s install): schedule and release triggers, actions pinned by full SHA, the key from a secret",
+    (_s, _k, plan) => {
+      const text = githubRebuilderWorkflow({ ...(plan as WorkflowPlan), branch: 'main' }, r);
+      expect(githubErrors(text)).toEqual([]);
+      const doc = parse(text);
+      expect(doc.on).toEqual({
+        schedule: [{ cron: '17 3 * * 1' }],
+        release: { types: ['published'] },
+        workflow_dispatch: {},
+      });
+      const usesLines = [...text.matchAll(/uses: (\S+)/g)].map((m) => m[1]!);
+      expect(usesLines.length).toBeGreaterThan(0);
+      for (const u of usesLines) expect(u).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+      const step = doc.jobs.rebuild.steps.find((s: { run?: string }) => s.run?.includes(' attest '));
+      expect(step.env).toEqual({ REPROROM_REBUILDER_KEY: '${{ secrets.REPROROM_REBUILDER_KEY }}' });
+      expect(step.run).toContain(`curl -fsSL --retry 3 -o release.tar.gz '${r.releaseUrl}'`);
+      expect(step.run).toMatch(/verify release --json > verify\.json/);
+      expect(step.run).toMatch(
+        /attest release --key rebuilder\.key --builder-id 'ci-rebuilder@example' --out attestation\/ci-rebuilder@example\.intoto\.jsonl --run < run-dirs/,
+      );
+      expect(text).toMatch(/^# .*secret REPROROM_REBUILDER_KEY/m);
+      const upload = doc.jobs.rebuild.steps.at(-1);
+      expect(upload.with.path).toBe('attestation\nverify.json');
+    },
+  );
+  it.each(plans.map((p) => [p.shards, p.install.kind, p]))(
+    "CircleCI's parsers accept the rebuilder config (%i shards, %s install): a scheduled workflow and one on release tags",
+    (_s, _k, plan) => {
+      const text = circleciRebuilderConfig({ ...(plan as WorkflowPlan), branch: 'main' }, r);
+      expect(circleciErrors(text)).toEqual([]);
+      const doc = parse(text);
+      expect(doc.workflows['rebuild-scheduled'].triggers[0].schedule).toEqual({
+        cron: '17 3 * * 1',
+        filters: { branches: { only: ['main'] } },
+      });
+      expect(doc.workflows['rebuild-release'].jobs[0].rebuild.filters.tags.only).toBe('/^v.*/');
+      expect(doc.jobs.rebuild.steps).toContain('setup_remote_docker');
+      expect(text).not.toMatch(/BEGIN OPENSSH/);
+      expect(text).toMatch(/^# .*project environment variable REPROROM_REBUILDER_KEY/m);
+      // A broken copy is caught: the validator works on this config too.
+      for (const [from, to] of [
+        ['- setup_remote_docker', '- setup_remote_dockr'],
+        ['- rebuild\n', '- rebuilt\n'],
+      ]) {
+        expect(text).toContain(from);
+        expect(circleciErrors(text.replace(from!, to!)).length, to).toBeGreaterThan(0);
+      }
+    },
+  );
 });

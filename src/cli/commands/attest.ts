@@ -1,7 +1,13 @@
-/** `reprorom attest RELEASE --rebuilt DIR --key KEY --builder-id ID --out FILE`: a signed rebuild attestation. */
+/** `reprorom attest RELEASE --rebuilt DIR|--run RUN --key KEY --builder-id ID --out FILE`: a signed rebuild attestation. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readReleaseIdentity, rebuildStatement, signStatement } from '../../attest/statement.js';
+import { hashRebuiltRuns } from '../../attest/fromRuns.js';
+import {
+  hashRebuiltFolder,
+  readReleaseIdentity,
+  rebuildStatement,
+  signStatement,
+} from '../../attest/statement.js';
 import { BUILDER_ID } from '../../attest/threshold.js';
 import { formatEnvelope, readEd25519PrivateKey } from '../../release/dsse.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -9,7 +15,10 @@ import { ExitCode, UsageError } from '../../util/errors.js';
 import { printLine } from '../output.js';
 
 export interface AttestCliOptions {
-  rebuilt: string;
+  /** A folder of the rebuilt ROMs laid out like the release (BOARD/PATH). */
+  rebuilt?: string;
+  /** Or a `build --runs N` run folder. */
+  run?: string[];
   key: string;
   builderId: string;
   out: string;
@@ -17,6 +26,11 @@ export interface AttestCliOptions {
 }
 
 export async function runAttest(release: string, opts: AttestCliOptions): Promise<number> {
+  if ((opts.rebuilt === undefined) === (opts.run === undefined))
+    throw new UsageError(
+      'attest needs one of --rebuilt DIR (the rebuilt ROMs as BOARD/PATH, e.g. a rebuilt release) or --run RUN_FOLDER (a `build --runs N` run folder)',
+      'reprorom attest RELEASE --run .reprorom/runs/RUN --key KEY --builder-id ID --out ID.intoto.jsonl',
+    );
   if (!BUILDER_ID.test(opts.builderId))
     throw new UsageError(
       `--builder-id ${JSON.stringify(opts.builderId)} is not a plain name`,
@@ -37,7 +51,9 @@ export async function runAttest(release: string, opts: AttestCliOptions): Promis
   const identity = await readReleaseIdentity(resolve(release));
   const statement = await rebuildStatement(
     identity,
-    resolve(opts.rebuilt),
+    opts.run !== undefined
+      ? await hashRebuiltRuns(identity, opts.run)
+      : await hashRebuiltFolder(identity, resolve(opts.rebuilt ?? '')),
     { id: opts.builderId, keyid: key.keyid },
     opts.variation ?? [],
     new Date(),

@@ -1,6 +1,7 @@
 /** `reprorom ci github|circleci`: write a sharded CI workflow for this workspace. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BUILDER_ID } from '../../attest/threshold.js';
 import { currentBranch, parseBranch } from '../../ci/branch.js';
 import { CIRCLECI_CONFIG_PATH, circleciConfig } from '../../ci/circleci.js';
 import {
@@ -11,12 +12,47 @@ import {
   planWorkflow,
 } from '../../ci/generate.js';
 import { GITHUB_WORKFLOW_PATH, githubWorkflow } from '../../ci/github.js';
+import {
+  circleciRebuilderConfig,
+  DEFAULT_REBUILD_SCHEDULE,
+  GITHUB_REBUILDER_PATH,
+  githubRebuilderWorkflow,
+  type RebuilderPlan,
+  releaseUrlProblem,
+  scheduleProblem,
+} from '../../ci/rebuilder.js';
 import { createFileAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
+import { printable } from '../../util/printable.js';
 import { loadValidWorkspace } from '../../workspace/load.js';
 import { printLine, printOutput, writeOut } from '../output.js';
 
+/** `--rebuilder`'s options checked, or undefined without --rebuilder (and none of its options). */
+function rebuilderOptions(opts: CiCliOptions): RebuilderPlan | undefined {
+  const hint =
+    'reprorom ci github --rebuilder --release-url https://…/release.tar.gz --builder-id NAME [--schedule CRON]';
+  if (!opts.rebuilder) {
+    if (opts.releaseUrl !== undefined || opts.builderId !== undefined || opts.schedule !== undefined)
+      throw new UsageError('--release-url, --builder-id and --schedule go with --rebuilder', hint);
+    return undefined;
+  }
+  if (opts.releaseUrl === undefined || opts.builderId === undefined)
+    throw new UsageError('--rebuilder needs --release-url URL and --builder-id NAME', hint);
+  const urlProblem = releaseUrlProblem(opts.releaseUrl);
+  if (urlProblem) throw new UsageError(`--release-url ${printable(opts.releaseUrl)}: ${urlProblem}`, hint);
+  if (!BUILDER_ID.test(opts.builderId))
+    throw new UsageError(
+      `--builder-id ${printable(opts.builderId)} is not a plain name`,
+      'use letters, digits and ._@:/-',
+    );
+  const schedule = opts.schedule ?? DEFAULT_REBUILD_SCHEDULE;
+  const cronProblem = scheduleProblem(schedule);
+  if (cronProblem) throw new UsageError(`--schedule ${printable(schedule)}: ${cronProblem}`, hint);
+  return { releaseUrl: opts.releaseUrl, builderId: opts.builderId, schedule };
+}
+
 export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOptions): Promise<number> {
+  const rebuilder = rebuilderOptions(opts);
   const shards = Number(opts.shards);
   if (!/^\d+$/.test(opts.shards) || shards < 1 || shards > 64)
     throw new UsageError(
@@ -39,7 +75,7 @@ export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOp
   const branch =
     opts.branch !== undefined
       ? parseBranch(opts.branch)
-      : system === 'github'
+      : system === 'github' || rebuilder
         ? await currentBranch(ws.root)
         : undefined;
   const plan = planWorkflow(ws, {
@@ -54,7 +90,13 @@ export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOp
       `the container ${plan.container} is a moving tag; pin it with --container ${plan.container.split('@')[0]}@sha256:<digest>`,
     );
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  const text = system === 'github' ? githubWorkflow(plan) : circleciConfig(plan, resourceClass);
+  const text = rebuilder
+    ? system === 'github'
+      ? githubRebuilderWorkflow(plan, rebuilder)
+      : circleciRebuilderConfig(plan, rebuilder, resourceClass)
+    : system === 'github'
+      ? githubWorkflow(plan)
+      : circleciConfig(plan, resourceClass);
   const result = (file: string | null, written: boolean) => ({
     schema: 'reprorom.ci/v1' as const,
     ok: true as const,
@@ -71,7 +113,8 @@ export async function runCiGenerate(system: 'github' | 'circleci', opts: CiCliOp
     return ExitCode.ok;
   }
   // The default path is the CI system's own, inside the workspace; --out is relative to the current folder.
-  const defaultPath = system === 'github' ? GITHUB_WORKFLOW_PATH : CIRCLECI_CONFIG_PATH;
+  const defaultPath =
+    system === 'github' ? (rebuilder ? GITHUB_REBUILDER_PATH : GITHUB_WORKFLOW_PATH) : CIRCLECI_CONFIG_PATH;
   const out = opts.out ?? join(ws.root, defaultPath);
   let written = true;
   if (opts.force) await writeFileAtomic(out, text);
@@ -104,6 +147,11 @@ export interface CiCliOptions {
   /** The branch whose pushes run the workflow. */
   branch?: string;
   json?: boolean;
+  /** An independent rebuilder's workflow instead of the build workflow. */
+  rebuilder?: boolean;
+  releaseUrl?: string;
+  builderId?: string;
+  schedule?: string;
 }
 
 /** Regenerating an unchanged file is not an overwrite: nothing would be lost. */

@@ -3,16 +3,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { safeJoin } from '../../archive/containment.js';
 import { foreignEntry } from '../../archive/foreignFolder.js';
+import { attestationHistory } from '../../attest/history.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
 import { verdictSummary } from '../../compare/summary.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
+import { renderAttestationHistory } from '../../report/attestationsHtml.js';
 import { readCulprits } from '../../report/culpritsFile.js';
 import { renderHtml } from '../../report/html.js';
 import { checkOutputFile, writeOutputFile } from '../../report/outputFile.js';
-import { ExitCode } from '../../util/errors.js';
-import { outcomeError, printLine, printOutput } from '../output.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { printable } from '../../util/printable.js';
+import { outcomeError, printLine, printOutput, writeOut } from '../output.js';
 
 /** A board run's log: RUN/BOARD.log after a build, or the one merge.json points to in a merged folder. */
 async function logOf(manifestDir: string, m: Manifest): Promise<string | undefined> {
@@ -35,10 +38,21 @@ async function embedded(path: string): Promise<string> {
   return `${cut}\n… (cut at ${EMBEDDED_REPORT_BYTES / 1024} KiB: \`reprorom report … --diff-dir DIR\` or \`reprorom compare … --report DIR\` keeps the whole report)`;
 }
 
-export async function runReport(
-  runs: string[],
-  opts: { html: string; diffDir?: string; json?: boolean },
-): Promise<number> {
+export interface ReportCliOptions {
+  html: string;
+  diffDir?: string;
+  json?: boolean;
+  attestations?: string[];
+  trust?: string;
+}
+
+export async function runReport(runs: string[], opts: ReportCliOptions): Promise<number> {
+  if (opts.attestations !== undefined || opts.trust !== undefined) return attestationReport(runs, opts);
+  if (runs.length === 0)
+    throw new UsageError(
+      'report needs run folders (or --attestations DIR --trust FILE)',
+      'reprorom report .reprorom/runs/RUN --html report.html',
+    );
   const out = resolve(opts.html);
   const outDir = dirname(out);
   // Refused before any work.
@@ -58,6 +72,31 @@ export async function runReport(
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** `report --attestations DIR --trust FILE --html FILE`: the history of rebuild attestations. */
+async function attestationReport(runs: string[], opts: ReportCliOptions): Promise<number> {
+  const hint = 'reprorom report --attestations attestations/ --trust rebuilders.txt --html rebuilds.html';
+  if (runs.length > 0 || opts.diffDir !== undefined)
+    throw new UsageError(
+      '--attestations makes a page of its own: no run folders or --diff-dir with it',
+      hint,
+    );
+  if (opts.attestations === undefined || opts.trust === undefined)
+    throw new UsageError(
+      "--attestations needs --trust FILE: only trusted rebuilders' signed attestations are shown",
+      hint,
+    );
+  await checkOutputFile(opts.html, '--html');
+  const history = await attestationHistory(opts.attestations, opts.trust);
+  const out = resolve(opts.html);
+  await writeOutputFile(opts.html, '--html', renderAttestationHistory(history));
+  if (opts.json) writeOut(`${JSON.stringify({ ...history, ok: true, html: out }, null, 2)}\n`);
+  else {
+    for (const n of history.notShown) printLine(`not shown: ${printable(n.file)}: ${printable(n.reason)}`);
+    printLine(out);
+  }
+  return ExitCode.ok;
 }
 
 async function reportInto(
