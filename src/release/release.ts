@@ -57,7 +57,16 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
       'release with --runs 2 or more',
     );
   await checkLocalSources(plan, opts);
-  const build = await executePlan(plan, opts);
+  // A release always rebuilds: a run restored from a store never stands in for a build here.
+  const build = await executePlan(plan, { ...opts, store: undefined });
+  const restored = build.boards.flatMap((b) =>
+    b.runs.filter((r) => r.restored).map((r) => `${b.board} run ${r.index}`),
+  );
+  if (restored.length > 0)
+    throw new BuildFailedError(
+      `${restored.join(', ')} came from the store, not from this build; nothing was released`,
+      'a release rebuilds every run it publishes',
+    );
   const failed = build.boards.flatMap((b) =>
     b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
   );
