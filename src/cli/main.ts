@@ -151,6 +151,10 @@ export function buildProgram(): Command {
     .option('--runs <n>', 'runs per board (≥ 2 checks reproducibility)', '1')
     .option('--jobs <n>', 'runs at once', '1')
     .option('--shard <i/n>', 'build only shard I of N (stable, balanced by recorded build times)')
+    .option(
+      '--store <dir>',
+      'store of producer runs: producers this build pulls in are restored from it when an entry matches, producers built are kept in it (default: $REPROROM_STORE)',
+    )
     .option('--junit <file>', 'write a JUnit report (one test case per board × artifact)')
     .option('--boot', "boot each run's artifacts with the board's boot check")
     .option(

@@ -249,6 +249,7 @@ async function fromManifest(path: string): Promise<HashSet> {
     notes,
     manifestDir: dir,
     ...(manifest.run.culpritSearch ? { culpritRerun: true } : {}),
+    ...(manifest.run.restored ? { restoredRun: true } : {}),
   };
 }
 

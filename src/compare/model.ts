@@ -52,6 +52,8 @@ export interface HashSet {
   run?: string;
   /** A culprit search's rerun (its manifest's `run.culpritSearch`): left out unless asked for. */
   culpritRerun?: boolean;
+  /** A run restored from the store (its manifest's `run.restored`): never compared. */
+  restoredRun?: boolean;
   /** What the run was built from (pins, image, source, commands), when a manifest says so. */
   buildInputs?: Record<string, string>;
 }

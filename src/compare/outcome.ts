@@ -4,7 +4,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { ComparedInputJson, ComparisonJson } from '../contracts/json.js';
-import { culpritRunsNote } from '../hashes/culpritRuns.js';
+import { culpritRunsNote, restoredRunsNote } from '../hashes/culpritRuns.js';
 import { refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
@@ -121,7 +121,18 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
       'compare needs at least one input',
       'reprorom compare RUN_A RUN_B, or one run folder with two or more runs',
     );
-  const loaded = await loadInputs(inputs);
+  const all = await loadInputs(inputs);
+  // Runs restored from the store were built (and compared) elsewhere: a copy is no second run.
+  // A board with a restored run is one this build pulled in: its verdict is the building
+  // shard's, so a run rebuilt beside a restored one is not compared alone here either.
+  const restoredBoards = new Set(all.flatMap((s) => (s.restoredRun && s.board ? [s.board] : [])));
+  const loaded = all.filter((s) => !s.restoredRun && !(s.board && restoredBoards.has(s.board)));
+  const restored = all.length - loaded.length;
+  if (loaded.length === 0 && restored > 0)
+    throw new UsageError(
+      `every run in ${inputs.map((i) => `"${printable(i)}"`).join(', ')} was restored from the store, not built by this build`,
+      'compare the run folders of the builds that built them',
+    );
   const sets = opts.culpritRuns ? loaded : loaded.filter((s) => !s.culpritRerun);
   const reruns = loaded.length - sets.length;
   if (sets.length === 0)
@@ -140,6 +151,7 @@ export async function compareInputs(inputs: string[], opts: CompareOptions): Pro
   );
   const comparison = compareSets(sets);
   if (reruns > 0) comparison.notes.push(culpritRunsNote(reruns));
+  if (restored > 0) comparison.notes.push(restoredRunsNote(restored));
   const reports = await explainMismatches(comparison, sets, opts);
   return { comparison, reports };
 }

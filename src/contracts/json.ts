@@ -187,6 +187,8 @@ export interface RunJson {
   boot?: BootJson;
   /** A failed run's last lines of output (its compiler error, usually). */
   logTail?: string[];
+  /** Restored from the store (`build --store`) under this key, not built by this build. */
+  restored?: { key: string };
 }
 
 export interface BoardJson {

@@ -116,6 +116,21 @@ export const manifestSchema = z
             'Set on the reruns of a culprit search: they explain a mismatch and are never runs of the build (merge and compare leave them out unless asked)',
           ),
         ),
+      restored: z
+        .optional(
+          z.strictObject({
+            key: matching(SHA256_HEX, 'expected 64 lowercase hex digits').check(
+              z.describe(
+                'The store key (sha256 of everything that determines the run) it was restored under',
+              ),
+            ),
+          }),
+        )
+        .check(
+          z.describe(
+            'Set when this build restored the run from the store instead of building it (run.id and run.machine are the build that made it); a run without it was built here. Restored runs feed consumers only: compare and merge leave them out, release and verify always rebuild',
+          ),
+        ),
     }),
     source: manifestSourceSchema,
     pin: pinRef,

@@ -16,7 +16,7 @@ import {
   walkForeignFolder,
 } from '../archive/foreignFolder.js';
 import { loadInput } from '../compare/inputs.js';
-import { culpritRunsNote } from '../hashes/culpritRuns.js';
+import { culpritRunsNote, restoredRunsNote } from '../hashes/culpritRuns.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { buildInputsOf, refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { readCulprits, writeCulprits } from '../report/culpritsFile.js';
@@ -85,6 +85,7 @@ function checkConsistent(runs: Loaded[], notes: string[]): void {
 async function load(inputs: string[], notes: string[], culpritRuns: boolean): Promise<Loaded[]> {
   const loaded: Loaded[] = [];
   let reruns = 0;
+  let restored = 0;
   const byKey = new Map<string, Loaded>();
   const byDir = new Map<string, string>();
   for (const input of inputs) {
@@ -110,6 +111,11 @@ async function load(inputs: string[], notes: string[], culpritRuns: boolean): Pr
       checkNames(manifest, file);
       // A culprit search's rerun explains a mismatch; counted as a run it would compare a
       // frozen-clock rerun with a real run and inflate the number of runs.
+      // A run restored from the store is a copy of one another shard built and hands on.
+      if (manifest.run.restored) {
+        restored++;
+        continue;
+      }
       if (manifest.run.culpritSearch && !culpritRuns) {
         reruns++;
         continue;
@@ -140,6 +146,7 @@ async function load(inputs: string[], notes: string[], culpritRuns: boolean): Pr
     }
   }
   if (reruns > 0) notes.push(culpritRunsNote(reruns));
+  if (restored > 0) notes.push(restoredRunsNote(restored));
   return loaded;
 }
 

@@ -73,9 +73,23 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
       'release with --runs 2 or more',
     );
   await checkLocalSources(plan, opts);
-  // Nothing is compared once a run failed: a release needs every run.
-  const pipeline = await runPipeline(plan, { ...opts, afterFailedRuns: 'stop', explain: false });
+  // Nothing is compared once a run failed: a release needs every run. A release always
+  // rebuilds: a run restored from a store never stands in for a build here.
+  const pipeline = await runPipeline(plan, {
+    ...opts,
+    store: undefined,
+    afterFailedRuns: 'stop',
+    explain: false,
+  });
   const { build, outcome: comparison } = pipeline;
+  const restored = build.boards.flatMap((b) =>
+    b.runs.filter((r) => r.restored).map((r) => `${b.board} run ${r.index}`),
+  );
+  if (restored.length > 0)
+    throw new BuildFailedError(
+      `${restored.join(', ')} came from the store, not from this build; nothing was released`,
+      'a release rebuilds every run it publishes',
+    );
   const failed = build.boards.flatMap((b) =>
     b.runs.filter((r) => !r.ok).map((r) => `${b.board} run ${r.index}: ${r.error}`),
   );

@@ -41,6 +41,7 @@ export function buildReportJson(
         notApplied: definedOnly(r.notApplied ?? {}),
         ...(r.boot ? { boot: r.boot } : {}),
         ...(r.logTail ? { logTail: r.logTail } : {}),
+        ...(r.restored ? { restored: r.restored } : {}),
       })),
     })),
     comparison,

@@ -16,6 +16,7 @@ import { type PreparedSource, prepareSource } from '../sources/prepare.js';
 import { ConfigError, EngineUnavailableError, hostFileSystemFault, ReproromError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
+import { toolVersion } from '../util/version.js';
 import { located } from '../workspace/references.js';
 import type { Board } from '../workspace/schema.js';
 import { CappedLog, DEFAULT_LOG_BYTES } from './cappedLog.js';
@@ -32,6 +33,7 @@ import type { ProgressListener } from './progress.js';
 import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
 import { boardProducers, type RunTask, startOrder } from './schedule.js';
+import { restoreRun, STORE_KEY_SCHEMA, type StoreKeyFields, saveRun, storeKey } from './store.js';
 import { createWorkFolder, removeDeadWorkFolders } from './workFolders.js';
 
 export interface ExecuteOptions {
@@ -56,6 +58,13 @@ export interface ExecuteOptions {
    * beside it in runs/, and each manifest says which build's mismatch it explains (`of`).
    */
   culpritSearch?: { of: string; dir: string };
+  /**
+   * The store of producer runs (`build --store`). Runs of `restore` boards (producers this build
+   * pulled in, not ones it was asked to build) are taken from it when an entry matches; runs of
+   * `save` boards (every board that feeds another) are kept in it once built. `release` and
+   * `verify` never pass one: they always rebuild.
+   */
+  store?: { dir: string; restore: ReadonlySet<string>; save: ReadonlySet<string> };
 }
 
 export interface RunOutcome {
@@ -72,6 +81,8 @@ export interface RunOutcome {
   variation: Variation;
   /** Variations this run should have applied but could not (the plan's and the container's reasons). */
   notApplied?: Partial<Record<string, string>>;
+  /** Restored from the store under this key, not built here. */
+  restored?: { key: string };
 }
 
 export interface BoardOutcome {
@@ -255,6 +266,34 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
           });
           try {
             const inputs = await inputsOf(planned, index, files);
+            const outDir = join(runDir, name, String(index));
+            const stored = opts.store && storeFields(planned, index, imageId, source.hash, epoch, inputs);
+            const key = stored && storeKey(stored);
+            let refused = false;
+            if (opts.store && stored && key && opts.store.restore.has(name) && !opts.culpritSearch) {
+              const got = await restoreRun(opts.store.dir, key, stored, outDir);
+              if (got.kind === 'restored') {
+                outcome.runs.push({
+                  index,
+                  ok: true,
+                  outDir,
+                  durationMs: 0,
+                  variations: varied,
+                  variation,
+                  restored: { key },
+                });
+                event(name, `run ${index}/${total} restored from the store (key ${key.slice(0, 16)}…)`);
+                emit({ ...run, state: 'done', detail: 'from the store' });
+                return outDir;
+              }
+              if (got.kind === 'refused') {
+                refused = true;
+                event(
+                  name,
+                  `warning: store entry ${key.slice(0, 16)}… of run ${index} refused: ${got.reason}; rebuilding it`,
+                );
+              }
+            }
             const r = await runBoard({
               engine,
               runId,
@@ -279,7 +318,7 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
                     },
                   }
                 : {}),
-              outDir: join(runDir, name, String(index)),
+              outDir,
               log,
               ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
               onLine: (line) => emit({ type: 'output', board: name, index, line }),
@@ -299,6 +338,15 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
               done.boot = boot;
               emit({ type: 'boot', board: name, index, total, ok: boot.ok, message: boot.message });
+            }
+            if (opts.store && stored && key && opts.store.save.has(name) && !opts.culpritSearch) {
+              // A store that cannot be written costs a later shard a build, never this build its result.
+              const saved = await saveRun(opts.store.dir, key, stored, r.outDir, refused).catch(
+                (err: unknown) => `not saved (${err instanceof Error ? err.message : String(err)})`,
+              );
+              if (saved === 'saved')
+                event(name, `run ${index}/${total} saved in the store (key ${key.slice(0, 16)}…)`);
+              else if (saved !== 'kept') event(name, `warning: run ${index}/${total} ${saved}`);
             }
             outcome.runs.push(done);
             emit({ ...run, state: 'done', detail: `in ${(r.durationMs / 1000).toFixed(1)} s` });
@@ -333,6 +381,33 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
     await rm(workDir, { recursive: true, force: true });
     if (opts.signal?.aborted) await rm(runDir, { recursive: true, force: true });
   }
+}
+
+/** What determines a run's bytes, for its store key. */
+function storeFields(
+  planned: PlannedBoard,
+  index: number,
+  image: string,
+  source: string,
+  sourceDateEpoch: number,
+  inputs: readonly PlacedInput[],
+): StoreKeyFields | undefined {
+  const run = planned.runs.find((r) => r.index === index);
+  if (!run) return undefined;
+  return {
+    schema: STORE_KEY_SCHEMA,
+    tool: toolVersion(),
+    board: planned.name,
+    definition: planned.board,
+    image,
+    pins: [planned.pin, ...planned.extraPins].map((p) => `${p.name} ${p.flake} ${p.narHash}`),
+    source,
+    sourceDateEpoch,
+    inputs: inputs.map((i) => ({ path: i.record.path, sha256: i.record.sha256 })),
+    index,
+    variation: run.variation,
+    varyOn: [...planned.vary.on].sort(),
+  };
 }
 
 /** Failures of the host (disk, permissions, engine), which a retry of the board cannot fix. */

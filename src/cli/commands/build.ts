@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
@@ -26,7 +26,8 @@ import { withInterrupts } from '../../util/interrupt.js';
 import { stateDir } from '../../util/paths.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
-import { loadValidWorkspace } from '../../workspace/load.js';
+import { withProducers } from '../../workspace/inputs.js';
+import { loadValidWorkspace, type Workspace } from '../../workspace/load.js';
 import { BuildProgress } from '../buildProgress.js';
 import { colourAllowed, outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
 
@@ -36,6 +37,8 @@ export interface BuildCliOptions {
   runs: string;
   jobs: string;
   shard?: string;
+  /** `--store DIR` (default $REPROROM_STORE): the store of producer runs. */
+  store?: string;
   junit?: string;
   boot?: boolean;
   machine?: string;
@@ -109,6 +112,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
         signal,
         cores,
         logTailLines,
+        ...storeOption(ws, boards, opts),
         onProgress: progress.onProgress,
         afterFailedRuns: 'compare',
         // A mismatch is explained by default: which variation alone reproduces it.
@@ -167,6 +171,23 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   return exitCode;
 }
 
+/**
+ * The store of producer runs, when one is named: boards pulled in as producers (not asked
+ * for) may be restored from it; every board that feeds another is kept in it once built.
+ */
+function storeOption(ws: Workspace, selected: readonly string[], opts: BuildCliOptions) {
+  const dir = opts.store ?? process.env['REPROROM_STORE'];
+  if (!dir) return {};
+  const asked = new Set(selected);
+  const producers = new Set(
+    [...ws.boards.values()].flatMap((e) =>
+      e.value.inputs.flatMap((i) => (i.type === 'board' ? [i.board] : [])),
+    ),
+  );
+  const restore = new Set(withProducers(ws, selected).filter((n) => !asked.has(n)));
+  return { store: { dir: resolve(dir), restore, save: producers } };
+}
+
 function buildError(exitCode: number, failed: number, bootFailed: number) {
   if (exitCode === ExitCode.mismatch)
     return outcomeError(
@@ -191,7 +212,7 @@ function printRuns(result: BuildResult, opts: { runs: number; verbose: boolean }
         printLine(paint('dim', `${b.board}: ${line}`));
     for (const r of b.runs) {
       printLine(
-        `${b.board} run ${r.index}: ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
+        `${b.board} run ${r.index}: ${r.ok ? (r.restored ? `restored from the store (key ${r.restored.key.slice(0, 16)}…)` : 'ok') : `FAILED (${r.error})`}${r.variations.length ? ` — varied ${r.variations.join(', ')}` : ' — reference environment'}${r.boot ? ` — boot ${r.boot.ok ? 'ok' : `FAILED (${r.boot.message})`}` : ''}`,
       );
       const planned = b.vary.notApplied;
       for (const [name, why] of Object.entries(r.notApplied ?? {}))
