@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { assertInitrdTreesLoad } from '../initrd/imageTrees.js';
 import { buildFlake, closure } from '../nix/nix.js';
 import { lockedPin } from '../pins/resolve.js';
 import type { PlannedImage } from '../plan/plan.js';
@@ -46,6 +47,8 @@ export async function buildFreshImage(
 
     step('computing the closure');
     const paths = await closure(roots, { signal: opts.signal });
+    // An initrd tree in the image must load its own programs (exit 2 when one cannot).
+    await assertInitrdTreesLoad(paths.map((p) => p.path));
 
     step(`assembling ${paths.length} store paths into layers`);
     const assembled = await assembleImage({

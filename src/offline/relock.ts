@@ -11,8 +11,16 @@ import { nix } from '../nix/nix.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
-import { aptDownload, aptResolve, aptShow, type DebSpec } from './apt.js';
-import { type DebEntry, type DebLock, LOCK_FILE, parseDebLock } from './debsLock.js';
+import {
+  aptDownload,
+  aptResolve,
+  aptShow,
+  aptUpdateForeign,
+  type DebInfo,
+  type DebSpec,
+  isForeignArch,
+} from './apt.js';
+import { type DebEntry, type DebLock, debKeyOf, LOCK_FILE, parseDebLock } from './debsLock.js';
 import { extractBusyboxTree } from './fetch.js';
 import { sanitizeStoreName, storeNameOf } from './storePath.js';
 
@@ -51,7 +59,14 @@ const HOST_TOOLS = [
 ];
 
 /** The roots used when there is no lock yet; afterwards the lock's own roots are re-resolved. */
-export const DEFAULT_SETS: Record<string, { roots: string[]; closure: boolean }> = {
+interface SetRoots {
+  roots: string[];
+  closure: boolean;
+  /** Another Debian architecture than the lock's (an initrd for an arm64 machine). */
+  arch?: string;
+}
+
+export const DEFAULT_SETS: Record<string, SetRoots> = {
   toolchain: { roots: HOST_TOOLS, closure: true },
   'toolchain-riscv64': { roots: [...HOST_TOOLS, 'gcc-riscv64-linux-gnu'], closure: true },
   // Static binaries: their Debian dependencies are only maintainer-script noise.
@@ -73,41 +88,58 @@ export async function relockOffline(
   const full = resolve(workspaceRoot, LOCK_FILE);
   const previousText = await readFile(full, 'utf8').catch(() => undefined);
   const previous = previousText ? (JSON.parse(previousText) as Partial<DebLock>) : undefined;
-  const roots: Record<string, { roots: string[]; closure: boolean }> = previous?.sets
+  const roots: Record<string, SetRoots> = previous?.sets
     ? Object.fromEntries(
-        Object.entries(previous.sets).map(([k, v]) => [k, { roots: v.roots, closure: v.closure !== false }]),
+        Object.entries(previous.sets).map(([k, v]) => [
+          k,
+          { roots: v.roots, closure: v.closure !== false, ...(v.arch ? { arch: v.arch } : {}) },
+        ]),
       )
     : DEFAULT_SETS;
 
   const sets: DebLock['sets'] = {};
-  const versions = new Map<string, string>();
-  for (const [set, { roots: r, closure }] of Object.entries(roots).sort()) {
-    const all = await aptResolve(r);
+  // Per architecture: package name → version (one version of a package per architecture).
+  const versions = new Map<string, Map<string, string>>();
+  for (const [set, { roots: r, closure, arch }] of Object.entries(roots).sort()) {
+    // Another architecture's packages come from reprorom's own indexes of it, as board inputs do.
+    if (arch !== undefined && isForeignArch(arch)) await aptUpdateForeign(arch, { onlyIfMissing: true });
+    const all = await aptResolve(r, arch);
     const resolved = closure ? all : all.filter((d) => r.includes(d.name));
-    log(`${set}: ${r.length} roots → ${resolved.length} debs`);
+    log(`${set}: ${r.length} roots → ${resolved.length} debs${arch ? ` (${arch})` : ''}`);
+    const archKey = debKeyOf('', arch);
+    const ofArch = versions.get(archKey) ?? new Map<string, string>();
+    versions.set(archKey, ofArch);
     for (const { name, version } of resolved) {
-      const seen = versions.get(name);
+      const seen = ofArch.get(name);
       if (seen && seen !== version)
         throw new EnvironmentError(
           `apt resolved ${name} to ${seen} and ${version} in different sets`,
           'run apt-get update and lock again',
         );
-      versions.set(name, version);
+      ofArch.set(name, version);
     }
-    sets[set] = { roots: [...r], closure, debs: resolved.map((d) => d.name) };
-  }
-  const specs: DebSpec[] = [...versions].sort().map(([name, version]) => ({ name, version }));
-  const infos = await aptShow(specs);
-  const debs: Record<string, DebEntry> = {};
-  for (const i of infos) {
-    debs[i.name] = {
-      version: i.version,
-      arch: i.arch,
-      filename: i.filename,
-      sha256: i.sha256,
-      size: i.size,
-      storeName: storeNameOf(i.name, i.version, i.arch),
+    sets[set] = {
+      roots: [...r],
+      closure,
+      ...(arch ? { arch } : {}),
+      debs: resolved.map((d) => debKeyOf(d.name, arch)),
     };
+  }
+  const entryOf = (i: DebInfo): DebEntry => ({
+    version: i.version,
+    arch: i.arch,
+    filename: i.filename,
+    sha256: i.sha256,
+    size: i.size,
+    storeName: storeNameOf(i.name, i.version, i.arch),
+  });
+  const debs: Record<string, DebEntry> = {};
+  let count = 0;
+  for (const [archKey, ofArch] of [...versions].sort()) {
+    const arch = archKey === '' ? undefined : archKey.slice(1);
+    const specs: DebSpec[] = [...ofArch].sort().map(([name, version]) => ({ name, version }));
+    count += specs.length;
+    for (const i of await aptShow(specs, arch)) debs[debKeyOf(i.name, arch)] = entryOf(i);
   }
 
   const bbDeb = previous?.busybox?.deb ?? 'busybox-static';
@@ -132,7 +164,7 @@ export async function relockOffline(
   return {
     file: LOCK_FILE,
     changed,
-    debs: specs.length,
+    debs: count,
     sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.debs.length])),
   };
 }
