@@ -84,6 +84,7 @@ export interface RelockResult {
 export async function relockOffline(
   workspaceRoot: string,
   log: (line: string) => void = () => {},
+  opts: { only?: readonly string[] } = {},
 ): Promise<RelockResult> {
   const full = resolve(workspaceRoot, LOCK_FILE);
   const previousText = await readFile(full, 'utf8').catch(() => undefined);
@@ -97,10 +98,30 @@ export async function relockOffline(
       )
     : DEFAULT_SETS;
 
+  // `only`: re-resolve these sets (a package added to an initrd's list); the others keep their
+  // locked debs, so nothing else moves to a newer version.
+  const only = opts.only;
+  for (const name of only ?? [])
+    if (!previous?.sets?.[name])
+      throw new EnvironmentError(
+        `${LOCK_FILE} has no set ${name}`,
+        'add the set (its roots) to the lock first',
+      );
+  const kept = (set: string) => only !== undefined && !only.includes(set);
   const sets: DebLock['sets'] = {};
+  const keptDebs: Record<string, DebEntry> = {};
   // Per architecture: package name → version (one version of a package per architecture).
   const versions = new Map<string, Map<string, string>>();
   for (const [set, { roots: r, closure, arch }] of Object.entries(roots).sort()) {
+    const locked = previous?.sets?.[set];
+    if (kept(set) && locked) {
+      sets[set] = locked;
+      for (const key of locked.debs) {
+        const entry = previous?.debs?.[key];
+        if (entry) keptDebs[key] = entry;
+      }
+      continue;
+    }
     // Another architecture's packages come from reprorom's own indexes of it, as board inputs do.
     if (arch !== undefined && isForeignArch(arch)) await aptUpdateForeign(arch, { onlyIfMissing: true });
     const all = await aptResolve(r, arch);
@@ -133,14 +154,22 @@ export async function relockOffline(
     size: i.size,
     storeName: storeNameOf(i.name, i.version, i.arch),
   });
-  const debs: Record<string, DebEntry> = {};
-  let count = 0;
+  const debs: Record<string, DebEntry> = { ...keptDebs };
   for (const [archKey, ofArch] of [...versions].sort()) {
     const arch = archKey === '' ? undefined : archKey.slice(1);
     const specs: DebSpec[] = [...ofArch].sort().map(([name, version]) => ({ name, version }));
-    count += specs.length;
-    for (const i of await aptShow(specs, arch)) debs[debKeyOf(i.name, arch)] = entryOf(i);
+    for (const i of await aptShow(specs, arch)) {
+      const key = debKeyOf(i.name, arch);
+      const held = keptDebs[key];
+      if (held && held.version !== i.version)
+        throw new EnvironmentError(
+          `apt resolved ${key} to ${i.version}, but another set has it locked at ${held.version}`,
+          'lock every set again (without --set), or give the set an arch of its own',
+        );
+      debs[key] = entryOf(i);
+    }
   }
+  const count = Object.keys(debs).length;
 
   const bbDeb = previous?.busybox?.deb ?? 'busybox-static';
   const bbPath = previous?.busybox?.path ?? 'bin/busybox';
@@ -148,7 +177,11 @@ export async function relockOffline(
   if (!bbEntry)
     throw new EnvironmentError(`${bbDeb} is not in any set`, `add it to a set's roots in ${LOCK_FILE}`);
   const bbStoreName = sanitizeStoreName(`busybox-${bbEntry.version.replace(/^\d+:/, '')}`);
-  const narHash = await busyboxNarHash(bbDeb, bbEntry, bbPath, bbStoreName);
+  const heldBusybox = previous?.busybox;
+  const narHash =
+    heldBusybox && heldBusybox.storeName === bbStoreName && only !== undefined
+      ? heldBusybox.narHash
+      : await busyboxNarHash(bbDeb, bbEntry, bbPath, bbStoreName);
 
   const lock: DebLock = {
     version: 1,
