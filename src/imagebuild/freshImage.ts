@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertInitrdTreesLoad } from './initrdTrees.js';
 import { buildFlake, closure } from '../nix/nix.js';
 import { lockedPin } from '../pins/resolve.js';
 import type { PlannedImage } from '../plan/plan.js';
@@ -14,6 +13,7 @@ import { ImageBuildError } from '../util/errors.js';
 import { assembleImage } from './assemble.js';
 import { printDevEnv, storePathsIn } from './devEnv.js';
 import { type ImageBuildOptions, type ImageBuildResult, imageDir, shortId } from './imageCache.js';
+import { assertInitrdTreesLoad } from './initrdTrees.js';
 import { renderFlake } from './renderFlake.js';
 
 export async function buildFreshImage(

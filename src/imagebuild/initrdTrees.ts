@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { checkLoads } from '../initrd/loadCheck.js';
 import { LOCK_FILE, RELOCK_COMMAND } from '../offline/debsLock.js';
 import { ConfigError } from '../util/errors.js';
-import { checkLoads } from '../initrd/loadCheck.js';
 
 /** `/nix/store/<hash>-initrd-NAME` holding `root/` and `manifest`: the set's name, else undefined. */
 export function initrdSetOf(storePath: string): string | undefined {
