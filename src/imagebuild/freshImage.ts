@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFlake, closure } from '../nix/nix.js';
+import { readDebLock } from '../offline/debsLock.js';
 import { lockedPin } from '../pins/resolve.js';
 import type { PlannedImage } from '../plan/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -48,7 +49,10 @@ export async function buildFreshImage(
     step('computing the closure');
     const paths = await closure(roots, { signal: opts.signal });
     // An initrd tree in the image must load its own programs (exit 2 when one cannot).
-    await assertInitrdTreesLoad(paths.map((p) => p.path));
+    await assertInitrdTreesLoad(
+      paths.map((p) => p.path),
+      () => readDebLock(image.root).catch(() => undefined),
+    );
 
     step(`assembling ${paths.length} store paths into layers`);
     const assembled = await assembleImage({

@@ -1,7 +1,7 @@
 /**
  * The few facts of an ELF file the dynamic loader acts on: which loader it asks for
  * (PT_INTERP), which libraries it needs (DT_NEEDED) and where it says to look (DT_RPATH,
- * DT_RUNPATH). Read from the bytes, never by running the file: the initrd's programs are of
+ * DT_RUNPATH), and the name a library answers to (DT_SONAME). Read from the bytes, never by running the file: the initrd's programs are of
  * another architecture as often as not.
  */
 
@@ -13,6 +13,8 @@ export interface ElfFacts {
   needed: string[];
   rpath: string[];
   runpath: string[];
+  /** DT_SONAME: the name other files' DT_NEEDED use for this library. */
+  soname: string | undefined;
 }
 
 const PT_LOAD = 1;
@@ -20,6 +22,7 @@ const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
 const DT_NEEDED = 1;
 const DT_STRTAB = 5;
+const DT_SONAME = 14;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
 
@@ -67,7 +70,15 @@ export function readElf(bytes: Uint8Array): ElfFacts | undefined {
     else if (pType === PT_DYNAMIC && inFile(offset, filesz)) dynamic = { offset, size: filesz };
   }
 
-  const facts: ElfFacts = { machine, bits, interpreter, needed: [], rpath: [], runpath: [] };
+  const facts: ElfFacts = {
+    machine,
+    bits,
+    interpreter,
+    needed: [],
+    rpath: [],
+    runpath: [],
+    soname: undefined,
+  };
   if (!dynamic) return facts;
   const entry = bits === 64 ? 16 : 8;
   const tags: Array<[number, number]> = [];
@@ -89,6 +100,7 @@ export function readElf(bytes: Uint8Array): ElfFacts | undefined {
     if (tag === DT_NEEDED) facts.needed.push(str(value));
     else if (tag === DT_RPATH) facts.rpath.push(...str(value).split(':').filter(Boolean));
     else if (tag === DT_RUNPATH) facts.runpath.push(...str(value).split(':').filter(Boolean));
+    else if (tag === DT_SONAME) facts.soname = str(value);
   }
   return facts;
 }

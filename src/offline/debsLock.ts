@@ -34,6 +34,10 @@ export const debEntrySchema = z.strictObject({
   sha256: matching(SHA256_HEX, 'expected 64 lowercase hex digits'),
   size: wholeNumber(1),
   storeName: matching(STORE_NAME_PATTERN, 'expected a nix store name'),
+  sonames: described(
+    z.optional(z.array(matching(/^[A-Za-z0-9._+-]+$/, 'expected a soname such as libz.so.1'))),
+    'DT_SONAME of each shared object in the deb (empty: none); recorded at lock time for the packages of initrd-* sets, so the load check can name the package that provides a missing library',
+  ),
 });
 export type DebEntry = z.output<typeof debEntrySchema>;
 
@@ -119,6 +123,11 @@ export function parseDebLock(text: string, file = LOCK_FILE): DebLock {
 /** The Debian package name of a "debs" key (`libc6:arm64` → `libc6`). */
 export function debPackage(key: string): string {
   return key.split(':')[0] ?? key;
+}
+
+/** Whether a set is an initrd tree (pins/offline/flake.nix builds every `initrd-*` set as one). */
+export function isInitrdSet(name: string): boolean {
+  return name.startsWith('initrd-');
 }
 
 /** The architecture the lock's sets have unless they name another (`distribution` says it too). */

@@ -63,12 +63,35 @@ export function debsCacheDir(): string {
 
 export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {}): Promise<FetchResult> {
   const started = Date.now();
-  const log = opts.log ?? (() => {});
   const lock = await readDebLock(workspaceRoot);
   const dir = debsCacheDir();
-  await mkdir(dir, { recursive: true });
   const debs = lockedDebs(lock);
+  const { missing, healed } = await cacheVerifiedDebs(debs, opts);
 
+  const seeded = await seedDebs(dir, debs);
+  const busybox = await seedBusybox(dir, lock);
+  return {
+    cache: dir,
+    debs: debs.length,
+    downloaded: missing.map((d) => d.name),
+    healed,
+    seeded,
+    busybox,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
+/**
+ * Make every deb of `debs` present in the cache with its locked sha256: a damaged copy is
+ * deleted and fetched again, a missing one downloaded and verified before it is renamed in.
+ */
+export async function cacheVerifiedDebs(
+  debs: LockedDeb[],
+  opts: FetchOptions = {},
+): Promise<{ missing: LockedDeb[]; healed: HealedDeb[] }> {
+  const log = opts.log ?? (() => {});
+  const dir = debsCacheDir();
+  await mkdir(dir, { recursive: true });
   const healed: HealedDeb[] = [];
   const missing: LockedDeb[] = [];
   await mapLimit(debs, 4, async (deb) => {
@@ -87,18 +110,7 @@ export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {
   missing.sort((a, b) => (a.name < b.name ? -1 : 1));
   if (missing.length > 0) log(`downloading ${missing.length} of ${debs.length} Debian packages with apt`);
   await downloadVerified(dir, missing, log, opts.signal);
-
-  const seeded = await seedDebs(dir, debs);
-  const busybox = await seedBusybox(dir, lock);
-  return {
-    cache: dir,
-    debs: debs.length,
-    downloaded: missing.map((d) => d.name),
-    healed,
-    seeded,
-    busybox,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-  };
+  return { missing, healed };
 }
 
 async function downloadVerified(

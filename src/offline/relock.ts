@@ -20,8 +20,9 @@ import {
   type DebSpec,
   isForeignArch,
 } from './apt.js';
-import { type DebEntry, type DebLock, debKeyOf, LOCK_FILE, parseDebLock } from './debsLock.js';
-import { extractBusyboxTree } from './fetch.js';
+import { debSonames } from './debSonames.js';
+import { type DebEntry, type DebLock, debKeyOf, isInitrdSet, LOCK_FILE, parseDebLock } from './debsLock.js';
+import { cacheVerifiedDebs, debsCacheDir, extractBusyboxTree } from './fetch.js';
 import { sanitizeStoreName, storeNameOf } from './storePath.js';
 
 const HOST_TOOLS = [
@@ -169,6 +170,7 @@ export async function relockOffline(
       debs[key] = entryOf(i);
     }
   }
+  await recordSonames(sets, debs, previous?.debs ?? {}, log);
   const count = Object.keys(debs).length;
 
   const bbDeb = previous?.busybox?.deb ?? 'busybox-static';
@@ -200,6 +202,39 @@ export async function relockOffline(
     debs: count,
     sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.debs.length])),
   };
+}
+
+/**
+ * The sonames of every package of an initrd set, read from the deb itself (downloaded into the
+ * offline cache and checked against its locked sha256). A deb whose sha256 is unchanged keeps
+ * what the previous lock recorded, so relocking one set reads only the debs that moved.
+ */
+async function recordSonames(
+  sets: DebLock['sets'],
+  debs: Record<string, DebEntry>,
+  previous: Partial<Record<string, DebEntry>>,
+  log: (line: string) => void,
+): Promise<void> {
+  const keys = [...new Set(Object.entries(sets).flatMap(([n, s]) => (isInitrdSet(n) ? s.debs : [])))].sort();
+  const toRead: string[] = [];
+  for (const key of keys) {
+    const entry = debs[key];
+    const held = previous[key];
+    if (!entry) continue;
+    if (held?.sonames && held.sha256 === entry.sha256) debs[key] = { ...entry, sonames: held.sonames };
+    else toRead.push(key);
+  }
+  if (toRead.length === 0) return;
+  log(`reading the shared objects of ${toRead.length} initrd packages`);
+  await cacheVerifiedDebs(
+    toRead.map((name) => ({ name, ...(debs[name] as DebEntry) })),
+    { log },
+  );
+  for (const key of toRead) {
+    const entry = debs[key] as DebEntry;
+    const sonames = await debSonames(join(debsCacheDir(), entry.storeName));
+    debs[key] = { ...entry, sonames }; // [] too: read, and none found
+  }
 }
 
 /** Download the busybox deb, check it, and hash the `<name>/bin/busybox` tree as nix will store it. */

@@ -150,8 +150,9 @@ describe.skipIf(probes.some(skipUnlessReal))('package-list initrds (real engine,
       const r = await runCli(['build', 'python-initrd-x86_64', '-w', planted], { timeoutMs: 600_000 });
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toContain(
-        'set initrd-python-amd64: usr/bin/python3.11 needs libexpat.so.1, which no folder the loader searches in the tree has',
+        'set initrd-python-amd64: usr/bin/python3.11 needs libexpat.so.1, which no folder the loader searches in the tree has; package libexpat1 provides it',
       );
+      expect(r.stderr).toMatch(/→ add libexpat1 to the roots of initrd-python-amd64 in .*--set initrd-python-amd64/);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       await rm(planted, { recursive: true, force: true });
@@ -178,6 +179,9 @@ describe.skipIf(probes.some(skipUnlessReal))('package-list initrds (real engine,
       expect(after.sets['initrd-python-arm64'].debs).toEqual(
         expect.arrayContaining(['bzip2:arm64', 'libbz2-1.0:arm64']),
       );
+      // Read from the deb at lock time: what the load check names when a library is missing.
+      expect(after.debs['libbz2-1.0:arm64'].sonames).toEqual(['libbz2.so.1.0']);
+      expect(after.debs['bzip2:arm64'].sonames).toEqual([]);
       for (const args of [
         ['pin', 'fetch', 'offline'],
         ['pin', 'lock', 'offline'],
