@@ -51,8 +51,18 @@ interface BuildJson {
 }
 
 const BOARDS = {
-  'python-initrd-x86_64': { machine: 62, uname: 'x86_64', loader: 'usr/lib64/ld-linux-x86-64.so.2' },
-  'python-initrd-aarch64': { machine: 183, uname: 'aarch64', loader: 'usr/lib/ld-linux-aarch64.so.1' },
+  'python-initrd-x86_64': {
+    machine: 62,
+    uname: 'x86_64',
+    loader: 'usr/lib64/ld-linux-x86-64.so.2',
+    triplet: 'x86_64-linux-gnu',
+  },
+  'python-initrd-aarch64': {
+    machine: 183,
+    uname: 'aarch64',
+    loader: 'usr/lib/ld-linux-aarch64.so.1',
+    triplet: 'aarch64-linux-gnu',
+  },
 } as const;
 
 const LOCK = join('pins', 'offline', 'debs.lock.json');
@@ -123,6 +133,9 @@ describe.skipIf(probes.some(skipUnlessReal))('package-list initrds (real engine,
         const listed = await readFile(join(run.dir!, 'artifacts', 'initrd.manifest'), 'utf8');
         expect(listed).toMatch(/^package python3\.11-minimal 3\.11\.2-\S+ (amd64|arm64) [0-9a-f]{64}$/m);
         expect(listed).toMatch(/^trimmed usr\/share\/doc\/libexpat1\/copyright$/m);
+        // glibc's gconv modules (iconv's converters) are left out by rule too, and listed.
+        expect(memberNames.filter((n) => /(^|\/)gconv(\/|$)/.test(n))).toEqual([]);
+        expect(listed).toContain(`\ntrimmed usr/lib/${want.triplet}/gconv/ISO8859-1.so\n`);
         // The packed initrd, unpacked by the host's cpio: Python is a dynamic program of the
         // board's machine and every ELF file in it finds its loader and libraries.
         const tree = await unpackInitrd(gz);
@@ -152,7 +165,9 @@ describe.skipIf(probes.some(skipUnlessReal))('package-list initrds (real engine,
       expect(r.stderr).toContain(
         'set initrd-python-amd64: usr/bin/python3.11 needs libexpat.so.1, which no folder the loader searches in the tree has; package libexpat1 provides it',
       );
-      expect(r.stderr).toMatch(/→ add libexpat1 to the roots of initrd-python-amd64 in .*--set initrd-python-amd64/);
+      expect(r.stderr).toMatch(
+        /→ add libexpat1 to the roots of initrd-python-amd64 in .*--set initrd-python-amd64/,
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       await rm(planted, { recursive: true, force: true });
