@@ -38,7 +38,7 @@ export async function buildFreshImage(
     const system = main.pin.system;
 
     step('evaluating the nix develop environment');
-    const devEnv = await printDevEnv(join(work, 'flake'), `devShells.${system}.default`);
+    const devEnv = await printDevEnv(join(work, 'flake'), `devShells.${system}.default`, opts.signal);
     const fhsTarget = def.fhs
       ? (await buildFlake([`path:${join(work, 'flake')}#packages.${system}.fhs`], { signal: opts.signal }))[0]
       : undefined;
