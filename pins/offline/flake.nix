@@ -59,6 +59,29 @@
         } // (if locales == [ ] then { } else { inherit locales; }));
       tree = setName: treeWith setName [ ];
 
+      # An initrd's tree: a set (of any architecture: `arch` in the lock) unpacked as every tree is,
+      # with a manifest of its packages and of the files the trimming rule left out; no links.
+      # Trimmed: the folders unpack.sh removes from every tree (documentation, man pages, locales),
+      # and glibc's gconv modules (iconv's converters: 7 MB, loaded by iconv_open only). Each entry
+      # is an extended regular expression of a folder path; what it removes is in the manifest.
+      initrdTree = setName:
+        let set = lock.sets.${setName}; in
+        derivation {
+          name = setName;
+          inherit system;
+          builder = bb;
+          args = [ "sh" "-e" ./initrd.sh ];
+          unpack = ./unpack.sh;
+          debs = map deb set.debs;
+          entries = builtins.concatStringsSep "\n" (map (k:
+            let e = lock.debs.${k}; in "package ${builtins.head (builtins.split ":" k)} ${e.version} ${e.arch} ${e.sha256}") set.debs);
+          trim = [ "usr/share/doc" "usr/share/man" "usr/share/info" "usr/share/locale" "usr/share/lintian" "usr/share/bug"
+                   "usr/lib/[^/]+/gconv" ];
+        };
+      # Every set whose name starts with "initrd-" is an initrd tree (an image lists it by that name).
+      initrdTrees = builtins.listToAttrs (map (n: { name = n; value = initrdTree n; })
+        (builtins.filter (n: builtins.substring 0 7 n == "initrd-") (builtins.attrNames lock.sets)));
+
       toolchain = tree "toolchain";
       # The firmware image's tree: the locale variation's locales (C.UTF-8 comes with libc-bin).
       toolchain-riscv64 = treeWith "toolchain-riscv64" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
@@ -96,7 +119,7 @@
       ]);
     in
     {
-      packages.${system} = aliases // {
+      packages.${system} = aliases // initrdTrees // {
         inherit toolchain toolchain-riscv64 toolchain-coreboot toolchain-initrd bash-static busybox stdenv;
         riscv64-cross = toolchain-riscv64;
         default = toolchain;

@@ -43,12 +43,17 @@ export function filterDevEnv(json: DevEnvJson): Record<string, string> {
   return env;
 }
 
-export async function printDevEnv(flakeDir: string, attr: string): Promise<Record<string, string>> {
-  const json = await nixJson<DevEnvJson>([
-    'print-dev-env',
-    '--no-update-lock-file',
-    `path:${flakeDir}#${attr}`,
-  ]);
+export async function printDevEnv(
+  flakeDir: string,
+  attr: string,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
+  // The signal stops nix (and the builds it runs for the environment) on Ctrl-C, so no build
+  // goes on after reprorom has exited.
+  const json = await nixJson<DevEnvJson>(
+    ['print-dev-env', '--no-update-lock-file', `path:${flakeDir}#${attr}`],
+    signal ? { signal } : {},
+  );
   return filterDevEnv(json);
 }
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFlake, closure } from '../nix/nix.js';
+import { readDebLock } from '../offline/debsLock.js';
 import { lockedPin } from '../pins/resolve.js';
 import type { PlannedImage } from '../plan/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -13,6 +14,7 @@ import { ImageBuildError } from '../util/errors.js';
 import { assembleImage } from './assemble.js';
 import { printDevEnv, storePathsIn } from './devEnv.js';
 import { type ImageBuildOptions, type ImageBuildResult, imageDir, shortId } from './imageCache.js';
+import { assertInitrdTreesLoad } from './initrdTrees.js';
 import { renderFlake } from './renderFlake.js';
 
 export async function buildFreshImage(
@@ -36,7 +38,7 @@ export async function buildFreshImage(
     const system = main.pin.system;
 
     step('evaluating the nix develop environment');
-    const devEnv = await printDevEnv(join(work, 'flake'), `devShells.${system}.default`);
+    const devEnv = await printDevEnv(join(work, 'flake'), `devShells.${system}.default`, opts.signal);
     const fhsTarget = def.fhs
       ? (await buildFlake([`path:${join(work, 'flake')}#packages.${system}.fhs`], { signal: opts.signal }))[0]
       : undefined;
@@ -46,6 +48,11 @@ export async function buildFreshImage(
 
     step('computing the closure');
     const paths = await closure(roots, { signal: opts.signal });
+    // An initrd tree in the image must load its own programs (exit 2 when one cannot).
+    await assertInitrdTreesLoad(
+      paths.map((p) => p.path),
+      () => readDebLock(image.root).catch(() => undefined),
+    );
 
     step(`assembling ${paths.length} store paths into layers`);
     const assembled = await assembleImage({

@@ -176,13 +176,26 @@ export function missingFromAptOutput(output: string, asked: DebSpec[]): DebSpec[
 }
 
 /** `apt-get download` into `dir`; apt itself checks the archive's hashes too. */
-export async function aptDownload(specs: DebSpec[], dir: string, signal?: AbortSignal): Promise<void> {
+export async function aptDownload(
+  specs: DebSpec[],
+  dir: string,
+  signal?: AbortSignal,
+  arch?: string,
+): Promise<void> {
   if (specs.length === 0) return;
   try {
     // Sandbox user root: the cache folder is private to this user, _apt could not write it.
+    const options = arch !== undefined && isForeignArch(arch) ? archOptions(arch) : [];
     await apt(
       'apt-get',
-      ['download', '-q', '-o', 'APT::Sandbox::User=root', ...specs.map((s) => `${s.name}=${s.version}`)],
+      [
+        'download',
+        '-q',
+        '-o',
+        'APT::Sandbox::User=root',
+        ...options,
+        ...specs.map((s) => `${s.name}=${s.version}`),
+      ],
       dir,
       signal,
     );
@@ -213,8 +226,11 @@ export async function aptUpdate(signal?: AbortSignal): Promise<void> {
   }
 }
 
-/** Resolve roots to the full dependency closure (no recommends), as if nothing were installed. */
-export async function aptResolve(roots: string[]): Promise<DebSpec[]> {
+/**
+ * Resolve roots to the full dependency closure (no recommends), as if nothing were installed;
+ * `arch`: another architecture's packages, from reprorom's indexes of it (aptUpdateForeign).
+ */
+export async function aptResolve(roots: string[], arch?: string): Promise<DebSpec[]> {
   const dir = await mkdtemp(join(tmpdir(), 'reprorom-apt-'));
   try {
     const status = join(dir, 'status');
@@ -224,11 +240,12 @@ export async function aptResolve(roots: string[]): Promise<DebSpec[]> {
       '-s',
       '-qq',
       '--no-install-recommends',
+      // The architecture's indexes first: the empty status below must win over theirs.
+      ...archOptions(arch),
       '-o',
       `Dir::State::status=${status}`,
       '-o',
       'Debug::NoLocking=1',
-      ...HOST_ARCH,
       ...roots,
     ]);
     return parseSimulatedInstall(stdout);
@@ -246,12 +263,12 @@ export function parseSimulatedInstall(stdout: string): DebSpec[] {
 }
 
 /** Archive metadata (file name, size, sha256) of exact versions, from `apt-cache show`. */
-export async function aptShow(specs: DebSpec[]): Promise<DebInfo[]> {
+export async function aptShow(specs: DebSpec[], arch?: string): Promise<DebInfo[]> {
   let stdout: string;
   try {
     ({ stdout } = await apt('apt-cache', [
       'show',
-      ...HOST_ARCH,
+      ...archOptions(arch),
       ...specs.map((s) => `${s.name}=${s.version}`),
     ]));
   } catch (err) {

@@ -16,6 +16,15 @@ export const LOCK_FILE = join('pins', 'offline', 'debs.lock.json');
 export const RELOCK_COMMAND = 'apt-get update && npx vite-node scripts/lock-offline-debs.ts';
 
 const debName = matching(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name');
+/**
+ * A key of "debs": the package name, or `NAME:ARCH` for a package of a set with an `arch` of
+ * its own (libc6 of amd64 and libc6:arm64 are different files).
+ */
+const debKey = matching(
+  /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?$/,
+  'expected a Debian package name (NAME or NAME:ARCH)',
+);
+const debArch = matching(/^[a-z0-9][a-z0-9-]*$/, 'expected a Debian architecture such as amd64 or arm64');
 const described = <T extends z.ZodMiniType>(schema: T, text: string): T => schema.check(z.describe(text));
 
 export const debEntrySchema = z.strictObject({
@@ -25,6 +34,10 @@ export const debEntrySchema = z.strictObject({
   sha256: matching(SHA256_HEX, 'expected 64 lowercase hex digits'),
   size: wholeNumber(1),
   storeName: matching(STORE_NAME_PATTERN, 'expected a nix store name'),
+  sonames: described(
+    z.optional(z.array(matching(/^[A-Za-z0-9._+-]+$/, 'expected a soname such as libz.so.1'))),
+    'DT_SONAME of each shared object in the deb (empty: none); recorded at lock time for the packages of initrd-* sets, so the load check can name the package that provides a missing library',
+  ),
 });
 export type DebEntry = z.output<typeof debEntrySchema>;
 
@@ -51,10 +64,14 @@ export const debLockSchema = z.strictObject({
         z._default(z.boolean(), true),
         'false: only the roots (a static binary needs no dependencies)',
       ),
-      debs: described(z.array(debName), 'The resolved closure: keys of "debs"'),
+      arch: described(
+        z.optional(debArch),
+        "Debian architecture of the set (default: the host's, amd64); an initrd for another machine names it, e.g. arm64",
+      ),
+      debs: described(z.array(debKey), 'The resolved closure: keys of "debs"'),
     }),
   ),
-  debs: z.record(debName, debEntrySchema),
+  debs: z.record(debKey, debEntrySchema),
 });
 export type DebLock = z.output<typeof debLockSchema>;
 
@@ -90,7 +107,7 @@ export function parseDebLock(text: string, file = LOCK_FILE): DebLock {
   if (!lock.debs[lock.busybox.deb])
     problems.push(`busybox.deb: "${lock.busybox.deb}" has no entry in "debs"`);
   for (const [name, e] of Object.entries(lock.debs)) {
-    const want = storeNameOf(name, e.version, e.arch);
+    const want = storeNameOf(debPackage(name), e.version, e.arch);
     if (e.storeName !== want)
       problems.push(`debs.${name}.storeName: expected "${want}", found "${e.storeName}"`);
   }
@@ -101,6 +118,24 @@ export function parseDebLock(text: string, file = LOCK_FILE): DebLock {
     );
   }
   return lock;
+}
+
+/** The Debian package name of a "debs" key (`libc6:arm64` → `libc6`). */
+export function debPackage(key: string): string {
+  return key.split(':')[0] ?? key;
+}
+
+/** Whether a set is an initrd tree (pins/offline/flake.nix builds every `initrd-*` set as one). */
+export function isInitrdSet(name: string): boolean {
+  return name.startsWith('initrd-');
+}
+
+/** The architecture the lock's sets have unless they name another (`distribution` says it too). */
+export const LOCK_ARCH = 'amd64';
+
+/** The "debs" key of a package of a set: plain for the lock's architecture, `NAME:ARCH` otherwise. */
+export function debKeyOf(name: string, setArch: string | undefined): string {
+  return setArch === undefined || setArch === LOCK_ARCH ? name : `${name}:${setArch}`;
 }
 
 export async function readDebLock(workspaceRoot: string): Promise<DebLock> {

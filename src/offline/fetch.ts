@@ -14,8 +14,24 @@ import { addFixed, invalidPaths } from '../nix/store.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
-import { AptMissingError, aptDownload, aptPoolFolders, aptUpdate } from './apt.js';
-import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './debsLock.js';
+import {
+  AptMissingError,
+  aptDownload,
+  aptPoolFolders,
+  aptUpdate,
+  aptUpdateForeign,
+  isForeignArch,
+} from './apt.js';
+import {
+  type DebLock,
+  debKeyOf,
+  debPackage,
+  LOCK_ARCH,
+  type LockedDeb,
+  lockedDebs,
+  RELOCK_COMMAND,
+  readDebLock,
+} from './debsLock.js';
 import { flatFixedPath, recursiveFixedPath } from './storePath.js';
 
 export interface HealedDeb {
@@ -47,12 +63,35 @@ export function debsCacheDir(): string {
 
 export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {}): Promise<FetchResult> {
   const started = Date.now();
-  const log = opts.log ?? (() => {});
   const lock = await readDebLock(workspaceRoot);
   const dir = debsCacheDir();
-  await mkdir(dir, { recursive: true });
   const debs = lockedDebs(lock);
+  const { missing, healed } = await cacheVerifiedDebs(debs, opts);
 
+  const seeded = await seedDebs(dir, debs);
+  const busybox = await seedBusybox(dir, lock);
+  return {
+    cache: dir,
+    debs: debs.length,
+    downloaded: missing.map((d) => d.name),
+    healed,
+    seeded,
+    busybox,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
+/**
+ * Make every deb of `debs` present in the cache with its locked sha256: a damaged copy is
+ * deleted and fetched again, a missing one downloaded and verified before it is renamed in.
+ */
+export async function cacheVerifiedDebs(
+  debs: LockedDeb[],
+  opts: FetchOptions = {},
+): Promise<{ missing: LockedDeb[]; healed: HealedDeb[] }> {
+  const log = opts.log ?? (() => {});
+  const dir = debsCacheDir();
+  await mkdir(dir, { recursive: true });
   const healed: HealedDeb[] = [];
   const missing: LockedDeb[] = [];
   await mapLimit(debs, 4, async (deb) => {
@@ -71,18 +110,7 @@ export async function fetchOffline(workspaceRoot: string, opts: FetchOptions = {
   missing.sort((a, b) => (a.name < b.name ? -1 : 1));
   if (missing.length > 0) log(`downloading ${missing.length} of ${debs.length} Debian packages with apt`);
   await downloadVerified(dir, missing, log, opts.signal);
-
-  const seeded = await seedDebs(dir, debs);
-  const busybox = await seedBusybox(dir, lock);
-  return {
-    cache: dir,
-    debs: debs.length,
-    downloaded: missing.map((d) => d.name),
-    healed,
-    seeded,
-    busybox,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-  };
+  return { missing, healed };
 }
 
 async function downloadVerified(
@@ -91,14 +119,35 @@ async function downloadVerified(
   log: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
+  // One apt call per architecture: another architecture's debs come from reprorom's indexes of it.
+  for (const arch of [...new Set(debs.map(downloadArch))].sort()) {
+    const ofArch = debs.filter((d) => downloadArch(d) === arch);
+    if (isForeignArch(arch))
+      await aptUpdateForeign(arch, { onlyIfMissing: true, ...(signal ? { signal } : {}) });
+    await downloadVerifiedOfArch(dir, ofArch, arch, log, signal);
+  }
+}
+
+/** The architecture whose indexes serve a deb: an `all` deb of an arm64 set comes from the arm64 ones. */
+function downloadArch(deb: LockedDeb): string {
+  return deb.name.split(':')[1] ?? LOCK_ARCH;
+}
+
+async function downloadVerifiedOfArch(
+  dir: string,
+  debs: LockedDeb[],
+  arch: string,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (debs.length === 0) return;
   const tmp = await mkdtemp(join(dir, '.download-'));
   try {
-    const gone = await downloadWithApt(debs, tmp, signal);
+    const gone = await downloadWithApt(debs, tmp, arch, signal);
     const lost: LockedDeb[] = [];
     for (const deb of gone) {
       log(`${deb.name} ${deb.version} is no longer in apt's indexes; looking for it in the archive pool`);
-      if (!(await downloadFromPool(deb, tmp, signal))) lost.push(deb);
+      if (!(await downloadFromPool(deb, tmp, signal, arch))) lost.push(deb);
     }
     if (lost.length > 0) {
       const which = lost.map((m) => `${m.name} ${m.version}`).join(', ');
@@ -109,7 +158,9 @@ async function downloadVerified(
     }
     const files = await readdir(tmp);
     for (const deb of debs) {
-      const got = files.find((f) => f.startsWith(`${deb.name}_`) && f.endsWith('.deb'));
+      const got = files.find(
+        (f) => f.startsWith(`${debPackage(deb.name)}_`) && f.endsWith(`_${deb.arch}.deb`),
+      );
       if (!got)
         throw new EnvironmentError(
           `apt-get download did not produce ${deb.name} ${deb.version}`,
@@ -135,7 +186,12 @@ async function downloadVerified(
  * Download with apt; returns the debs apt does not know even after an update
  * (stale indexes are the usual cause of "not found", so one update comes first).
  */
-async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSignal): Promise<LockedDeb[]> {
+async function downloadWithApt(
+  debs: LockedDeb[],
+  tmp: string,
+  arch: string,
+  signal?: AbortSignal,
+): Promise<LockedDeb[]> {
   const gone = new Set<string>();
   let updated = false;
   // apt-get download stops at the first unknown version: drop those and try again.
@@ -143,19 +199,21 @@ async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSig
     const wanted = debs.filter((d) => !gone.has(d.name));
     try {
       await aptDownload(
-        wanted.map(({ name, version }) => ({ name, version })),
+        wanted.map(({ name, version }) => ({ name: debPackage(name), version })),
         tmp,
         signal,
+        arch,
       );
       return debs.filter((d) => gone.has(d.name));
     } catch (err) {
       if (!(err instanceof AptMissingError) || err.missing.length === 0) throw err;
       if (!updated) {
         updated = true;
-        await aptUpdate(signal);
+        if (isForeignArch(arch)) await aptUpdateForeign(arch, signal ? { signal } : {});
+        else await aptUpdate(signal);
         continue;
       }
-      for (const m of err.missing) gone.add(m.name);
+      for (const m of err.missing) gone.add(debKeyOf(m.name, arch));
     }
   }
   throw new EnvironmentError(
@@ -168,10 +226,15 @@ async function downloadWithApt(debs: LockedDeb[], tmp: string, signal?: AbortSig
  * Fetch the locked file, by its exact name, from the first folder apt knows for the
  * package that serves it, into `tmp`. Its sha256 is checked with every other download.
  */
-export async function downloadFromPool(deb: LockedDeb, tmp: string, signal?: AbortSignal): Promise<boolean> {
+export async function downloadFromPool(
+  deb: LockedDeb,
+  tmp: string,
+  signal?: AbortSignal,
+  arch?: string,
+): Promise<boolean> {
   // Only a file named as Debian names this exact version: the lock's entry must agree with itself.
-  if (deb.filename !== debianFileName(deb)) return false;
-  for (const folder of await aptPoolFolders(deb.name, signal)) {
+  if (deb.filename !== debianFileName({ ...deb, name: debPackage(deb.name) })) return false;
+  for (const folder of await aptPoolFolders(debPackage(deb.name), signal, arch)) {
     const url = `${folder}${encodeURIComponent(deb.filename)}`;
     const res = await fetch(url, signal ? { signal } : {}).catch(() => undefined);
     signal?.throwIfAborted();

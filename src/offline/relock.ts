@@ -11,9 +11,18 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
-import { aptDownload, aptResolve, aptShow, type DebSpec } from './apt.js';
-import { type DebEntry, type DebLock, LOCK_FILE, parseDebLock } from './debsLock.js';
-import { extractBusyboxTree } from './fetch.js';
+import {
+  aptDownload,
+  aptResolve,
+  aptShow,
+  aptUpdateForeign,
+  type DebInfo,
+  type DebSpec,
+  isForeignArch,
+} from './apt.js';
+import { debSonames } from './debSonames.js';
+import { type DebEntry, type DebLock, debKeyOf, isInitrdSet, LOCK_FILE, parseDebLock } from './debsLock.js';
+import { cacheVerifiedDebs, debsCacheDir, extractBusyboxTree } from './fetch.js';
 import { sanitizeStoreName, storeNameOf } from './storePath.js';
 
 const HOST_TOOLS = [
@@ -51,7 +60,14 @@ const HOST_TOOLS = [
 ];
 
 /** The roots used when there is no lock yet; afterwards the lock's own roots are re-resolved. */
-export const DEFAULT_SETS: Record<string, { roots: string[]; closure: boolean }> = {
+interface SetRoots {
+  roots: string[];
+  closure: boolean;
+  /** Another Debian architecture than the lock's (an initrd for an arm64 machine). */
+  arch?: string;
+}
+
+export const DEFAULT_SETS: Record<string, SetRoots> = {
   toolchain: { roots: HOST_TOOLS, closure: true },
   'toolchain-riscv64': { roots: [...HOST_TOOLS, 'gcc-riscv64-linux-gnu'], closure: true },
   // Static binaries: their Debian dependencies are only maintainer-script noise.
@@ -69,46 +85,93 @@ export interface RelockResult {
 export async function relockOffline(
   workspaceRoot: string,
   log: (line: string) => void = () => {},
+  opts: { only?: readonly string[] } = {},
 ): Promise<RelockResult> {
   const full = resolve(workspaceRoot, LOCK_FILE);
   const previousText = await readFile(full, 'utf8').catch(() => undefined);
   const previous = previousText ? (JSON.parse(previousText) as Partial<DebLock>) : undefined;
-  const roots: Record<string, { roots: string[]; closure: boolean }> = previous?.sets
+  const roots: Record<string, SetRoots> = previous?.sets
     ? Object.fromEntries(
-        Object.entries(previous.sets).map(([k, v]) => [k, { roots: v.roots, closure: v.closure !== false }]),
+        Object.entries(previous.sets).map(([k, v]) => [
+          k,
+          { roots: v.roots, closure: v.closure !== false, ...(v.arch ? { arch: v.arch } : {}) },
+        ]),
       )
     : DEFAULT_SETS;
 
+  // `only`: re-resolve these sets (a package added to an initrd's list); the others keep their
+  // locked debs, so nothing else moves to a newer version.
+  const only = opts.only;
+  for (const name of only ?? [])
+    if (!previous?.sets?.[name])
+      throw new EnvironmentError(
+        `${LOCK_FILE} has no set ${name}`,
+        'add the set (its roots) to the lock first',
+      );
+  const kept = (set: string) => only !== undefined && !only.includes(set);
   const sets: DebLock['sets'] = {};
-  const versions = new Map<string, string>();
-  for (const [set, { roots: r, closure }] of Object.entries(roots).sort()) {
-    const all = await aptResolve(r);
+  const keptDebs: Record<string, DebEntry> = {};
+  // Per architecture: package name → version (one version of a package per architecture).
+  const versions = new Map<string, Map<string, string>>();
+  for (const [set, { roots: r, closure, arch }] of Object.entries(roots).sort()) {
+    const locked = previous?.sets?.[set];
+    if (kept(set) && locked) {
+      sets[set] = locked;
+      for (const key of locked.debs) {
+        const entry = previous?.debs?.[key];
+        if (entry) keptDebs[key] = entry;
+      }
+      continue;
+    }
+    // Another architecture's packages come from reprorom's own indexes of it, as board inputs do.
+    if (arch !== undefined && isForeignArch(arch)) await aptUpdateForeign(arch, { onlyIfMissing: true });
+    const all = await aptResolve(r, arch);
     const resolved = closure ? all : all.filter((d) => r.includes(d.name));
-    log(`${set}: ${r.length} roots → ${resolved.length} debs`);
+    log(`${set}: ${r.length} roots → ${resolved.length} debs${arch ? ` (${arch})` : ''}`);
+    const archKey = debKeyOf('', arch);
+    const ofArch = versions.get(archKey) ?? new Map<string, string>();
+    versions.set(archKey, ofArch);
     for (const { name, version } of resolved) {
-      const seen = versions.get(name);
+      const seen = ofArch.get(name);
       if (seen && seen !== version)
         throw new EnvironmentError(
           `apt resolved ${name} to ${seen} and ${version} in different sets`,
           'run apt-get update and lock again',
         );
-      versions.set(name, version);
+      ofArch.set(name, version);
     }
-    sets[set] = { roots: [...r], closure, debs: resolved.map((d) => d.name) };
-  }
-  const specs: DebSpec[] = [...versions].sort().map(([name, version]) => ({ name, version }));
-  const infos = await aptShow(specs);
-  const debs: Record<string, DebEntry> = {};
-  for (const i of infos) {
-    debs[i.name] = {
-      version: i.version,
-      arch: i.arch,
-      filename: i.filename,
-      sha256: i.sha256,
-      size: i.size,
-      storeName: storeNameOf(i.name, i.version, i.arch),
+    sets[set] = {
+      roots: [...r],
+      closure,
+      ...(arch ? { arch } : {}),
+      debs: resolved.map((d) => debKeyOf(d.name, arch)),
     };
   }
+  const entryOf = (i: DebInfo): DebEntry => ({
+    version: i.version,
+    arch: i.arch,
+    filename: i.filename,
+    sha256: i.sha256,
+    size: i.size,
+    storeName: storeNameOf(i.name, i.version, i.arch),
+  });
+  const debs: Record<string, DebEntry> = { ...keptDebs };
+  for (const [archKey, ofArch] of [...versions].sort()) {
+    const arch = archKey === '' ? undefined : archKey.slice(1);
+    const specs: DebSpec[] = [...ofArch].sort().map(([name, version]) => ({ name, version }));
+    for (const i of await aptShow(specs, arch)) {
+      const key = debKeyOf(i.name, arch);
+      const held = keptDebs[key];
+      if (held && held.version !== i.version)
+        throw new EnvironmentError(
+          `apt resolved ${key} to ${i.version}, but another set has it locked at ${held.version}`,
+          'lock every set again (without --set), or give the set an arch of its own',
+        );
+      debs[key] = entryOf(i);
+    }
+  }
+  await recordSonames(sets, debs, previous?.debs ?? {}, log);
+  const count = Object.keys(debs).length;
 
   const bbDeb = previous?.busybox?.deb ?? 'busybox-static';
   const bbPath = previous?.busybox?.path ?? 'bin/busybox';
@@ -116,7 +179,11 @@ export async function relockOffline(
   if (!bbEntry)
     throw new EnvironmentError(`${bbDeb} is not in any set`, `add it to a set's roots in ${LOCK_FILE}`);
   const bbStoreName = sanitizeStoreName(`busybox-${bbEntry.version.replace(/^\d+:/, '')}`);
-  const narHash = await busyboxNarHash(bbDeb, bbEntry, bbPath, bbStoreName);
+  const heldBusybox = previous?.busybox;
+  const narHash =
+    heldBusybox && heldBusybox.storeName === bbStoreName && only !== undefined
+      ? heldBusybox.narHash
+      : await busyboxNarHash(bbDeb, bbEntry, bbPath, bbStoreName);
 
   const lock: DebLock = {
     version: 1,
@@ -132,9 +199,42 @@ export async function relockOffline(
   return {
     file: LOCK_FILE,
     changed,
-    debs: specs.length,
+    debs: count,
     sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.debs.length])),
   };
+}
+
+/**
+ * The sonames of every package of an initrd set, read from the deb itself (downloaded into the
+ * offline cache and checked against its locked sha256). A deb whose sha256 is unchanged keeps
+ * what the previous lock recorded, so relocking one set reads only the debs that moved.
+ */
+async function recordSonames(
+  sets: DebLock['sets'],
+  debs: Record<string, DebEntry>,
+  previous: Partial<Record<string, DebEntry>>,
+  log: (line: string) => void,
+): Promise<void> {
+  const keys = [...new Set(Object.entries(sets).flatMap(([n, s]) => (isInitrdSet(n) ? s.debs : [])))].sort();
+  const toRead: string[] = [];
+  for (const key of keys) {
+    const entry = debs[key];
+    const held = previous[key];
+    if (!entry) continue;
+    if (held?.sonames && held.sha256 === entry.sha256) debs[key] = { ...entry, sonames: held.sonames };
+    else toRead.push(key);
+  }
+  if (toRead.length === 0) return;
+  log(`reading the shared objects of ${toRead.length} initrd packages`);
+  await cacheVerifiedDebs(
+    toRead.map((name) => ({ name, ...(debs[name] as DebEntry) })),
+    { log },
+  );
+  for (const key of toRead) {
+    const entry = debs[key] as DebEntry;
+    const sonames = await debSonames(join(debsCacheDir(), entry.storeName));
+    debs[key] = { ...entry, sonames }; // [] too: read, and none found
+  }
 }
 
 /** Download the busybox deb, check it, and hash the `<name>/bin/busybox` tree as nix will store it. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { missingFromAptOutput, parseSimulatedInstall, poolFoldersFromUris } from '../../src/offline/apt.js';
-import { lockedDebs, parseDebLock } from '../../src/offline/debsLock.js';
+import { debPackage, lockedDebs, parseDebLock } from '../../src/offline/debsLock.js';
 import { debianFileName } from '../../src/offline/fetch.js';
 import { STORE_NAME_PATTERN, storeNameOf } from '../../src/offline/storePath.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -93,7 +93,7 @@ describe('parseDebLock', () => {
     expect(debs.length).toBeGreaterThan(50);
     for (const d of debs) {
       expect(d.storeName).toMatch(STORE_NAME_PATTERN);
-      expect(d.storeName).toBe(storeNameOf(d.name, d.version, d.arch));
+      expect(d.storeName).toBe(storeNameOf(debPackage(d.name), d.version, d.arch));
     }
     expect(new Set(debs.map((d) => d.storeName)).size).toBe(debs.length);
     for (const want of ['gcc', 'binutils', 'make', 'libc6-dev', 'python3', 'bash', 'coreutils', 'dash']) {
