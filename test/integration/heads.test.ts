@@ -138,5 +138,69 @@ describe.skipIf(probes.some(skipUnlessReal))(
       },
       LONG,
     );
+
+    it(
+      'linux-qemu-x86_64-naive (no KBUILD_BUILD_*) is an expected mismatch: the culprits are user, host and time, and the report shows the changed banner',
+      async () => {
+        // Only the variations the banner can take, so the culprit search rebuilds the kernel three times, not ten.
+        const r = await runCli(
+          [
+            'build',
+            'linux-qemu-x86_64-naive',
+            '--runs',
+            '2',
+            '--jobs',
+            '2',
+            '--no-vary',
+            'all',
+            '--vary',
+            'time,domain-host,user-group',
+            '--json',
+            '-w',
+            ws,
+          ],
+          { timeoutMs: LONG },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const json = JSON.parse(r.stdout) as Json;
+        const rows = Object.fromEntries(json.comparison.artifacts.map((a: Json) => [a.name, a]));
+        expect(rows['linux-qemu-x86_64-naive/bzImage'].verdict).toBe('mismatch');
+        expect(rows['linux-qemu-x86_64-naive/vmlinux'].verdict).toBe('mismatch');
+        expect(rows['linux-qemu-x86_64-naive/vmlinux'].expectedMismatch).toMatch(/KBUILD_BUILD_USER/);
+        const culprits = (json.culprits.artifacts as Json[]).find(
+          (a) => a.board === 'linux-qemu-x86_64-naive' && a.artifact === 'vmlinux',
+        );
+        expect(culprits.verdict).toBe('variation');
+        expect([...culprits.culprits].sort()).toEqual(['domain-host', 'time', 'user-group']);
+        // The build time the banner carries differs between the runs, and the text report shows the
+        // banner's user@host on both sides.
+        const report = json.comparison.reports.find(
+          (x: Json) => x.artifact === 'linux-qemu-x86_64-naive/vmlinux',
+        );
+        expect(report.stamps.a[0]).not.toBe(report.stamps.b[0]);
+        const text = await readFile(report.text, 'utf8');
+        expect(text).toMatch(/Linux version 6\.1\.192 \(\S+@\S+\)/);
+        expect(text).toContain(report.stamps.a[0]);
+      },
+      LONG,
+    );
+
+    it(
+      'linux-qemu-aarch64 (cross-built) is reproducible and boots busybox-initrd-aarch64 under qemu-system-aarch64',
+      async () => {
+        const r = await runCli(
+          ['build', 'linux-qemu-aarch64', '--runs', '2', '--jobs', '2', '--boot', '--json', '-w', ws],
+          { timeoutMs: LONG },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const json = JSON.parse(r.stdout) as Json;
+        const verdicts = Object.fromEntries(json.comparison.artifacts.map((a: Json) => [a.name, a.verdict]));
+        expect(verdicts['linux-qemu-aarch64/Image']).toBe('reproducible');
+        expect(r.stdout + r.stderr).toMatch(
+          /reprorom busybox initrd: BusyBox 1\.35\.0 on Linux 6\.1\.192 aarch64/,
+        );
+      },
+      LONG,
+    );
   },
 );
