@@ -59,6 +59,7 @@ const { assemblyBench, layerReuseBench } = await import('./image.js');
 const { containerBench, parallelBench } = await import('./boards.js');
 const { cachedRebuildBench, hashingBench, startupBench } = await import('./cli.js');
 const { compareBench } = await import('./compare.js');
+const { extractBench } = await import('./extract.js');
 const { graphBench } = await import('./graph.js');
 
 /** In the order the brief lists them; ids for --only. */
@@ -72,6 +73,7 @@ const BENCHES = [
   ['hashing', hashingBench],
   ['startup', startupBench],
   ['compare', compareBench],
+  ['extract', extractBench],
 ];
 const unknown = (only ?? []).filter((id) => !BENCHES.some(([b]) => b === id));
 if (unknown.length > 0) {

@@ -1,7 +1,7 @@
 // Child process: hash files one after the other with reprorom's sha256File, as
 // a run hashes its artifacts. Usage: node bench/child/hash.js FILE…
 // Prints one `HASH  FILE` line per file (sha256sum's format) and, on stderr, the seconds spent hashing.
-import { sha256File } from '../../dist/hashes/sha256.js';
+import { sha256File } from '../../dist/util/sha256.js';
 
 const t0 = performance.now();
 const lines = [];

@@ -3,18 +3,19 @@
  * entry touches the disk, whether it may: its name goes through the one
  * containment check, symlinks must resolve inside, nothing is written below an
  * extracted symlink, devices are refused. Every file is hashed while it is
- * written (an artifact is never read back to hash it).
+ * written (an artifact is never read back to hash it). tar-fs's file-system calls are made
+ * synchronously (syncFs.ts): the same calls, without a thread hop each.
  */
-import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream, { type Extract, type Header as Headers } from 'tar-stream';
-import { hashingStream } from '../hashes/sha256.js';
 import { BuildFailedError } from '../util/errors.js';
+import { hashingStream } from '../util/sha256.js';
 import { checkRelativeName, describeNameProblem, linkAbove, linkStaysInside } from './containment.js';
+import { syncExtractFs } from './syncFs.js';
 
 /** An archive entry was refused: nothing of it was written. Exit code 4, as a failed build. */
 export class UnsafeArchiveError extends BuildFailedError {}
@@ -54,7 +55,7 @@ interface TarFsExtractOptions {
   map(header: Headers): Headers;
   ignore(name: string, header: Headers): boolean;
   mapStream(entry: Readable, header: Headers): Readable;
-  fs: Omit<typeof fs, 'link'> & { link: typeof copyInstead };
+  fs: ReturnType<typeof syncExtractFs>;
   chown: false;
   utimes: false;
   /** Checked here, by the policy: tar-fs's own check also refuses links to links. */
@@ -162,7 +163,8 @@ export async function extractArchive(
     mapStream(entry, h) {
       return hashing(entry, h.name);
     },
-    fs: policy.hardLinks === 'copy' ? { ...fs, link: copyInstead } : fs,
+    // tar-fs's calls, made synchronously: the thread-pool round trips were most of the time.
+    fs: syncExtractFs({ copyHardLinks: policy.hardLinks === 'copy' }),
     chown: false,
     utimes: false,
     validateSymlinks: false,
@@ -173,15 +175,6 @@ export async function extractArchive(
 
 function fileMode(policy: ExtractPolicy, h: Headers): number {
   return policy.modes === 'exec' && (h.mode ?? 0) & 0o111 ? 0o755 : 0o644;
-}
-
-/** tar-fs makes hard links with fs.link: copy instead, so each file owns its bytes. */
-function copyInstead(
-  from: fs.PathLike,
-  to: fs.PathLike,
-  done: (err: NodeJS.ErrnoException | null) => void,
-): void {
-  fs.copyFile(from, to, fs.constants.COPYFILE_EXCL, done);
 }
 
 /**

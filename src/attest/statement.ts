@@ -62,8 +62,11 @@ export async function readReleaseIdentity(releaseDir: string): Promise<ReleaseId
   return { manifest: parseReleaseManifest(bytes.toString('utf8'), file), manifestSha256: sha256hex(bytes) };
 }
 
-/** ROM name as attested: BOARD/PATH, the path the release lists it under. */
-export const romName = (board: string, path: string) => `${board}/${path}`;
+/**
+ * ROM name as attested: the path the release's manifest.json lists it under, which is
+ * already BOARD/PATH (release/write.ts); the board is not prefixed a second time.
+ */
+export const romName = (artifactPath: string) => artifactPath;
 
 /** Hash the rebuilt folder's BOARD/PATH files (regular files only) against the release. */
 export async function rebuildStatement(
@@ -77,8 +80,8 @@ export async function rebuildStatement(
   const subject: RebuildStatement['subject'] = [];
   for (const b of release.manifest.boards)
     for (const a of b.artifacts) {
-      const name = romName(b.board, a.path);
-      const file = join(rebuiltDir, b.board, a.path);
+      const name = romName(a.path);
+      const file = join(rebuiltDir, a.path);
       let rebuilt: string | undefined;
       try {
         if ((await lstat(file)).isFile()) rebuilt = sha256hex(await readFile(file));

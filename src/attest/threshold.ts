@@ -5,6 +5,8 @@
  * attests other bytes is a disagreement, which fails the verdict unless allowed.
  */
 import { type Ed25519Key, ed25519PublicKeys, verifyEnvelope } from '../release/dsse.js';
+import { ConfigError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 import { INTOTO_STATEMENT_TYPE, REBUILD_PREDICATE_TYPE, type ReleaseIdentity, romName } from './statement.js';
 
 /** Envelopes bigger than this are refused unread (a statement of a few ROMs is a few kB). */
@@ -15,27 +17,56 @@ export interface TrustedBuilder {
   key: Ed25519Key;
 }
 
-/** `builder-id ssh-ed25519 AAAA… [comment]` per line, as in an allowed_signers file. */
-export function parseTrust(text: string): TrustedBuilder[] {
+/** What `attest --builder-id` accepts: a plain name, safe to print. */
+export const BUILDER_ID = /^[A-Za-z0-9][A-Za-z0-9._@:/-]{0,199}$/;
+
+/**
+ * `builder-id ssh-ed25519 AAAA… [comment]` per line, as in an allowed_signers file.
+ * A line that is not that is refused with FILE:LINE:COL, never skipped: a trust file that
+ * silently lost a rebuilder would change what K of N means. One key is one rebuilder.
+ */
+export function parseTrust(text: string, file = 'trust file'): TrustedBuilder[] {
   const out: TrustedBuilder[] = [];
-  for (const line of text.split('\n')) {
+  for (const [i, line] of text.split('\n').entries()) {
     const t = line.trim();
     if (!t || t.startsWith('#')) continue;
-    const [id] = t.split(/\s+/);
-    const [key] = ed25519PublicKeys(t);
-    if (id && key) out.push({ builderId: id, key });
+    const problem = (message: string, hint: string) =>
+      new ConfigError([{ file, line: i + 1, col: line.indexOf(t) + 1, message }], hint);
+    const [id = '', type = '', blob = ''] = t.split(/\s+/);
+    const [key] = type === 'ssh-ed25519' ? ed25519PublicKeys(`${type} ${blob}`) : [];
+    if (!BUILDER_ID.test(id) || !key)
+      throw problem(
+        'expected "BUILDER-ID ssh-ed25519 AAAA… [comment]"',
+        'one trusted rebuilder per line: its builder id (letters, digits, ._@:/-), then its OpenSSH ed25519 public key',
+      );
+    const again = out.find((o) => o.key.keyid === key.keyid || o.builderId === id);
+    if (again)
+      throw problem(
+        `${again.builderId === id ? `builder id ${id}` : `the key ${key.keyid}`} is already trusted (as ${again.builderId})`,
+        'one line per rebuilder: each has its own builder id and its own key',
+      );
+    out.push({ builderId: id, key });
   }
   return out;
 }
 
+/** Attestations dated this far ahead of the verifier's clock are refused under --max-age. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 export interface AttestationInput {
   file: string;
   bytes: Buffer;
+  /** Set when the file could not be read (too large, a link, …): why. */
+  unreadable?: string;
 }
 
 export interface Counted {
   file: string;
   builderId?: string;
+  /** The fingerprint of the trusted key whose signature holds (when one does). */
+  keyid?: string;
+  /** Set when the attestation is usable: its time, as the statement gives it. */
+  time?: string;
   /** ok: usable; otherwise why it does not count. */
   reason?: string;
   /** ROM name → sha256 attested (only for usable ones). */
@@ -55,6 +86,7 @@ function check(
     roms: new Map(),
     ...(builderId ? { builderId } : {}),
   });
+  if (input.unreadable) return bad(input.unreadable);
   if (input.bytes.length > MAX_ATTESTATION_BYTES) return bad(`larger than ${MAX_ATTESTATION_BYTES} bytes`);
   let text: string;
   try {
@@ -67,7 +99,6 @@ function check(
     trust.map((t) => t.key),
   );
   if (!env.ok) return bad(`untrusted or unsigned: ${env.message}`);
-  const signer = trust.find((t) => t.key.keyid === env.keyid);
   let s: {
     _type?: unknown;
     subject?: unknown;
@@ -84,27 +115,38 @@ function check(
   } catch {
     return bad('the signed statement is not JSON');
   }
+  if (typeof s !== 'object' || s === null) return bad('the signed statement is not a JSON object');
   if (s._type !== INTOTO_STATEMENT_TYPE || s.predicateType !== REBUILD_PREDICATE_TYPE)
     return bad(`not a ${REBUILD_PREDICATE_TYPE} in-toto statement`);
   const id = s.predicate?.builder?.id;
-  if (!signer || id !== signer.builderId)
-    return bad(`builder id ${JSON.stringify(id)} is not the one trusted for key ${env.keyid}`);
+  // The signature must hold for the key trusted for the builder id the statement claims,
+  // not merely for some trusted key (an envelope may carry several signatures).
+  const signer = trust.find((t) => t.builderId === id);
+  const own = signer ? verifyEnvelope(text.trim(), [signer.key]) : undefined;
+  if (!signer || !own?.ok)
+    return bad(
+      `builder id ${typeof id === 'string' ? JSON.stringify(printable(id)) : 'missing'} is not the one trusted for key ${env.keyid}`,
+    );
+  const who = { builderId: signer.builderId, keyid: signer.key.keyid };
+  const refuse = (reason: string): Counted => ({ ...bad(reason), ...who });
   if (s.predicate?.release?.manifestSha256 !== release.manifestSha256)
-    return bad('attests another release (manifest sha256 differs)', signer.builderId);
+    return refuse('attests another release (manifest sha256 differs)');
+  const time = typeof s.predicate?.time === 'string' ? s.predicate.time : '';
   if (maxAgeMs !== undefined) {
-    const t = Date.parse(String(s.predicate?.time));
-    if (!Number.isFinite(t) || now.getTime() - t > maxAgeMs)
-      return bad('older than --max-age', signer.builderId);
+    const t = Date.parse(time);
+    if (!Number.isFinite(t)) return refuse('no valid time, and --max-age was given');
+    if (t - now.getTime() > CLOCK_SKEW_MS) return refuse(`dated in the future (${printable(time)})`);
+    if (now.getTime() - t > maxAgeMs) return refuse(`older than --max-age (${printable(time)})`);
   }
-  if (!Array.isArray(s.subject)) return bad('no subjects', signer.builderId);
+  if (!Array.isArray(s.subject)) return refuse('no subjects');
   const roms = new Map<string, string>();
-  for (const sub of s.subject as Array<{ name?: unknown; digest?: { sha256?: unknown } }>) {
+  for (const sub of s.subject as Array<{ name?: unknown; digest?: { sha256?: unknown } } | null>) {
     if (typeof sub?.name !== 'string' || typeof sub.digest?.sha256 !== 'string')
-      return bad('malformed subject', signer.builderId);
-    if (roms.has(sub.name)) return bad(`ROM ${sub.name} is named twice in the subjects`, signer.builderId);
+      return refuse('malformed subject');
+    if (roms.has(sub.name)) return refuse(`ROM ${printable(sub.name)} is named twice in the subjects`);
     roms.set(sub.name, sub.digest.sha256);
   }
-  return { file: input.file, builderId: signer.builderId, roms };
+  return { file: input.file, ...who, time, roms };
 }
 
 export interface RomAgreement {
@@ -131,18 +173,22 @@ export function evaluate(
 ): ThresholdResult {
   const counted = inputs.map((i) => check(i, trust, release, opts.maxAgeMs, opts.now));
   // One vote per builder id and per key: a second usable attestation by the same builder is a duplicate.
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const c of counted) {
     if (c.reason || !c.builderId) continue;
-    if (seen.has(c.builderId)) {
-      c.reason = `duplicate: builder ${c.builderId} already counted`;
+    const first = seen.get(c.builderId) ?? (c.keyid ? seen.get(c.keyid) : undefined);
+    if (first !== undefined) {
+      c.reason = `duplicate: builder ${c.builderId} is already counted (${first})`;
       c.roms = new Map();
-    } else seen.add(c.builderId);
+    } else {
+      seen.set(c.builderId, c.file);
+      if (c.keyid) seen.set(c.keyid, c.file);
+    }
   }
   const roms: RomAgreement[] = [];
   for (const b of release.manifest.boards)
     for (const a of b.artifacts) {
-      const rom = romName(b.board, a.path);
+      const rom = romName(a.path);
       const agreeing: string[] = [];
       const disagreeing: RomAgreement['disagreeing'] = [];
       for (const c of counted) {

@@ -290,6 +290,23 @@ export function buildProgram(): Command {
       'with --no-rebuild: a ROM file to check against the signed hashes; with a Heads-style hashes.txt: the ROM file name to rebuild and check',
     )
     .option('--board <board>', 'with a Heads-style hashes.txt: the board that builds that ROM')
+    .option(
+      '--attestations <path...>',
+      "with --no-rebuild: independent rebuilders' attestation files, or folders of them; each ROM is accepted when --threshold trusted rebuilders agree",
+    )
+    .option(
+      '--trust <file>',
+      'with --attestations: trusted rebuilders, "BUILDER-ID ssh-ed25519 AAAA…" per line',
+    )
+    .option('--threshold <k>', 'with --attestations: how many trusted rebuilders must agree on each ROM')
+    .option(
+      '--allow-disagreement',
+      'with --attestations: a trusted rebuilder that attests other bytes does not fail the ROM (it is still named)',
+    )
+    .option(
+      '--max-age <age>',
+      'with --attestations: attestations older than this (30d, 12h, 90m) do not count',
+    )
     .option('--json', 'machine-readable output')
     .action(async (release: string, opts: import('./commands/verify.js').VerifyCliOptions) => {
       const { runVerify } = await import('./commands/verify.js');
@@ -448,6 +465,7 @@ export function reportError(err: unknown, jsonKind?: JsonKind): number {
   const sys = hostFileSystemFault(err, cacheDir());
   if (sys) {
     writeErr(`reprorom: ${sys.message}\n  → ${sys.hint}\n`);
+    if (process.env['REPRO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     printFailure(jsonKind, outcomeError(ExitCode.environment, sys.message, sys.hint));
     return ExitCode.environment;
   }

@@ -18,54 +18,15 @@ import {
   readText,
   STDIN_NAME,
 } from '../hashes/hashesTxt.js';
-import { type HeadsMember, looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
-import { type PackedHashes, packedFolders, packHashes, unpackHashes } from '../hashes/packed.js';
+import { looksLikeHeads, parseHeadsHashes } from '../hashes/heads.js';
+import { type PackedHashes, packedFolders, readPackedHashes } from '../hashes/packed.js';
 import { MANIFEST_FILE, type Manifest, parseManifest } from '../hashes/runManifest.js';
 import { buildInputsOf } from '../hashes/sameBuild.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-import { lazyProperty, rememberArtifactsByKey, rememberPacked } from './compare.js';
+import type { ArtifactHash, HashSet } from './model.js';
 
-export type InputFormat = 'manifest' | 'hashes.txt' | 'heads';
-
-export interface ArtifactHash {
-  /** Comparison key: the file name, or the path below artifacts/ when two names collide. */
-  key: string;
-  /** The path as recorded. */
-  path: string;
-  sha256: string;
-  /** The hash the manifest recorded, when the file on disk no longer matches it. */
-  recorded?: string;
-  /** The file on this machine, when it exists (for diff reports). */
-  file?: string;
-  /** Files inside a cpio archive (Heads). */
-  members?: HeadsMember[];
-}
-
-export interface HashSet {
-  label: string;
-  /** The file the hashes were read from. */
-  source: string;
-  format: InputFormat;
-  board: string | undefined;
-  /**
-   * True when the set lists exactly a board's declared artifacts (reprorom); false for
-   * Heads lists, whose extra intermediate files are not expected elsewhere.
-   */
-  complete: boolean;
-  artifacts: ArtifactHash[];
-  notes: string[];
-  /** The folder holding the manifest, where diff reports go by default. */
-  manifestDir: string | undefined;
-  /** The compare argument it came from (a run folder yields several sets). */
-  input?: string;
-  /** Which run this is (`RUN/BOARD#N@MACHINE`), when a manifest says so. */
-  run?: string;
-  /** A culprit search's rerun (its manifest's `run.culpritSearch`): left out unless asked for. */
-  culpritRerun?: boolean;
-  /** What the run was built from (pins, image, source, commands), when a manifest says so. */
-  buildInputs?: Record<string, string>;
-}
+export type { ArtifactHash, HashSet, InputFormat } from './model.js';
 
 const display = (p: string) => {
   const rel = relative(process.cwd(), p);
@@ -109,13 +70,13 @@ async function keyedSet(
   items: Array<{ path: string; sha256: string }>,
   notes: string[],
   runFolder = false,
-): Promise<{ artifacts: ArtifactHash[]; byKey: Map<string, ArtifactHash> | undefined }> {
+): Promise<HashSet['rows']> {
   const { keyed, byKey } = assignKeys(items);
   const artifacts = runFolder
     ? await withRunFiles(dir, keyed, notes)
     : await withLocalFiles(dir, keyed, notes);
   const unchanged = byKey !== undefined && artifacts.every((a, i) => a === keyed[i]);
-  return { artifacts, byKey: unchanged ? byKey : undefined };
+  return { kind: 'listed', artifacts, byKey: unchanged ? byKey : undefined };
 }
 
 /**
@@ -136,6 +97,17 @@ async function withRunFiles(
   const root = await realpath(dir).catch(() => resolve(dir));
   const { files, folders } = await walkForeignFolder(root);
   const parent = (p: string) => (p.lastIndexOf('/') < 0 ? '' : p.slice(0, p.lastIndexOf('/')));
+  // A file where the manifest places a folder of artifacts (`artifacts` replaced by a file)
+  // must not turn the run into a manifest-only one that compares as recorded.
+  for (const item of items) {
+    for (let p = parent(item.path); p !== ''; p = parent(p))
+      if (files.has(p))
+        throw new ForeignEntryError(
+          join(dir, p),
+          'missing',
+          ` as a folder: it is a file, but ${MANIFEST_FILE} lists artifacts in it`,
+        );
+  }
   const carries = items.some((i) => files.has(i.path) || folders.has(parent(i.path)));
   if (!carries) return items;
   const out: ArtifactHash[] = [];
@@ -264,33 +236,29 @@ async function fromManifest(path: string): Promise<HashSet> {
     notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
   const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
   const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
-  const { artifacts, byKey } = await keyedSet(dir, manifest.artifacts, notes, true);
-  return withIndex(
-    {
-      label: run,
-      run,
-      buildInputs: buildInputsOf(manifest),
-      source: path,
-      format: 'manifest',
-      board: manifest.board,
-      complete: true,
-      artifacts,
-      notes,
-      manifestDir: dir,
-      ...(manifest.run.culpritSearch ? { culpritRerun: true } : {}),
-    },
-    byKey,
-  );
+  return {
+    label: run,
+    run,
+    buildInputs: buildInputsOf(manifest),
+    source: path,
+    format: 'manifest',
+    board: manifest.board,
+    complete: true,
+    rows: await keyedSet(dir, manifest.artifacts, notes, true),
+    notes,
+    manifestDir: dir,
+    ...(manifest.run.culpritSearch ? { culpritRerun: true } : {}),
+  };
 }
 
 async function fromHashesFile(path: string): Promise<HashSet> {
   const sibling = join(dirname(path), MANIFEST_FILE);
   if (basename(path) === HASHES_FILE && (await kind(sibling)) === 'file') return fromManifest(sibling);
-  const bytes = await readBytes(path);
-  // The usual large list is kept as its bytes; anything else is parsed as text, as before.
-  const packed = packHashes(bytes);
+  // The usual large list is packed as it is read; anything else is parsed as text, as before.
+  const packed = await readPackedHashes(path);
   const set = packed && (await fromPacked(packed, path, dirname(path)));
   if (set) return set;
+  const bytes = await readBytes(path);
   const text = decodeText(bytes, path);
   if (text.trimStart().startsWith('{')) return fromManifest(path);
   return fromHashesText(text, path, dirname(path));
@@ -306,18 +274,16 @@ async function fromPacked(packed: PackedHashes, path: string, dir: string): Prom
   const notes: string[] = [];
   for (const folder of packedFolders(packed))
     if ((await listFolder(dir, root, folder, notes)) !== undefined) return undefined;
-  const set = {
+  return {
     label: display(path),
     source: path,
     format: 'hashes.txt',
     board: undefined,
     complete: true,
+    rows: { kind: 'packed', packed },
     notes,
     manifestDir: undefined,
-  } as HashSet;
-  lazyProperty(set, 'artifacts', () => unpackHashes(packed));
-  rememberPacked(set, packed);
-  return set;
+  };
 }
 
 /**
@@ -339,7 +305,7 @@ async function fromStdin(): Promise<HashSet> {
       format: 'manifest',
       board: manifest.board,
       complete: true,
-      artifacts: keyed,
+      rows: { kind: 'listed', artifacts: keyed, byKey: undefined },
       notes:
         manifest.result === 'failed'
           ? [`${STDIN_NAME}: the run failed (exit code ${manifest.exitCode})`]
@@ -373,34 +339,35 @@ async function fromHashesText(text: string, path: string, dir: string | undefine
       format: 'heads',
       board: undefined,
       complete: false,
-      artifacts: assignKeys(heads.entries).keyed.map((e) => ({
-        key: e.key,
-        path: e.path,
-        sha256: e.sha256,
-        ...(e.members.length > 0 ? { members: e.members } : {}),
-      })),
+      rows: {
+        kind: 'listed',
+        artifacts: assignKeys(heads.entries).keyed.map((e) => ({
+          key: e.key,
+          path: e.path,
+          sha256: e.sha256,
+          ...(e.members.length > 0 ? { members: e.members } : {}),
+        })),
+        byKey: undefined,
+      },
       notes,
       manifestDir: undefined,
     };
   }
   const lines = parseHashesTxt(text, file);
-  const { artifacts, byKey } =
+  const rows: HashSet['rows'] =
     dir === undefined
-      ? { artifacts: assignKeys(lines).keyed, byKey: undefined }
+      ? { kind: 'listed', artifacts: assignKeys(lines).keyed, byKey: undefined }
       : await keyedSet(dir, lines, notes);
-  return withIndex(
-    {
-      label,
-      source: path,
-      format: 'hashes.txt',
-      board: undefined,
-      complete: true,
-      artifacts,
-      notes,
-      manifestDir: undefined,
-    },
-    byKey,
-  );
+  return {
+    label,
+    source: path,
+    format: 'hashes.txt',
+    board: undefined,
+    complete: true,
+    rows,
+    notes,
+    manifestDir: undefined,
+  };
 }
 
 /** Board-run folders below `dir`: itself, its children (a board) or grandchildren (a run). */
@@ -417,7 +384,20 @@ async function findRunDirs(dir: string): Promise<string[]> {
       .map((n) => join(d, n));
   for (const child of await children(dir)) {
     if (await holds(child)) found.push(child);
-    else for (const grandchild of await children(child)) if (await holds(grandchild)) found.push(grandchild);
+    else {
+      const runs = await children(child);
+      const held = await Promise.all(runs.map(holds));
+      // A numbered run of a board beside runs that have their manifest lost it (deleted, or a
+      // folder or link in its place): leaving it out would compare the others as if complete.
+      const lost = runs.findIndex((r, i) => !held[i] && /^\d+$/.test(basename(r)));
+      if (held.includes(true) && lost >= 0)
+        throw new ForeignEntryError(
+          join(runs[lost]!, MANIFEST_FILE),
+          'missing',
+          ' as a regular file (the other runs of the board have theirs)',
+        );
+      found.push(...runs.filter((_, i) => held[i]));
+    }
   }
   return found;
 }
@@ -516,9 +496,4 @@ async function refuseSameInput(sets: readonly HashSet[]): Promise<void> {
     if (sameRun) throw refuse(sameRun, s, `the same run (${printable(s.run)}, read from two files)`);
     runs.set(s.run, s);
   }
-}
-
-function withIndex(set: HashSet, byKey: Map<string, ArtifactHash> | undefined): HashSet {
-  if (byKey) rememberArtifactsByKey(set, byKey);
-  return set;
 }

@@ -8,16 +8,10 @@ import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { refuseDifferentInputs } from '../hashes/sameBuild.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-import {
-  type ArtifactResult,
-  artifactsByKey,
-  type Comparison,
-  compareSets,
-  notReproducible,
-  packedOf,
-} from './compare.js';
+import { allArtifacts, compareSets } from './compare.js';
 import { type Explanation, explainDifference } from './explain.js';
-import { type HashSet, loadInputs } from './inputs.js';
+import { loadInputs } from './inputs.js';
+import { type ArtifactHash, type ArtifactResult, byKeyOf, type Comparison, type HashSet } from './model.js';
 
 export interface CompareOptions {
   json?: boolean;
@@ -46,11 +40,9 @@ export interface ReportResult {
 }
 
 /** A pair of local files to diff: one from the majority, one from the first input that disagrees. */
-function pairFor(a: ArtifactResult, byLabel: ReadonlyMap<string, HashSet>) {
+function pairFor(a: ArtifactResult, byLabel: ReadonlyMap<string, Map<string, ArtifactHash> | undefined>) {
   const local = (label: string) => {
-    const set = byLabel.get(label);
-    // A packed list was loaded only because none of its files is here: no map of it is built.
-    const file = set && packedOf(set) === undefined ? artifactsByKey(set).get(a.key)?.file : undefined;
+    const file = byLabel.get(label)?.get(a.key)?.file;
     return file ? { label, path: file } : undefined;
   };
   const reference = Object.keys(a.hashes)
@@ -73,14 +65,17 @@ async function explainMismatches(
     : firstManifestDir
       ? join(firstManifestDir, 'diff')
       : undefined;
-  const byLabel = new Map(sets.map((s) => [s.label, s]));
-  for (const a of notReproducible(c).filter((x) => x.verdict === 'mismatch')) {
+  const mismatches = c.problems.filter((x) => x.verdict === 'mismatch');
+  // A packed list was loaded only because none of its files is here: no map of it is built.
+  const byLabel = new Map(
+    sets.map((s) => [s.label, mismatches.length > 0 && s.rows.kind === 'listed' ? byKeyOf(s) : undefined]),
+  );
+  const unexplained: string[] = [];
+  for (const a of mismatches) {
     const pair = pairFor(a, byLabel);
     const reportDir = outDir ?? (pair ? join(dirname(pair.reference.path), 'diff') : undefined);
     if (!pair || !reportDir) {
-      c.notes.push(
-        `${a.name}: no local copies on both sides of the mismatch, so no diff report (compare run folders to get one)`,
-      );
+      unexplained.push(a.name);
       continue;
     }
     opts.signal?.throwIfAborted();
@@ -101,7 +96,17 @@ async function explainMismatches(
       ...(ex.stamps ? { stamps: ex.stamps } : {}),
     });
   }
+  const note = unexplainedNote(unexplained);
+  if (note) c.notes.push(note);
   return reports;
+}
+
+/** One note for the mismatches with no local copies to diff: by name when one, counted when more. */
+function unexplainedNote(names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  if (names.length === 1)
+    return `${names[0]}: no local copies on both sides of the mismatch, so no diff report (compare run folders to get one)`;
+  return `${names.length.toLocaleString('en-US')} mismatches have no local copies on both sides; compare run folders to get diff reports`;
 }
 
 export interface CompareOutcome {
@@ -164,7 +169,7 @@ export function comparisonJson({ comparison, reports }: CompareOutcome): Compari
   return {
     ok: comparison.ok,
     inputs,
-    artifacts: comparison.artifacts.map(
+    artifacts: allArtifacts(comparison).map(
       ({ name, key, board, verdict, hashes, disagreeing, majority, members }) => {
         const byId = (record: Record<string, string | null>) => {
           if (!relabel) return record;

@@ -3,7 +3,9 @@
  * expected-mismatch path all print this sentence and no other, so a person (or a grep in CI)
  * reads the same words whichever command ran.
  */
+import type { ComparisonJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
+import type { Comparison, Verdict } from './model.js';
 
 export interface VerdictCounts {
   /** Every compared artifact. */
@@ -46,4 +48,50 @@ export function summaryLine(c: VerdictCounts): string {
   if (c.singleRun > 0) parts.push(`${c.singleRun} single-run`);
   if (problems > 0) return `NOT reproducible: ${parts.join(', ')}`;
   return `reproducible except as expected${weak}: ${parts.join(', ')} (${plural(c.total, 'artifact')})`;
+}
+
+/**
+ * The summary line of a comparison, from the model (`compare`, no row made to count them) or
+ * from its JSON (`build`, `release`, `verify`, `--allow-expected`: declared expected mismatches
+ * counted apart, runs that varied nothing named).
+ */
+export function verdictSummary(c: Comparison | ComparisonJson | null): string {
+  if (!c) return 'NOT verified: no run succeeded';
+  return summaryLine('rows' in c ? modelCounts(c) : jsonCounts(c));
+}
+
+function modelCounts(c: Comparison): VerdictCounts {
+  const count = (v: Verdict) => {
+    let n = 0;
+    for (const a of c.problems) if (a.verdict === v) n++;
+    return n;
+  };
+  return {
+    total: c.count,
+    reproducible: c.count - c.problems.length,
+    expected: 0,
+    mismatch: count('mismatch'),
+    missing: count('missing'),
+    singleRun: count('single-run'),
+    inputs: c.inputs.length,
+    unrelated: c.unrelated,
+  };
+}
+
+function jsonCounts(c: ComparisonJson): VerdictCounts {
+  const count = (pred: (a: ComparisonJson['artifacts'][number]) => boolean) =>
+    c.artifacts.filter(pred).length;
+  const unexpected = (v: string) => count((a) => a.verdict === v && a.expectedMismatch === undefined);
+  return {
+    total: c.artifacts.length,
+    reproducible: count((a) => a.verdict === 'reproducible'),
+    expected: count((a) => a.verdict !== 'reproducible' && a.expectedMismatch !== undefined),
+    mismatch: unexpected('mismatch'),
+    missing: unexpected('missing'),
+    singleRun: unexpected('single-run'),
+    inputs: c.inputs.length,
+    unrelated: c.unrelated,
+    // Agreement of runs that varied nothing is the weaker claim: the line says so.
+    unvaried: count((a) => a.verdict === 'reproducible' && a.varied?.length === 0),
+  };
 }

@@ -3,14 +3,8 @@
  * Names and labels come from input files: every line is made printable here.
  */
 import { printable } from '../util/printable.js';
-import {
-  type ArtifactResult,
-  artifactCount,
-  type Comparison,
-  notReproducible,
-  type Verdict,
-} from './compare.js';
-import { summaryLine } from './summary.js';
+import { allArtifacts } from './compare.js';
+import type { ArtifactResult, Comparison, Verdict } from './model.js';
 
 export type Painter = (code: 'red' | 'green' | 'yellow' | 'dim', text: string) => string;
 
@@ -44,9 +38,9 @@ export function renderTable(c: Comparison, paint: Painter): string[] {
   const labels = c.inputs.map((i) => i.label);
   const head = ['ARTIFACT', 'VERDICT', ...labels.map(printable)];
   // A million reproducible rows tell a person nothing the summary does not: list what needs a look.
-  const total = artifactCount(c);
+  const total = c.count;
   const all = total <= TABLE_ALL_ROWS_UP_TO;
-  const rows = all ? c.artifacts : notReproducible(c);
+  const rows = all ? allArtifacts(c) : c.problems;
   const names = rows.map((a) => printable(a.name));
   // Loops, not Math.max(...rows): a million rows would overflow the call stack (and no row is built twice).
   const widths = head.map((h) => h.length);
@@ -92,7 +86,7 @@ export function renderProblems(c: Comparison): string[] {
 function problemLines(c: Comparison): string[] {
   const out: string[] = [];
   // Reproducible rows say nothing here: only the others are read (a million rows are not made).
-  for (const a of notReproducible(c)) {
+  for (const a of c.problems) {
     const holders = (sha: string | undefined) => Object.keys(a.hashes).filter((l) => a.hashes[l] === sha);
     if (a.verdict === 'mismatch') {
       out.push(
@@ -124,25 +118,4 @@ function memberLines(a: ArtifactResult): string[] {
         .map(([label, sha]) => `${label} ${sha === null ? 'lacks it' : `has ${sha}`}`)
         .join(', ')}`,
   );
-}
-
-/** The summary line (compare/summary.ts) of a comparison: no row is made to count them. */
-export function renderSummary(c: Comparison): string {
-  const problems = notReproducible(c);
-  const total = artifactCount(c);
-  const count = (v: Verdict) => {
-    let n = 0;
-    for (const a of problems) if (a.verdict === v) n++;
-    return n;
-  };
-  return summaryLine({
-    total,
-    reproducible: total - problems.length,
-    expected: 0,
-    mismatch: count('mismatch'),
-    missing: count('missing'),
-    singleRun: count('single-run'),
-    inputs: c.inputs.length,
-    unrelated: c.unrelated,
-  });
 }

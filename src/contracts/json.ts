@@ -426,6 +426,42 @@ export interface VerifyJson {
     comparison: ComparisonJson | null;
   }>;
   notes: string[];
+  /** `verify --attestations --trust --threshold`: how many trusted rebuilders agree per ROM. */
+  attestations?: AttestationCountJson;
+}
+
+/** The k-of-n count of rebuilders' attestations (docs/attestation-v1.md). */
+export interface AttestationCountJson {
+  /** The trust file. */
+  trust: string;
+  /** How many rebuilders it trusts (n). */
+  trusted: number;
+  threshold: number;
+  /** True only with --allow-disagreement: a trusted rebuilder that attests other bytes then does not fail a ROM. */
+  allowDisagreement: boolean;
+  /** --max-age as given, or null. */
+  maxAge: string | null;
+  /** The release as attested: sha256 of its manifest.json. */
+  manifestSha256: string;
+  roms: Array<{
+    rom: string;
+    /** The release's sha256 of it. */
+    sha256: string;
+    accepted: boolean;
+    /** Builder ids of the trusted rebuilders that attest exactly this sha256. */
+    agreeing: string[];
+    /** Trusted rebuilders that attest other bytes for it. */
+    disagreeing: Array<{ builderId: string; sha256: string }>;
+  }>;
+  /** Every attestation read; `reason` says why one does not count. */
+  attestations: Array<{
+    file: string;
+    builderId: string | null;
+    keyid: string | null;
+    time: string | null;
+    counted: boolean;
+    reason: string | null;
+  }>;
 }
 
 export interface MergedRunJson {

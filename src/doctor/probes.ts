@@ -65,7 +65,11 @@ export function engineProbe(timeoutMs = 5000): Probe {
 /** Permission problems need a group, a missing daemon needs starting, a missing package installing. */
 async function engineFix(err: unknown): Promise<string> {
   const hint = (err as { hint?: unknown } | null)?.hint;
-  if (typeof hint === 'string' && (hint.includes('usermod') || hint === NOT_DOCKER_HINT)) return hint;
+  if (
+    typeof hint === 'string' &&
+    (hint.includes('usermod') || hint === NOT_DOCKER_HINT || hint.includes('DOCKER_HOST to '))
+  )
+    return hint;
   const host = process.env['DOCKER_HOST'];
   if (host && isRemoteEndpoint(host)) return remoteEngineHint(host);
   const start = (await onPath('dockerd')) ? FIX.dockerStart : `${FIX.dockerInstall} && ${FIX.dockerStart}`;

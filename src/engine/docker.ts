@@ -5,6 +5,7 @@
  * Run sequence (DESIGN.md): create (labelled) → attach → demux → start → wait → remove in
  * `finally`. Never AutoRemove: a fast container could vanish before `wait` sees it.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Agent, type AgentOptions } from 'node:http';
@@ -14,6 +15,7 @@ import { inspect } from 'node:util';
 import Dockerode from 'dockerode';
 import { BuildFailedError, ImageBuildError, type ReproromError } from '../util/errors.js';
 import { ownerId, ownerIsGone } from '../util/owner.js';
+import { checkDockerHost, silenceUrlParseWarning } from './dockerHost.js';
 import {
   isConnectionError,
   mapEngineError,
@@ -232,6 +234,8 @@ class DockerEngine implements Engine {
   /** Lazy, so a malformed DOCKER_HOST surfaces as EngineUnavailableError on first use, not at import. */
   private get docker(): Dockerode {
     if (!this.#docker) {
+      checkDockerHost(process.env['DOCKER_HOST']);
+      if (/^ssh:\/\//i.test(this.endpoint)) silenceUrlParseWarning();
       try {
         this.#docker = new Dockerode(localSocketOptions());
       } catch (err) {

@@ -9,10 +9,10 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { IrregularFileError, readRegularFile } from '../util/regularFile.js';
+import { sha256Problem } from '../util/sha256.js';
 import { bytePosition, firstInvalidUtf8 } from '../util/utf8.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { formatCount, MAX_INPUT_BYTES, maxInputLines } from './limits.js';
-import { sha256Problem } from './sha256.js';
 import { BadLines, countLines, forEachLine, parseSumLine, plainSumLinePath } from './sumLine.js';
 
 export const HASHES_FILE = 'hashes.txt';

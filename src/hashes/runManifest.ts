@@ -9,11 +9,11 @@ import * as z from 'zod/mini';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, ConfigError, type Problem } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { SHA256_HEX } from '../util/sha256.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
-import { NAME_PATTERN } from '../workspace/schema.js';
+import { NAME_PATTERN } from '../vocabulary/names.js';
 import { artifactPathProblem, comparePaths } from './artifactPath.js';
 import { readText } from './hashesTxt.js';
-import { SHA256_HEX } from './sha256.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA = 'reprorom.manifest/v1';
@@ -105,7 +105,9 @@ export const manifestSchema = z
           z.strictObject({
             of: simpleName().check(z.describe('The run id of the build whose mismatch this rerun explains')),
             isolates: nonEmptyString().check(
-              z.describe('"reference" (the reference repeated) or the one variation name this rerun changes'),
+              z.describe(
+                '"reference" (the reference repeated) or the variation names this rerun changes, joined by "+"',
+              ),
             ),
           }),
         )

@@ -3,7 +3,7 @@
  * `sha256sum --tag` prints, `SHA256 (<path>) = <64 hex>`. Shared by both hashes.txt readers.
  */
 import { ConfigError, type Problem } from '../util/errors.js';
-import { sha256Problem } from './sha256.js';
+import { sha256Problem } from '../util/sha256.js';
 
 export type SumLine =
   | {

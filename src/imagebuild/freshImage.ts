@@ -11,8 +11,8 @@ import type { PlannedImage } from '../plan/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ImageBuildError } from '../util/errors.js';
 import { assembleImage } from './assemble.js';
-import { type ImageBuildOptions, type ImageBuildResult, imageDir, shortId } from './buildImage.js';
 import { printDevEnv, storePathsIn } from './devEnv.js';
+import { type ImageBuildOptions, type ImageBuildResult, imageDir, shortId } from './imageCache.js';
 import { renderFlake } from './renderFlake.js';
 
 export async function buildFreshImage(

@@ -4,7 +4,8 @@
  */
 import type { Engine } from '../engine/docker.js';
 import type { PlannedImage } from '../plan/plan.js';
-import { buildImage, type ImageBuildResult } from './buildImage.js';
+import { buildImage } from './buildImage.js';
+import type { ImageBuildResult } from './imageCache.js';
 import { ensureLoaded } from './load.js';
 
 export interface PrepareImageOptions {

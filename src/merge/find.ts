@@ -6,7 +6,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { foreignEntry } from '../archive/foreignFolder.js';
+import { ForeignEntryError, foreignEntry } from '../archive/foreignFolder.js';
 import { MANIFEST_FILE } from '../hashes/runManifest.js';
 import { UsageError } from '../util/errors.js';
 
@@ -41,10 +41,18 @@ async function runFolderRuns(runDir: string, input: string): Promise<FoundRun[]>
     const numbers = (await subdirs(join(runDir, board)))
       .filter((n) => /^\d+$/.test(n))
       .sort((a, b) => Number(a) - Number(b));
-    for (const n of numbers) {
-      const dir = join(runDir, board, n);
-      if ((await kind(join(dir, MANIFEST_FILE))) === 'file') found.push({ dir, runDir, input });
-    }
+    const dirs = numbers.map((n) => join(runDir, board, n));
+    const held = await Promise.all(dirs.map(async (d) => (await kind(join(d, MANIFEST_FILE))) === 'file'));
+    // A run that lost its manifest beside runs that have theirs: merging the others alone
+    // would make an incomplete board look complete (compare refuses the same folder).
+    const lost = held.indexOf(false);
+    if (held.includes(true) && lost >= 0)
+      throw new ForeignEntryError(
+        join(dirs[lost]!, MANIFEST_FILE),
+        'missing',
+        ' as a regular file (the other runs of the board have theirs)',
+      );
+    for (const [i, dir] of dirs.entries()) if (held[i]) found.push({ dir, runDir, input });
   }
   return found;
 }

@@ -15,6 +15,7 @@ import {
   foreignEntry,
   walkForeignFolder,
 } from '../archive/foreignFolder.js';
+import { loadInput } from '../compare/inputs.js';
 import { culpritRunsNote } from '../hashes/culpritRuns.js';
 import { MANIFEST_FILE, type Manifest, readManifest, SIMPLE_NAME } from '../hashes/runManifest.js';
 import { buildInputsOf, refuseDifferentInputs } from '../hashes/sameBuild.js';
@@ -23,7 +24,7 @@ import { checkParentFolder, outputError } from '../report/outputFile.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-import { NAME_PATTERN } from '../workspace/schema.js';
+import { NAME_PATTERN } from '../vocabulary/names.js';
 import { type FoundRun, findRuns } from './find.js';
 
 export const MERGE_FILE = 'merge.json';
@@ -203,6 +204,7 @@ export async function mergeRuns(
       'pass run folders written by `reprorom build` (.reprorom/runs/RUN)',
     );
   checkConsistent(runs, notes);
+  for (const r of runs) await refuseChangedArtifacts(r.dir);
 
   try {
     await mkdir(dirname(target), { recursive: true });
@@ -271,5 +273,22 @@ export async function mergedLog(runDir: string, board: string, index: number): P
     return typeof hit?.log === 'string' ? safeJoin(runDir, hit.log) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A run folder that carries its artifacts must carry every one its manifest lists, with the
+ * bytes it records: the same reading `compare` does. Otherwise the copy could drop an
+ * emptied artifacts folder and leave a manifest-only run that compares as recorded.
+ */
+async function refuseChangedArtifacts(dir: string): Promise<void> {
+  for (const set of await loadInput(join(dir, MANIFEST_FILE))) {
+    if (set.rows.kind !== 'listed') continue;
+    const changed = set.rows.artifacts.find((a) => a.recorded !== undefined);
+    if (changed)
+      throw new UsageError(
+        `${printable(changed.file ?? join(dir, changed.path))}: file on disk has sha256 ${changed.sha256}, but ${changed.recorded} was recorded`,
+        'the run folder was changed after it was written: copy it again, or rebuild it',
+      );
   }
 }

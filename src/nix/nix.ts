@@ -1,9 +1,12 @@
 /**
- * The nix adapter: the only module that runs `nix`. Every call is offline
+ * The nix adapter: with store.ts, the only place that runs nix. Every call is offline
  * (no substituters, no global flake registry) so a build never reaches the network.
  */
-import { ExecaError, execa } from 'execa';
-import { EnvironmentError, ImageBuildError } from '../util/errors.js';
+import { ImageBuildError } from '../util/errors.js';
+import { runTool } from '../util/tool.js';
+
+/** The hint when nix is missing (also for nix-store, which comes with it). */
+export const NIX_INSTALL = 'install it: apt-get install -y nix-bin';
 
 export const NIX_OFFLINE_CONFIG = [
   'experimental-features = nix-command flakes',
@@ -21,42 +24,18 @@ export interface NixRunOptions {
 
 /** Run `nix ARGS…` offline and return stdout; a failure becomes an ImageBuildError with nix's last lines. */
 export async function nix(args: string[], opts: NixRunOptions = {}): Promise<string> {
-  try {
-    const result = await execa('nix', args, {
-      cwd: opts.cwd,
-      env: { ...opts.env, NIX_CONFIG: NIX_OFFLINE_CONFIG },
-      cancelSignal: opts.signal,
-      stripFinalNewline: true,
-      maxBuffer: 512 * 1024 * 1024,
-    });
-    return result.stdout;
-  } catch (err) {
-    throw nixError(args, err);
-  }
+  return runTool('nix', args, {
+    cwd: opts.cwd,
+    env: { ...opts.env, NIX_CONFIG: NIX_OFFLINE_CONFIG },
+    signal: opts.signal,
+    maxBuffer: 512 * 1024 * 1024,
+    install: NIX_INSTALL,
+    failed: (message, cause) => new ImageBuildError(message, undefined, { cause }),
+  });
 }
 
 export async function nixJson<T>(args: string[], opts: NixRunOptions = {}): Promise<T> {
   return JSON.parse(await nix([...args, '--json'], opts)) as T;
-}
-
-function nixError(args: string[], err: unknown): Error {
-  if (err instanceof ExecaError) {
-    if (err.code === 'ENOENT') {
-      return new EnvironmentError('nix is not installed', 'install it: apt-get install -y nix-bin', {
-        cause: err,
-      });
-    }
-    if (err.isCanceled) return err;
-    const tail = String(err.stderr ?? '')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .slice(-6)
-      .join('\n  ');
-    return new ImageBuildError(`nix ${args[0] ?? ''} failed: ${tail || err.shortMessage}`, undefined, {
-      cause: err,
-    });
-  }
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 export async function nixVersion(): Promise<string> {

@@ -6,10 +6,11 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ExecaError, execa } from 'execa';
+import { ExecaError } from 'execa';
 import { EnvironmentError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
 import { cacheDir } from '../util/paths.js';
+import { runTool } from '../util/tool.js';
 
 export interface DebSpec {
   name: string;
@@ -140,24 +141,20 @@ async function apt(
   args: string[],
   cwd?: string,
   signal?: AbortSignal,
-): Promise<{ stdout: string; stderr: string }> {
+): Promise<{ stdout: string }> {
   try {
-    const r = await execa(cmd, args, {
+    // Failures stay execa's errors: the callers read apt's complaints from them.
+    const stdout = await runTool(cmd, args, {
       cwd,
+      signal,
       env: { LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
-      ...(signal ? { cancelSignal: signal } : {}),
+      install: 'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host',
+      failed: (_message, cause) => cause as Error,
     });
-    return { stdout: r.stdout, stderr: r.stderr };
+    return { stdout };
   } catch (err) {
     signal?.throwIfAborted();
-    if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError(
-        `${cmd} is not installed`,
-        'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host',
-        { cause: err },
-      );
-    }
     throw err;
   }
 }

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { ConfigError } from '../util/errors.js';
+import { SHA256_HEX } from '../util/sha256.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
-import { NAR_HASH_PATTERN, SHA256_HEX_PATTERN } from '../workspace/schema.js';
+import { NAR_HASH_PATTERN } from '../vocabulary/names.js';
 import { STORE_NAME_PATTERN, storeNameOf } from './storePath.js';
 
 export const LOCK_FILE = join('pins', 'offline', 'debs.lock.json');
@@ -21,7 +22,7 @@ export const debEntrySchema = z.strictObject({
   version: matching(/^[0-9A-Za-z.+~:-]+$/, 'expected a Debian version such as 5.2.15-2+b2'),
   arch: matching(/^[a-z0-9-]+$/, 'expected a Debian architecture such as amd64 or all'),
   filename: described(nonEmptyString(), 'File name of the .deb in the archive'),
-  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
+  sha256: matching(SHA256_HEX, 'expected 64 lowercase hex digits'),
   size: wholeNumber(1),
   storeName: matching(STORE_NAME_PATTERN, 'expected a nix store name'),
 });

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
-import { sha256File } from '../hashes/sha256.js';
+import { addFixed, invalidPaths } from '../nix/store.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256File } from '../util/sha256.js';
 import { AptMissingError, aptDownload, aptPoolFolders, aptUpdate } from './apt.js';
 import { type DebLock, type LockedDeb, lockedDebs, RELOCK_COMMAND, readDebLock } from './debsLock.js';
-import { addFixed, invalidPaths } from './nixStore.js';
 import { flatFixedPath, recursiveFixedPath } from './storePath.js';
 
 export interface HealedDeb {

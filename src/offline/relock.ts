@@ -5,12 +5,12 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { sha256File } from '../hashes/sha256.js';
 import { canonicalJson } from '../image/digest.js';
 import { nix } from '../nix/nix.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256File } from '../util/sha256.js';
 import { aptDownload, aptResolve, aptShow, type DebSpec } from './apt.js';
 import { type DebEntry, type DebLock, LOCK_FILE, parseDebLock } from './debsLock.js';
 import { extractBusyboxTree } from './fetch.js';

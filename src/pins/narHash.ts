@@ -8,8 +8,8 @@ import { parseDocument } from 'yaml';
 import { flakeMetadata } from '../nix/nix.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ConfigError, EnvironmentError, ReproromError, UsageError } from '../util/errors.js';
+import { NAME_PATTERN } from '../vocabulary/names.js';
 import { parseFlakeRef } from '../workspace/flakeRef.js';
-import { NAME_PATTERN } from '../workspace/schema.js';
 
 export interface LockResult {
   name: string;

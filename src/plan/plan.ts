@@ -3,7 +3,7 @@
  * value that says exactly what will be built. Pure: no files, no engine, no nix. Every
  * stage after this takes the plan's values, never the workspace and a name.
  */
-import { imageCacheKey } from '../imagebuild/cacheKey.js';
+
 import { ConfigError, UsageError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { withProducers } from '../workspace/inputs.js';
@@ -11,6 +11,7 @@ import { located } from '../workspace/references.js';
 import type { Board, ImageDef, Pin } from '../workspace/schema.js';
 import { closestKey } from '../workspace/schemaKeys.js';
 import type { Entry, Workspace } from '../workspace/types.js';
+import { imageCacheKey } from './imageCacheKey.js';
 import {
   appliedVariations,
   chooseVariations,

@@ -8,25 +8,13 @@
  * was applied, turned off (and why) or could not be applied here (and why).
  */
 import { UsageError } from '../util/errors.js';
+import { VARIATION_NAMES, type VariationName } from '../vocabulary/variationNames.js';
 
 export type FileOrder = 'sorted' | 'reverse' | 'shuffled';
 export type Kernel = 'host' | 'uname-2.6';
 
-/** The variations by name, in the order reports list them (reprotest's names, kebab-case). */
-export const VARIATION_NAMES = [
-  'time',
-  'kernel',
-  'aslr',
-  'num-cpus',
-  'fileordering',
-  'domain-host',
-  'user-group',
-  'umask',
-  'timezone',
-  'locales',
-  'build-path',
-] as const;
-export type VariationName = (typeof VARIATION_NAMES)[number];
+// The names are vocabulary: the workspace schema checks them below the plan.
+export { VARIATION_NAMES, type VariationName } from '../vocabulary/variationNames.js';
 
 /** Off unless asked for (`--vary build-path`), and why. */
 export const OPT_IN: Partial<Record<VariationName, string>> = {

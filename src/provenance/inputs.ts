@@ -3,7 +3,7 @@
  * one `resolvedDependencies` entry each, named by where the build found it.
  */
 import type { ManifestInput, ManifestInputRecord } from '../hashes/runManifest.js';
-import type { ResourceDescriptor } from './statement.js';
+import type { ResourceDescriptor } from './resourceDescriptor.js';
 
 export const INPUT_PREFIX = 'input/';
 

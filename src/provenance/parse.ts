@@ -9,11 +9,11 @@ import { formatIssuePath } from '../hashes/runManifest.js';
 import { ConfigError, type Problem } from '../util/errors.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
 import { INPUT_PREFIX } from './inputs.js';
+import type { ResourceDescriptor } from './resourceDescriptor.js';
 import {
   hexToSri,
   NAR_DIGEST,
   type ProvenanceStatement,
-  type ResourceDescriptor,
   SLSA_PREDICATE,
   STATEMENT_TYPE,
   TREE_DIGEST,

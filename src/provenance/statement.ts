@@ -11,18 +11,22 @@ import { type ManifestInput, manifestSchema } from '../hashes/runManifest.js';
 import { canonicalJson } from '../image/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { inputDependencies, patchDependencies } from './inputs.js';
+import type { ResourceDescriptor } from './resourceDescriptor.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PREDICATE = 'https://slsa.dev/provenance/v1';
 /**
- * The build type and the builder are named by package URLs (purl): no domain, the npm
- * package `reprorom`; the build type's subpath is the document, in this repository and
- * in the package, that says how to rebuild from a statement (docs/buildtypes/board-v1.md).
+ * The build type and the builder are named under the project's own repository URL (the
+ * `repository` of package.json; a unit test keeps the two equal), never by a registry package
+ * name that anyone could claim: reprorom is not on the npm registry. The build type is the
+ * document, in this repository and in the package, that says how to rebuild from a statement
+ * (docs/buildtypes/board-v1.md); the builder is the repository at the release tag `vVERSION`.
  */
+export const PROJECT_REPOSITORY = 'https://github.com/reprorom/reprorom';
 export const BUILD_TYPE_DOC = 'docs/buildtypes/board-v1.md';
-export const BUILD_TYPE = `pkg:npm/reprorom#${BUILD_TYPE_DOC}`;
-export const BUILDER_PREFIX = 'pkg:npm/reprorom@';
+export const BUILD_TYPE = `${PROJECT_REPOSITORY}/blob/main/${BUILD_TYPE_DOC}`;
+export const BUILDER_PREFIX = `${PROJECT_REPOSITORY}@v`;
 /** Digest keys of our own (in-toto reserves `sha256` for the sha256 of the bytes themselves). */
 export const TREE_DIGEST = 'reproromTreeSha256';
 export const NAR_DIGEST = 'nixNarSha256';
@@ -46,13 +50,6 @@ export interface InternalParameters {
    * that agreed (empty: nothing was varied, the weaker claim that the build repeats).
    */
   variations: { off: Record<string, string>; varied?: string[] };
-}
-
-export interface ResourceDescriptor {
-  name: string;
-  uri?: string;
-  digest: Record<string, string>;
-  annotations?: Record<string, string>;
 }
 
 export interface Subject {

@@ -9,10 +9,10 @@ import { basename, join } from 'node:path';
 import { baseName } from '../hashes/artifactPath.js';
 import { formatHashesTxt, parseHashesTxt, readText } from '../hashes/hashesTxt.js';
 import { MAX_INPUT_BYTES } from '../hashes/limits.js';
-import { sha256Bytes } from '../hashes/sha256.js';
 import { type DescribedBuild, jsonDifferences, parseProvenance } from '../provenance/parse.js';
 import { UsageError } from '../util/errors.js';
 import { IrregularFileError, readRegularFile, sha256RegularFile } from '../util/regularFile.js';
+import { sha256Bytes } from '../util/sha256.js';
 import { envelopePath, verifyEnvelope } from './dsse.js';
 import { unlistedFiles } from './releaseFiles.js';
 import {
@@ -236,7 +236,7 @@ export async function signatureChecks(
               file,
               signature: envelope,
               ok: true,
-              message: `good DSSE envelope (in-toto statement) by ${r.keyid}`,
+              message: `good DSSE envelope (in-toto statement) by ${r.keyid}${r.present > 1 ? ` (signature ${r.verified} of ${r.present}; the others were not checked or do not verify with the given key)` : ''}`,
             },
     );
   }

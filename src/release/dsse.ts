@@ -182,7 +182,16 @@ export function formatEnvelope(e: Envelope): string {
   return `${JSON.stringify({ payloadType: e.payloadType, payload: e.payload, signatures: e.signatures })}\n`;
 }
 
-export type EnvelopeCheck = { ok: true; payload: Buffer; keyid: string } | { ok: false; message: string };
+export type EnvelopeCheck =
+  | {
+      ok: true;
+      payload: Buffer;
+      keyid: string;
+      /** How many signatures the envelope holds, and which one (1-based) verified: DSSE accepts any one valid. */
+      present: number;
+      verified: number;
+    }
+  | { ok: false; message: string };
 
 /** Strict base64 (what DSSE writes): no stray characters that a lenient decoder would drop. */
 function base64(value: unknown): Buffer | undefined {
@@ -212,11 +221,12 @@ export function verifyEnvelope(text: string, keys: readonly Ed25519Key[]): Envel
   if (!Array.isArray(env.signatures) || env.signatures.length === 0)
     return { ok: false, message: 'the envelope holds no signature' };
   const pae = preAuthEncoding(env.payloadType, payload);
-  for (const s of env.signatures) {
+  for (const [i, s] of env.signatures.entries()) {
     const sig = base64(s?.sig);
     if (!sig) continue;
     for (const k of keys)
-      if (verify(null, pae, k.publicKey, sig)) return { ok: true, payload, keyid: k.keyid };
+      if (verify(null, pae, k.publicKey, sig))
+        return { ok: true, payload, keyid: k.keyid, present: env.signatures.length, verified: i + 1 };
   }
   return {
     ok: false,

@@ -69,7 +69,7 @@ export async function releaseBoards(plan: BuildPlan, opts: ReleaseOptions): Prom
   }
   const comparison = await compareInputs([build.runDir], { report: join(build.runDir, 'diff') });
   if (!comparison.comparison.ok) {
-    const notReproducible = comparison.comparison.artifacts
+    const notReproducible = comparison.comparison.problems
       .filter((a) => a.verdict !== 'reproducible')
       .map((a) => `${a.name} (${a.verdict})`);
     return { ok: false, build, comparison, notReproducible };

@@ -9,8 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecaError, execa } from 'execa';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFilesAtomic } from '../util/atomic.js';
 import { EnvironmentError, UsageError } from '../util/errors.js';
+import { formatBytes, IrregularFileError, readRegularFile } from '../util/regularFile.js';
 import { envelopePath, formatEnvelope, readEd25519PrivateKey, signEnvelope } from './dsse.js';
 
 export type SignFormat = 'ssh' | 'gpg';
@@ -55,24 +56,57 @@ export function firstLines(text: string, n = 3): string {
     .join('; ');
 }
 
-async function signatureOf(file: string, key: string, format: SignFormat): Promise<string> {
-  const data = await readFile(file);
+/** A signed file is a manifest, a hashes list or a provenance statement: small. */
+const MAX_SIGNED_BYTES = 64 * 1024 * 1024;
+
+export interface SignOptions {
+  /** Follow a link to the file (one file the user named); false inside a release folder, which holds regular files only. */
+  followLinks?: boolean;
+  /** Stops the signing tool; nothing is written then. */
+  signal?: AbortSignal;
+}
+
+/** The bytes to sign, from a regular file only: a FIFO would block the tool, /dev/zero never end. */
+async function bytesToSign(file: string, followLinks: boolean): Promise<Buffer> {
+  try {
+    return await readRegularFile(file, { followLinks, max: MAX_SIGNED_BYTES });
+  } catch (err) {
+    if (!(err instanceof IrregularFileError)) throw err;
+    throw new UsageError(
+      `cannot sign ${file}: it ${err.what}${err.tooLarge === undefined ? ', expected a regular file' : ''}`,
+      err.tooLarge === undefined
+        ? 'sign a release folder written by `reprorom release`, or one regular file'
+        : `files to sign are at most ${formatBytes(MAX_SIGNED_BYTES)}`,
+    );
+  }
+}
+
+async function signatureOf(
+  file: string,
+  key: string,
+  format: SignFormat,
+  opts: SignOptions,
+): Promise<string> {
+  const data = await bytesToSign(file, opts.followLinks ?? false);
+  // Data on stdin, signature on stdout: what is signed is what was checked, and we write the file.
+  const cancel = opts.signal ? { cancelSignal: opts.signal } : {};
   try {
     if (format === 'ssh') {
-      // Data on stdin, signature on stdout: the .sig is then written atomically by us.
       const r = await execa('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', SSH_NAMESPACE], {
         input: data,
         stdin: 'pipe',
+        ...cancel,
       });
       return `${r.stdout}\n`;
     }
     const r = await execa(
       'gpg',
-      ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-', file],
-      { stdin: 'ignore' },
+      ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-'],
+      { input: data, ...cancel },
     );
     return `${r.stdout}\n`;
   } catch (err) {
+    opts.signal?.throwIfAborted();
     const missing = toolMissing(
       err,
       format === 'ssh' ? 'ssh-keygen' : 'gpg',
@@ -87,6 +121,12 @@ async function signatureOf(file: string, key: string, format: SignFormat): Promi
         : 'pass the id or fingerprint of a secret key in your GnuPG keyring (gpg --list-secret-keys)',
     );
   }
+}
+
+/** A file to write once every signature has been made. */
+export interface PendingFile {
+  path: string;
+  data: string;
 }
 
 /**
@@ -112,34 +152,46 @@ export function checkSigningKey(key: string, format: SignFormat): void {
   }
 }
 
-/** Sign each file; returns the signature paths written. */
-export async function signFiles(
+/** The detached signature of each file, made but not yet written. */
+export async function signaturesOf(
   files: readonly string[],
   key: string,
   format: SignFormat,
-): Promise<string[]> {
+  opts: SignOptions = {},
+): Promise<PendingFile[]> {
   checkSigningKey(key, format);
-  const out: string[] = [];
+  const out: PendingFile[] = [];
   for (const file of files) {
-    const sig = `${file}${SIGNATURE_EXT[format]}`;
-    await writeFileAtomic(sig, await signatureOf(file, key, format));
-    out.push(sig);
+    opts.signal?.throwIfAborted();
+    out.push({ path: `${file}${SIGNATURE_EXT[format]}`, data: await signatureOf(file, key, format, opts) });
   }
   return out;
 }
 
+/** Sign each file, all or nothing (see writeFilesAtomic); returns the signature paths written. */
+export async function signFiles(
+  files: readonly string[],
+  key: string,
+  format: SignFormat,
+  opts: SignOptions = {},
+): Promise<string[]> {
+  const pending = await signaturesOf(files, key, format, opts);
+  await writeFilesAtomic(pending);
+  return pending.map((p) => p.path);
+}
+
 export interface EnvelopeResult {
-  /** Envelope files written. */
-  written: string[];
-  /** Why none was written (a key that cannot sign one), or undefined. */
+  /** Envelope files made (written together with the signatures). */
+  pending: PendingFile[];
+  /** Why none was made (a key that cannot sign one), or undefined. */
   skipped?: string;
 }
 
 /**
  * Wrap each provenance statement (its exact bytes) in a DSSE envelope signed with the
- * OpenSSH ed25519 private key `keyFile`, written beside it as `provenance.intoto.jsonl`.
+ * OpenSSH ed25519 private key `keyFile`, to be written beside it as `provenance.intoto.jsonl`.
  */
-export async function signEnvelopes(
+export async function envelopesOf(
   provenanceFiles: readonly string[],
   keyFile: string,
 ): Promise<EnvelopeResult> {
@@ -149,19 +201,18 @@ export async function signEnvelopes(
   } catch (err) {
     // A passphrase (the detached signatures may still come from ssh-agent): no envelope, said so.
     if (err instanceof UsageError)
-      return { written: [], skipped: `no DSSE envelope was written: ${err.message}` };
+      return { pending: [], skipped: `no DSSE envelope was written: ${err.message}` };
     throw err;
   }
   if (!signer)
     return {
-      written: [],
+      pending: [],
       skipped: `${keyFile} is not an ed25519 key, so no DSSE envelope was written (the detached signatures cover the provenance)`,
     };
-  const written: string[] = [];
+  const pending: PendingFile[] = [];
   for (const file of provenanceFiles) {
-    const out = envelopePath(file);
-    await writeFileAtomic(out, formatEnvelope(signEnvelope(await readFile(file), signer)));
-    written.push(out);
+    const statement = await bytesToSign(file, false);
+    pending.push({ path: envelopePath(file), data: formatEnvelope(signEnvelope(statement, signer)) });
   }
-  return { written };
+  return { pending };
 }

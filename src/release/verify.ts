@@ -8,7 +8,9 @@ import { lstatSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { allArtifacts } from '../compare/compare.js';
 import { loadInputs } from '../compare/inputs.js';
+import { artifactsOf } from '../compare/model.js';
 import { type CompareOutcome, compareInputs } from '../compare/outcome.js';
 import { connectEngine, type Engine } from '../engine/docker.js';
 import { baseName } from '../hashes/artifactPath.js';
@@ -329,7 +331,7 @@ function verdicts(
   rebuiltLabel: string,
   only?: string,
 ): ArtifactVerdict[] {
-  return outcome.comparison.artifacts
+  return allArtifacts(outcome.comparison)
     .filter((a) => only === undefined || a.key === only || baseName(a.key) === only)
     .map((a) => ({
       name: a.name,
@@ -509,7 +511,7 @@ async function verifyHeads(file: string, opts: VerifyOptions): Promise<VerifyRes
   // that does not list the ROM, is refused at once rather than after a long rebuild.
   const reference = await loadInputs([file]);
   const listed = reference.some((set) =>
-    set.artifacts.some((x) => x.path === opts.rom || baseName(x.path) === opts.rom),
+    artifactsOf(set).some((x) => x.path === opts.rom || baseName(x.path) === opts.rom),
   );
   if (!listed) {
     result.boards.push({
@@ -560,7 +562,7 @@ async function checkHeads(file: string, opts: VerifyOptions): Promise<VerifyResu
     );
   const result = await headsSignature(file, false, opts);
   if (result.signature?.ok === false) return result;
-  const listed = (await loadInputs([file])).flatMap((set) => set.artifacts);
+  const listed = (await loadInputs([file])).flatMap((set) => artifactsOf(set));
   const check = await romCheck(opts.rom, listed, basename(file), result.signature !== null);
   result.integrity = [check];
   result.ok = check.ok;

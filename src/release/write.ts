@@ -7,11 +7,11 @@ import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { formatHashesTxt } from '../hashes/hashesTxt.js';
 import { type Manifest, readManifest } from '../hashes/runManifest.js';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
 import { variedAcross } from '../plan/variations.js';
 import { formatStatement, provenanceStatement } from '../provenance/statement.js';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
+import { sha256Bytes, sha256File } from '../util/sha256.js';
 import { toolVersion } from '../util/version.js';
 import {
   formatReleaseManifest,

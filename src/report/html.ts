@@ -8,8 +8,8 @@
  * Links are relative to the page, so the page and the run folders move together.
  */
 import { relative, sep } from 'node:path';
-import type { ArtifactResult, Comparison } from '../compare/compare.js';
-import type { HashSet } from '../compare/inputs.js';
+import { type ArtifactResult, allArtifacts, type Comparison } from '../compare/compare.js';
+import type { HashSet } from '../compare/model.js';
 import type { CulpritJson } from '../contracts/json.js';
 import type { Manifest } from '../hashes/runManifest.js';
 import { culpritTextFrom } from './verdicts.js';
@@ -66,6 +66,7 @@ const VERDICT_TEXT: Record<string, string> = {
 
 export function renderHtml(input: ReportInput): string {
   const { comparison } = input;
+  const artifacts = allArtifacts(comparison);
   const link = (path: string, text: string) => `<a href="${esc(href(input.outDir, path))}">${esc(text)}</a>`;
   const manifests = [...input.manifests.values()];
   const pins = unique(
@@ -75,8 +76,8 @@ export function renderHtml(input: ReportInput): string {
   const tools = unique(manifests.map((m) => `${m.tool.name} ${m.tool.version}`));
   const machines = unique(manifests.map((m) => m.run.machine ?? '').filter(Boolean)).sort();
   const counts = new Map<string, number>();
-  for (const a of comparison.artifacts) counts.set(a.verdict, (counts.get(a.verdict) ?? 0) + 1);
-  const width = Math.max(1, ...comparison.artifacts.map((a) => Object.keys(a.hashes).length));
+  for (const a of artifacts) counts.set(a.verdict, (counts.get(a.verdict) ?? 0) + 1);
+  const width = Math.max(1, ...artifacts.map((a) => Object.keys(a.hashes).length));
 
   const cell = (a: ArtifactResult, label: string) => {
     const cls = cellClass(a, label);
@@ -102,7 +103,7 @@ export function renderHtml(input: ReportInput): string {
     return `<td class="cell ${cls}" data-label="${esc(label)}" data-sha256="${esc(sha ?? '')}" title="${esc(label)}"><div class="who">${who}</div><code class="sha">${esc(sha ?? '(missing)')}</code><div class="meta">${mark}${meta.join(' · ')}</div></td>`;
   };
 
-  const rows = comparison.artifacts.map((a) => {
+  const rows = artifacts.map((a) => {
     const diff = input.reports.find((r) => r.artifact === a.name);
     const labels = Object.keys(a.hashes);
     const artifact = a.board && a.name.startsWith(`${a.board}/`) ? a.name.slice(a.board.length + 1) : a.name;

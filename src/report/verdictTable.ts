@@ -4,7 +4,6 @@
  * run: the full hashes per run belong to `--json` and the HTML report.
  */
 
-import { summaryLine } from '../compare/summary.js';
 import type { BuildReportJson, ComparisonJson, DiffReportJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
 import { artifactVerdicts, culpritText, NOTHING_VARIED } from './verdicts.js';
@@ -98,22 +97,5 @@ export function renderVerdictTable(rows: readonly VerdictRow[], paint: Painter):
   return [paint('dim', line([...HEAD])), ...rows.map((r) => line(cells(r), r.colour))];
 }
 
-/** The summary line (compare/summary.ts), declared expected mismatches counted apart. */
-export function verdictSummary(c: ComparisonJson | null): string {
-  if (!c) return 'NOT verified: no run succeeded';
-  const count = (pred: (a: ComparisonJson['artifacts'][number]) => boolean) =>
-    c.artifacts.filter(pred).length;
-  const unexpected = (v: string) => count((a) => a.verdict === v && a.expectedMismatch === undefined);
-  return summaryLine({
-    total: c.artifacts.length,
-    reproducible: count((a) => a.verdict === 'reproducible'),
-    expected: count((a) => a.verdict !== 'reproducible' && a.expectedMismatch !== undefined),
-    mismatch: unexpected('mismatch'),
-    missing: unexpected('missing'),
-    singleRun: unexpected('single-run'),
-    inputs: c.inputs.length,
-    unrelated: c.unrelated,
-    // Agreement of runs that varied nothing is the weaker claim: the line says so.
-    unvaried: count((a) => a.verdict === 'reproducible' && a.varied?.length === 0),
-  });
-}
+/** The one summary line (compare/summary.ts), declared expected mismatches counted apart. */
+export { verdictSummary } from '../compare/summary.js';

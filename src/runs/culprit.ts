@@ -1,18 +1,27 @@
 /**
  * After a mismatch, name the culprit: rebuild the reference run once more, then (for what
- * that repeat reproduces) from the reference with one variation applied at a time, and see
- * which change alone reproduces each differing artifact. When the repeated reference already
- * differs, the reference runs twice more with the clock frozen (libfaketime, at
- * SOURCE_DATE_EPOCH): if those agree, the wall clock (`time`) is a culprit and the single
- * variations are tried from the frozen reference; if not, the build is nondeterministic.
- * At most (number of varied names + 3) extra runs per board (so at most
- * VARIATION_NAMES.length + 3), run as plans of their own (as hermetic and parallel as the first ones). */
+ * that repeat reproduces) search the varied names by groups (groupSearch.ts: a rerun changes a
+ * group of names, the group that differs is halved) and name, for each differing artifact, the
+ * names whose change alone reproduces it. When the repeated reference already differs, the
+ * reference runs twice more with the clock frozen (libfaketime, at SOURCE_DATE_EPOCH): if those
+ * agree, the wall clock (`time`) is a culprit and the groups are tried from the frozen
+ * reference; if not, the build is nondeterministic. Each round of reruns is one plan of its own
+ * (as hermetic and parallel as the first runs); all boards and artifacts share its reruns.
+ */
 import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
 import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from '../plan/variations.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
+import { batchedSearches, searchGroups, searchSingles, singlesAreCheaper } from './groupSearch.js';
 import { describeInput } from './inputs.js';
+
+/** A varied name of one board, with the run its value comes from. */
+interface Suspect {
+  board: string;
+  name: VariationName;
+  run: PlannedRun;
+}
 
 /**
  * The folder inside a build's run folder that holds its culprit search's reruns. Not a board
@@ -240,16 +249,17 @@ export async function searchCulprits(
     if (!frozenAt.has(t.planned.name) || !reference) return [];
     return [frozen(t, reference), frozen(t, { ...reference, index: 2 })];
   });
-  /** Per board: the hashes the single-variation runs are compared with (the frozen reference's, when frozen). */
-  const base = new Map<string, Hashes>();
+  /** Per board: the hashes the group reruns are compared with (the frozen reference's, when frozen). */
+  const baseOf = new Map<string, Hashes>();
+  const groupRuns = new Map<string, (group: readonly Suspect[]) => PlannedRun>();
   const byClock = new Map<string, Set<string>>();
   for (const t of isolating) {
     const board = t.planned.name;
-    base.set(board, t.reference);
+    baseOf.set(board, t.reference);
     const [a, b] = pair.get(board) ?? [];
     for (const artifact of unstable.get(board) ?? []) {
       if (a && b && a.get(artifact) === b.get(artifact)) {
-        base.set(board, a);
+        baseOf.set(board, a);
         byClock.set(board, new Set([...(byClock.get(board) ?? []), artifact]));
       } else {
         const verdict = frozenAt.has(board) && (!a || !b) ? 'unknown' : 'nondeterministic';
@@ -264,48 +274,83 @@ export async function searchCulprits(
     if (list.length > 0) open.set(board, list);
   }
 
-  /** Per board: the single-variation runs to make, each with the name it isolates. */
-  const singles = new Map<string, Array<{ run: PlannedRun; name: VariationName | 'reference' }>>();
-  for (const t of isolating) {
-    const list = open.get(t.planned.name);
-    if (!list) continue;
-    const clock = byClock.get(t.planned.name);
-    // Every open artifact is already blamed on the clock: a run that only moves it adds nothing.
-    const skipTime = clock !== undefined && list.every((a) => clock.has(a));
-    const runs = t.runs
-      .slice(1)
-      .map((run, i) => ({ run: clock ? frozen(t, run) : run, name: t.names[i + 1] }));
-    singles.set(
-      t.planned.name,
-      runs.flatMap(({ run, name }) =>
-        name === undefined || (skipTime && name === 'time') ? [] : [{ run, name }],
-      ),
-    );
-  }
-  const single = await rerun((t) => (singles.get(t.planned.name) ?? []).map((s) => s.run));
+  /** Per board: the names to search among, and the run that changes a group of them. */
+  // Per open artifact, in order: what its search found.
+  const searched: Array<ArtifactCulprit | undefined> = [];
+  const searches: Array<(test: (group: readonly Suspect[]) => Promise<Hashes | undefined>) => Promise<void>> =
+    [];
   for (const t of isolating) {
     const board = t.planned.name;
-    const hashes = single.get(board) ?? [];
-    const ref = base.get(board) ?? t.reference;
-    const clock = byClock.get(board) ?? new Set<string>();
-    for (const artifact of open.get(board) ?? []) {
-      const isolated = (singles.get(board) ?? [])
-        .map((s) => s.name)
-        .filter((_n, i) => {
-          const h = hashes[i];
-          return h !== undefined && h.get(artifact) !== ref.get(artifact);
-        });
-      const culprits = clock.has(artifact)
-        ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))
-        : isolated;
-      artifacts.push({
-        board,
-        artifact,
-        verdict: culprits.length > 0 ? 'variation' : 'combination',
-        culprits,
+    const list = open.get(board);
+    const reference = t.runs[0];
+    if (!list || !reference) continue;
+    const clock = byClock.get(board);
+    // Every open artifact is already blamed on the clock: a run that only moves it adds nothing.
+    const skipTime = clock !== undefined && list.every((a) => clock.has(a));
+    const names = t.names
+      .slice(1)
+      .flatMap((name, i) =>
+        name === 'reference' || (skipTime && name === 'time')
+          ? []
+          : [{ board, name, run: t.runs[i + 1] as PlannedRun }],
+      );
+    const base = clock ? frozen(t, reference) : reference;
+    groupRuns.set(board, (group) => ({
+      index: 0,
+      variation: group.reduce((v, s) => withOnly(v, s.run.variation, s.name), base.variation),
+      varied: group.map((s) => s.name),
+    }));
+    const ref = baseOf.get(board) ?? t.reference;
+    // The build's own disagreeing run varied exactly these names: the whole group is known to differ.
+    const knownToDiffer = t.against.length === 1 && clock === undefined;
+    // Many differing artifacts: one rerun per name serves them all, cheaper than a search each.
+    const singles = singlesAreCheaper(list.length, names.length);
+    for (const artifact of list) {
+      const slot = searched.length;
+      searched.push(undefined);
+      searches.push(async (test) => {
+        const differs = async (group: readonly Suspect[]) => {
+          const hashes = await test(group);
+          return hashes === undefined ? undefined : hashes.get(artifact) !== ref.get(artifact);
+        };
+        const found = singles
+          ? await searchSingles(names, differs)
+          : await searchGroups(names, knownToDiffer, differs);
+        const isolated = found.culprits.map((s) => s.name);
+        const culprits = clock?.has(artifact)
+          ? VARIATION_NAMES.filter((n) => n === 'time' || isolated.includes(n))
+          : isolated;
+        searched[slot] = {
+          board,
+          artifact,
+          verdict: culprits.length > 0 ? 'variation' : found.failed ? 'unknown' : 'combination',
+          culprits,
+        };
       });
     }
   }
+  await batchedSearches(
+    searches,
+    async (groups) => {
+      const byBoard = new Map<string, Array<readonly Suspect[]>>();
+      for (const g of groups) {
+        const board = g[0]?.board ?? '';
+        byBoard.set(board, [...(byBoard.get(board) ?? []), g]);
+      }
+      const found = await rerun((t) =>
+        (byBoard.get(t.planned.name) ?? []).map((g, i) => ({
+          ...(groupRuns.get(t.planned.name) as (g: readonly Suspect[]) => PlannedRun)(g),
+          index: i + 1,
+        })),
+      );
+      return groups.map((g) => {
+        const board = g[0]?.board ?? '';
+        return found.get(board)?.[(byBoard.get(board) ?? []).indexOf(g)];
+      });
+    },
+    (group) => `${group[0]?.board ?? ''}:${group.map((s) => s.name).join('+')}`,
+  );
+  for (const found of searched) if (found) artifacts.push(found);
   return { runDirs, extraRuns, artifacts };
 }
 

@@ -273,7 +273,12 @@ async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engi
               sourceDateEpoch: epoch,
               inputs,
               ...(opts.culpritSearch
-                ? { culpritSearch: { of: opts.culpritSearch.of, isolates: varied[0] ?? 'reference' } }
+                ? {
+                    culpritSearch: {
+                      of: opts.culpritSearch.of,
+                      isolates: varied.length > 0 ? varied.join('+') : 'reference',
+                    },
+                  }
                 : {}),
               outDir: join(runDir, name, String(index)),
               log,

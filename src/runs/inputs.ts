@@ -6,7 +6,6 @@
  */
 import { join } from 'node:path';
 import { MANIFEST_FILE, type ManifestInputRecord, readManifest } from '../hashes/runManifest.js';
-import { sha256File } from '../hashes/sha256.js';
 import {
   describeFileInput,
   type FetchedInput,
@@ -15,6 +14,7 @@ import {
 } from '../sources/fileInputs.js';
 import type { TreeEntry } from '../sources/tree.js';
 import { BuildFailedError } from '../util/errors.js';
+import { sha256File } from '../util/sha256.js';
 import type { Board, BoardInput } from '../workspace/schema.js';
 
 /** A file to place at `record.path` in the source tree. */

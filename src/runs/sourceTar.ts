@@ -28,7 +28,13 @@ export interface SourceTarOptions {
   extraFiles?: ReadonlyArray<{ rel: string; file: string }>;
 }
 
-export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): Readable {
+/** The archive stream, and when its writer stopped (tests await it instead of guessing a delay). */
+export interface SourceTar extends Readable {
+  /** Settles once the writer has stopped: true when it wrote the whole archive, false when the reader left first. */
+  readonly written: Promise<boolean>;
+}
+
+export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: SourceTarOptions): SourceTar {
   // The archive flows through `out` so it can be returned before the tar library is loaded.
   const out = new PassThrough();
   const mtime = new Date(opts.mtime * 1000);
@@ -79,6 +85,12 @@ export function sourceTar(dir: string, entries: readonly TreeEntry[], opts: Sour
     }
     tar.finalize();
   };
-  write().catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
-  return out;
+  const written = write().then(
+    () => true,
+    (err: unknown) => {
+      out.destroy(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    },
+  );
+  return Object.assign(out, { written });
 }

@@ -6,11 +6,12 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExecaError, execa } from 'execa';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import type { ExecaError } from 'execa';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256Bytes, sha256File } from '../util/sha256.js';
+import { runTool, runToolResult } from '../util/tool.js';
 import { hostDebSrc } from './aptSources.js';
 import { SourceError } from './errors.js';
 
@@ -52,21 +53,13 @@ async function aptTool(
     `Dir::Cache=${join(root, 'cache')}`,
     'APT::Get::List-Cleanup=1',
   ].flatMap((o) => ['-o', o]);
-  const r = await execa(tool, [...config, ...args], {
+  // apt's exit code is an answer here (a version it lacks), so only "not installed" throws.
+  return runToolResult(tool, [...config, ...args], {
     cwd: opts.cwd,
-    cancelSignal: opts.signal,
-    reject: false,
+    signal: opts.signal,
     env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+    install: 'debian-source boards need a Debian or Ubuntu machine with apt',
   });
-  if (r.isCanceled) throw opts.signal?.reason ?? new Error(`${tool} was cancelled`);
-  if (r.exitCode === undefined) {
-    // Never started: apt is missing (Debian and Ubuntu only) or not runnable.
-    throw new EnvironmentError(
-      `cannot run ${tool}: ${r.shortMessage ?? 'not found'}`,
-      'debian-source boards need a Debian or Ubuntu machine with apt',
-    );
-  }
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode };
 }
 
 /**
@@ -300,29 +293,20 @@ export async function extractDebianSource(
       'pin the .dsc, .orig.tar.* and .debian.tar.* files',
     );
   }
-  try {
-    // --no-copy: leave the tarballs in the cache, not next to the tree. dpkg-source checks the
-    // .dsc's own checksums of every file; an unverifiable signature is only a warning, so no --no-check.
-    const skip = patches === 'none' ? ['--skip-patches'] : [];
-    await execa('dpkg-source', ['--no-copy', ...skip, '-x', join(fetched.dir, dsc), dest], {
-      cancelSignal: signal,
-      env: { LC_ALL: 'C' },
-    });
-  } catch (err) {
-    if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError('dpkg-source is not installed', 'install it: apt-get install -y dpkg-dev', {
-        cause: err,
-      });
-    }
-    if (err instanceof ExecaError && !err.isCanceled) {
-      throw new SourceError(
-        `dpkg-source -x ${dsc} failed: ${errorLines(String(err.stderr)) || err.shortMessage}`,
+  // --no-copy: leave the tarballs in the cache, not next to the tree. dpkg-source checks the
+  // .dsc's own checksums of every file; an unverifiable signature is only a warning, so no --no-check.
+  const skip = patches === 'none' ? ['--skip-patches'] : [];
+  await runTool('dpkg-source', ['--no-copy', ...skip, '-x', join(fetched.dir, dsc), dest], {
+    signal,
+    env: { LC_ALL: 'C' },
+    install: 'install it: apt-get install -y dpkg-dev',
+    failed: (_message, cause) =>
+      new SourceError(
+        `dpkg-source -x ${dsc} failed: ${errorLines(String((cause as ExecaError).stderr)) || (cause as ExecaError).shortMessage}`,
         undefined,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
+        { cause },
+      ),
+  });
   return {
     commitTime: await changelogTime(dest),
     applied: patches === 'none' ? [] : await seriesPatches(dest),
@@ -343,7 +327,7 @@ export async function seriesPatches(tree: string): Promise<AppliedPatch[]> {
     .split('\n')
     .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '')
     .filter((n) => n !== '' && !n.split('/').includes('..'));
-  const { sha256File } = await import('../hashes/sha256.js');
+  const { sha256File } = await import('../util/sha256.js');
   const out: AppliedPatch[] = [];
   for (const name of names) out.push({ name, sha256: await sha256File(join(dir, name)) });
   return out;

@@ -10,12 +10,12 @@ import { dirname, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWithin } from '../archive/containment.js';
-import { sha256File } from '../hashes/sha256.js';
 import { tempSibling } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { fileUrlPath } from '../util/fileUrl.js';
 import { printable } from '../util/printable.js';
 import { formatBytes, IrregularFileError, openRegularFile } from '../util/regularFile.js';
+import { sha256File } from '../util/sha256.js';
 import { SourceError } from './errors.js';
 
 /**

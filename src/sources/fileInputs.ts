@@ -54,7 +54,7 @@ async function fetchDeb(
   download: Downloader,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { sha256File } = await import('../hashes/sha256.js');
+  const { sha256File } = await import('../util/sha256.js');
   if (
     await sha256File(dest).then(
       (h) => h === input.sha256,

@@ -6,10 +6,10 @@
  */
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ExecaError, execa } from 'execa';
-import { sha256Bytes } from '../hashes/sha256.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256Bytes } from '../util/sha256.js';
+import { runTool, stderrTail } from '../util/tool.js';
 import { SourceError } from './errors.js';
 
 const GIT_ENV = {
@@ -24,38 +24,24 @@ export async function git(
   args: string[],
   opts: { cwd?: string; signal?: AbortSignal } = {},
 ): Promise<string> {
-  try {
-    const r = await execa(
-      'git',
-      ['-c', 'safe.directory=*', '-c', 'advice.detachedHead=false', '-c', 'core.autocrlf=false', ...args],
-      {
-        cwd: opts.cwd,
-        env: GIT_ENV,
-        cancelSignal: opts.signal,
-        stripFinalNewline: true,
-      },
-    );
-    return r.stdout;
-  } catch (err) {
-    if (err instanceof ExecaError && err.code === 'ENOENT') {
-      throw new EnvironmentError('git is not installed', 'install it: apt-get install -y git', {
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  return runTool(
+    'git',
+    ['-c', 'safe.directory=*', '-c', 'advice.detachedHead=false', '-c', 'core.autocrlf=false', ...args],
+    {
+      cwd: opts.cwd,
+      env: GIT_ENV,
+      signal: opts.signal,
+      install: 'install it: apt-get install -y git',
+      // The caller says what failed (clone, check out) and adds git's last lines: lastLines().
+      failed: (_message, cause) => cause as Error,
+    },
+  );
 }
 
 function lastLines(err: unknown): string {
-  if (err instanceof ExecaError) {
-    const tail = String(err.stderr ?? '')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .slice(-3)
-      .join('; ');
-    return tail || err.shortMessage;
-  }
-  return (err as Error).message;
+  return (
+    stderrTail(err, 3, '; ') || ((err as { shortMessage?: string }).shortMessage ?? (err as Error).message)
+  );
 }
 
 export function gitMirrorPath(url: string): string {

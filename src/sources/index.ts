@@ -1,5 +1,6 @@
 /** Board sources: fetch into the cache, verify, and materialise a private copy with its source hash. */
 
+export { LOCAL_SKIP } from '../vocabulary/exclude.js';
 export { availableVersions, indexedSha256 } from './debian.js';
 export { SourceError } from './errors.js';
 export type { CreationOrder } from './order.js';
@@ -7,7 +8,6 @@ export {
   type FetchedSource,
   type FetchOptions,
   fetchSource,
-  LOCAL_SKIP,
   type PreparedSource,
   type PrepareOptions,
   prepareSource,

@@ -7,10 +7,10 @@
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDir } from '../util/paths.js';
+import { excludeMatcher, LOCAL_SKIP } from '../vocabulary/exclude.js';
 import type { Source } from '../workspace/schema.js';
 import type { FetchedDebian } from './debian.js';
 import { SourceError } from './errors.js';
-import { excludeMatcher } from './glob.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
 import type { LocalGitState } from './workspaceGit.js';
@@ -21,9 +21,6 @@ const git = () => import('./git.js');
 const download = () => import('./download.js');
 const untar = () => import('./untar.js');
 const workspaceGit = () => import('./workspaceGit.js');
-
-/** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
-export const LOCAL_SKIP = new Set(['.git', '.reprorom', 'node_modules']);
 
 export type FetchedSource =
   | { type: 'local'; root: string }

@@ -21,9 +21,9 @@ import {
 } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isWithin, linkStaysInside } from '../archive/containment.js';
-import { sha256Bytes, sha256File } from '../hashes/sha256.js';
+import { sha256Bytes, sha256File } from '../util/sha256.js';
+import type { ExcludeMatcher } from '../vocabulary/exclude.js';
 import { SourceError } from './errors.js';
-import type { ExcludeMatcher } from './glob.js';
 import { type CreationOrder, comparePaths, orderEntries } from './order.js';
 
 export type TreeEntry =

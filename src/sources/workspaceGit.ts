@@ -9,8 +9,8 @@
  */
 import { relative, sep } from 'node:path';
 import { EnvironmentError } from '../util/errors.js';
+import type { ExcludeMatcher } from '../vocabulary/exclude.js';
 import { git } from './git.js';
-import type { ExcludeMatcher } from './glob.js';
 
 export interface LocalGitState {
   /** `git rev-parse HEAD` of the checkout holding the folder. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -68,4 +69,30 @@ async function writeSynced(path: string, data: string | Uint8Array): Promise<voi
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Write a set of files that belong together (a release's signatures) so that either all
+ * of them change or none does. Every content first reaches the disk under a temporary
+ * sibling name; a failure there (a full disk) removes the temporaries and leaves every
+ * final name as it was. Then all are renamed in one synchronous burst: a signal's
+ * handler runs on the event loop, so it cannot fall between two of these renames.
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ path: string; data: string | Uint8Array }>,
+): Promise<void> {
+  const staged: Array<{ tmp: string; path: string }> = [];
+  try {
+    for (const f of files) {
+      await mkdir(dirname(f.path), { recursive: true });
+      const tmp = tempSibling(f.path);
+      staged.push({ tmp, path: f.path });
+      await writeSynced(tmp, f.data);
+    }
+  } catch (err) {
+    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    throw err;
+  }
+  for (const s of staged) renameSync(s.tmp, s.path);
+  for (const dir of new Set(staged.map((s) => dirname(s.path)))) await syncFolder(dir);
 }

@@ -2,6 +2,9 @@
  * Typed errors, each carrying the exit code documented in the README.
  * One top-level catch (src/cli/main.ts) turns them into one-line messages.
  */
+import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 export const ExitCode = {
   ok: 0,
   mismatch: 1,
@@ -108,10 +111,17 @@ export function hostFileSystemFault(
   const where = e?.path ? ` (${e.path})` : '';
   const inCache =
     cache !== undefined &&
-    typeof e?.path === 'string' &&
-    (e.path === cache || e.path.startsWith(`${cache}/`));
+    (typeof e?.path === 'string'
+      ? e.path === cache || e.path.startsWith(`${cache}/`)
+      : e?.code === 'ENOSPC' && cacheDiskFull(cache));
   const elsewhere = `point REPROROM_CACHE at another folder (the cache is ${cache})`;
-  switch (e?.code) {
+  // Node's recursive mkdir says ENOENT where the real cause is a read-only or closed
+  // folder above: ask that folder, so the message names the cause the user can fix.
+  const code =
+    (e?.code === 'ENOENT' || e?.code === 'EEXIST') && inCache && e?.path
+      ? (writeFault(e.path) ?? e.code)
+      : e?.code;
+  switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
       return {
@@ -145,5 +155,35 @@ export function hostFileSystemFault(
         : undefined;
     default:
       return undefined;
+  }
+}
+
+/** A write that failed without naming its file (a stream, a handle): is the cache's disk the full one? */
+function cacheDiskFull(cache: string): boolean {
+  const at = nearestExisting(cache);
+  try {
+    return at !== undefined && statfsSync(at).bavail === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Why no folder can be made at `path`: the nearest existing folder above is read-only or not writable. */
+function writeFault(path: string): string | undefined {
+  const at = nearestExisting(dirname(path));
+  if (at === undefined) return undefined;
+  try {
+    accessSync(at, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EROFS' || code === 'EACCES' ? code : undefined;
+  }
+}
+
+function nearestExisting(path: string): string | undefined {
+  for (let at = path; ; at = dirname(at)) {
+    if (existsSync(at)) return at;
+    if (dirname(at) === at) return undefined;
   }
 }

@@ -124,10 +124,9 @@ export async function withInterrupts<T>(
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   active.add(onSignal);
+  let result: T;
   try {
-    const result = await fn(controller.signal);
-    if (received) throw new InterruptedError(received, opts.completed?.(result));
-    return result;
+    result = await fn(controller.signal);
   } catch (err) {
     if (received) throw new InterruptedError(received);
     throw err;
@@ -136,4 +135,7 @@ export async function withInterrupts<T>(
     for (const s of SIGNALS) process.off(s, onSignal);
     active.delete(onSignal);
   }
+  // Outside the try: this error must not be taken for a failure of fn (which would say "discarded").
+  if (received) throw new InterruptedError(received, opts.completed?.(result));
+  return result;
 }

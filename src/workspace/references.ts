@@ -6,9 +6,8 @@
 import { existsSync, lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isWithin } from '../archive/containment.js';
-import { type ExcludeMatcher, excludeMatcher } from '../sources/glob.js';
-import { LOCAL_SKIP } from '../sources/prepare.js';
 import type { Problem } from '../util/errors.js';
+import { type ExcludeMatcher, excludeMatcher, LOCAL_SKIP } from '../vocabulary/exclude.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
 import type { Board } from './schema.js';

@@ -5,20 +5,19 @@
 import { posix } from 'node:path';
 import * as z from 'zod/mini';
 import { checkRelativeName } from '../archive/containment.js';
-import { VARIATION_NAMES, type VariationName } from '../plan/variations.js';
-import { excludePatternProblem } from '../sources/glob.js';
+import { SHA256_HEX } from '../util/sha256.js';
 import { matching, nonEmptyString, wholeNumber } from '../util/zod.js';
+import { excludePatternProblem } from '../vocabulary/exclude.js';
+import { NAME_PATTERN, NAR_HASH_PATTERN } from '../vocabulary/names.js';
+import { VARIATION_NAMES, type VariationName } from '../vocabulary/variationNames.js';
 import { byteSize } from './size.js';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export { NAME_PATTERN, NAR_HASH_PATTERN };
+
 const name = matching(
   NAME_PATTERN,
   'expected a name of lowercase letters, digits, ".", "_" or "-" (at most 64)',
 );
-
-/** SRI sha256 as nix prints it: `sha256-` + 44 base64 characters. */
-export const NAR_HASH_PATTERN = /^sha256-[A-Za-z0-9+/]{43}=$/;
-export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
 /** A reason shown to people (why a variation is off, why a board mismatches): blank says nothing. */
 const reason = () =>
@@ -181,7 +180,7 @@ const gitSource = z.strictObject({
 const tarballSource = z.strictObject({
   type: z.literal('tarball').check(z.describe('A downloaded archive, checked against its sha256')),
   url: nonEmptyString().check(z.describe('Where the archive is downloaded from')),
-  sha256: matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
+  sha256: matching(SHA256_HEX, 'expected 64 lowercase hex digits').check(
     z.describe('sha256 of the archive (64 lowercase hex digits)'),
   ),
   stripComponents: z
@@ -212,7 +211,7 @@ const debianSource = z.strictObject({
         /^[A-Za-z0-9][A-Za-z0-9+.~_-]*$/,
         'expected a file name of the source package such as seabios_1.16.2-1.dsc',
       ),
-      matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits'),
+      matching(SHA256_HEX, 'expected 64 lowercase hex digits'),
     )
     .check(
       z.refine((files) => Object.keys(files).filter((f) => f.endsWith('.dsc')).length === 1, {
@@ -266,7 +265,7 @@ const inputPath = z
     }),
   )
   .check(z.describe('Where the input is placed, relative to the source tree'));
-const inputSha256 = matching(SHA256_HEX_PATTERN, 'expected 64 lowercase hex digits').check(
+const inputSha256 = matching(SHA256_HEX, 'expected 64 lowercase hex digits').check(
   z.describe('sha256 of the file (64 lowercase hex digits)'),
 );
 export const inputSchema = z.discriminatedUnion(

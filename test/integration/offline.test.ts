@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/hashes/sha256.js';
 import { buildFlake, flakeMetadata, NIX_OFFLINE_CONFIG, nix } from '../../src/nix/nix.js';
 import { lockedDebs, parseDebLock } from '../../src/offline/debsLock.js';
 import { downloadFromPool, fetchOffline } from '../../src/offline/fetch.js';
 import { flatFixedPath } from '../../src/offline/storePath.js';
 import { EnvironmentError } from '../../src/util/errors.js';
+import { sha256File } from '../../src/util/sha256.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLAKE = `path:${join(ROOT, 'pins/offline')}`;

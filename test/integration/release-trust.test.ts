@@ -101,8 +101,10 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))(
       });
       expect(deps['source'].digest).toEqual({ reproromTreeSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(deps['source'].annotations).toEqual({ dirty: 'false' });
-      expect(prov.predicate.buildDefinition.buildType).toBe('pkg:npm/reprorom#docs/buildtypes/board-v1.md');
-      expect(prov.predicate.runDetails.builder.id).toMatch(/^pkg:npm\/reprorom@\d/);
+      expect(prov.predicate.buildDefinition.buildType).toBe(
+        'https://github.com/reprorom/reprorom/blob/main/docs/buildtypes/board-v1.md',
+      );
+      expect(prov.predicate.runDetails.builder.id).toMatch(/^https:\/\/github\.com\/reprorom\/reprorom@v\d/);
       expect(deps['pin/offline'].digest.nixNarSha256).toMatch(/^[0-9a-f]{64}$/);
       const manifest = JSON.parse(await readFile(join(clean, 'manifest.json'), 'utf8'));
       expect(manifest.boards[0].source).toMatchObject({ type: 'local', commit: head, dirty: false });

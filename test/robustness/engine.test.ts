@@ -98,6 +98,34 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: engi
     expect(await leftovers(join(ws, '.reprorom'))).toEqual([]);
   });
 
+  it.each([['garbage'], ['ftp://x']])(
+    'DOCKER_HOST=%s: build and doctor exit 3 naming the malformed value and the accepted forms',
+    async (value) => {
+      const r = await runCli(['build', `${tag}-ok`, '-w', ws], { env: { DOCKER_HOST: value } });
+      expect(r.exitCode, r.stderr).toBe(3);
+      const lines = messageLines(r.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`DOCKER_HOST=${value} is malformed`);
+      expect(r.stderr).toMatch(/→ set DOCKER_HOST to unix:\/\/\/PATH, tcp:\/\/HOST:PORT/);
+      expect(r.stderr).not.toMatch(/dockerd|ENOTFOUND/);
+      expectNoStack(r.stderr);
+      const d = await runCli(['doctor'], { env: { DOCKER_HOST: value } });
+      expect(d.exitCode).toBe(3);
+      expect(d.stdout + d.stderr).toContain(`DOCKER_HOST=${value} is malformed`);
+      expect(d.stdout + d.stderr).toMatch(/→ set DOCKER_HOST to unix:/);
+    },
+  );
+
+  it('DOCKER_HOST=ssh://… with no engine there: exit 3, and no DEP0170 url.parse warning reaches the user', async () => {
+    const r = await runCli(['build', `${tag}-ok`, '-w', ws], {
+      env: { DOCKER_HOST: 'ssh://nobody@127.0.0.1:1' },
+    });
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).not.toMatch(/DEP0170|DeprecationWarning|trace-deprecation/);
+    expect(messageLines(r.stderr)).toHaveLength(1);
+    expectNoStack(r.stderr);
+  });
+
   it('engine lost during a run: a one-line engine error (exit 3), then a retried run removes the orphan and completes', async () => {
     const name = `${tag}-lost`;
     await board(ws, name, 'commands: [sleep 6, echo ok > out.bin]\nartifacts: [out.bin]\n');

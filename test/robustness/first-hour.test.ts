@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/cli.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/jsonContract.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
@@ -151,6 +152,83 @@ describe("a user's first hour", () => {
     expect(unknown.stderr).toMatch(/^reprorom: board "seabios-qemuu" is not in .*\/boards\/: /m);
     expect(unknown.stderr).toMatch(/^ {2}→ reprorom list shows every board/m);
     expectNoStack(unknown.stderr);
+  });
+
+  it('installed from its npm pack tarball without the registry: --version, init in an empty folder, then check passes; the package ships what init copies', async () => {
+    // The README's install route, as written there; `--prefix` keeps it out of the machine's globals.
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    const version = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).version as string;
+    expect(readme).toContain(`npm install --global ./reprorom-${version}.tgz`);
+    const packDir = await temp('rr-first-hour-pack-');
+    // What a release attaches. The suite has built dist/ already (`npm test` builds first), so
+    // the prepare script, which would build it again, is skipped to keep this test short.
+    const packed = (
+      JSON.parse(
+        execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+          cwd: repoRoot,
+          stdio: 'pipe',
+        }).toString(),
+      ) as { filename: string; files: { path: string }[] }[]
+    )[0];
+    if (!packed) throw new Error('npm pack --json listed no package');
+    const shipped = new Set(packed.files.map((f) => f.path));
+    for (const needed of [
+      'bin/reprorom.js',
+      'dist/bundle/main.js',
+      'pins/offline.yaml',
+      'pins/offline/flake.nix',
+      'pins/offline/flake.lock',
+      'pins/offline/debs.lock.json',
+      'images/firmware.yaml',
+      'docs/buildtypes/board-v1.md',
+      'schemas/board.schema.json',
+    ])
+      expect(shipped, needed).toContain(needed);
+    expect([...shipped].filter((f) => /^(src|test|bench)\//.test(f))).toEqual([]);
+
+    const prefix = await temp('rr-first-hour-prefix-');
+    // A local tarball is installed from the file: npm asks the registry only for its dependencies.
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--global',
+        '--prefix',
+        prefix,
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        join(packDir, packed.filename),
+      ],
+      { cwd: packDir, stdio: 'pipe', timeout: 240_000 },
+    );
+    const installed = join(prefix, 'lib', 'node_modules', 'reprorom');
+    const home = await temp('rr-first-hour-home-');
+    const repo = await temp('rr-first-hour-empty-');
+    // A new user: the installed command on PATH, a fresh HOME, an empty folder, no checkout of reprorom.
+    const user = (args: string[]) =>
+      execa(join(prefix, 'bin', 'reprorom'), args, {
+        cwd: repo,
+        env: { HOME: home, PATH: `${join(prefix, 'bin')}:${process.env['PATH']}`, NO_COLOR: '1' },
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      });
+    const v = await user(['--version']);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(version);
+    const init = await user(['init', '--board', 'demo', '--command', 'make', '--artifact', 'build/demo.rom']);
+    expect(init.exitCode, init.stderr).toBe(0);
+    expect(init.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'next: reprorom check && reprorom build demo --runs 2',
+    );
+    // The toolchain files are the installed package's own, byte for byte.
+    for (const f of ['pins/offline.yaml', 'pins/offline/flake.lock', 'images/firmware.yaml'])
+      expect(await readFile(join(repo, f)), f).toEqual(await readFile(join(installed, f)));
+    const check = await user(['check']);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^ok: 3 files \(1 pins, 1 images, 1 boards\)$/m);
+    expectNoStack(init.stderr + check.stderr);
   });
 
   describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('with a Docker engine', () => {

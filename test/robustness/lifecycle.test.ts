@@ -7,8 +7,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256Bytes } from '../../src/hashes/sha256.js';
 import { debianCacheDir, fetchDebianSource } from '../../src/sources/debian.js';
+import { sha256Bytes } from '../../src/util/sha256.js';
 import { runCli } from '../helpers/cli.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 import { expectNoStack } from './support.js';

@@ -194,6 +194,32 @@ describe.skipIf(skipUnlessReal(engine) || skipUnlessReal(nix))('robustness: url 
     },
   );
 
+  // A tmpfs of 64 KiB, read-only or filled up, holds the cache (mounting needs root, as CI runs).
+  it.skipIf(process.getuid?.() !== 0 && !inCi).each([
+    ['read-only', 'ro,size=64k', /^reprorom: read-only file system \(.*\)$/, 'the cache must be writable'],
+    ['full', 'size=64k', /^reprorom: no space left on the device/, 'free some space in the cache'],
+  ] as const)(
+    'REPROROM_CACHE on a %s file system: exit 3, the cause named (not "the path cannot be created"), the hint names the cache and REPROROM_CACHE',
+    async (_what, options, line, hint) => {
+      const cache = await mkdtemp(join(tmp, 'cache-fs-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', cache]);
+      try {
+        if (!options.startsWith('ro')) {
+          execFileSync('sh', ['-c', `dd if=/dev/zero of=${cache}/fill bs=4k count=64 2>/dev/null || true`]);
+        }
+        await writeFile(join(ws, 'README-in.bin'), 'input\n');
+        await withInput(pathToFileURL(join(ws, 'README-in.bin')).href);
+        const r = await runCli(['build', name, '-w', ws], { ...QUICK, env: { REPROROM_CACHE: cache } });
+        expectOneLine(r, 3, line);
+        expect(r.stderr).toContain(hint);
+        expect(r.stderr).toContain(`point REPROROM_CACHE at another folder (the cache is ${cache})`);
+        expect(r.stderr).not.toContain('move the state folder');
+      } finally {
+        execFileSync('umount', [cache]);
+      }
+    },
+  );
+
   it('a file: URL inside the workspace still works, with the right sha256', async () => {
     const file = join(ws, 'payload.bin');
     await writeFile(file, 'payload\n');

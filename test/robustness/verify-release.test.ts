@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Bytes } from '../../src/hashes/sha256.js';
+import { sha256Bytes } from '../../src/util/sha256.js';
 import { runCli } from '../helpers/cli.js';
 import { inCi, probeEngine, probeNix, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';

@@ -40,7 +40,7 @@ const release = (manifestSha256: string): ReleaseIdentity => ({
         reproducedRuns: 2,
         hashes: 'hashes.txt',
         provenance: { path: 'provenance.json', sha256: 'b'.repeat(64) },
-        artifacts: [{ path: 'rom.bin', sha256: sha256hex(romBytes), size: romBytes.length }],
+        artifacts: [{ path: 'x230/rom.bin', sha256: sha256hex(romBytes), size: romBytes.length }],
       },
     ],
   } as ReleaseManifest,

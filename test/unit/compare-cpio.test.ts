@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { allArtifacts } from '../../src/compare/compare.js';
 import { diffCpio, readCpio } from '../../src/compare/cpio.js';
 import { compareInputs, comparisonJson } from '../../src/compare/outcome.js';
 import { renderProblems } from '../../src/compare/table.js';
@@ -138,12 +139,12 @@ describe('cpio archives, member by member', () => {
     await writeFile(join(root, 'local.hashes.txt'), headsHashes('3f2a9c1', cpioB, filesB, 'rom-b'));
 
     const outcome = await compareInputs([join(root, 'ci.hashes.txt'), join(root, 'local.hashes.txt')], {});
-    const row = outcome.comparison.artifacts.find((a) => a.key === 'initrd.cpio');
+    const row = allArtifacts(outcome.comparison).find((a) => a.key === 'initrd.cpio');
     expect(row?.verdict).toBe('mismatch');
     expect(row?.members?.map((m) => m.name)).toEqual(['./init']);
     expect(Object.values(row?.members?.[0]?.hashes ?? {})).toEqual([sha(filesA.init), sha(filesB.init)]);
     // The ROM differs too, but it has no member list.
-    expect(outcome.comparison.artifacts.find((a) => a.key === 'heads-x230.rom')?.members).toBeUndefined();
+    expect(allArtifacts(outcome.comparison).find((a) => a.key === 'heads-x230.rom')?.members).toBeUndefined();
     expect(renderProblems(outcome.comparison).join('\n')).toMatch(
       /^ {2}member \.\/init differs: \S*ci\.hashes\.txt has [0-9a-f]{64}, \S*local\.hashes\.txt has [0-9a-f]{64}$/m,
     );
@@ -166,7 +167,7 @@ describe('cpio archives, member by member', () => {
     // A member block equal on both sides names nothing.
     await writeFile(join(root, 'same.hashes.txt'), headsHashes('3f2a9c1', cpioA, filesA, 'rom-b'));
     const same = await compareInputs([join(root, 'ci.hashes.txt'), join(root, 'same.hashes.txt')], {});
-    expect(same.comparison.artifacts.find((a) => a.key === 'initrd.cpio')?.verdict).toBe('reproducible');
+    expect(allArtifacts(same.comparison).find((a) => a.key === 'initrd.cpio')?.verdict).toBe('reproducible');
   }, 60_000);
 
   it('two initrd cpio files (plain and gzip) differing in one member: the explanation names it (text and --json)', async () => {

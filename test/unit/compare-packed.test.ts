@@ -10,9 +10,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { artifactCount, compareSets, notReproducible, packedOf } from '../../src/compare/compare.js';
+import { allArtifacts, compareSets } from '../../src/compare/compare.js';
 import { loadInputs } from '../../src/compare/inputs.js';
-import { renderProblems, renderSummary, renderTable } from '../../src/compare/table.js';
+import type { HashSet } from '../../src/compare/model.js';
+import { compareInputs } from '../../src/compare/outcome.js';
+import { verdictSummary } from '../../src/compare/summary.js';
+import { renderProblems, renderTable } from '../../src/compare/table.js';
 import { parseHashesTxt } from '../../src/hashes/hashesTxt.js';
 import { packedFolders, packHashes, unpackHashes } from '../../src/hashes/packed.js';
 
@@ -38,11 +41,11 @@ async function pair(a: string, b: string): Promise<[string, string]> {
 const everything = (c: ReturnType<typeof compareSets>) => ({
   table: renderTable(c, (_, t) => t),
   problems: renderProblems(c),
-  summary: renderSummary(c),
+  summary: verdictSummary(c),
   ok: c.ok,
   notes: c.notes,
   unrelated: c.unrelated,
-  artifacts: c.artifacts,
+  artifacts: allArtifacts(c),
 });
 
 describe('packed hashes lists', () => {
@@ -74,12 +77,17 @@ describe('packed hashes lists', () => {
       [plain[0], plain[1]?.replace('out/', 'out\\')].join('\n'), // backslash
       [plain[0], plain[1]?.replace(/^./, 'A')].join('\n'), // upper-case hex
       [plain[0], plain[1]?.replace('  ', '\t')].join('\n'), // tab
-      [plain[1], plain[0]].join('\n'), // names out of order
+      [plain[0], plain[1]?.replace('out/b1/f00001', 'x/f00000')].join('\n'), // a name twice, in two folders
       [plain[0], plain[0]].join('\n'), // a name twice
       `SHA256 (a.bin) = ${sha('a')}`, // BSD tag line
       `2024-01-01 12:00:00 abc clean\n${plain[0]}`, // Heads header
     ];
     for (const text of declined) expect(packHashes(Buffer.from(text)), JSON.stringify(text)).toBeUndefined();
+    // Names out of order are packed, with an index of their names.
+    expect(packHashes(Buffer.from([plain[1], plain[0]].join('\n')))).toMatchObject({
+      count: 2,
+      sorted: false,
+    });
   });
 
   it('a list past the line cap is not packed, and the text parser refuses it with its line', async () => {
@@ -101,17 +109,17 @@ describe('packed hashes lists', () => {
     const b = rows(1500, (i) => (i === 7 || i === 1400 ? `other ${i}` : String(i)));
     const [fa, fb] = await pair(`${a.join('\n')}\n`, `${b.join('\n')}\n`);
     const sets = await loadInputs([fa, fb]);
-    expect(sets.every((s) => packedOf(s) !== undefined)).toBe(true);
+    expect(sets.every((s) => s.rows.kind === 'packed')).toBe(true);
     const packed = compareSets(sets);
-    expect(artifactCount(packed)).toBe(1500);
-    expect(notReproducible(packed).map((r) => r.key)).toEqual(['f00007.bin', 'f01400.bin']);
+    expect(packed.count).toBe(1500);
+    expect(packed.problems.map((r) => r.key)).toEqual(['f00007.bin', 'f01400.bin']);
     // The same lists with a "./" on one line go through the text parser: the same comparison.
     const [ta, tb] = await pair(
       `${a.join('\n').replace('  out/b0/f00000', '  ./out/b0/f00000')}\n`,
       `${b.join('\n').replace('  out/b0/f00000', '  ./out/b0/f00000')}\n`,
     );
     const textSets = await loadInputs([ta, tb]);
-    expect(textSets.every((s) => packedOf(s) === undefined)).toBe(true);
+    expect(textSets.every((s) => s.rows.kind === 'listed')).toBe(true);
     const text = compareSets(textSets);
     // Only the folder the lists were written to differs.
     const relabel = (x: ReturnType<typeof everything>) =>
@@ -121,9 +129,13 @@ describe('packed hashes lists', () => {
     // Equal lists: reproducible, and the rows are made only when read.
     const same = compareSets(await loadInputs(await pair(`${a.join('\n')}\n`, `${a.join('\n')}\n`)));
     expect(same.ok).toBe(true);
-    expect(renderSummary(same)).toBe('reproducible: 1500 artifacts identical across 2 inputs');
-    expect(same.artifacts).toHaveLength(1500);
-    expect(same.artifacts[3]).toMatchObject({ key: 'f00003.bin', verdict: 'reproducible', disagreeing: [] });
+    expect(verdictSummary(same)).toBe('reproducible: 1500 artifacts identical across 2 inputs');
+    expect(allArtifacts(same)).toHaveLength(1500);
+    expect(allArtifacts(same)[3]).toMatchObject({
+      key: 'f00003.bin',
+      verdict: 'reproducible',
+      disagreeing: [],
+    });
   });
 
   it('a list whose folders exist here is read as text, so its local copies are hashed', async () => {
@@ -134,10 +146,86 @@ describe('packed hashes lists', () => {
     await writeFile(join(dir, 'list.txt'), `${sha('original')}  out/x.bin\n`);
     await writeFile(join(dir, 'other.txt'), `${sha('original')}  out/x.bin\n`);
     const sets = await loadInputs([join(dir, 'list.txt'), join(dir, 'other.txt')]);
-    expect(sets.map((s) => packedOf(s))).toEqual([undefined, undefined]);
+    expect(sets.map((s: HashSet) => s.rows.kind)).toEqual(['listed', 'listed']);
     const c = compareSets(sets);
     // Both lists read the same edited file: equal bytes, but they disagree with what was recorded.
-    expect(c.artifacts.map((r) => r.verdict)).toEqual(['mismatch']);
+    expect(allArtifacts(c).map((r) => r.verdict)).toEqual(['mismatch']);
     expect(c.notes.join('\n')).toMatch(/file on disk has sha256/);
+  });
+
+  it("lists in any order, with keys one side lacks, compare by bytes with the text path's results", async () => {
+    const shuffled = <T>(xs: T[], seed: number) => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = (i * 7919 + seed) % (i + 1);
+        [out[i], out[j]] = [out[j] as T, out[i] as T];
+      }
+      return out;
+    };
+    const a = shuffled(rows(1500), 3);
+    // b: two changed hashes, one file fewer and one more, in another order.
+    const b = shuffled(
+      [
+        ...rows(1500, (i) => (i === 9 || i === 1201 ? `other ${i}` : String(i))).filter((_, i) => i !== 33),
+        `${sha('x')}  out/extra.bin`,
+      ],
+      5,
+    );
+    const [fa, fb] = await pair(`${a.join('\n')}\n`, `${b.join('\n')}`);
+    const sets = await loadInputs([fa, fb]);
+    expect(sets.map((s) => s.rows.kind)).toEqual(['packed', 'packed']);
+    const packed = compareSets(sets);
+    expect(packed.count).toBe(1501);
+    expect(packed.problems.map((r) => [r.key, r.verdict])).toEqual([
+      ['extra.bin', 'single-run'],
+      ['f00009.bin', 'mismatch'],
+      ['f00033.bin', 'single-run'],
+      ['f01201.bin', 'mismatch'],
+    ]);
+    // A "./" on one line of each sends both through the text parser: the same comparison.
+    const dot = (xs: string[]) =>
+      xs.map((l, i) => (i === 0 ? l.replace('  out/', '  ./out/') : l)).join('\n');
+    const [ta, tb] = await pair(`${dot(a)}\n`, dot(b));
+    const textSets = await loadInputs([ta, tb]);
+    expect(textSets.map((s) => s.rows.kind)).toEqual(['listed', 'listed']);
+    const relabel = (x: ReturnType<typeof everything>) =>
+      JSON.parse(JSON.stringify(x).replaceAll(dirname(dirname(ta)), dirname(dirname(fa))));
+    expect(everything(packed)).toEqual(relabel(everything(compareSets(textSets))));
+    // Three lists, the third in yet another order and lacking what b added.
+    const [fc] = await pair(`${shuffled(rows(1500), 11).join('\n')}\n`, '');
+    const three = compareSets(await loadInputs([fa, fb, fc]));
+    const [la, lb, lc] = three.inputs.map((i) => i.label);
+    expect(three.problems.map((r) => [r.key, r.verdict, r.disagreeing])).toEqual([
+      ['extra.bin', 'single-run', [la, lc]],
+      ['f00009.bin', 'mismatch', [lb]],
+      ['f00033.bin', 'missing', [lb]],
+      ['f01201.bin', 'mismatch', [lb]],
+    ]);
+    expect(allArtifacts(three).map((r) => r.key)).toEqual(allArtifacts(packed).map((r) => r.key));
+  });
+
+  it('a name listed twice (in different folders) is keyed by path, through the text parser', async () => {
+    const list = `${sha('1')}  x/rom.bin\n${sha('2')}  a.bin\n${sha('3')}  y/rom.bin\n`;
+    const [fa, fb] = await pair(list, list.replace(sha('3'), sha('4')));
+    const sets = await loadInputs([fa, fb]);
+    expect(sets.map((s) => s.rows.kind)).toEqual(['listed', 'listed']);
+    expect(compareSets(sets).problems.map((r) => r.key)).toEqual(['y/rom.bin']);
+  });
+
+  it('mismatches with no local copies are noted once, with a count', async () => {
+    const a = rows(40);
+    const changed = rows(40, (i) => (i % 10 === 3 ? `other ${i}` : String(i)));
+    const many = await compareInputs(await pair(`${a.join('\n')}\n`, `${changed.join('\n')}\n`), {});
+    expect(many.comparison.problems).toHaveLength(4);
+    expect(many.comparison.notes).toEqual([
+      '4 mismatches have no local copies on both sides; compare run folders to get diff reports',
+    ]);
+    const one = await compareInputs(
+      await pair(`${a.join('\n')}\n`, `${rows(40, (i) => (i === 5 ? 'x' : String(i))).join('\n')}\n`),
+      {},
+    );
+    expect(one.comparison.notes).toEqual([
+      'f00005.bin: no local copies on both sides of the mismatch, so no diff report (compare run folders to get one)',
+    ]);
   });
 });

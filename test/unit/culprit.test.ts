@@ -138,17 +138,25 @@ describe('culprit search', () => {
     expect(describeCulprit(search.artifacts[0]!)).toBe('probe: out/bios.bin differs when: time, domain-host');
     // The clock is already named: no run that only moves it. The others from the frozen reference.
     const others = appliedVariations(variationFor(2, CORES), CORES).filter((n) => n !== 'time');
-    // The reference repeated, twice frozen, then one run per other varied name.
-    expect(search.extraRuns).toBe(1 + 2 + others.length);
-    expect(engine.specs).toHaveLength(2 + 1 + 2 + others.length);
+    // The reference repeated, twice frozen, then group reruns among the other varied names
+    // (fewer than one per name: groups are halved).
+    const searched = search.extraRuns - 3;
+    expect(searched).toBeGreaterThan(0);
+    expect(searched).toBeLessThan(others.length);
+    expect(engine.specs).toHaveLength(2 + search.extraRuns);
     expect(frozenAt(engine.specs[2]!)).toBeUndefined();
     // All at SOURCE_DATE_EPOCH (1): none shifted by the time variation.
-    expect(engine.specs.slice(3).map(frozenAt)).toEqual([1, 1, ...others.map(() => 1)]);
+    expect(engine.specs.slice(3).map(frozenAt)).toEqual([1, 1, ...Array(searched).fill(1)]);
     expect(engine.specs.slice(3).some((spec) => frozenAt(spec) === 1 + TIME_SHIFT)).toBe(false);
     // The frozen runs say so in their manifests, so nobody takes them for ordinary ones.
     const frozen = (await Promise.all(search.runDirs.map(manifestsUnder))).flat();
-    expect(frozen).toHaveLength(1 + 2 + others.length);
-    expect(frozen.map((m) => m.variations.frozenClock)).toEqual([undefined, 1, 1, ...others.map(() => 1)]);
+    expect(frozen).toHaveLength(search.extraRuns);
+    expect(frozen.map((m) => m.variations.frozenClock)).toEqual([
+      undefined,
+      1,
+      1,
+      ...Array(searched).fill(1),
+    ]);
   });
 
   it('with a frozen clock, an artifact stable in the reference is still isolated, and the bound holds', async () => {
@@ -168,29 +176,34 @@ describe('culprit search', () => {
       'artifacts/out/tz.txt': ['timezone'],
     });
     const varied = new Set([2, 3].flatMap((i) => appliedVariations(variationFor(i, CORES), CORES)));
-    expect(search.extraRuns).toBe(varied.size + 3);
+    expect(search.extraRuns).toBeLessThanOrEqual(varied.size + 3);
     expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 3);
   });
 
-  it('runs at most one extra build per varied name plus one repeat of the reference', async () => {
+  it('finds one culprit with group reruns: one repeat of the reference, then at most ⌈log2 V⌉ + 2 reruns', async () => {
     const { search, engine } = await buildAndSearch((spec) => ({
       exitCode: 0,
       files: { 'out/host.txt': spec.hostname ?? '' },
     }));
     const varied = appliedVariations(variationFor(2, CORES), CORES);
-    expect(search.extraRuns).toBe(varied.length + 1);
+    expect(search.artifacts).toEqual([
+      { board: 'probe', artifact: 'artifacts/out/host.txt', verdict: 'variation', culprits: ['domain-host'] },
+    ]);
+    expect(search.extraRuns).toBeLessThanOrEqual(1 + Math.ceil(Math.log2(varied.length)) + 2);
+    expect(search.extraRuns).toBeLessThan(varied.length + 1);
     // 2 runs of the build itself, then exactly the extra runs.
-    expect(engine.specs).toHaveLength(2 + varied.length + 1);
-    // Each extra run changes at most one thing from the reference.
-    for (const spec of engine.specs.slice(2)) {
-      const changed = [
-        spec.hostname !== reference.hostname,
-        spec.user !== `${reference.uid}:${reference.uid}`,
-        spec.env?.['TZ'] !== reference.tz,
-        spec.env?.['LANG'] !== reference.locale,
-      ].filter(Boolean);
-      expect(changed.length).toBeLessThanOrEqual(1);
-    }
+    expect(engine.specs).toHaveLength(2 + search.extraRuns);
+    // One rerun changes the host name and nothing else of these from the reference: it names it.
+    const alone = engine.specs
+      .slice(3)
+      .filter(
+        (spec) =>
+          spec.hostname !== reference.hostname &&
+          spec.user === `${reference.uid}:${reference.uid}` &&
+          spec.env?.['TZ'] === reference.tz &&
+          spec.env?.['LANG'] === reference.locale,
+      );
+    expect(alone.length).toBeGreaterThan(0);
   });
 
   it('with three runs, a variation only run 3 makes (aslr) is isolated too, within the bound', async () => {
@@ -210,11 +223,9 @@ describe('culprit search', () => {
       'artifacts/out/clock.txt': ['time'],
     });
     const varied = new Set([2, 3].flatMap((i) => appliedVariations(variationFor(i, CORES), CORES)));
-    // One run per varied name, plus the reference once more; never more than every name + 3
-    // (the reference repeated, and twice with a frozen clock when the repeat already differs).
-    expect(search.extraRuns).toBe(varied.size + 1);
-    expect(search.extraRuns).toBeLessThanOrEqual(VARIATION_NAMES.length + 3);
-    expect(engine.specs).toHaveLength(3 + varied.size + 1);
+    // Four artifacts, four culprits: about c·log2(V) group reruns plus the reference once more.
+    expect(search.extraRuns).toBeLessThanOrEqual(1 + 4 * (Math.ceil(Math.log2(varied.size)) + 1));
+    expect(engine.specs).toHaveLength(3 + search.extraRuns);
   });
 
   it("progress numbers a rerun run out of the board's highest index (run 3/3, never run 3/2)", async () => {
@@ -263,7 +274,9 @@ describe('culprit search', () => {
     expect(reruns.length).toBe(search.extraRuns);
     for (const m of reruns) {
       expect(m.run.culpritSearch?.of).toBe(result.runId);
-      expect(['reference', ...VARIATION_NAMES]).toContain(m.run.culpritSearch?.isolates);
+      // "reference", or the names a group rerun changes, joined by "+".
+      for (const name of m.run.culpritSearch?.isolates.split('+') ?? [])
+        expect(['reference', ...VARIATION_NAMES]).toContain(name);
     }
     // The build's own runs are not marked.
     for (const m of await manifestsUnder(join(result.runDir, 'probe')))
@@ -298,4 +311,41 @@ describe('culprit search', () => {
     expect(search).toEqual({ runDirs: [], extraRuns: 0, artifacts: [] });
     expect(engine.specs).toHaveLength(2);
   });
+});
+
+describe('culprit search by groups: reruns counted', () => {
+  // What a build can observe of three variations, each alone enough to change the ROM.
+  const observed = {
+    'domain-host': (spec: RunSpec) => spec.hostname ?? '',
+    timezone: (spec: RunSpec) => spec.env?.['TZ'] ?? '',
+    'user-group': (spec: RunSpec) => spec.user ?? '',
+  } as const;
+  const culprits = Object.keys(observed) as Array<keyof typeof observed>;
+  const varied = appliedVariations(variationFor(2, CORES), CORES);
+
+  for (const c of [1, 2, 3]) {
+    it(`names ${c} culprit(s) among ${varied.length} varied names in about c·log2(V) reruns, fewer than one per name`, async () => {
+      const chosen = culprits.slice(0, c);
+      const { search, engine } = await buildAndSearch((spec) => ({
+        exitCode: 0,
+        files: { 'out/rom.bin': chosen.map((n) => observed[n](spec)).join(' ') },
+      }));
+      expect(search.artifacts).toEqual([
+        {
+          board: 'probe',
+          artifact: 'artifacts/out/rom.bin',
+          verdict: 'variation',
+          culprits: VARIATION_NAMES.filter((n) => (chosen as string[]).includes(n)),
+        },
+      ]);
+      // The reference once more, then the group reruns: each culprit costs at most ⌈log2 V⌉ + 2.
+      const searched = search.extraRuns - 1;
+      expect(searched).toBeLessThanOrEqual(c * (Math.ceil(Math.log2(varied.length)) + 2));
+      if (c === 1) expect(searched).toBeLessThanOrEqual(Math.ceil(Math.log2(varied.length)) + 2);
+      expect(engine.specs).toHaveLength(2 + search.extraRuns);
+      console.log(
+        `culprit search: ${c} culprit(s) among ${varied.length}: ${search.extraRuns} extra runs (one per name: ${varied.length + 1})`,
+      );
+    });
+  }
 });

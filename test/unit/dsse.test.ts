@@ -116,6 +116,22 @@ describe('DSSE envelopes with an OpenSSH ed25519 key', () => {
     expect(ours).toMatchObject({ ok: false, message: expect.stringMatching(/no signature .* verifies/) });
   });
 
+  it('an envelope with a foreign signature before the good one verifies, and says 2 were present and the 2nd verified', async () => {
+    const signer = readEd25519PrivateKey(await readFile(keyFile, 'utf8'), keyFile)!;
+    const other = await newKey('foreign');
+    const foreign = signEnvelope(statement, readEd25519PrivateKey(await readFile(other, 'utf8'), other)!);
+    const ours = signEnvelope(statement, signer);
+    const both: Envelope = { ...ours, signatures: [...foreign.signatures, ...ours.signatures] };
+    const r = verifyEnvelope(formatEnvelope(both), ed25519PublicKeys(pubText));
+    expect(r).toMatchObject({ ok: true, present: 2, verified: 2 });
+    // The note counts signatures as present in the envelope, and the good one alone does not verify with the foreign key.
+    const foreignOnly = verifyEnvelope(
+      formatEnvelope(both),
+      ed25519PublicKeys(await readFile(`${other}.pub`, 'utf8')),
+    );
+    expect(foreignOnly).toMatchObject({ ok: true, present: 2, verified: 1 });
+  });
+
   it('refuses a passphrase-protected key with a reason, and passes over non-ed25519 keys', async () => {
     const locked = await newKey('locked', 'ed25519', 'secret');
     expect(() => readEd25519PrivateKey(readFileBytes(locked, 'utf8'), locked)).toThrow(UsageError);

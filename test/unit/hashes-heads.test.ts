@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { looksLikeHeads, parseHeadsHashes } from '../../src/hashes/heads.js';
-import { sha256Bytes } from '../../src/hashes/sha256.js';
 import { ConfigError } from '../../src/util/errors.js';
+import { sha256Bytes } from '../../src/util/sha256.js';
 
 const FIXTURE = new URL('../fixtures/hashes/heads-x230.hashes.txt', import.meta.url);
 

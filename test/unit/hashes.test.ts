@@ -10,8 +10,8 @@ import {
   writeHashesTxt,
 } from '../../src/hashes/hashesTxt.js';
 import { formatManifest, parseManifest, readManifest, writeManifest } from '../../src/hashes/runManifest.js';
-import { sha256Bytes, sha256File } from '../../src/hashes/sha256.js';
 import { BuildFailedError, ConfigError, ExitCode } from '../../src/util/errors.js';
+import { sha256Bytes, sha256File } from '../../src/util/sha256.js';
 import { sampleManifest } from '../fixtures/hashes/makeRun.js';
 
 const H1 = sha256Bytes('one');

@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareSets } from '../../src/compare/compare.js';
+import { allArtifacts, compareSets } from '../../src/compare/compare.js';
 import { loadInputs } from '../../src/compare/inputs.js';
 import { mergedLog, mergeRuns } from '../../src/merge/merge.js';
 import { writeFakeRun } from '../helpers/runFolder.js';
@@ -123,7 +123,7 @@ describe('mergeRuns', () => {
     await mergeRuns([a, b], join(root, 'm'));
     const c = compareSets(await loadInputs([join(root, 'm')]));
     expect(c.ok).toBe(false);
-    expect(c.artifacts[0]?.disagreeing).toEqual(['RUN-B/alpha#2@m2']);
+    expect(allArtifacts(c)[0]?.disagreeing).toEqual(['RUN-B/alpha#2@m2']);
   });
 
   it('takes manifest files, board run folders and folders of run folders (a CI download)', async () => {

@@ -1,5 +1,5 @@
 /** Provenance statements: deterministic bytes, the right content, and refusal of incomplete ones. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../src/hashes/runManifest.js';
@@ -10,6 +10,7 @@ import {
   BUILD_TYPE_DOC,
   formatStatement,
   hexToSri,
+  PROJECT_REPOSITORY,
   provenanceStatement,
   SLSA_PREDICATE,
   STATEMENT_TYPE,
@@ -194,9 +195,14 @@ describe('provenance statement', () => {
     // No key of reprorom's own under `sha256` anywhere: only published bytes' sha256.
     expect(JSON.stringify(deps['source'])).not.toContain('"sha256"');
     expect(s.predicate.buildDefinition.buildType).toBe(BUILD_TYPE);
-    expect(BUILD_TYPE).toBe('pkg:npm/reprorom#docs/buildtypes/board-v1.md');
+    expect(BUILD_TYPE).toBe('https://github.com/reprorom/reprorom/blob/main/docs/buildtypes/board-v1.md');
     expect(existsSync(join(repoRoot, BUILD_TYPE_DOC))).toBe(true);
-    expect(s.predicate.runDetails.builder.id).toBe('pkg:npm/reprorom@0.1.0');
+    expect(s.predicate.runDetails.builder.id).toBe('https://github.com/reprorom/reprorom@v0.1.0');
+    // The ids name the repository package.json names: one project identity, not a registry name.
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    expect(pkg.repository.url).toBe(`git+${PROJECT_REPOSITORY}.git`);
+    expect(pkg.homepage).toBe(PROJECT_REPOSITORY);
+    expect(`${BUILD_TYPE}\n${s.predicate.runDetails.builder.id}`).not.toMatch(/pkg:npm/);
     expect(s.predicate.runDetails).not.toHaveProperty('metadata');
   });
 

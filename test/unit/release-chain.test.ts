@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ManifestInput, writeManifest } from '../../src/hashes/runManifest.js';
-import { sha256Bytes } from '../../src/hashes/sha256.js';
 import { parseProvenance } from '../../src/provenance/parse.js';
 import { inputLinkChecks, inputUses, integrityChecks, provenanceChecks } from '../../src/release/check.js';
 import { parseReleaseManifest, type ReleaseManifest } from '../../src/release/releaseManifest.js';
 import { writeRelease } from '../../src/release/write.js';
+import { sha256Bytes } from '../../src/util/sha256.js';
 
 const NAR = 'sha256-vV78idCKkA39FG6H/dEbcvh97RzTpkxw37dgxJxMDH8=';
 const PAYLOAD = Buffer.from('\x7fELF seabios payload');

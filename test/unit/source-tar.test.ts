@@ -46,8 +46,10 @@ describe('sourceTar', () => {
           }
         });
       });
-      // Long enough for the tar library to tear down the entry it was writing.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The writer stops early (it was inside a file), and only then is the teardown over;
+      // one more turn of the event loop lets anything it left behind surface as uncaught.
+      expect(await out.written).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       process.off('uncaughtException', record);
     }
@@ -58,6 +60,7 @@ describe('sourceTar', () => {
     const out = tarOf();
     let bytes = 0;
     for await (const chunk of out) bytes += (chunk as Buffer).length;
+    expect(await out.written).toBe(true);
     // Three headers of 512 bytes, two 8 MiB bodies, and the two end blocks at least.
     expect(bytes).toBeGreaterThanOrEqual(3 * 512 + 2 * (8 << 20) + 1024);
   });

@@ -21,9 +21,9 @@ import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debSrcFromDeb822, debSrcFromOneLine } from '../../src/sources/aptSources.js';
 import { SourceError } from '../../src/sources/errors.js';
-import { excludeMatcher, excludePatternProblem } from '../../src/sources/glob.js';
 import { orderEntries } from '../../src/sources/order.js';
 import { prepareSource } from '../../src/sources/prepare.js';
+import { excludeMatcher, excludePatternProblem } from '../../src/vocabulary/exclude.js';
 import type { Source } from '../../src/workspace/schema.js';
 
 let tmp: string;

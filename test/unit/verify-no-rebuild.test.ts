@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Bytes } from '../../src/hashes/sha256.js';
 import { signFiles } from '../../src/release/sign.js';
 import { verifyRelease } from '../../src/release/verify.js';
 import { UsageError } from '../../src/util/errors.js';
+import { sha256Bytes } from '../../src/util/sha256.js';
 
 let dir = '';
 let hashes = '';

@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { excludeMatcher } from '../../src/sources/glob.js';
-import { LOCAL_SKIP } from '../../src/sources/prepare.js';
 import { localGitState } from '../../src/sources/workspaceGit.js';
+import { excludeMatcher, LOCAL_SKIP } from '../../src/vocabulary/exclude.js';
 
 const GIT = ['-c', 'user.name=T', '-c', 'user.email=t@example.org', '-c', 'commit.gpgsign=false'];
 let dir = '';

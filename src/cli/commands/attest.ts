@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readReleaseIdentity, rebuildStatement, signStatement } from '../../attest/statement.js';
+import { BUILDER_ID } from '../../attest/threshold.js';
 import { formatEnvelope, readEd25519PrivateKey } from '../../release/dsse.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
@@ -16,7 +17,7 @@ export interface AttestCliOptions {
 }
 
 export async function runAttest(release: string, opts: AttestCliOptions): Promise<number> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@:/-]{0,199}$/.test(opts.builderId))
+  if (!BUILDER_ID.test(opts.builderId))
     throw new UsageError(
       `--builder-id ${JSON.stringify(opts.builderId)} is not a plain name`,
       'use letters, digits and ._@:/-',

@@ -6,12 +6,12 @@ import {
   compareInputs,
   comparisonJson,
 } from '../../compare/outcome.js';
-import { renderProblems, renderSummary, renderTable } from '../../compare/table.js';
+import { verdictSummary } from '../../compare/summary.js';
+import { renderProblems, renderTable } from '../../compare/table.js';
 import { applyExpected, type ExpectedMismatches, expectedLines } from '../../report/expected.js';
 import { publishGithub } from '../../report/github.js';
 import { writeJunit } from '../../report/junit.js';
 import { checkOutputFile } from '../../report/outputFile.js';
-import { verdictSummary } from '../../report/verdictTable.js';
 import { ExitCode } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { expectedMismatches } from '../../workspace/expected.js';
@@ -57,7 +57,7 @@ export function printComparison(
   for (const l of verdict?.after ?? []) printLine(paint('yellow', printable(l)));
   printLine();
   const ok = verdict ? verdict.ok : comparison.ok;
-  printLine(paint(ok ? 'green' : 'red', verdict ? verdict.summary : renderSummary(comparison)));
+  printLine(paint(ok ? 'green' : 'red', verdict ? verdict.summary : verdictSummary(comparison)));
   writeOut(`${lines.join('\n')}\n`);
 }
 
@@ -90,7 +90,7 @@ export async function runCompare(inputs: string[], opts: CompareCliOptions): Pro
       ...asJson(),
       ...(outcome.comparison.ok
         ? {}
-        : { error: outcomeError(ExitCode.mismatch, renderSummary(outcome.comparison)) }),
+        : { error: outcomeError(ExitCode.mismatch, verdictSummary(outcome.comparison)) }),
     });
   else printComparison(outcome);
   return outcome.comparison.ok ? ExitCode.ok : ExitCode.mismatch;

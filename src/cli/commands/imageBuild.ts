@@ -2,7 +2,7 @@ import { cp } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { connectEngine } from '../../engine/docker.js';
 import { exportDockerArchive } from '../../image/dockerArchive.js';
-import type { ImageBuildResult } from '../../imagebuild/buildImage.js';
+import type { ImageBuildResult } from '../../imagebuild/imageCache.js';
 import { prepareImage } from '../../imagebuild/prepare.js';
 import { planImage } from '../../plan/plan.js';
 import { ExitCode } from '../../util/errors.js';

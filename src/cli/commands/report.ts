@@ -5,7 +5,7 @@ import { safeJoin } from '../../archive/containment.js';
 import { foreignEntry } from '../../archive/foreignFolder.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
-import { renderSummary } from '../../compare/table.js';
+import { verdictSummary } from '../../compare/summary.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { readCulprits } from '../../report/culpritsFile.js';
@@ -100,7 +100,7 @@ async function reportInto(
     printOutput('report', {
       schema: 'reprorom.report/v1',
       ok: comparison.ok,
-      ...(comparison.ok ? {} : { error: outcomeError(ExitCode.mismatch, renderSummary(comparison)) }),
+      ...(comparison.ok ? {} : { error: outcomeError(ExitCode.mismatch, verdictSummary(comparison)) }),
       html: out,
       reports: keep ? reports.map((r) => r.text) : [],
     });

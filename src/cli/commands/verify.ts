@@ -12,7 +12,7 @@ import { relative } from 'node:path';
 import { comparisonJson } from '../../compare/outcome.js';
 import type { VerifyJson } from '../../contracts/json.js';
 import { type VerifyResult, verifyRelease } from '../../release/verify.js';
-import { ExitCode } from '../../util/errors.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
 import { withInterrupts } from '../../util/interrupt.js';
 import { outcomeError, paint, printLine, printOutput, writeErr } from '../output.js';
 import { printComparison } from './compare.js';
@@ -26,6 +26,12 @@ export interface VerifyCliOptions {
   /** Commander's `--no-rebuild`: false when given. */
   rebuild?: boolean;
   json?: boolean;
+  /** `--attestations …`: count rebuilders' attestations instead (verifyAttestations.ts). */
+  attestations?: string[];
+  trust?: string;
+  threshold?: string;
+  allowDisagreement?: boolean;
+  maxAge?: string;
 }
 
 function verifyJson(r: VerifyResult): VerifyJson {
@@ -128,6 +134,16 @@ export function reasons(r: VerifyResult): string[] {
 }
 
 export async function runVerify(release: string, opts: VerifyCliOptions): Promise<number> {
+  if (opts.attestations) {
+    const { runVerifyAttestations } = await import('./verifyAttestations.js');
+    return runVerifyAttestations(release, { ...opts, attestations: opts.attestations });
+  }
+  // Never silently ignored: these only mean something when attestations are counted.
+  if (opts.trust || opts.threshold || opts.allowDisagreement || opts.maxAge)
+    throw new UsageError(
+      '--trust, --threshold, --allow-disagreement and --max-age go with --attestations',
+      'reprorom verify RELEASE --attestations DIR --trust FILE --threshold K --no-rebuild',
+    );
   const say = (board: string, text: string) => writeErr(`[${board}] ${text}\n`);
   const result = await withInterrupts((signal) =>
     verifyRelease(release, {

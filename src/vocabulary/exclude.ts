@@ -7,6 +7,9 @@
  */
 import ignore from 'ignore';
 
+/** Never copied from a local folder: VCS data, reprorom's own state, JS dependencies. */
+export const LOCAL_SKIP: ReadonlySet<string> = new Set(['.git', '.reprorom', 'node_modules']);
+
 /** `rel` uses "/" separators and no leading "./". */
 export type ExcludeMatcher = (rel: string, isDir: boolean) => boolean;
 
