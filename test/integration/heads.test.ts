@@ -55,6 +55,23 @@ describe.skipIf(probes.some(skipUnlessReal))(
     beforeAll(async () => {
       if (inCi) for (const p of probes) requireReal(p);
       ws = await copyWorkspace('rr-heads-');
+      // The kernel boards' local source (kernel/) must be committed for a release to name it.
+      await execa('git', ['init', '-q', ws]);
+      await execa('git', ['-C', ws, 'add', '-A']);
+      await execa('git', [
+        '-C',
+        ws,
+        '-c',
+        'user.name=Heads Tester',
+        '-c',
+        'user.email=heads@example.org',
+        '-c',
+        'commit.gpgsign=false',
+        'commit',
+        '-q',
+        '-m',
+        'workspace',
+      ]);
       tmp = await mkdtemp(join(tmpdir(), 'rr-heads-release-'));
       release = join(tmp, 'release');
       key = join(tmp, 'signer');
