@@ -112,11 +112,11 @@ describe.skipIf(probes.some(skipUnlessReal))(
         });
         expect(deps).toContainEqual({
           name: 'input/payloads/bzImage',
-          digest: { sha256: await sha256(join(release, 'linux-qemu-x86_64/bzImage')) },
+          digest: { sha256: await sha256(join(release, 'linux-qemu-x86_64/linux/arch/x86/boot/bzImage')) },
           annotations: { board: 'linux-qemu-x86_64', artifact: 'linux/arch/x86/boot/bzImage' },
         });
         // The 16 MiB flash image boots alone: coreboot, then Linux with the fixed banner, then /init.
-        expect((await readFile(join(release, 'heads-qemu-x86_64/coreboot.rom'))).length).toBe(
+        expect((await readFile(join(release, 'heads-qemu-x86_64/build/coreboot.rom'))).length).toBe(
           16 * 1024 * 1024,
         );
         const boot = await runCli(['boot', 'heads-qemu-x86_64', basename(json.runDir), '--json', '-w', ws], {
