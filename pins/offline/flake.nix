@@ -89,6 +89,8 @@
       toolchain-coreboot = treeWith "toolchain-coreboot" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       # The initrd image's tree: the aarch64 cross gcc and libc (static busybox) besides the host tools.
       toolchain-initrd = treeWith "toolchain-initrd" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
+      # The kernel image's tree: the initrd tree plus libelf-dev (x86 objtool includes gelf.h).
+      toolchain-kernel = treeWith "toolchain-kernel" [ "fr_CH.UTF-8" "en_US.UTF-8" ];
       bash-static = tree "bash-static";
 
       # What `nix develop` sources ($stdenv/setup): PATH from the shell's packages.
@@ -120,7 +122,7 @@
     in
     {
       packages.${system} = aliases // initrdTrees // {
-        inherit toolchain toolchain-riscv64 toolchain-coreboot toolchain-initrd bash-static busybox stdenv;
+        inherit toolchain toolchain-riscv64 toolchain-coreboot toolchain-initrd toolchain-kernel bash-static busybox stdenv;
         riscv64-cross = toolchain-riscv64;
         default = toolchain;
       };

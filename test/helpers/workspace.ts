@@ -6,7 +6,7 @@ import { repoRoot } from './cli.js';
 
 export async function copyWorkspace(prefix = 'rr-ws-', parent = tmpdir()): Promise<string> {
   const dir = await mkdtemp(join(parent, prefix));
-  for (const sub of ['pins', 'images', 'boards', 'schemas', 'probe', 'initrds']) {
+  for (const sub of ['pins', 'images', 'boards', 'schemas', 'probe', 'initrds', 'kernel']) {
     await cp(join(repoRoot, sub), join(dir, sub), { recursive: true });
   }
   return dir;

@@ -47,7 +47,7 @@ describe('planWorkflow', () => {
   it('a firmware repository without package.json is refused without --reprorom-from, and installs that commit with it', async () => {
     const ws = await mkdtemp(join(tmpdir(), 'rr-ci-plan-'));
     try {
-      for (const d of ['pins', 'images', 'boards', 'probe', 'initrds'])
+      for (const d of ['pins', 'images', 'boards', 'probe', 'initrds', 'kernel'])
         await cp(join(repoRoot, d), join(ws, d), { recursive: true });
       const loaded = await loadValidWorkspace(ws);
       // reprorom is not on the npm registry: a bare version could not be installed.
@@ -436,7 +436,7 @@ describe('reprorom ci (command)', () => {
   it('a firmware repository without reprorom in package.json needs --reprorom-from (exit 2, no npm registry install)', async () => {
     const ws = await mkdtemp(join(tmpdir(), 'rr-ci-git-'));
     try {
-      for (const d of ['pins', 'images', 'boards', 'probe', 'initrds'])
+      for (const d of ['pins', 'images', 'boards', 'probe', 'initrds', 'kernel'])
         await cp(join(repoRoot, d), join(ws, d), { recursive: true });
       const refused = await runCli(['ci', 'github', '--branch', 'main', '--stdout', '-w', ws]);
       expect(refused.exitCode).toBe(2);
