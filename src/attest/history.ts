@@ -6,28 +6,15 @@
  * everything else is listed as not shown, with its reason (same checks as the k-of-n count).
  */
 
+import type { AttestationHistoryJson, HistoryRebuildJson } from '../contracts/json.js';
 import { printable } from '../util/printable.js';
-import type { RomVerdict } from './statement.js';
 import { romsProblem, signedStatement } from './threshold.js';
 import { collectAttestations, readTrustFile } from './verifyAttestations.js';
 
-export interface HistoryRebuild {
-  builderId: string;
-  time: string;
-  verdict: RomVerdict;
-  rebuilt: string | null;
-  file: string;
-}
+export type HistoryRebuild = HistoryRebuildJson;
 
-export interface AttestationHistory {
-  schema: 'reprorom.attestation-history/v1';
-  trusted: string[];
-  releases: Array<{
-    manifestSha256: string;
-    roms: Array<{ rom: string; expected: string; rebuilds: HistoryRebuild[] }>;
-  }>;
-  notShown: Array<{ file: string; reason: string }>;
-}
+/** The history as data; the CLI adds `ok` and the page it wrote (`AttestationHistoryJson`). */
+export type AttestationHistory = Omit<AttestationHistoryJson, 'ok' | 'html'>;
 
 export async function attestationHistory(
   attestations: readonly string[],

@@ -500,6 +500,39 @@ export interface ReportJson {
   reports: string[];
 }
 
+/** One trusted rebuild of a ROM in the attestation history. */
+export interface HistoryRebuildJson {
+  builderId: string;
+  /** When the rebuilder says it rebuilt (the predicate's `time`). */
+  time: string;
+  /** Same bytes as the release expects, other bytes, or a failed rebuild. */
+  verdict: 'same' | 'different' | 'failed';
+  /** The sha256 it rebuilt; null when the rebuild failed. */
+  rebuilt: string | null;
+  /** The attestation file it came from. */
+  file: string;
+}
+
+/**
+ * `reprorom report --attestations DIR --trust FILE --html FILE --json`: per release (its
+ * manifest sha256) and ROM, which trusted rebuilders agreed, differed or failed, and when.
+ * Printed by the `report` command, so it is one of the `report` kind's documents.
+ */
+export interface AttestationHistoryJson {
+  schema: 'reprorom.attestation-history/v1';
+  ok: true;
+  /** The HTML page written. */
+  html: string;
+  /** The builder ids the trust file names. */
+  trusted: string[];
+  releases: Array<{
+    manifestSha256: string;
+    roms: Array<{ rom: string; expected: string; rebuilds: HistoryRebuildJson[] }>;
+  }>;
+  /** Attestations left out (untrusted, unsigned, malformed, contradicting), each with its reason. */
+  notShown: Array<{ file: string; reason: string }>;
+}
+
 // ───────────────────────────── list ─────────────────────────────
 
 /** Where a listed board's source comes from, in one line (`local src/x`, `git URL@COMMIT`, …). */
@@ -606,7 +639,7 @@ export interface JsonOutputs {
   sign: SignJson | FailureJson<'reprorom.sign/v1'>;
   verify: VerifyJson | FailureJson<'reprorom.verify/v1'>;
   merge: MergeJson | FailureJson<'reprorom.merge/v1'>;
-  report: ReportJson | FailureJson<'reprorom.report/v1'>;
+  report: ReportJson | AttestationHistoryJson | FailureJson<'reprorom.report/v1'>;
   list: ListJson | FailureJson<'reprorom.list/v1'>;
   init: InitJson | FailureJson<'reprorom.init/v1'>;
   ci: CiJson | FailureJson<'reprorom.ci/v1'>;

@@ -31,6 +31,7 @@ import {
 import { formatReleaseManifest, type ReleaseManifest } from '../../src/release/releaseManifest.js';
 import { sha256Bytes } from '../../src/util/sha256.js';
 import { runCli } from '../helpers/cli.js';
+import { schemaErrors } from '../helpers/jsonContract.js';
 import { writeFakeRun } from '../helpers/runFolder.js';
 import { expectNoStack } from './support.js';
 
@@ -567,6 +568,9 @@ describe('robustness: hostile rebuild attestations', () => {
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const j: Json = JSON.parse(r.stdout);
+    // The history is one of the report kind's documents: it validates against that schema.
+    expect(schemaErrors('output/report.schema.json', j)).toEqual([]);
+    expect(j).toMatchObject({ schema: 'reprorom.attestation-history/v1', ok: true, html });
     expect(j.trusted).toEqual(['alice', 'bob', 'carol']);
     const release = j.releases.find((x: Json) => x.manifestSha256 === identity.manifestSha256);
     const a = release.roms.find((x: Json) => x.rom === ROM_A);

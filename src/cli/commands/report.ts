@@ -7,6 +7,7 @@ import { attestationHistory } from '../../attest/history.js';
 import { loadInputs } from '../../compare/inputs.js';
 import { compareInputs } from '../../compare/outcome.js';
 import { verdictSummary } from '../../compare/summary.js';
+import type { AttestationHistoryJson } from '../../contracts/json.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../../hashes/runManifest.js';
 import { mergedLog } from '../../merge/merge.js';
 import { renderAttestationHistory } from '../../report/attestationsHtml.js';
@@ -91,8 +92,10 @@ async function attestationReport(runs: string[], opts: ReportCliOptions): Promis
   const history = await attestationHistory(opts.attestations, opts.trust);
   const out = resolve(opts.html);
   await writeOutputFile(opts.html, '--html', renderAttestationHistory(history));
-  if (opts.json) writeOut(`${JSON.stringify({ ...history, ok: true, html: out }, null, 2)}\n`);
-  else {
+  if (opts.json) {
+    const json: AttestationHistoryJson = { ...history, ok: true, html: out };
+    writeOut(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
     for (const n of history.notShown) printLine(`not shown: ${printable(n.file)}: ${printable(n.reason)}`);
     printLine(out);
   }
