@@ -14,7 +14,7 @@ import { UsageError } from '../util/errors.js';
 import { IrregularFileError, readRegularFile, sha256RegularFile } from '../util/regularFile.js';
 import { sha256Bytes } from '../util/sha256.js';
 import { envelopePath, verifyEnvelope } from './dsse.js';
-import { unlistedFiles } from './releaseFiles.js';
+import { otherFormatSignatures, unlistedFiles } from './releaseFiles.js';
 import {
   parseReleaseManifest,
   RELEASE_HASHES,
@@ -207,6 +207,11 @@ export async function signatureChecks(
   if (!first.ok) return { signature };
   const manifest = parseReleaseManifest(await readText(manifestPath), manifestPath);
   for (const f of signedFiles(manifest).slice(1)) signature.files.push(await verifier.check(join(dir, f)));
+  const unchecked = await otherFormatSignatures(dir, manifest, verifier.format);
+  if (unchecked.length > 0)
+    notes.push(
+      `${unchecked.join(', ')} ${unchecked.length === 1 ? 'was' : 'were'} not checked: this verify used ${verifier.describe}; pass the ${verifier.format === 'ssh' ? 'OpenPGP' : 'OpenSSH'} key with --key to check ${unchecked.length === 1 ? 'it' : 'them'} too`,
+    );
   for (const b of manifest.boards) {
     const file = join(dir, b.provenance.path);
     const envelope = join(dir, envelopePath(b.provenance.path));

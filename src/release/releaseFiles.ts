@@ -12,7 +12,7 @@ import { printable } from '../util/printable.js';
 import { fileKind } from '../util/regularFile.js';
 import { envelopePath } from './dsse.js';
 import { RELEASE_HASHES, RELEASE_MANIFEST, type ReleaseManifest, signedFiles } from './releaseManifest.js';
-import { SIGNATURE_EXT } from './sign.js';
+import { SIGNATURE_EXT, type SignFormat } from './sign.js';
 
 /** Every path (relative, with `/`) the signed manifest accounts for. */
 export function listedFiles(m: ReleaseManifest): Set<string> {
@@ -44,6 +44,26 @@ export async function unlistedFiles(dir: string, m: ReleaseManifest): Promise<st
   };
   await walk('');
   return extra.sort(comparePaths);
+}
+
+/** Detached signatures of the format this verify does not use, present in the folder (lstat only). */
+export async function otherFormatSignatures(
+  dir: string,
+  m: ReleaseManifest,
+  used: SignFormat,
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const [format, ext] of Object.entries(SIGNATURE_EXT))
+    if (format !== used)
+      for (const f of signedFiles(m))
+        if (
+          await lstat(join(dir, `${f}${ext}`)).then(
+            () => true,
+            () => false,
+          )
+        )
+          found.push(`${f}${ext}`);
+  return found;
 }
 
 /** How a path of the release folder is named in a message: plain when printable, else JSON-quoted. */

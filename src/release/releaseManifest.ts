@@ -50,11 +50,45 @@ export const releaseBoardSchema = z.strictObject({
     .check(z.minLength(1)),
 });
 
-export const releaseManifestSchema = z.strictObject({
-  schema: z.literal(RELEASE_SCHEMA, { error: `expected "${RELEASE_SCHEMA}"` }),
-  tool: z.strictObject({ name: nonEmptyString(), version: nonEmptyString() }),
-  boards: z.array(releaseBoardSchema).check(z.minLength(1)),
-});
+export const releaseManifestSchema = z
+  .strictObject({
+    schema: z.literal(RELEASE_SCHEMA, { error: `expected "${RELEASE_SCHEMA}"` }),
+    tool: z.strictObject({ name: nonEmptyString(), version: nonEmptyString() }),
+    boards: z.array(releaseBoardSchema).check(z.minLength(1)),
+  })
+  .check(
+    z.superRefine((m, ctx) => {
+      for (const [where, what, first] of repeatedNames(m.boards))
+        ctx.addIssue({ code: 'custom', path: where, message: `${what} is named twice (first at ${first})` });
+    }),
+  );
+
+/**
+ * Boards and files a manifest names more than once: one path would stand for two files
+ * (the second entry's hash checked against the first's bytes, or one of them never read).
+ */
+function* repeatedNames(
+  boards: ReadonlyArray<z.output<typeof releaseBoardSchema>>,
+): Generator<[Array<string | number>, string, string]> {
+  const seen = new Map<string, string>([
+    [`file ${RELEASE_MANIFEST}`, 'the release manifest'],
+    [`file ${RELEASE_HASHES}`, 'the release hashes list'],
+  ]);
+  const claim = (key: string, where: Array<string | number>, what: string) => {
+    const first = seen.get(key);
+    const here = formatIssuePath(where);
+    if (first === undefined) seen.set(key, here);
+    return first === undefined ? [] : [[where, what, first] as [Array<string | number>, string, string]];
+  };
+  for (const [i, b] of boards.entries()) {
+    yield* claim(`board ${b.board}`, ['boards', i, 'board'], `board ${JSON.stringify(b.board)}`);
+    yield* claim(`file ${b.hashes}`, ['boards', i, 'hashes'], `path ${JSON.stringify(b.hashes)}`);
+    const prov = b.provenance.path;
+    yield* claim(`file ${prov}`, ['boards', i, 'provenance', 'path'], `path ${JSON.stringify(prov)}`);
+    for (const [j, a] of b.artifacts.entries())
+      yield* claim(`file ${a.path}`, ['boards', i, 'artifacts', j, 'path'], `path ${JSON.stringify(a.path)}`);
+  }
+}
 
 export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
 export type ReleaseBoard = z.output<typeof releaseBoardSchema>;

@@ -13,6 +13,7 @@ import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { BuildFailedError, MismatchError, UsageError } from '../util/errors.js';
 import { sha256Bytes, sha256File } from '../util/sha256.js';
 import { toolVersion } from '../util/version.js';
+import { envelopePath } from './dsse.js';
 import {
   formatReleaseManifest,
   RELEASE_HASHES,
@@ -21,6 +22,7 @@ import {
   type ReleaseBoard,
   type ReleaseManifest,
 } from './releaseManifest.js';
+import { SIGNATURE_EXT } from './sign.js';
 
 export const BOARD_HASHES = 'hashes.txt';
 export const BOARD_PROVENANCE = 'provenance.json';
@@ -72,6 +74,15 @@ export async function checkOutFree(out: string): Promise<void> {
       'releases are never overwritten: choose a new --out folder or remove the old one',
     );
   }
+}
+
+/**
+ * What a release (and `sign`) writes in each board folder beside its artifacts: an artifact
+ * of that name would be overwritten, and the manifest would name one path twice.
+ */
+function boardFileNames(): Set<string> {
+  const own = [BOARD_HASHES, BOARD_PROVENANCE, envelopePath(BOARD_PROVENANCE)];
+  return new Set(own.flatMap((f) => [f, ...Object.values(SIGNATURE_EXT).map((ext) => `${f}${ext}`)]));
 }
 
 async function boardEntry(
@@ -144,10 +155,17 @@ export async function writeRelease(
 ): Promise<WrittenRelease> {
   const reserved = new Set([RELEASE_MANIFEST, RELEASE_HASHES]);
   const loaded: Array<{ board: string; manifests: Manifest[]; runDirs: string[] }> = [];
+  const ownNames = boardFileNames();
   for (const b of boards) {
     if (reserved.has(b.board))
       throw new UsageError(`board name "${b.board}" clashes with a release file name`, 'rename the board');
     const manifests = await Promise.all(b.runDirs.map((d) => readManifest(join(d, 'manifest.json'))));
+    const clash = manifests[0]?.artifacts.map((a) => releasePath(a.path)).find((p) => ownNames.has(p));
+    if (clash !== undefined)
+      throw new UsageError(
+        `board ${b.board}'s artifact ${clash} clashes with the file a release writes as ${b.board}/${clash}`,
+        `rename the artifact (${[...ownNames].join(', ')} are the release's own names in a board folder)`,
+      );
     checkReproducible(b.board, manifests);
     loaded.push({ board: b.board, manifests, runDirs: b.runDirs });
   }

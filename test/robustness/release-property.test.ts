@@ -581,6 +581,70 @@ describe('release folders from elsewhere: verify --no-rebuild', () => {
     },
   );
 
+  it('a manifest signed again by the release key that names its ROM twice (or a ROM at the provenance path) is refused at the manifest, naming both places (exit 2; was not refused directly)', async () => {
+    for (const [name, edit, where] of [
+      [
+        'rom-twice',
+        (m: ManifestShape) => m.boards[0]!.artifacts.push({ ...m.boards[0]!.artifacts[0]! }),
+        `boards[0].artifacts[1].path: path "${ROM}" is named twice (first at boards[0].artifacts[0].path)`,
+      ],
+      [
+        'rom-at-provenance',
+        (m: ManifestShape) => {
+          m.boards[0]!.artifacts[0]!.path = `${BOARD}/provenance.json`;
+        },
+        `boards[0].artifacts[0].path: path "${BOARD}/provenance.json" is named twice (first at boards[0].provenance.path)`,
+      ],
+    ] as const) {
+      const dir = await copyOf(name);
+      await editManifest(dir, edit);
+      await resign(dir, key);
+      const r = await verifyNoRebuild(dir);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toContain(where);
+      expect(r.stdout).not.toMatch(/VERIFIED/);
+      expectNoStack(r.stderr);
+    }
+  });
+
+  it.each(['provenance.json', 'hashes.txt', 'hashes.txt.sig'])(
+    'release refuses a board whose artifact is named %s (the file a release or sign writes in the board folder), before writing anything',
+    async (artifact) => {
+      const runs: string[] = [];
+      for (const index of [1, 2]) {
+        const dir = join(root, 'clash', artifact, String(index));
+        await mkdir(join(dir, 'artifacts'), { recursive: true });
+        await writeFakeRun(dir, {
+          board: BOARD,
+          runId: 'RUN',
+          index,
+          artifact,
+          bytes: ROM_BYTES,
+          durationMs: 1,
+          narHash: `sha256-${'Q'.repeat(43)}=`,
+          imageId: `sha256:${'c'.repeat(64)}`,
+          sourceHash: 'a'.repeat(64),
+        });
+        runs.push(dir);
+      }
+      const out = join(root, 'clash', artifact, 'release');
+      await expect(writeRelease(out, [{ board: BOARD, runDirs: runs }])).rejects.toThrow(
+        `board ${BOARD}'s artifact ${artifact} clashes with the file a release writes as ${BOARD}/${artifact}`,
+      );
+      expect(await lstat(out).catch(() => undefined)).toBeUndefined();
+    },
+  );
+
+  it('a junk OpenPGP signature (hashes.txt.asc) beside the OpenSSH ones: VERIFIED by the OpenSSH key, with a note naming the .asc as not checked', async () => {
+    const dir = await copyOf('junk-asc');
+    await writeFile(join(dir, 'hashes.txt.asc'), 'not a signature at all\n');
+    const r = await verifyNoRebuild(dir);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /note: hashes\.txt\.asc was not checked: this verify used OpenSSH public key .*; pass the OpenPGP key with --key to check it too/,
+    );
+  });
+
   it('the DSSE envelope deleted: VERIFIED, with a note that it is absent and the detached signature of the provenance was checked', async () => {
     const dir = await copyOf('envelope-deleted');
     await rm(join(dir, ENVELOPE));
