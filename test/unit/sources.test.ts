@@ -135,13 +135,21 @@ describe('local sources', () => {
     expect(files(b)).toEqual([...files(a)].reverse());
     expect(files(c)).not.toEqual(files(a));
     expect([...files(c)].sort()).toEqual([...files(a)].sort());
-    // …and it is the order the files were made in: new inodes count up on ext4, xfs and tmpfs.
-    const inodeOrder = async (dir: string, rels: string[]): Promise<string[]> => {
-      const withIno = await Promise.all(rels.map(async (r) => ({ r, ino: (await stat(join(dir, r))).ino })));
-      return withIno.sort((x, y) => x.ino - y.ino).map((x) => x.r);
+    // …and it is the order the files were made in: new inodes count up on ext4, xfs and tmpfs,
+    // except that one freed meanwhile by another process may be reused (a loaded machine): so
+    // nearly every pair, not every one, must agree. Files made in another order agree in about
+    // half the pairs (shuffled) or none (reverse).
+    const agreeing = async (dir: string, rels: string[]): Promise<number> => {
+      const ino = await Promise.all(rels.map(async (r) => (await stat(join(dir, r))).ino));
+      let up = 0;
+      let pairs = 0;
+      for (let i = 0; i < ino.length; i++)
+        for (let j = i + 1; j < ino.length; j++, pairs++) if ((ino[i] ?? 0) < (ino[j] ?? 0)) up++;
+      return up / pairs;
     };
-    expect(await inodeOrder(b.dir, files(a))).toEqual(files(b));
-    expect(await inodeOrder(c.dir, files(a))).toEqual(files(c));
+    expect(await agreeing(b.dir, files(b))).toBeGreaterThan(0.9);
+    expect(await agreeing(c.dir, files(c))).toBeGreaterThan(0.9);
+    expect(await agreeing(a.dir, files(a))).toBeGreaterThan(0.9);
   });
 
   it('changes the hash when content, the exec bit or a link target changes', async () => {
