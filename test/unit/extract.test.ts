@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { type Header, pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -113,6 +114,44 @@ describe('extracting artifacts', () => {
     );
     expect(files.map((f) => f.path).sort()).toEqual([long, '固件/ünï.bin'].sort());
     expect(await readFile(join(out, '固件/ünï.bin'), 'utf8')).toBe('U');
+  });
+
+  it('leaves no half-written file when the archive is cut inside its bytes', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const whole = await buffer(
+      tarOf([
+        { name: 'out/ok.bin', type: 'file', content: 'fine' },
+        { name: 'out/big.bin', type: 'file', content: 'x'.repeat(100_000) },
+      ]),
+    );
+    // The first file, the second's header and 10,000 of its 100,000 bytes.
+    const cut = Readable.from([whole.subarray(0, 1024 + 512 + 10_000)]);
+    await expect(extractSafely(cut, out)).rejects.toThrow();
+    expect(await listAll(out)).toEqual(['out', 'out/ok.bin']);
+  });
+
+  it('refuses to write through a symlinked folder already in the destination', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rr-ex-'));
+    const out = join(root, 'out');
+    await mkdir(join(root, 'elsewhere'));
+    await mkdir(out);
+    await symlink(join(root, 'elsewhere'), join(out, 'out'));
+    const tar = tarOf([{ name: 'out/a.bin', type: 'file', content: 'A' }]);
+    await expect(extractSafely(tar, out)).rejects.toThrow(/is not a valid path/);
+    expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
+  });
+
+  it('writes files with the mode tar-fs gave them and folders once, over many entries', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'rr-ex-')), 'out');
+    const entries: Entry[] = [];
+    for (let i = 0; i < 300; i++)
+      entries.push({ name: `out/d${i % 3}/f${i}`, type: 'file', mode: 0o777, content: `${i}` });
+    const files = await extractSafely(tarOf(entries), out);
+    expect(files).toHaveLength(300);
+    const umask = process.umask();
+    expect((await stat(join(out, 'out/d2/f299'))).mode & 0o777).toBe(0o644 & ~umask);
+    expect((await stat(join(out, 'out/d2'))).mode & 0o777).toBe(0o755 & ~umask);
+    expect(await readFile(join(out, 'out/d1/f100'), 'utf8')).toBe('100');
   });
 });
 
