@@ -226,31 +226,31 @@ describe('rebuilder workflows (ci github|circleci --rebuilder, issue 28 item 3)'
   );
 });
 
-describe('the producer store cached between jobs (issue 29 item 2)', () => {
-  const store = { producers: ['kernel', 'toolchain'], sources: ['src'] };
-  const storePlans: WorkflowPlan[] = plans.map((p) => ({ ...p, store }));
-  const SHA_PIN = /^actions\/cache\/(restore|save)@[0-9a-f]{40}$/;
-  /**
-   * Where each field of the store key (src/runs/store.ts) comes from, as a part of the cache
-   * key. `satisfies` makes a field added to StoreKeyFields a compile error here until covered.
-   */
-  const covers = {
-    schema: 'reprorom-store-',
-    tool: 'c0ffee000000',
-    board: 'boards/**',
-    definition: 'boards/**',
-    image: 'images/*.yaml',
-    pins: 'pins/*.yaml',
-    source: 'src/**',
-    // 'commit' (a git source's commit time) is pinned in the board file, as the commit is.
-    sourceDateEpoch: 'boards/**',
-    // Board inputs are runs of other boards (boards/**); url and debian inputs carry their sha256 there.
-    inputs: 'boards/**',
-    index: 'runs3-',
-    variation: 'runs3-',
-    varyOn: 'boards/**',
-  } satisfies Record<keyof StoreKeyFields, string>;
+const store = { producers: ['kernel', 'toolchain'], sources: ['src'] };
+const storePlans: WorkflowPlan[] = plans.map((p) => ({ ...p, store }));
+const SHA_PIN = /^actions\/cache\/(restore|save)@[0-9a-f]{40}$/;
+/**
+ * Where each field of the store key (src/runs/store.ts) comes from, as a part of the cache
+ * key. `satisfies` makes a field added to StoreKeyFields a compile error here until covered.
+ */
+const covers = {
+  schema: 'reprorom-store-',
+  tool: 'c0ffee000000',
+  board: 'boards/**',
+  definition: 'boards/**',
+  image: 'images/*.yaml',
+  pins: 'pins/*.yaml',
+  source: 'src/**',
+  // 'commit' (a git source's commit time) is pinned in the board file, as the commit is.
+  sourceDateEpoch: 'boards/**',
+  // Board inputs are runs of other boards (boards/**); url and debian inputs carry their sha256 there.
+  inputs: 'boards/**',
+  index: 'runs3-',
+  variation: 'runs3-',
+  varyOn: 'boards/**',
+} satisfies Record<keyof StoreKeyFields, string>;
 
+describe('the producer store cached between jobs (issue 29 item 2): GitHub', () => {
   it.each(storePlans.map((p) => [p.shards, p.install.kind, p]))(
     'GitHub: the workflow with the store cache parses (%i shards, %s install), actions pinned by commit',
     (_s, _k, plan) => {
@@ -286,7 +286,9 @@ describe('the producer store cached between jobs (issue 29 item 2)', () => {
     const files = storeKeyFiles({ ...plans[0]!, store: { producers: ['p'], sources: ['.'] } });
     expect(files).toEqual(expect.arrayContaining(['**', '!.git/**', 'boards/**']));
   });
+});
 
+describe('the producer store cached between jobs (issue 29 item 2): CircleCI', () => {
   it.each(storePlans.map((p) => [p.shards, p.install.kind, p]))(
     'CircleCI: the config with the store cache parses (%i shards, %s install)',
     (_s, _k, plan) => {
