@@ -47,3 +47,58 @@ export function writeGraph40(root, { command = gather } = {}) {
   }
   return graph;
 }
+
+// 10. Check, plan and shard of the 40-board graph (issue 29 item 3): the `reprorom check`
+//     process, plus loading the workspace and planning the whole build and each of 4 shards
+//     in this process (the CLI has no plan-only command: this is what `build --all --shard I/4`
+//     does before its first container; the modules are loaded once, untimed). Target: < 1 s.
+//     `reprorom ci github --shards 4` on it is timed too, for the note.
+export async function graph40Bench({ reps = 5 } = {}) {
+  const { benchDir } = await import('./paths.js');
+  const { cli, say } = await import('./measure.js');
+  const { makeRow, median } = await import('./report.js');
+  const dist = (m) => import(join(ROOT, 'dist', m));
+  const { loadValidWorkspace } = await dist('workspace/load.js');
+  const { planBuild } = await dist('plan/plan.js');
+  const { shardBoards } = await dist('ci/shard.js');
+  const ws = benchDir('work', 'graph40');
+  writeGraph40(ws);
+  writeFileSync(join(ws, 'package.json'), '{"name":"graph40","devDependencies":{"reprorom":"*"}}\n');
+  say('graph40: 40 boards, 12 shared producers 3 levels deep; check + plan + 4 shards (+ ci github)');
+  const check = () => cli(['check', '-w', ws]).wall;
+  const plan = async () => {
+    const t0 = performance.now();
+    const loaded = await loadValidWorkspace(ws);
+    const all = [...loaded.boards.keys()];
+    const request = { runs: 2, jobs: 2, cores: 2 };
+    planBuild(loaded, { ...request, boards: all });
+    for (let i = 1; i <= 4; i++) planBuild(loaded, { ...request, boards: shardBoards(all, { index: i, count: 4 }, new Map()) });
+    return (performance.now() - t0) / 1000;
+  };
+  const ci = () => cli(['ci', 'github', '--shards', '4', '--branch', 'main', '-w', ws]).wall;
+  check(); // warm-up: the file cache
+  await plan();
+  const checks = [];
+  const plans = [];
+  const cis = [];
+  for (let i = 0; i < reps; i++) {
+    plans.push(await plan());
+    checks.push(check());
+    cis.push(ci());
+  }
+  const sums = checks.map((c, i) => c + plans[i]);
+  return [
+    makeRow({
+      id: 'graph40',
+      name: '40-board graph (shared producers, 3 levels deep): check + plan + shard',
+      value: median(sums),
+      unit: 's',
+      target: { on: 'value', op: '<', limit: 1 },
+      note:
+        `median of ${reps}: the reprorom check process (node start-up included) ${median(checks).toFixed(2)} s, plus ` +
+        `load + plan of all 40 boards and of each of 4 shards, in process (what build --all --shard does before its first container) ${median(plans).toFixed(3)} s; ` +
+        `informational: reprorom ci github --shards 4 on it ${median(cis).toFixed(2)} s`,
+      samples: { value: sums },
+    }),
+  ];
+}
