@@ -61,6 +61,8 @@ const { cachedRebuildBench, hashingBench, startupBench } = await import('./cli.j
 const { compareBench } = await import('./compare.js');
 const { extractBench } = await import('./extract.js');
 const { graphBench } = await import('./graph.js');
+const { graph40Bench } = await import('./graph40.js');
+const { storeShardsBench } = await import('./storeShards.js');
 
 /** In the order the brief lists them; ids for --only. */
 const BENCHES = [
@@ -70,6 +72,8 @@ const BENCHES = [
   ['container', containerBench],
   ['parallel', parallelBench],
   ['graph', graphBench],
+  ['graph40', graph40Bench],
+  ['store-shards', storeShardsBench],
   ['hashing', hashingBench],
   ['startup', startupBench],
   ['compare', compareBench],

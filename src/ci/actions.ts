@@ -18,6 +18,7 @@ export const ACTIONS = {
   checkout: pin('actions/checkout', '11d5960a326750d5838078e36cf38b85af677262', 'v4.4.0'),
   cache: pin('actions/cache', '0057852bfaa89a56745cba8c7296529d2fc39830', 'v4.3.0'),
   cacheRestore: pin('actions/cache/restore', '0057852bfaa89a56745cba8c7296529d2fc39830', 'v4.3.0'),
+  cacheSave: pin('actions/cache/save', '0057852bfaa89a56745cba8c7296529d2fc39830', 'v4.3.0'),
   uploadArtifact: pin('actions/upload-artifact', 'ea165f8d65b6e75b540449e92b4886f43607fa02', 'v4.6.2'),
   downloadArtifact: pin('actions/download-artifact', 'd3f86a106a0bac45b974a628896c90dbdf5c8093', 'v4.3.0'),
 } as const;

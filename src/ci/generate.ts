@@ -17,6 +17,7 @@ import { selectBoards } from '../plan/plan.js';
 import { UsageError } from '../util/errors.js';
 import { withProducers } from '../workspace/inputs.js';
 import type { Workspace } from '../workspace/load.js';
+import { localSourceDirs, producerBoards } from './storeCache.js';
 
 /** Where jobs get reprorom when the workspace does not depend on it: a GitHub repository at one commit. */
 export interface ReproromSource {
@@ -48,6 +49,11 @@ export interface WorkflowPlan {
    * job's `filters`). Undefined: CircleCI builds every branch (its pull requests are branch pushes).
    */
   branch?: string;
+  /**
+   * The producer store (storeCache.ts): the boards that feed another (built once by a
+   * producers job, restored by the shards) and the local source folders its cache key hashes.
+   */
+  store?: { producers: string[]; sources: string[] };
 }
 
 /** The container jobs run in unless `--container` names another (a moving tag: pin it by digest). */
@@ -82,6 +88,8 @@ export function parseReproromSource(text: string): ReproromSource {
 }
 /** Image cache: outside the checkout so it is one absolute path in every job (cache entries record paths). */
 export const CACHE_DIR = '/var/cache/reprorom';
+/** The producer store every job uses (`--store`), cached between the jobs of a CI run. */
+export const STORE_DIR = `${CACHE_DIR}/store`;
 /** Each board job copies its run folder and JUnit file here (not hidden, unlike .reprorom/). */
 export const SHARD_DIR = 'shard';
 
@@ -166,7 +174,7 @@ export function imageScript(plan: WorkflowPlan): string {
 
 /** One shard's build; `shard` is a shell or CI expression for I. */
 export function shardBuildScript(plan: WorkflowPlan, shard: string): string {
-  return `${rr(plan)} build --all --runs ${plan.runs} --shard ${shard}/${plan.shards} --machine ci-shard-${shard} --junit ${SHARD_DIR}/junit.xml`;
+  return `${rr(plan)} build --all --runs ${plan.runs} --shard ${shard}/${plan.shards} --machine ci-shard-${shard} --junit ${SHARD_DIR}/junit.xml${plan.store ? ` --store ${STORE_DIR}` : ''}`;
 }
 
 /** After the build, even a failed one: the run folder goes next to the JUnit file, ready to upload. */
@@ -220,6 +228,7 @@ export function planWorkflow(
     // A local flake with a Debian lock is an offline package set: its .deb files are fetched first.
     return m?.[1] && existsSync(join(ws.root, m[1], 'debs.lock.json')) ? [{ name, dir: m[1] }] : [];
   });
+  const producers = producerBoards(ws, built);
   const uses = usesReprorom(ws.root);
   let install: WorkflowPlan['install'];
   if (opts.reproromFrom) install = { kind: 'git', ...opts.reproromFrom };
@@ -237,6 +246,8 @@ export function planWorkflow(
     install,
     container: opts.container ?? DEFAULT_CONTAINER,
     ...(opts.branch === undefined ? {} : { branch: opts.branch }),
+    // Only a graph has producers to share between shards.
+    ...(producers.length > 0 ? { store: { producers, sources: localSourceDirs(ws, built) } } : {}),
   };
 }
 

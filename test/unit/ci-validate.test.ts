@@ -8,14 +8,16 @@
  * action.yml. The two schema files are stored in test/fixtures/schemas (sources
  * in its README).
  */
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import circleci from '@circleci/circleci-config-parser';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { circleciConfig } from '../../src/ci/circleci.js';
+import { circleciConfig, keyFileCommand } from '../../src/ci/circleci.js';
 import type { WorkflowPlan } from '../../src/ci/generate.js';
 import { githubWorkflow } from '../../src/ci/github.js';
 import {
@@ -24,6 +26,8 @@ import {
   githubRebuilderWorkflow,
   type RebuilderPlan,
 } from '../../src/ci/rebuilder.js';
+import { storeKeyFiles } from '../../src/ci/storeCache.js';
+import type { StoreKeyFields } from '../../src/runs/store.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const githubErrors = (content: string) =>
@@ -220,4 +224,138 @@ describe('rebuilder workflows (ci github|circleci --rebuilder, issue 28 item 3)'
       }
     },
   );
+});
+
+const store = { producers: ['kernel', 'toolchain'], sources: ['src'] };
+const storePlans: WorkflowPlan[] = plans.map((p) => ({ ...p, store }));
+const SHA_PIN = /^actions\/cache\/(restore|save)@[0-9a-f]{40}$/;
+/**
+ * Where each field of the store key (src/runs/store.ts) comes from, as a part of the cache
+ * key. `satisfies` makes a field added to StoreKeyFields a compile error here until covered.
+ */
+const covers = {
+  schema: 'reprorom-store-',
+  tool: 'c0ffee000000',
+  board: 'boards/**',
+  definition: 'boards/**',
+  image: 'images/*.yaml',
+  pins: 'pins/*.yaml',
+  source: 'src/**',
+  // 'commit' (a git source's commit time) is pinned in the board file, as the commit is.
+  sourceDateEpoch: 'boards/**',
+  // Board inputs are runs of other boards (boards/**); url and debian inputs carry their sha256 there.
+  inputs: 'boards/**',
+  index: 'runs3-',
+  variation: 'runs3-',
+  varyOn: 'boards/**',
+} satisfies Record<keyof StoreKeyFields, string>;
+
+describe('the producer store cached between jobs (issue 29 item 2): GitHub', () => {
+  it.each(storePlans.map((p) => [p.shards, p.install.kind, p]))(
+    'GitHub: the workflow with the store cache parses (%i shards, %s install), actions pinned by commit',
+    (_s, _k, plan) => {
+      const text = githubWorkflow(plan as WorkflowPlan);
+      expect(githubErrors(text)).toEqual([]);
+      const wf = parse(text);
+      const cacheSteps = [...wf.jobs.producers.steps, ...wf.jobs.boards.steps].filter(
+        (s: { with?: { path?: string } }) => s.with?.path === '/var/cache/reprorom/store',
+      );
+      expect(cacheSteps.map((s: { uses: string }) => s.uses.replace(/@.*/, ''))).toEqual([
+        'actions/cache/restore',
+        'actions/cache/save',
+        'actions/cache/restore',
+      ]);
+      for (const s of cacheSteps) expect(s.uses).toMatch(SHA_PIN);
+      expect(new Set(cacheSteps.map((s: { with: { key: string } }) => s.with.key)).size).toBe(1);
+    },
+  );
+
+  it('GitHub: the store cache key includes everything the store key includes', () => {
+    const plan = storePlans.find((p) => p.install.kind === 'git')!;
+    const wf = parse(githubWorkflow(plan));
+    const key: string = wf.jobs.boards.steps.find((s: { id?: string }) => s.id === 'store').with.key;
+    for (const [field, part] of Object.entries(covers)) expect(key, field).toContain(part);
+    // The project install: the tool is package-lock.json's reprorom.
+    const project = parse(githubWorkflow(storePlans.find((p) => p.install.kind === 'project')!));
+    expect(project.jobs.producers.steps.find((s: { id?: string }) => s.id === 'store').with.key).toContain(
+      "'package-lock.json'",
+    );
+  });
+
+  it('a board whose source is the workspace itself: the key hashes the whole checkout but .git', () => {
+    const files = storeKeyFiles({ ...plans[0]!, store: { producers: ['p'], sources: ['.'] } });
+    expect(files).toEqual(expect.arrayContaining(['**', '!.git/**', 'boards/**']));
+  });
+});
+
+describe('the producer store cached between jobs (issue 29 item 2): CircleCI', () => {
+  it.each(storePlans.map((p) => [p.shards, p.install.kind, p]))(
+    'CircleCI: the config with the store cache parses (%i shards, %s install)',
+    (_s, _k, plan) => {
+      const text = circleciConfig(plan as WorkflowPlan);
+      expect(circleciErrors(text)).toEqual([]);
+      const config = parse(text);
+      const restore = config.jobs.boards.steps.filter(
+        (s: unknown) => typeof s === 'object' && s !== null && 'restore_cache' in s,
+      );
+      expect(restore.at(-1).restore_cache.keys).toEqual([
+        expect.stringMatching(/^reprorom-store-.*\{\{ checksum "\.reprorom-store-key" \}\}$/),
+      ]);
+      const save = config.jobs.producers.steps.find(
+        (s: { save_cache?: unknown } | string) => typeof s === 'object' && s.save_cache,
+      ).save_cache;
+      expect(save).toEqual({
+        key: restore.at(-1).restore_cache.keys[0],
+        paths: ['/var/cache/reprorom/store'],
+      });
+    },
+  );
+
+  it('CircleCI: the checksummed key file changes with a board, a source file, a pin or an image, and not with .git', async () => {
+    const ws = await mkdtemp(join(tmpdir(), 'rr-store-key-'));
+    try {
+      for (const d of ['boards', 'src', 'pins/offline', 'images', '.git'])
+        await mkdir(join(ws, d), { recursive: true });
+      for (const f of [
+        'boards/a.yaml',
+        'src/main.c',
+        'pins/p.yaml',
+        'pins/offline/x.deb',
+        'images/i.yaml',
+        '.git/HEAD',
+        'package-lock.json',
+      ])
+        await writeFile(join(ws, f), 'one\n');
+      const key = (sources: string[]) => {
+        const cmd = keyFileCommand(
+          storeKeyFiles({ ...plans[0]!, store: { producers: ['a'], sources } }),
+          '.reprorom-store-key',
+        );
+        execFileSync('bash', ['-c', cmd], { cwd: ws });
+        return execFileSync('sha256sum', ['.reprorom-store-key'], { cwd: ws, encoding: 'utf8' }).split(
+          ' ',
+        )[0];
+      };
+      for (const sources of [['src'], ['.']]) {
+        let before = key(sources);
+        for (const f of [
+          'boards/a.yaml',
+          'src/main.c',
+          'pins/p.yaml',
+          'pins/offline/x.deb',
+          'images/i.yaml',
+          'package-lock.json',
+        ]) {
+          await writeFile(join(ws, f), `changed ${sources.join()}\n`);
+          const after = key(sources);
+          expect(after, `${f} (sources ${sources.join()})`).not.toBe(before);
+          before = after;
+        }
+        await writeFile(join(ws, '.git/HEAD'), `moved ${sources.join()}\n`);
+        expect(key(sources), '.git').toBe(before);
+      }
+    } finally {
+      await rm(ws, { recursive: true, force: true });
+    }
+  });
 });
