@@ -5,8 +5,11 @@ import { join } from 'node:path';
 
 /** Kept between runs; `npm run bench -- --clean` removes it. */
 export const BENCH_DIR = process.env['REPROROM_BENCH_DIR'] ?? '/var/tmp/reprorom-bench';
-/** Removed at the end of every run. */
-export const WORK = join(BENCH_DIR, 'work');
+/**
+ * Scratch of this run alone, removed at its end: one folder per process, so two bench runs
+ * at once (or a row run on its own) never remove each other's files.
+ */
+export const WORK = join(BENCH_DIR, 'work', String(process.pid));
 
 export function benchDir(...parts) {
   const dir = join(BENCH_DIR, ...parts);
