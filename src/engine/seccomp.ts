@@ -85,6 +85,10 @@ function forbiddenPersonalityBits(): number[] {
   return bits;
 }
 
+/**
+ * One job: this is the profile itself, as data (the ABIs and one rule per syscall group),
+ * read top to bottom against Docker's default; splitting it would scatter one table.
+ */
 export function reproromSeccompProfile(): SeccompProfile {
   return {
     defaultAction: 'SCMP_ACT_ALLOW',

@@ -127,34 +127,7 @@ export function parseProvenance(
   const params = def.externalParameters;
   const deps = def.resolvedDependencies as ResourceDescriptor[];
   const problems: string[] = [];
-  const dep = (name: string, what: string): ResourceDescriptor | undefined => {
-    const found = deps.find((d) => d.name === name);
-    if (!found)
-      problems.push(`predicate.buildDefinition.resolvedDependencies: no entry named "${name}" (${what})`);
-    return found;
-  };
-  const field = (
-    d: ResourceDescriptor | undefined,
-    key: string,
-    what: string,
-    pattern = /^[0-9a-f]{64}$/,
-  ): string => {
-    if (!d) return '';
-    const v = d.digest[key];
-    const at = `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).digest.${key}`;
-    if (v === undefined || v === '') problems.push(`${at} is missing: ${what}`);
-    else if (!pattern.test(v)) problems.push(`${at} is "${v}": ${what}, expected 64 lowercase hex digits`);
-    return v ?? '';
-  };
-  const pinOf = (name: string): DescribedPin => {
-    const d = dep(`pin/${name}`, `the flake and narHash of pin "${name}"`);
-    const hex = field(d, NAR_DIGEST, `the narHash of pin "${name}"`);
-    if (d && !d.uri)
-      problems.push(
-        `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`,
-      );
-    return { name, flake: d?.uri ?? '', narHash: /^[0-9a-f]{64}$/.test(hex) ? hexToSri(hex) : '' };
-  };
+  const { dep, field, pinOf } = dependencyReader(deps, problems);
   const src = dep('source', 'the source tree hash');
   const sourceHash = field(src, TREE_DIGEST, 'the source tree hash');
   const origin = deps.find((d) => d.name === 'source/git' || d.name === 'source/workspace');
@@ -224,4 +197,40 @@ export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
   }
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
   return [`${path || '(top level)'}: ${show(a)} ≠ ${show(b)}`];
+}
+
+/**
+ * Reads the resolved dependencies by name: each missing entry or bad digest is added to
+ * `problems` (all are reported at once), and the readers return '' in its place.
+ */
+function dependencyReader(deps: ResourceDescriptor[], problems: string[]) {
+  const dep = (name: string, what: string): ResourceDescriptor | undefined => {
+    const found = deps.find((d) => d.name === name);
+    if (!found)
+      problems.push(`predicate.buildDefinition.resolvedDependencies: no entry named "${name}" (${what})`);
+    return found;
+  };
+  const field = (
+    d: ResourceDescriptor | undefined,
+    key: string,
+    what: string,
+    pattern = /^[0-9a-f]{64}$/,
+  ): string => {
+    if (!d) return '';
+    const v = d.digest[key];
+    const at = `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).digest.${key}`;
+    if (v === undefined || v === '') problems.push(`${at} is missing: ${what}`);
+    else if (!pattern.test(v)) problems.push(`${at} is "${v}": ${what}, expected 64 lowercase hex digits`);
+    return v ?? '';
+  };
+  const pinOf = (name: string): DescribedPin => {
+    const d = dep(`pin/${name}`, `the flake and narHash of pin "${name}"`);
+    const hex = field(d, NAR_DIGEST, `the narHash of pin "${name}"`);
+    if (d && !d.uri)
+      problems.push(
+        `predicate.buildDefinition.resolvedDependencies[${deps.indexOf(d)}] (${d.name}).uri is missing: the flake reference of pin "${name}"`,
+      );
+    return { name, flake: d?.uri ?? '', narHash: /^[0-9a-f]{64}$/.test(hex) ? hexToSri(hex) : '' };
+  };
+  return { dep, field, pinOf };
 }

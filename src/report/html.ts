@@ -64,6 +64,31 @@ const VERDICT_TEXT: Record<string, string> = {
   'single-run': 'one run only',
 };
 
+/** The page's own style sheet (the report is one self-contained file). */
+const STYLE = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#1d1d1f;background:#fff}
+h1{font-size:1.5em;margin:0 0 .2em}h1.ok{color:#176317}h1.bad{color:#a11}
+.summary{margin:0 0 1em;color:#444}
+table{border-collapse:collapse}
+.facts th{text-align:left;padding:.15em 1em .15em 0;color:#555;font-weight:600;vertical-align:top}
+.facts td{padding:.15em 0}.facts code{font-size:12px}
+#grid{margin-top:1.2em}
+#grid th,#grid td{border:1px solid #bbb;padding:.45em .6em;vertical-align:top;text-align:left}
+#grid thead th{background:#f0f0f0}
+th.artifact{min-width:11em;background:#fafafa}
+.board{color:#555;font-weight:400;font-size:12px}.name{font-size:15px}
+.verdict{font-weight:700;font-size:12px;letter-spacing:.02em}
+.verdict.reproducible{color:#176317}.verdict.mismatch,.verdict.missing{color:#a11}.verdict.single-run{color:#7a5b00}
+td.cell{width:19em}
+code.sha{display:block;font:12px/1.35 ui-monospace,"DejaVu Sans Mono",monospace;word-break:break-all;margin:.2em 0}
+td.good{background:#c8f0c8}td.bad{background:#f4b4b4}td.missing{background:#f4b4b4}td.single{background:#fff2b3}
+td.empty{background:repeating-linear-gradient(45deg,#fff,#fff 6px,#f3f3f3 6px,#f3f3f3 12px)}
+.who{font-size:12px}.meta{color:#444;font-size:12px}.dim{color:#777}
+.flag{color:#8b0000;font-weight:700;margin-right:.5em}
+.cause{font-size:12px;color:#8b0000;margin:.2em 0}
+.legend{margin-top:1em;font-size:12px;color:#444}.legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #bbb}
+ul.notes{font-size:12px;color:#444}
+details.diff summary{font-size:12px;cursor:pointer}details.diff pre{font-size:11px;max-width:60em;max-height:30em;overflow:auto;white-space:pre-wrap;background:#f6f6f6;padding:.4em}`;
+
 export function renderHtml(input: ReportInput): string {
   const { comparison } = input;
   const artifacts = allArtifacts(comparison);
@@ -79,29 +104,7 @@ export function renderHtml(input: ReportInput): string {
   for (const a of artifacts) counts.set(a.verdict, (counts.get(a.verdict) ?? 0) + 1);
   const width = Math.max(1, ...artifacts.map((a) => Object.keys(a.hashes).length));
 
-  const cell = (a: ArtifactResult, label: string) => {
-    const cls = cellClass(a, label);
-    const sha = a.hashes[label] ?? null;
-    const m = input.manifests.get(label);
-    const size = m?.artifacts.find((x) => x.sha256 === sha)?.size;
-    const log = input.logs?.get(label);
-    const who = m
-      ? `${m.run.machine ? `<b>${esc(m.run.machine)}</b> · ` : ''}run ${m.run.index} <span class="dim">${esc(m.run.id)}</span>`
-      : `<b>${esc(label)}</b>`;
-    const meta = [
-      size !== undefined ? bytes(size) : '',
-      m ? `${(m.durationMs / 1000).toFixed(1)} s` : '',
-      m?.boot ? `boot ${m.boot.ok ? 'ok' : 'FAILED'}` : '',
-      log ? link(log, 'log') : '',
-    ].filter(Boolean);
-    const mark =
-      cls === 'bad'
-        ? '<span class="flag">✗ differs</span>'
-        : cls === 'missing'
-          ? '<span class="flag">✗ missing</span>'
-          : '';
-    return `<td class="cell ${cls}" data-label="${esc(label)}" data-sha256="${esc(sha ?? '')}" title="${esc(label)}"><div class="who">${who}</div><code class="sha">${esc(sha ?? '(missing)')}</code><div class="meta">${mark}${meta.join(' · ')}</div></td>`;
-  };
+  const cell = (a: ArtifactResult, label: string) => cellHtml(input, a, label, link);
 
   const rows = artifacts.map((a) => {
     const diff = input.reports.find((r) => r.artifact === a.name);
@@ -132,29 +135,7 @@ export function renderHtml(input: ReportInput): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light">
 <title>reprorom: ${comparison.ok ? 'reproducible' : 'NOT reproducible'}</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#1d1d1f;background:#fff}
-h1{font-size:1.5em;margin:0 0 .2em}h1.ok{color:#176317}h1.bad{color:#a11}
-.summary{margin:0 0 1em;color:#444}
-table{border-collapse:collapse}
-.facts th{text-align:left;padding:.15em 1em .15em 0;color:#555;font-weight:600;vertical-align:top}
-.facts td{padding:.15em 0}.facts code{font-size:12px}
-#grid{margin-top:1.2em}
-#grid th,#grid td{border:1px solid #bbb;padding:.45em .6em;vertical-align:top;text-align:left}
-#grid thead th{background:#f0f0f0}
-th.artifact{min-width:11em;background:#fafafa}
-.board{color:#555;font-weight:400;font-size:12px}.name{font-size:15px}
-.verdict{font-weight:700;font-size:12px;letter-spacing:.02em}
-.verdict.reproducible{color:#176317}.verdict.mismatch,.verdict.missing{color:#a11}.verdict.single-run{color:#7a5b00}
-td.cell{width:19em}
-code.sha{display:block;font:12px/1.35 ui-monospace,"DejaVu Sans Mono",monospace;word-break:break-all;margin:.2em 0}
-td.good{background:#c8f0c8}td.bad{background:#f4b4b4}td.missing{background:#f4b4b4}td.single{background:#fff2b3}
-td.empty{background:repeating-linear-gradient(45deg,#fff,#fff 6px,#f3f3f3 6px,#f3f3f3 12px)}
-.who{font-size:12px}.meta{color:#444;font-size:12px}.dim{color:#777}
-.flag{color:#8b0000;font-weight:700;margin-right:.5em}
-.cause{font-size:12px;color:#8b0000;margin:.2em 0}
-.legend{margin-top:1em;font-size:12px;color:#444}.legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #bbb}
-ul.notes{font-size:12px;color:#444}
-details.diff summary{font-size:12px;cursor:pointer}details.diff pre{font-size:11px;max-width:60em;max-height:30em;overflow:auto;white-space:pre-wrap;background:#f6f6f6;padding:.4em}
+${STYLE}
 </style></head><body>
 <h1 class="${comparison.ok ? 'ok' : 'bad'}">reprorom: ${comparison.ok ? 'reproducible' : 'NOT reproducible'}</h1>
 <p class="summary">${esc(summary || 'no artifacts')} · ${comparison.inputs.length} runs${machines.length ? ` on ${machines.length} machine${machines.length > 1 ? 's' : ''}` : ''}</p>
@@ -172,4 +153,34 @@ ${rows.join('\n')}
 ${comparison.notes.length ? `<ul class="notes">${comparison.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
+}
+
+/** One run's cell of an artifact's row: who ran it, its hash, size, time, boot and log. */
+function cellHtml(
+  input: ReportInput,
+  a: ArtifactResult,
+  label: string,
+  link: (path: string, text: string) => string,
+): string {
+  const cls = cellClass(a, label);
+  const sha = a.hashes[label] ?? null;
+  const m = input.manifests.get(label);
+  const size = m?.artifacts.find((x) => x.sha256 === sha)?.size;
+  const log = input.logs?.get(label);
+  const who = m
+    ? `${m.run.machine ? `<b>${esc(m.run.machine)}</b> · ` : ''}run ${m.run.index} <span class="dim">${esc(m.run.id)}</span>`
+    : `<b>${esc(label)}</b>`;
+  const meta = [
+    size !== undefined ? bytes(size) : '',
+    m ? `${(m.durationMs / 1000).toFixed(1)} s` : '',
+    m?.boot ? `boot ${m.boot.ok ? 'ok' : 'FAILED'}` : '',
+    log ? link(log, 'log') : '',
+  ].filter(Boolean);
+  const mark =
+    cls === 'bad'
+      ? '<span class="flag">✗ differs</span>'
+      : cls === 'missing'
+        ? '<span class="flag">✗ missing</span>'
+        : '';
+  return `<td class="cell ${cls}" data-label="${esc(label)}" data-sha256="${esc(sha ?? '')}" title="${esc(label)}"><div class="who">${who}</div><code class="sha">${esc(sha ?? '(missing)')}</code><div class="meta">${mark}${meta.join(' · ')}</div></td>`;
 }

@@ -5,126 +5,25 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bootRun } from '../boot/boot.js';
 import { connectEngine } from '../engine/docker.js';
 import type { Engine } from '../engine/port.js';
-import type { ManifestInput } from '../hashes/runManifest.js';
 import { type ImagePreparer, prepareImage } from '../imagebuild/prepare.js';
 import type { BuildPlan, PlannedBoard, PlannedImage } from '../plan/plan.js';
-import type { Variation, VariationChoice } from '../plan/variations.js';
 import { type PreparedSource, prepareSource } from '../sources/prepare.js';
-import { ConfigError, EngineUnavailableError, hostFileSystemFault, ReproromError } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
 import { ensureStateDir, stateDir } from '../util/paths.js';
-import { toolVersion } from '../util/version.js';
 import { located } from '../workspace/references.js';
-import type { Board } from '../workspace/schema.js';
 import { CappedLog, DEFAULT_LOG_BYTES } from './cappedLog.js';
-import {
-  assertPlaceable,
-  fetchFileInputs,
-  fileInputRecord,
-  type PlacedInput,
-  producerInput,
-} from './inputs.js';
-import { BoardRunError } from './logTail.js';
+import { assertPlaceable, fetchFileInputs, fileInputRecord, producerInput } from './inputs.js';
+import type { BoardOutcome, BuildResult, ExecuteOptions } from './outcome.js';
 import { runGraph } from './pool.js';
-import type { ProgressListener } from './progress.js';
-import { runBoard } from './runBoard.js';
 import { newRunId } from './runId.js';
+import { type Execution, type PlannedRun, type ProducerHandoff, type ReadyBoard, runOne } from './runOne.js';
 import { boardProducers, type RunTask, startOrder } from './schedule.js';
-import { restoreRun, STORE_KEY_SCHEMA, type StoreKeyFields, saveRun, storeKey } from './store.js';
 import { createWorkFolder, removeDeadWorkFolders } from './workFolders.js';
 
-export interface ExecuteOptions {
-  /** Default: the engine DOCKER_HOST names (or the local socket). */
-  engine?: Engine;
-  signal?: AbortSignal;
-  /** How images are made ready; default: from the cache or built, then loaded. */
-  prepareImage?: ImagePreparer;
-  /** How long to wait for another build of the same workspace (default 30 min). */
-  lockWaitMs?: number;
-  /** Progress as typed events (the CLI renders them). */
-  onProgress?: ProgressListener;
-  /** Lines of a failed run's output to keep with the failure (default 40). */
-  logTailLines?: number;
-  /**
-   * The run folder of a producer the plan does not build (the culprit search rebuilds a
-   * consumer alone, from the first build's reference run of its producers).
-   */
-  producerRun?: (board: string, index: number) => string | undefined;
-  /**
-   * The reruns of a culprit search: their run folder goes inside the build's own (`dir`), never
-   * beside it in runs/, and each manifest says which build's mismatch it explains (`of`).
-   */
-  culpritSearch?: { of: string; dir: string };
-  /**
-   * The store of producer runs (`build --store`). Runs of `restore` boards (producers this build
-   * pulled in, not ones it was asked to build) are taken from it when an entry matches; runs of
-   * `save` boards (every board that feeds another) are kept in it once built. `release` and
-   * `verify` never pass one: they always rebuild.
-   */
-  store?: { dir: string; restore: ReadonlySet<string>; save: ReadonlySet<string> };
-}
-
-export interface RunOutcome {
-  index: number;
-  ok: boolean;
-  durationMs?: number;
-  boot?: import('../contracts/json.js').BootJson;
-  outDir?: string;
-  error?: string;
-  exitCode?: number;
-  /** A failed run's last lines of output. */
-  logTail?: string[];
-  variations: string[];
-  variation: Variation;
-  /** Variations this run should have applied but could not (the plan's and the container's reasons). */
-  notApplied?: Partial<Record<string, string>>;
-  /** Restored from the store under this key, not built here. */
-  restored?: { key: string };
-}
-
-export interface BoardOutcome {
-  board: string;
-  image: { name: string; id: string };
-  sourceHash?: string;
-  log: string;
-  vary: VariationChoice;
-  runs: RunOutcome[];
-}
-
-export interface BuildResult {
-  runId: string;
-  runDir: string;
-  boards: BoardOutcome[];
-}
-
-/** What the manifest (and the provenance made from it) says of the source: its tree and its published origin. */
-function sourceInfo(board: Board, prepared: PreparedSource): ManifestInput['source'] {
-  const s = board.source;
-  const local = prepared.workspaceGit;
-  return {
-    type: s.type,
-    hash: prepared.hash,
-    ...(prepared.commit ? { commit: prepared.commit } : {}),
-    ...(s.type === 'debian-source'
-      ? {
-          package: s.package,
-          version: s.version,
-          files: s.sha256,
-          patches: { policy: s.patches, applied: prepared.patches ?? [] },
-        }
-      : {}),
-    ...(s.type === 'git' || s.type === 'tarball' ? { url: s.url } : {}),
-    ...(s.type === 'tarball' ? { sha256: s.sha256 } : {}),
-    ...(s.type === 'local'
-      ? local
-        ? { commit: local.commit, path: local.path, dirty: local.dirty }
-        : { dirty: true }
-      : {}),
-  };
-}
+export type { BoardOutcome, BuildResult, ExecuteOptions, RunOutcome } from './outcome.js';
 
 function epochOf(planned: PlannedBoard, prepared: PreparedSource): number {
   const { board } = planned;
@@ -167,250 +66,142 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions = {}): P
   }
 }
 
+/**
+ * The stages of one execution, each a function below: make the images ready, prepare each
+ * board (source, input files, log), then run every board × run in the pool.
+ */
 async function executeLocked(plan: BuildPlan, opts: ExecuteOptions, engine: Engine): Promise<BuildResult> {
   const runId = newRunId();
-  const runDir = join(opts.culpritSearch?.dir ?? join(stateDir(plan.root), 'runs'), runId);
-  const workDir = join(stateDir(plan.root), 'work', runId);
   const emit = opts.onProgress ?? (() => {});
-  const event = (board: string, text: string) => emit({ type: 'note', board, text });
-  const prep = (board: string, what: 'image' | 'source' | 'inputs', text: string) =>
-    emit({ type: 'prep', board, what, text });
-  const prepare = opts.prepareImage ?? defaultPrepareImage;
-  await mkdir(runDir, { recursive: true });
-  await createWorkFolder(workDir);
+  const x: Execution = {
+    plan,
+    opts,
+    engine,
+    runId,
+    runDir: join(opts.culpritSearch?.dir ?? join(stateDir(plan.root), 'runs'), runId),
+    workDir: join(stateDir(plan.root), 'work', runId),
+    emit,
+    event: (board, text) => emit({ type: 'note', board, text }),
+    prep: (board, what, text) => emit({ type: 'prep', board, what, text }),
+  };
+  await mkdir(x.runDir, { recursive: true });
+  await createWorkFolder(x.workDir);
   const logs: CappedLog[] = [];
   try {
-    const imageIds = new Map<PlannedImage, string>();
-    for (const image of plan.images) {
-      const firstUser = plan.boards.find((b) => b.image === image)?.name ?? 'build';
-      prep(firstUser, 'image', `image ${image.name}`);
-      const ready = await prepare(image, engine, {
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onStep: (s) => prep(firstUser, 'image', `image ${image.name}: ${s}`),
-      });
-      imageIds.set(image, ready.id);
-    }
+    const imageIds = await prepareImages(x);
+    const handoff = producerHandoff(x);
     const boards: BoardOutcome[] = [];
     const tasks: RunTask[] = [];
-    // Each run's folder once it is done (undefined: it failed), for the boards it feeds.
-    const done = new Map<string, Promise<string | undefined>>();
-    const settle = new Map<string, (outDir: string | undefined) => void>();
-    for (const planned of plan.boards)
-      for (const { index } of planned.runs) {
-        const key = `${planned.name}#${index}`;
-        done.set(key, new Promise((resolve) => settle.set(key, resolve)));
-      }
-    /** A consumer's run i starts after its producer's run i has settled (see startOrder), so this does not wait. */
-    const inputsOf = async (planned: PlannedBoard, index: number, files: PlacedInput[]) => {
-      const placed = [...files];
-      for (const input of planned.board.inputs) {
-        if (input.type !== 'board') continue;
-        const ours = done.get(`${input.board}#${index}`);
-        const outDir = ours ? await ours : opts.producerRun?.(input.board, index);
-        placed.push(await producerInput(planned.name, input, index, outDir));
-      }
-      return placed;
-    };
     for (const planned of plan.boards) {
-      const { name, board } = planned;
-      const imageId = imageIds.get(planned.image) ?? '';
-      prep(name, 'source', `preparing source (${board.source.type})`);
-      const source = await prepareSource(plan.root, board.source, {
-        into: join(workDir, name, 'src'),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      assertPlaceable(name, board, source.entries);
-      if (board.inputs.some((i) => i.type !== 'board')) prep(name, 'inputs', 'fetching pinned input files');
-      const files = (await fetchFileInputs(board, plan.root, opts.signal)).map(fileInputRecord);
-      const epoch = epochOf(planned, source);
-      const logPath = join(runDir, `${name}.log`);
-      const cap = board.limits.log ?? DEFAULT_LOG_BYTES;
-      const log = new CappedLog(logPath, cap, () =>
-        event(
-          name,
-          `log over ${Math.round(cap / 1024 / 1024)} MiB: keeping its head and tail only (limits.log)`,
-        ),
-      );
-      logs.push(log);
-      const outcome: BoardOutcome = {
-        board: name,
-        image: { name: planned.image.name, id: imageId },
-        sourceHash: source.hash,
-        log: logPath,
-        vary: planned.vary,
-        runs: [],
-      };
-      boards.push(outcome);
-      // The highest index, not the count: a culprit search reruns runs 2..n alone (never "run 2/1").
-      const total = Math.max(0, ...planned.runs.map((r) => r.index));
-      for (const { index, variation, varied } of planned.runs) {
-        tasks.push({
-          board: name,
-          index,
-          producers: boardProducers(board),
-          run: async () => {
-            let finishedIn: string | undefined;
-            try {
-              finishedIn = await runOne();
-            } finally {
-              settle.get(`${name}#${index}`)?.(finishedIn);
-            }
-          },
-        });
-        const runOne = async (): Promise<string | undefined> => {
-          const run = { type: 'run', board: name, index, total } as const;
-          emit({
-            ...run,
-            state: 'started',
-            ...(varied.length ? { detail: `(varied: ${varied.join(', ')})` } : {}),
-          });
-          try {
-            const inputs = await inputsOf(planned, index, files);
-            const outDir = join(runDir, name, String(index));
-            const stored = opts.store && storeFields(planned, index, imageId, source.hash, epoch, inputs);
-            const key = stored && storeKey(stored);
-            let refused = false;
-            if (opts.store && stored && key && opts.store.restore.has(name) && !opts.culpritSearch) {
-              const got = await restoreRun(opts.store.dir, key, stored, outDir);
-              if (got.kind === 'restored') {
-                outcome.runs.push({
-                  index,
-                  ok: true,
-                  outDir,
-                  durationMs: 0,
-                  variations: varied,
-                  variation,
-                  restored: { key },
-                });
-                event(name, `run ${index}/${total} restored from the store (key ${key.slice(0, 16)}…)`);
-                emit({ ...run, state: 'done', detail: 'from the store' });
-                return outDir;
-              }
-              if (got.kind === 'refused') {
-                refused = true;
-                event(
-                  name,
-                  `warning: store entry ${key.slice(0, 16)}… of run ${index} refused: ${got.reason}; rebuilding it`,
-                );
-              }
-            }
-            const r = await runBoard({
-              engine,
-              runId,
-              index,
-              ...(plan.machine ? { machine: plan.machine } : {}),
-              boardName: name,
-              board,
-              source,
-              sourceInfo: sourceInfo(board, source),
-              image: { name: planned.image.name, id: imageId },
-              pin: planned.pin,
-              extraPins: planned.extraPins,
-              variation,
-              vary: planned.vary,
-              sourceDateEpoch: epoch,
-              inputs,
-              ...(opts.culpritSearch
-                ? {
-                    culpritSearch: {
-                      of: opts.culpritSearch.of,
-                      isolates: varied.length > 0 ? varied.join('+') : 'reference',
-                    },
-                  }
-                : {}),
-              outDir,
-              log,
-              ...(opts.logTailLines === undefined ? {} : { logTailLines: opts.logTailLines }),
-              onLine: (line) => emit({ type: 'output', board: name, index, line }),
-              ...(opts.signal ? { signal: opts.signal } : {}),
-            });
-            const done: RunOutcome = {
-              index,
-              ok: true,
-              outDir: r.outDir,
-              durationMs: r.durationMs,
-              variations: varied,
-              variation,
-              notApplied: r.notApplied,
-            };
-            if (plan.boot && board.boot) {
-              emit({ ...run, state: 'booting' });
-              const boot = await bootRun({ boardName: name, board, runDir: r.outDir, signal: opts.signal });
-              done.boot = boot;
-              emit({ type: 'boot', board: name, index, total, ok: boot.ok, message: boot.message });
-            }
-            if (opts.store && stored && key && opts.store.save.has(name) && !opts.culpritSearch) {
-              // A store that cannot be written costs a later shard a build, never this build its result.
-              const saved = await saveRun(opts.store.dir, key, stored, r.outDir, refused).catch(
-                (err: unknown) => `not saved (${err instanceof Error ? err.message : String(err)})`,
-              );
-              if (saved === 'saved')
-                event(name, `run ${index}/${total} saved in the store (key ${key.slice(0, 16)}…)`);
-              else if (saved !== 'kept') event(name, `warning: run ${index}/${total} ${saved}`);
-            }
-            outcome.runs.push(done);
-            emit({ ...run, state: 'done', detail: `in ${(r.durationMs / 1000).toFixed(1)} s` });
-            return r.outDir;
-          } catch (err) {
-            // A full disk or a lost engine is not this board's fault: stop the build with exit 3.
-            if (opts.signal?.aborted || isEnvironmentFault(err)) throw err;
-            const message = err instanceof Error ? err.message : String(err);
-            const exitCode = err instanceof ReproromError ? err.exitCode : undefined;
-            outcome.runs.push({
-              index,
-              ok: false,
-              error: message,
-              variations: varied,
-              variation,
-              ...(exitCode === undefined ? {} : { exitCode }),
-              ...(err instanceof BoardRunError ? { logTail: err.logTail } : {}),
-            });
-            emit({ ...run, state: 'failed', detail: message });
-            return undefined;
-          }
-        };
-      }
+      const ready = await prepareBoard(x, planned, imageIds.get(planned.image) ?? '', logs);
+      boards.push(ready.outcome);
+      for (const run of planned.runs) tasks.push(runTask(x, ready, run, handoff));
     }
     const settled = await runGraph(startOrder(tasks), plan.jobs);
     const rejected = settled.find((s) => s.status === 'rejected');
     if (rejected && rejected.status === 'rejected') throw rejected.reason;
-    for (const b of boards) b.runs.sort((x, y) => x.index - y.index);
-    return { runId, runDir, boards };
+    for (const b of boards) b.runs.sort((p, q) => p.index - q.index);
+    return { runId, runDir: x.runDir, boards };
   } finally {
     await Promise.all(logs.map((l) => l.end()));
-    await rm(workDir, { recursive: true, force: true });
-    if (opts.signal?.aborted) await rm(runDir, { recursive: true, force: true });
+    await rm(x.workDir, { recursive: true, force: true });
+    if (opts.signal?.aborted) await rm(x.runDir, { recursive: true, force: true });
   }
 }
 
-/** What determines a run's bytes, for its store key. */
-function storeFields(
-  planned: PlannedBoard,
-  index: number,
-  image: string,
-  source: string,
-  sourceDateEpoch: number,
-  inputs: readonly PlacedInput[],
-): StoreKeyFields | undefined {
-  const run = planned.runs.find((r) => r.index === index);
-  if (!run) return undefined;
+/** Each image of the plan, from the cache or built, in the order the boards first need it. */
+async function prepareImages(x: Execution): Promise<Map<PlannedImage, string>> {
+  const prepare = x.opts.prepareImage ?? defaultPrepareImage;
+  const imageIds = new Map<PlannedImage, string>();
+  for (const image of x.plan.images) {
+    const firstUser = x.plan.boards.find((b) => b.image === image)?.name ?? 'build';
+    x.prep(firstUser, 'image', `image ${image.name}`);
+    const ready = await prepare(image, x.engine, {
+      ...(x.opts.signal ? { signal: x.opts.signal } : {}),
+      onStep: (s) => x.prep(firstUser, 'image', `image ${image.name}: ${s}`),
+    });
+    imageIds.set(image, ready.id);
+  }
+  return imageIds;
+}
+
+function producerHandoff(x: Execution): ProducerHandoff {
+  // Each run's folder once it is done (undefined: it failed), for the boards it feeds.
+  const done = new Map<string, Promise<string | undefined>>();
+  const settle = new Map<string, (outDir: string | undefined) => void>();
+  for (const planned of x.plan.boards)
+    for (const { index } of planned.runs) {
+      const key = `${planned.name}#${index}`;
+      done.set(key, new Promise((resolve) => settle.set(key, resolve)));
+    }
   return {
-    schema: STORE_KEY_SCHEMA,
-    tool: toolVersion(),
-    board: planned.name,
-    definition: planned.board,
-    image,
-    pins: [planned.pin, ...planned.extraPins].map((p) => `${p.name} ${p.flake} ${p.narHash}`),
-    source,
-    sourceDateEpoch,
-    inputs: inputs.map((i) => ({ path: i.record.path, sha256: i.record.sha256 })),
-    index,
-    variation: run.variation,
-    varyOn: [...planned.vary.on].sort(),
+    settle: (board, index, outDir) => settle.get(`${board}#${index}`)?.(outDir),
+    /** A consumer's run i starts after its producer's run i has settled (see startOrder), so this does not wait. */
+    inputsOf: async (planned, index, files) => {
+      const placed = [...files];
+      for (const input of planned.board.inputs) {
+        if (input.type !== 'board') continue;
+        const ours = done.get(`${input.board}#${index}`);
+        const outDir = ours ? await ours : x.opts.producerRun?.(input.board, index);
+        placed.push(await producerInput(planned.name, input, index, outDir));
+      }
+      return placed;
+    },
   };
 }
 
-/** Failures of the host (disk, permissions, engine), which a retry of the board cannot fix. */
-function isEnvironmentFault(err: unknown): boolean {
-  return err instanceof EngineUnavailableError || hostFileSystemFault(err) !== undefined;
+/** The board's source once, its pinned input files, and its log (added to `logs` at once, so it is always ended). */
+async function prepareBoard(
+  x: Execution,
+  planned: PlannedBoard,
+  imageId: string,
+  logs: CappedLog[],
+): Promise<ReadyBoard> {
+  const { name, board } = planned;
+  x.prep(name, 'source', `preparing source (${board.source.type})`);
+  const source = await prepareSource(x.plan.root, board.source, {
+    into: join(x.workDir, name, 'src'),
+    ...(x.opts.signal ? { signal: x.opts.signal } : {}),
+  });
+  assertPlaceable(name, board, source.entries);
+  if (board.inputs.some((i) => i.type !== 'board')) x.prep(name, 'inputs', 'fetching pinned input files');
+  const files = (await fetchFileInputs(board, x.plan.root, x.opts.signal)).map(fileInputRecord);
+  const epoch = epochOf(planned, source);
+  const logPath = join(x.runDir, `${name}.log`);
+  const cap = board.limits.log ?? DEFAULT_LOG_BYTES;
+  const log = new CappedLog(logPath, cap, () =>
+    x.event(
+      name,
+      `log over ${Math.round(cap / 1024 / 1024)} MiB: keeping its head and tail only (limits.log)`,
+    ),
+  );
+  logs.push(log);
+  const outcome: BoardOutcome = {
+    board: name,
+    image: { name: planned.image.name, id: imageId },
+    sourceHash: source.hash,
+    log: logPath,
+    vary: planned.vary,
+    runs: [],
+  };
+  const total = Math.max(0, ...planned.runs.map((r) => r.index));
+  return { planned, imageId, source, files, epoch, log, outcome, total };
+}
+
+/** One run as a pool task: whatever happens, its consumers learn its folder (or that it failed). */
+function runTask(x: Execution, ready: ReadyBoard, run: PlannedRun, handoff: ProducerHandoff): RunTask {
+  const { name, board } = ready.planned;
+  return {
+    board: name,
+    index: run.index,
+    producers: boardProducers(board),
+    run: async () => {
+      let finishedIn: string | undefined;
+      try {
+        finishedIn = await runOne(x, ready, run, handoff);
+      } finally {
+        handoff.settle(name, run.index, finishedIn);
+      }
+    },
+  };
 }

@@ -30,7 +30,7 @@ import {
 } from './script.js';
 import { ASLR_SECURITY_OPT, seccompRefusal } from './seccompProbe.js';
 import { sourceTar } from './sourceTar.js';
-import { startTransfer } from './transfer.js';
+import { startTransfer, type Transfer } from './transfer.js';
 import type { BuiltArtifact, LockedPinRef } from './types.js';
 
 export interface BoardRunInput {
@@ -88,42 +88,87 @@ export function runEnv(
   };
 }
 
+/**
+ * The stages of one run, each a function below: watch the output, start the transfer,
+ * run the container, judge its exit, record the run, then publish the folder in one rename.
+ */
 export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
-  const { engine, variation: v } = input;
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
-  const prefix = `[${input.boardName}#${input.index}]`;
-  // A process that cannot fork prints one of these: the pids limit, reported by name below.
-  let forkFailed = false;
-  let diskFull = false;
-  const tail = new LogTail(input.logTailLines ?? DEFAULT_LOG_TAIL);
-  // What the container says it applied, read only before the board's commands start.
-  const notApplied: Record<string, string> = { ...planNotApplied(input) };
-  let marksOpen = true;
-  // What the container refused among the declared artifacts (after the commands), `KIND: NAME`.
-  const refused: string[] = [];
-  const lineTo = (line: string) => {
-    if (!marksOpen && line.startsWith(ARTIFACT_MARK) && refused.length < MAX_REFUSED_SHOWN)
-      refused.push(line.slice(ARTIFACT_MARK.length).trim());
-    // reprorom's own records go to the log but are not the board's output: progress says
-    // "no output yet" until the board's commands print something.
-    const ownRecord = marksOpen && line.startsWith(VARIATION_MARK);
-    if (ownRecord) {
-      if (line === VARIATION_END) marksOpen = false;
-      const m = /^reprorom-variation: ([a-z-]+) not applied: (.*)$/.exec(line);
-      if (m?.[1] && m[2]) notApplied[m[1]] = m[2];
-    }
-    tail.push(line);
-    if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line)) forkFailed = true;
-    if (/No space left on device/i.test(line)) diskFull = true;
-    input.log.write(`${prefix} ${line}\n`);
-    if (!ownRecord) input.onLine?.(line);
-  };
+  const watch = watchOutput(input);
   // A failed transfer stops the container at once: it may be waiting for the rest of its source.
   const stop = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-  const transfer = startTransfer({
-    engine,
+  const transfer = startBoardTransfer(input, work, stop);
+  try {
+    const ran = await runContainerStage(input, transfer, watch, signal);
+    judgeExit(input, ran, watch);
+    await writeRunRecords(work, ran.copied, runManifest(input, ran, watch.notApplied));
+    await rename(work, input.outDir);
+    return {
+      outDir: input.outDir,
+      artifacts: ran.copied,
+      durationMs: ran.durationMs,
+      notApplied: watch.notApplied,
+    };
+  } catch (err) {
+    throw boardFailure(input, err, watch.tail);
+  } finally {
+    transfer.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** What the run's stderr told: reprorom's own records, the board's failures by kind, its last lines. */
+interface OutputWatch {
+  lineTo: (line: string) => void;
+  tail: LogTail;
+  /** What the container says it applied, read only before the board's commands start. */
+  notApplied: Record<string, string>;
+  /** What the container refused among the declared artifacts (after the commands), `KIND: NAME`. */
+  refused: string[];
+  /** A process that cannot fork prints one of these: the pids limit, reported by name. */
+  forkFailed: boolean;
+  diskFull: boolean;
+}
+
+function watchOutput(input: BoardRunInput): OutputWatch {
+  const prefix = `[${input.boardName}#${input.index}]`;
+  let marksOpen = true;
+  const watch: OutputWatch = {
+    tail: new LogTail(input.logTailLines ?? DEFAULT_LOG_TAIL),
+    notApplied: { ...planNotApplied(input) },
+    refused: [],
+    forkFailed: false,
+    diskFull: false,
+    lineTo: (line: string) => {
+      if (!marksOpen && line.startsWith(ARTIFACT_MARK) && watch.refused.length < MAX_REFUSED_SHOWN)
+        watch.refused.push(line.slice(ARTIFACT_MARK.length).trim());
+      // reprorom's own records go to the log but are not the board's output: progress says
+      // "no output yet" until the board's commands print something.
+      const ownRecord = marksOpen && line.startsWith(VARIATION_MARK);
+      if (ownRecord) {
+        if (line === VARIATION_END) marksOpen = false;
+        const m = /^reprorom-variation: ([a-z-]+) not applied: (.*)$/.exec(line);
+        if (m?.[1] && m[2]) watch.notApplied[m[1]] = m[2];
+      }
+      watch.tail.push(line);
+      if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line))
+        watch.forkFailed = true;
+      if (/No space left on device/i.test(line)) watch.diskFull = true;
+      input.log.write(`${prefix} ${line}\n`);
+      if (!ownRecord) input.onLine?.(line);
+    },
+  };
+  return watch;
+}
+
+/** The source goes in and the artifacts come out through one transfer; a mode the limits cannot use stops the run. */
+function startBoardTransfer(input: BoardRunInput, work: string, stop: AbortController): Transfer {
+  const v = input.variation;
+  const prefix = `[${input.boardName}#${input.index}]`;
+  return startTransfer({
+    engine: input.engine,
     onFailure: (err) => stop.abort(err),
     into: join(work, 'artifacts'),
     ...(v.buildPath === SOURCE_DIR ? {} : { sourceDir: v.buildPath }),
@@ -160,125 +205,151 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
         extraFiles: (input.inputs ?? []).map((i) => ({ rel: i.record.path, file: i.file })),
       }),
   });
-  try {
-    let copied: BuiltArtifact[] = [];
-    // ASLR off needs reprorom's seccomp profile (the engine's default refuses setarch -R).
-    const seccompRefused = v.aslr ? undefined : await seccompRefusal(engine, input.image.id, input.runId);
-    if (seccompRefused) notApplied['aslr'] = seccompRefused;
-    const started = Date.now();
-    const { disk } = input.board.limits;
-    const result = await engine.runContainer({
-      image: input.image.id,
-      // A refused profile: setarch -R is not tried, and the engine's reason is the record.
-      cmd: containerCommand(input.board, seccompRefused ? { ...v, aslr: true } : v),
-      ...(v.aslr || seccompRefused ? {} : { securityOpt: ASLR_SECURITY_OPT }),
-      env: runEnv(input),
-      user: `${v.uid}:${v.uid}`,
-      workingDir: '/build',
-      hostname: v.hostname,
-      domainname: v.domain,
-      ...(v.cpus > 0 ? { cpusetCpus: v.cpus === 1 ? '0' : `0-${v.cpus - 1}` } : {}),
-      runId: input.runId,
-      labels: { 'reprorom.board': input.boardName, 'reprorom.index': String(input.index) },
-      network: 'none',
-      memoryBytes: input.board.limits.memory,
-      pidsLimit: input.board.limits.pids,
-      ...limitSpec(input.board.limits, readdirTmpfs(input)),
-      signal,
-      stdin: transfer.stdin,
-      stdout: transfer.channel,
-      onStderrLine: lineTo,
-      beforeStart: async (id) => transfer.created(id),
-      afterExit: async (_id, exitCode) => {
-        copied = await transfer.finish(exitCode);
-      },
-    });
-    const durationMs = Date.now() - started;
-    if (result.oomKilled) {
-      const mib = Math.round(input.board.limits.memory / 1024 / 1024);
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} exceeded its memory limit of ${mib} MiB and was killed`,
-        `raise limits.memory in boards/${input.boardName}.yaml if the build really needs more; log: ${input.log.path}`,
-      );
-    }
-    if (result.exitCode !== 0 && diskFull && disk !== undefined) {
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} exceeded its disk limit of ${Math.round(disk / 1024 / 1024)} MiB (no space left in /build or /tmp) and failed with exit code ${result.exitCode}`,
-        `raise limits.disk in boards/${input.boardName}.yaml if the build really writes more; log: ${input.log.path}`,
-      );
-    }
-    if (result.exitCode !== 0 && forkFailed) {
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} hit its pids limit of ${input.board.limits.pids} (fork failed) and exited with code ${result.exitCode}`,
-        `raise limits.pids in boards/${input.boardName}.yaml if the build really needs more processes; log: ${input.log.path}`,
-      );
-    }
-    if (result.exitCode === ARTIFACTS_REFUSED_EXIT && refused.length > 0) {
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index}: ${refused.length === 1 ? 'a declared artifact was' : 'declared artifacts were'} refused: ${refused.map(describeRefusal).join('; ')}`,
-        `artifacts must be regular files (links are refused, not followed) with printable names, and each path or glob must match; list one that may match nothing under optionalArtifacts in boards/${input.boardName}.yaml; log: ${input.log.path}`,
-      );
-    }
-    if (result.exitCode !== 0) {
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} failed with exit code ${result.exitCode}`,
-        `see the log: ${input.log.path} ("Resource temporarily unavailable" there means the pids limit of ${input.board.limits.pids} was reached)`,
-      );
-    }
-    if (copied.length === 0) {
-      throw new BuildFailedError(
-        `board ${input.boardName} run ${input.index} produced none of its artifacts (${input.board.artifacts.join(', ')})`,
-        'check the artifact paths in the board file against the build output in the log',
-      );
-    }
-    const manifest: ManifestInput = {
-      schema: 'reprorom.manifest/v1',
-      tool: { name: 'reprorom', version: toolVersion() },
-      board: input.boardName,
-      run: {
-        id: input.runId,
-        index: input.index,
-        ...(input.machine ? { machine: input.machine } : {}),
-        ...(input.culpritSearch ? { culpritSearch: input.culpritSearch } : {}),
-      },
-      source: input.sourceInfo,
-      pin: input.pin,
-      extraPins: input.extraPins,
-      image: input.image,
-      commands: input.board.commands,
-      env: runEnv(input),
-      sourceDateEpoch: input.sourceDateEpoch,
-      variations: {
-        ...v,
-        ...(input.vary && Object.keys(input.vary.off).length > 0 ? { off: definedOnly(input.vary.off) } : {}),
-        ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
-      },
-      inputs: (input.inputs ?? []).map((i) => i.record),
-      sandbox: { masked: [...MASKED_PATHS], readOnly: [...READONLY_PATHS] },
-      artifacts: copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
-      durationMs,
-      exitCode: result.exitCode,
-      result: 'ok',
-    };
-    await writeRunRecords(work, copied, manifest);
-    await rename(work, input.outDir);
-    return { outDir: input.outDir, artifacts: copied, durationMs, notApplied };
-  } catch (err) {
-    const failure =
-      err instanceof ContainerTimeoutError
-        ? new BuildFailedError(
-            `board ${input.boardName} run ${input.index} exceeded its time limit of ${input.board.limits.time} s and was stopped`,
-            `raise limits.time in boards/${input.boardName}.yaml if the build really takes longer, or look for a hang in the log: ${input.log.path}`,
-          )
-        : err;
-    // An interrupt is not the board's failure; anything else carries the run's last lines.
-    if (failure instanceof BuildFailedError && !input.signal?.aborted)
-      throw new BoardRunError(failure, tail.get());
-    throw failure;
-  } finally {
-    transfer.close();
-    await rm(work, { recursive: true, force: true });
+}
+
+interface ContainerRun {
+  exitCode: number;
+  oomKilled: boolean;
+  copied: BuiltArtifact[];
+  durationMs: number;
+}
+
+/** The hardened container under the run's variation; the artifacts are copied out before it is removed. */
+async function runContainerStage(
+  input: BoardRunInput,
+  transfer: Transfer,
+  watch: OutputWatch,
+  signal: AbortSignal,
+): Promise<ContainerRun> {
+  const { engine, variation: v } = input;
+  let copied: BuiltArtifact[] = [];
+  // ASLR off needs reprorom's seccomp profile (the engine's default refuses setarch -R).
+  const seccompRefused = v.aslr ? undefined : await seccompRefusal(engine, input.image.id, input.runId);
+  if (seccompRefused) watch.notApplied['aslr'] = seccompRefused;
+  const started = Date.now();
+  const result = await engine.runContainer({
+    image: input.image.id,
+    // A refused profile: setarch -R is not tried, and the engine's reason is the record.
+    cmd: containerCommand(input.board, seccompRefused ? { ...v, aslr: true } : v),
+    ...(v.aslr || seccompRefused ? {} : { securityOpt: ASLR_SECURITY_OPT }),
+    env: runEnv(input),
+    user: `${v.uid}:${v.uid}`,
+    workingDir: '/build',
+    hostname: v.hostname,
+    domainname: v.domain,
+    ...(v.cpus > 0 ? { cpusetCpus: v.cpus === 1 ? '0' : `0-${v.cpus - 1}` } : {}),
+    runId: input.runId,
+    labels: { 'reprorom.board': input.boardName, 'reprorom.index': String(input.index) },
+    network: 'none',
+    memoryBytes: input.board.limits.memory,
+    pidsLimit: input.board.limits.pids,
+    ...limitSpec(input.board.limits, readdirTmpfs(input)),
+    signal,
+    stdin: transfer.stdin,
+    stdout: transfer.channel,
+    onStderrLine: watch.lineTo,
+    beforeStart: async (id) => transfer.created(id),
+    afterExit: async (_id, exitCode) => {
+      copied = await transfer.finish(exitCode);
+    },
+  });
+  const durationMs = Date.now() - started;
+  return { exitCode: result.exitCode, oomKilled: result.oomKilled, copied, durationMs };
+}
+
+/** A run that did not end with its artifacts fails here, named by its most likely cause. */
+function judgeExit(input: BoardRunInput, result: ContainerRun, watch: OutputWatch): void {
+  const { disk } = input.board.limits;
+  const { refused } = watch;
+  if (result.oomKilled) {
+    const mib = Math.round(input.board.limits.memory / 1024 / 1024);
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} exceeded its memory limit of ${mib} MiB and was killed`,
+      `raise limits.memory in boards/${input.boardName}.yaml if the build really needs more; log: ${input.log.path}`,
+    );
   }
+  if (result.exitCode !== 0 && watch.diskFull && disk !== undefined) {
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} exceeded its disk limit of ${Math.round(disk / 1024 / 1024)} MiB (no space left in /build or /tmp) and failed with exit code ${result.exitCode}`,
+      `raise limits.disk in boards/${input.boardName}.yaml if the build really writes more; log: ${input.log.path}`,
+    );
+  }
+  if (result.exitCode !== 0 && watch.forkFailed) {
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} hit its pids limit of ${input.board.limits.pids} (fork failed) and exited with code ${result.exitCode}`,
+      `raise limits.pids in boards/${input.boardName}.yaml if the build really needs more processes; log: ${input.log.path}`,
+    );
+  }
+  if (result.exitCode === ARTIFACTS_REFUSED_EXIT && refused.length > 0) {
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index}: ${refused.length === 1 ? 'a declared artifact was' : 'declared artifacts were'} refused: ${refused.map(describeRefusal).join('; ')}`,
+      `artifacts must be regular files (links are refused, not followed) with printable names, and each path or glob must match; list one that may match nothing under optionalArtifacts in boards/${input.boardName}.yaml; log: ${input.log.path}`,
+    );
+  }
+  if (result.exitCode !== 0) {
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} failed with exit code ${result.exitCode}`,
+      `see the log: ${input.log.path} ("Resource temporarily unavailable" there means the pids limit of ${input.board.limits.pids} was reached)`,
+    );
+  }
+  if (result.copied.length === 0) {
+    throw new BuildFailedError(
+      `board ${input.boardName} run ${input.index} produced none of its artifacts (${input.board.artifacts.join(', ')})`,
+      'check the artifact paths in the board file against the build output in the log',
+    );
+  }
+}
+
+/** The run's manifest.json: everything that went into its bytes, and what came out. */
+function runManifest(
+  input: BoardRunInput,
+  result: ContainerRun,
+  notApplied: Record<string, string>,
+): ManifestInput {
+  const v = input.variation;
+  return {
+    schema: 'reprorom.manifest/v1',
+    tool: { name: 'reprorom', version: toolVersion() },
+    board: input.boardName,
+    run: {
+      id: input.runId,
+      index: input.index,
+      ...(input.machine ? { machine: input.machine } : {}),
+      ...(input.culpritSearch ? { culpritSearch: input.culpritSearch } : {}),
+    },
+    source: input.sourceInfo,
+    pin: input.pin,
+    extraPins: input.extraPins,
+    image: input.image,
+    commands: input.board.commands,
+    env: runEnv(input),
+    sourceDateEpoch: input.sourceDateEpoch,
+    variations: {
+      ...v,
+      ...(input.vary && Object.keys(input.vary.off).length > 0 ? { off: definedOnly(input.vary.off) } : {}),
+      ...(Object.keys(notApplied).length > 0 ? { notApplied } : {}),
+    },
+    inputs: (input.inputs ?? []).map((i) => i.record),
+    sandbox: { masked: [...MASKED_PATHS], readOnly: [...READONLY_PATHS] },
+    artifacts: result.copied.map((a) => ({ path: a.path, sha256: a.sha256, size: a.size })),
+    durationMs: result.durationMs,
+    exitCode: result.exitCode,
+    result: 'ok',
+  };
+}
+
+/** A time limit named as such; an interrupt is not the board's failure; anything else carries the run's last lines. */
+function boardFailure(input: BoardRunInput, err: unknown, tail: LogTail): unknown {
+  const failure =
+    err instanceof ContainerTimeoutError
+      ? new BuildFailedError(
+          `board ${input.boardName} run ${input.index} exceeded its time limit of ${input.board.limits.time} s and was stopped`,
+          `raise limits.time in boards/${input.boardName}.yaml if the build really takes longer, or look for a hang in the log: ${input.log.path}`,
+        )
+      : err;
+  if (failure instanceof BuildFailedError && !input.signal?.aborted)
+    return new BoardRunError(failure, tail.get());
+  return failure;
 }
 
 /** Refused artifacts named in one failure message; the log has every one. */

@@ -34,7 +34,7 @@ export interface Transfer {
   close(): void;
 }
 
-export function startTransfer(opts: {
+export interface TransferOptions {
   engine: Engine;
   source: () => Readable;
   into: string;
@@ -44,82 +44,109 @@ export function startTransfer(opts: {
   onMode?: (mode: TransferMode) => void;
   /** The transfer failed while the container may still run (it may be waiting for input): stop it. */
   onFailure?: (err: unknown) => void;
-}): Transfer {
-  const { engine, into } = opts;
-  const stdin = new PassThrough();
-  let containerId = '';
-  let source: Readable | undefined;
-  let upload: Readable | undefined;
+}
+
+/** What one transfer holds while the container runs. */
+interface TransferState {
+  stdin: PassThrough;
+  containerId: string;
+  source?: Readable;
+  upload?: Readable;
   /** Set when reprorom itself cuts the upload off (the container has exited): not a failure. */
-  let abandoned = false;
-  let failure: unknown;
+  abandoned: boolean;
+  failure: unknown;
+  copyIn: Promise<void>;
+  extracted?: Promise<ExtractedFile[]>;
+}
+
+export function startTransfer(opts: TransferOptions): Transfer {
+  const state: TransferState = {
+    stdin: new PassThrough(),
+    containerId: '',
+    abandoned: false,
+    failure: undefined,
+    copyIn: Promise.resolve(),
+  };
   const fail = (err: unknown) => {
-    if (failure !== undefined) return;
-    failure = err;
+    if (state.failure !== undefined) return;
+    state.failure = err;
     opts.onFailure?.(err);
   };
-  let copyIn: Promise<void> = Promise.resolve();
-  let extracted: Promise<ExtractedFile[]> | undefined;
-
   const channel = new OutputChannel({
     onMode: (mode) => {
       opts.onMode?.(mode);
-      source = opts.source();
-      if (mode === 'tar') {
-        upload = source.pipe(padToRecords(TAR_RECORD));
-        // pipe() does not pass errors on: a source that fails must fail the upload.
-        source.once('error', (err) => upload?.destroy(err));
-        upload.pipe(stdin, { end: false });
-        copyIn = finished(upload);
-      } else {
-        copyIn = engine.putArchive(containerId, BUILD_DIR, source).then(
-          () => void stdin.write('go\n'),
-          (err: unknown) => {
-            // The container waits for a word: give it one that makes it stop.
-            stdin.write('stop\n');
-            throw err;
-          },
-        );
-      }
-      copyIn.catch((err: unknown) => {
-        if (!abandoned) fail(err);
+      startCopyIn(opts, state, mode);
+      state.copyIn.catch((err: unknown) => {
+        if (!state.abandoned) fail(err);
       });
     },
     onArchive: (archive) => {
-      extracted = extractArchive(archive, into, artifactPolicy);
-      extracted.catch(fail);
+      state.extracted = extractArchive(archive, opts.into, artifactPolicy);
+      state.extracted.catch(fail);
     },
   });
   channel.on('error', fail);
 
   return {
-    stdin,
+    stdin: state.stdin,
     channel,
     created: (id) => {
-      containerId = id;
+      state.containerId = id;
     },
-    async finish(exitCode) {
-      // A container that stopped reading (its tar failed) leaves the upload waiting forever.
-      if (upload && !upload.readableEnded) {
-        abandoned = true;
-        upload.destroy();
-      }
-      await finished(channel.end()).catch(() => undefined);
-      await copyIn.catch(() => undefined);
-      const files = channel.mode === 'tar' ? await extracted?.catch(() => undefined) : undefined;
-      if (failure !== undefined) throw failure;
-      if (exitCode !== 0) return [];
-      if (channel.mode === 'tar') return asArtifacts(files ?? []);
-      return copyByName(engine, containerId, channel.names, into, opts.sourceDir ?? SOURCE_DIR);
-    },
+    finish: (exitCode) => finishTransfer(opts, state, channel, exitCode),
     close() {
-      abandoned = true;
-      upload?.destroy();
-      source?.destroy();
-      stdin.destroy();
+      state.abandoned = true;
+      state.upload?.destroy();
+      state.source?.destroy();
+      state.stdin.destroy();
       if (!channel.destroyed) channel.destroy();
     },
   };
+}
+
+/** The source goes in the way the container asked: on its stdin through its tar, or through the archive API. */
+function startCopyIn(opts: TransferOptions, state: TransferState, mode: TransferMode): void {
+  const { stdin } = state;
+  const source = opts.source();
+  state.source = source;
+  if (mode === 'tar') {
+    const upload = source.pipe(padToRecords(TAR_RECORD));
+    state.upload = upload;
+    // pipe() does not pass errors on: a source that fails must fail the upload.
+    source.once('error', (err) => state.upload?.destroy(err));
+    upload.pipe(stdin, { end: false });
+    state.copyIn = finished(upload);
+  } else {
+    state.copyIn = opts.engine.putArchive(state.containerId, BUILD_DIR, source).then(
+      () => void stdin.write('go\n'),
+      (err: unknown) => {
+        // The container waits for a word: give it one that makes it stop.
+        stdin.write('stop\n');
+        throw err;
+      },
+    );
+  }
+}
+
+/** After the container exited: its artifacts, or the transfer's first failure. */
+async function finishTransfer(
+  opts: TransferOptions,
+  state: TransferState,
+  channel: OutputChannel,
+  exitCode: number,
+): Promise<BuiltArtifact[]> {
+  // A container that stopped reading (its tar failed) leaves the upload waiting forever.
+  if (state.upload && !state.upload.readableEnded) {
+    state.abandoned = true;
+    state.upload.destroy();
+  }
+  await finished(channel.end()).catch(() => undefined);
+  await state.copyIn.catch(() => undefined);
+  const files = channel.mode === 'tar' ? await state.extracted?.catch(() => undefined) : undefined;
+  if (state.failure !== undefined) throw state.failure;
+  if (exitCode !== 0) return [];
+  if (channel.mode === 'tar') return asArtifacts(files ?? []);
+  return copyByName(opts.engine, state.containerId, channel.names, opts.into, opts.sourceDir ?? SOURCE_DIR);
 }
 
 /** Zero-pads a tar stream to whole records, so a reader using that record size stops at its end. */

@@ -143,49 +143,21 @@ export async function prepareSource(
   const fetched = await fetchSource(source, { workspaceRoot, signal: opts.signal });
   let stage: string | undefined;
   try {
-    let root: string;
-    let label: string;
-    let commit: string | undefined;
-    let commitTime: number | undefined;
-    let patches: PreparedSource['patches'];
     const skipNames =
       fetched.type === 'local' ? LOCAL_SKIP : fetched.type === 'git' ? new Set(['.git']) : undefined;
+    let root: string;
+    let unpacked: Unpacked;
     if (fetched.type === 'local') {
       root = fetched.root;
-      label = `source folder ${root}`;
+      unpacked = { label: `source folder ${root}` };
     } else {
       // Staged beside the copy: same file system, and cleaned up whatever happens.
       await mkdir(dirname(into), { recursive: true });
       stage = await mkdtemp(join(dirname(into), '.reprorom-stage-'));
       root = join(stage, 'tree');
-      if (fetched.type === 'git') {
-        label = `git ${source.type === 'git' ? source.url : ''} at ${fetched.rev}`;
-        ({ commit, commitTime } = await (await git()).checkoutGit(
-          fetched.mirror,
-          fetched.rev,
-          root,
-          opts.signal,
-        ));
-      } else if (fetched.type === 'tarball') {
-        label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
-        await (await untar()).extractTarball(fetched.file, root, {
-          stripComponents: source.type === 'tarball' ? source.stripComponents : 0,
-          label,
-          signal: opts.signal,
-        });
-      } else {
-        label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
-        const policy = source.type === 'debian-source' ? source.patches : 'debian';
-        let applied: NonNullable<PreparedSource['patches']>;
-        ({ commitTime, applied } = await (await debian()).extractDebianSource(
-          fetched,
-          root,
-          opts.signal,
-          policy,
-        ));
-        patches = applied;
-      }
+      unpacked = await unpackFetched(source, fetched, root, opts.signal);
     }
+    const { label, commit, commitTime, patches } = unpacked;
     const entries = await scanTree(root, {
       skipNames,
       exclude: source.type === 'local' ? excludeMatcher(source.exclude) : undefined,
@@ -216,4 +188,39 @@ export async function prepareSource(
   } finally {
     if (stage) await rm(stage, { recursive: true, force: true });
   }
+}
+
+/** What unpacking a fetched source tells beyond its tree: a label for messages, its commit and time, the patches applied. */
+interface Unpacked {
+  label: string;
+  commit?: string;
+  commitTime?: number;
+  patches?: PreparedSource['patches'];
+}
+
+/** A fetched git, tarball or Debian source unpacked into `root`. */
+async function unpackFetched(
+  source: Source,
+  fetched: Exclude<FetchedSource, { type: 'local' }>,
+  root: string,
+  signal: AbortSignal | undefined,
+): Promise<Unpacked> {
+  if (fetched.type === 'git') {
+    const label = `git ${source.type === 'git' ? source.url : ''} at ${fetched.rev}`;
+    const { commit, commitTime } = await (await git()).checkoutGit(fetched.mirror, fetched.rev, root, signal);
+    return { label, commit, commitTime };
+  }
+  if (fetched.type === 'tarball') {
+    const label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
+    await (await untar()).extractTarball(fetched.file, root, {
+      stripComponents: source.type === 'tarball' ? source.stripComponents : 0,
+      label,
+      signal,
+    });
+    return { label };
+  }
+  const label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
+  const policy = source.type === 'debian-source' ? source.patches : 'debian';
+  const { commitTime, applied } = await (await debian()).extractDebianSource(fetched, root, signal, policy);
+  return { label, commitTime, patches: applied };
 }

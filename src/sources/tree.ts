@@ -59,34 +59,6 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Tr
   const skipPaths = (opts.skipPaths ?? []).map((p) => resolve(p));
   const entries: TreeEntry[] = [];
 
-  async function checkLink(abs: string, rel: string, target: string): Promise<void> {
-    const where = `${label}: symlink ${rel} -> ${target}`;
-    if (!linkStaysInside(rel, target))
-      throw new SourceError(
-        `${where} points outside the source${isAbsolute(target) ? ' (absolute target)' : ''}`,
-        HINT_LINKS,
-      );
-    let resolved: string;
-    try {
-      resolved = await realpath(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new SourceError(`${where} is a symlink loop`, HINT_LINKS);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return; // dangling but inside: copied as is
-      throw err;
-    }
-    if (!isWithin(realRoot, resolved))
-      throw new SourceError(`${where} points outside the source`, HINT_LINKS);
-    // A link to one of its own ancestor folders makes the tree infinite for anyone who follows links.
-    const st = await lstat(resolved);
-    if (st.isDirectory() && isWithin(resolved, join(realRoot, dirname(rel)))) {
-      throw new SourceError(
-        `${where} is a symlink loop (it points to a folder that contains it)`,
-        HINT_LINKS,
-      );
-    }
-  }
-
   async function walk(dirAbs: string, dirRel: string): Promise<void> {
     opts.signal?.throwIfAborted();
     let dirents: Dirent[];
@@ -112,7 +84,7 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Tr
         entries.push({ rel, kind: 'file', exec: (st.mode & 0o111) !== 0 });
       } else if (st.isSymbolicLink()) {
         const target = await readlink(abs);
-        await checkLink(abs, rel, target);
+        await checkLink(realRoot, label, abs, rel, target);
         entries.push({ rel, kind: 'symlink', target });
       } else {
         const what = st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device file';
@@ -126,6 +98,37 @@ export async function scanTree(root: string, opts: ScanOptions = {}): Promise<Tr
 
   await walk(realRoot, '');
   return entries.sort((a, b) => comparePaths(a.rel, b.rel));
+}
+
+/** A symlink must stay inside the source, resolve without a loop, and not point to a folder that holds it. */
+async function checkLink(
+  realRoot: string,
+  label: string,
+  abs: string,
+  rel: string,
+  target: string,
+): Promise<void> {
+  const where = `${label}: symlink ${rel} -> ${target}`;
+  if (!linkStaysInside(rel, target))
+    throw new SourceError(
+      `${where} points outside the source${isAbsolute(target) ? ' (absolute target)' : ''}`,
+      HINT_LINKS,
+    );
+  let resolved: string;
+  try {
+    resolved = await realpath(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new SourceError(`${where} is a symlink loop`, HINT_LINKS);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return; // dangling but inside: copied as is
+    throw err;
+  }
+  if (!isWithin(realRoot, resolved)) throw new SourceError(`${where} points outside the source`, HINT_LINKS);
+  // A link to one of its own ancestor folders makes the tree infinite for anyone who follows links.
+  const st = await lstat(resolved);
+  if (st.isDirectory() && isWithin(resolved, join(realRoot, dirname(rel)))) {
+    throw new SourceError(`${where} is a symlink loop (it points to a folder that contains it)`, HINT_LINKS);
+  }
 }
 
 export interface CopyOptions {

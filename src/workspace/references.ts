@@ -10,7 +10,7 @@ import type { Problem } from '../util/errors.js';
 import { type ExcludeMatcher, excludeMatcher, LOCAL_SKIP } from '../vocabulary/exclude.js';
 import type { WorkspaceKind } from './files.js';
 import { parseFlakeRef } from './flakeRef.js';
-import type { Board } from './schema.js';
+import type { Board, ImageDef } from './schema.js';
 import type { Entry, Located, PathKey, Workspace } from './types.js';
 
 export function located(parsed: Located, path: readonly PathKey[], message: string): Problem {
@@ -36,57 +36,24 @@ export function checkReferences(
     problems.push(p);
   };
   let realRoot: string | undefined;
-  for (const pin of ws.pins.values()) {
-    const parsed = parseFlakeRef(pin.value.flake, pin.name);
-    if (parsed.ok && parsed.ref.kind === 'path') {
-      const dir = resolve(ws.root, parsed.ref.path);
-      realRoot ??= realpathOr(ws.root);
-      // A link (the folder, or one on the way) may lead out: nix would copy a host folder.
-      if (existsSync(dir) && !isWithin(realRoot, realpathOr(dir))) {
-        problems.push(
-          located(
-            pin.parsed,
-            ['flake'],
-            `flake folder "${parsed.ref.path}" leads outside the workspace through a symbolic link, expected a folder inside the workspace`,
-          ),
-        );
-      } else if (!existsSync(join(dir, 'flake.nix'))) {
-        const what = existsSync(dir) ? 'has no flake.nix' : 'does not exist';
-        problems.push(
-          located(
-            pin.parsed,
-            ['flake'],
-            `flake folder "${parsed.ref.path}" ${what}, expected a folder with flake.nix relative to the workspace`,
-          ),
-        );
-      }
-    }
-  }
+  const rootOnce = () => {
+    realRoot ??= realpathOr(ws.root);
+    return realRoot;
+  };
+  problems.push(...flakeFolderProblems(ws, rootOnce));
   for (const image of ws.images.values()) {
     ref(image, ['pin'], 'pins', image.value.pin);
     image.value.extraPins.forEach((extra, i) => {
       ref(image, ['extraPins', i, 'pin'], 'pins', extra.pin);
     });
-    const fhs = image.value.fhs;
-    if (fhs) {
-      const all = [...image.value.packages, ...image.value.extraPins.flatMap((e) => e.packages)];
-      if (!all.includes(fhs.package)) {
-        problems.push(
-          located(
-            image.parsed,
-            ['fhs', 'package'],
-            `fhs.package "${fhs.package}" is not in packages, expected one of: ${all.join(', ')}`,
-          ),
-        );
-      }
-    }
+    const fhs = fhsProblem(image);
+    if (fhs) problems.push(fhs);
   }
   for (const board of ws.boards.values()) {
     ref(board, ['image'], 'images', board.value.image);
     const src = board.value.source;
     if (src.type === 'local') {
-      realRoot ??= realpathOr(ws.root);
-      const sourceProblems = localSourceProblems(ws.root, realRoot, board, src.path);
+      const sourceProblems = localSourceProblems(ws.root, rootOnce(), board, src.path);
       problems.push(...sourceProblems);
       if (sourceProblems.length === 0)
         problems.push(...inputPlacementProblems(resolve(ws.root, src.path), board, src.exclude));
@@ -102,6 +69,49 @@ export function checkReferences(
       );
   }
   return problems;
+}
+
+/** Path flakes: the folder must hold a flake.nix and stay inside the workspace. */
+function flakeFolderProblems(ws: Workspace, realRoot: () => string): Problem[] {
+  const problems: Problem[] = [];
+  for (const pin of ws.pins.values()) {
+    const parsed = parseFlakeRef(pin.value.flake, pin.name);
+    if (!parsed.ok || parsed.ref.kind !== 'path') continue;
+    const dir = resolve(ws.root, parsed.ref.path);
+    // A link (the folder, or one on the way) may lead out: nix would copy a host folder.
+    if (existsSync(dir) && !isWithin(realRoot(), realpathOr(dir))) {
+      problems.push(
+        located(
+          pin.parsed,
+          ['flake'],
+          `flake folder "${parsed.ref.path}" leads outside the workspace through a symbolic link, expected a folder inside the workspace`,
+        ),
+      );
+    } else if (!existsSync(join(dir, 'flake.nix'))) {
+      const what = existsSync(dir) ? 'has no flake.nix' : 'does not exist';
+      problems.push(
+        located(
+          pin.parsed,
+          ['flake'],
+          `flake folder "${parsed.ref.path}" ${what}, expected a folder with flake.nix relative to the workspace`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
+/** An image's fhs.package must be one of its packages. */
+function fhsProblem(image: Entry<ImageDef>): Problem | undefined {
+  const fhs = image.value.fhs;
+  if (!fhs) return undefined;
+  const all = [...image.value.packages, ...image.value.extraPins.flatMap((e) => e.packages)];
+  if (all.includes(fhs.package)) return undefined;
+  return located(
+    image.parsed,
+    ['fhs', 'package'],
+    `fhs.package "${fhs.package}" is not in packages, expected one of: ${all.join(', ')}`,
+  );
 }
 
 function localSourceProblems(root: string, realRoot: string, board: Entry<Board>, path: string): Problem[] {

@@ -54,36 +54,19 @@ export function parseYamlFile(file: string, bytes: Buffer): ParseResult {
   }
 }
 
+/** The stages, each a function below: the bytes, the YAML syntax, the top level, the shape, the value. */
 function parseChecked(file: string, bytes: Buffer): ParseResult {
-  if (bytes.length > MAX_FILE_BYTES) {
-    return {
-      ok: false,
-      problems: [
-        problem(file, 1, 1, `file is ${bytes.length} bytes, expected at most ${MAX_FILE_BYTES} bytes`),
-      ],
-    };
-  }
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    const pos = bytePosition(bytes, nul);
-    return {
-      ok: false,
-      problems: [problem(file, pos.line, pos.col, 'file contains a NUL byte, expected UTF-8 text')],
-    };
-  }
-  const bad = firstInvalidUtf8(bytes);
-  if (bad !== undefined) {
-    const pos = bytePosition(bytes, bad);
-    return {
-      ok: false,
-      problems: [problem(file, pos.line, pos.col, 'file is not valid UTF-8, expected UTF-8 text')],
-    };
-  }
-  const text = bytes.toString('utf8');
+  const byteProblem = bytesProblem(file, bytes);
+  if (byteProblem) return failed(byteProblem);
   const lineCounter = new LineCounter();
   // The library's own duplicate-key check compares every pair of keys (quadratic: minutes for
   // a 1 MiB file of keys), so duplicates are found in the one linear walk below instead.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
+  const doc = parseDocument(bytes.toString('utf8'), {
+    lineCounter,
+    uniqueKeys: false,
+    prettyErrors: false,
+    strict: true,
+  });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -94,37 +77,62 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
     };
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    return { ok: false, problems: [problem(file, 1, 1, 'file is empty, expected a YAML mapping')] };
+    return failed(problem(file, 1, 1, 'file is empty, expected a YAML mapping'));
   }
   if (!isMap(doc.contents)) {
     const pos = posOf(lineCounter, doc.contents);
-    return {
-      ok: false,
-      problems: [
-        problem(file, pos.line, pos.col, 'the top level is not a mapping, expected "key: value" lines'),
-      ],
-    };
+    return failed(
+      problem(file, pos.line, pos.col, 'the top level is not a mapping, expected "key: value" lines'),
+    );
   }
   const root = doc.contents;
   const shape = inspect(root);
+  const problems = shapeProblems(file, lineCounter, shape);
+  if (problems.length > 0) return { ok: false, problems };
+  const value = toValue(file, lineCounter, doc, shape);
+  if (!value.ok) return value;
+  return { ok: true, parsed: { file, doc, value: value.value, ...locators(lineCounter, doc, root) } };
+}
+
+function failed(p: Problem): ParseResult {
+  return { ok: false, problems: [p] };
+}
+
+/** Too big, a NUL byte, or not UTF-8: refused before the YAML library sees the text. */
+function bytesProblem(file: string, bytes: Buffer): Problem | undefined {
+  if (bytes.length > MAX_FILE_BYTES) {
+    return problem(file, 1, 1, `file is ${bytes.length} bytes, expected at most ${MAX_FILE_BYTES} bytes`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const pos = bytePosition(bytes, nul);
+    return problem(file, pos.line, pos.col, 'file contains a NUL byte, expected UTF-8 text');
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== undefined) {
+    const pos = bytePosition(bytes, bad);
+    return problem(file, pos.line, pos.col, 'file is not valid UTF-8, expected UTF-8 text');
+  }
+  return undefined;
+}
+
+/** Nesting too deep (alone), else duplicate and bad keys, dangling aliases and too many aliases, in file order. */
+function shapeProblems(file: string, lineCounter: LineCounter, shape: Shape): Problem[] {
   if (shape.tooDeep) {
     const pos = posOf(lineCounter, shape.tooDeep);
-    return {
-      ok: false,
-      problems: [
-        problem(
-          file,
-          pos.line,
-          pos.col,
-          `nested more than ${MAX_DEPTH} levels deep, expected a shallow mapping`,
-        ),
-      ],
-    };
+    return [
+      problem(
+        file,
+        pos.line,
+        pos.col,
+        `nested more than ${MAX_DEPTH} levels deep, expected a shallow mapping`,
+      ),
+    ];
   }
-  const shapeProblems: Problem[] = [];
+  const found: Problem[] = [];
   for (const key of shape.duplicateKeys) {
     const pos = posOf(lineCounter, key);
-    shapeProblems.push(
+    found.push(
       problem(
         file,
         pos.line,
@@ -136,13 +144,11 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
   for (const key of shape.badKeys) {
     const pos = posOf(lineCounter, key);
     const what = isCollection(key) ? 'a list or mapping' : 'empty';
-    shapeProblems.push(
-      problem(file, pos.line, pos.col, `key is ${what}, expected a plain name such as "packages"`),
-    );
+    found.push(problem(file, pos.line, pos.col, `key is ${what}, expected a plain name such as "packages"`));
   }
   for (const alias of unresolvedAliases(shape)) {
     const pos = posOf(lineCounter, alias);
-    shapeProblems.push(
+    found.push(
       problem(
         file,
         pos.line,
@@ -155,7 +161,7 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
   const extra = shape.aliases[MAX_ALIASES];
   if (extra) {
     const pos = posOf(lineCounter, extra);
-    shapeProblems.push(
+    found.push(
       problem(
         file,
         pos.line,
@@ -164,14 +170,18 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
       ),
     );
   }
-  if (shapeProblems.length > 0) {
-    shapeProblems.sort((a, b) => a.line - b.line || a.col - b.col);
-    return { ok: false, problems: shapeProblems };
-  }
+  return found.sort((a, b) => a.line - b.line || a.col - b.col);
+}
 
-  let value: unknown;
+/** The document as a plain value, alias expansions capped. */
+function toValue(
+  file: string,
+  lineCounter: LineCounter,
+  doc: Document.Parsed,
+  shape: Shape,
+): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIASES }) };
   } catch (err) {
     const first = shape.aliases[0];
     const pos = first ? posOf(lineCounter, first) : { line: 1, col: 1 };
@@ -181,7 +191,10 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
         : `cannot read this file as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)}), expected a YAML mapping`;
     return { ok: false, problems: [problem(file, pos.line, pos.col, message)] };
   }
-  // Positions straight from the document: yaml's own `getIn` walks it as callers name paths.
+}
+
+/** Positions straight from the document: yaml's own `getIn` walks it as callers name paths. */
+function locators(lineCounter: LineCounter, doc: Document.Parsed, root: Node): Pick<Located, 'at' | 'keyAt'> {
   const at = (path: readonly PathKey[]): Position => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
@@ -199,7 +212,7 @@ function parseChecked(file: string, bytes: Buffer): ParseResult {
     }
     return at(path);
   };
-  return { ok: true, parsed: { file, doc, value, at, keyAt } };
+  return { at, keyAt };
 }
 
 interface Shape {

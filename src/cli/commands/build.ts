@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseShard, recordedDurations, shardBoards } from '../../ci/shard.js';
 import { type CompareOutcome, comparisonJson } from '../../compare/outcome.js';
 import type { BuildReportJson, ComparisonJson } from '../../contracts/json.js';
-import { planBuild, selectBoards } from '../../plan/plan.js';
+import { type BuildPlan, planBuild, selectBoards } from '../../plan/plan.js';
 import {
   chooseVariations,
   describeChoice,
@@ -69,19 +69,7 @@ function positiveIntOrZero(value: string, flag: string): number {
 }
 
 export async function runBuildCommand(names: string[], opts: BuildCliOptions): Promise<number> {
-  const runs = positiveInt(opts.runs, '--runs', 1);
-  const jobs = positiveInt(opts.jobs, '--jobs', 1);
-  if (!opts.all && names.length === 0)
-    throw new UsageError('name at least one board, or use --all', 'reprorom build BOARD… | --all');
-  const shard = opts.shard ? parseShard(opts.shard) : null;
-  if (opts.machine !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(opts.machine)) {
-    throw new UsageError(
-      `--machine "${opts.machine}" is not a simple name`,
-      'use letters, digits, ".", "_" or "-"',
-    );
-  }
-  // Unknown variation names are a usage error before anything is loaded.
-  chooseVariations({ vary: opts.vary ?? [], noVary: opts.noVary ?? [], cores: availableParallelism() });
+  const { runs, jobs, shard } = checkBuildOptions(names, opts);
   const ws = await loadValidWorkspace(opts.workspace);
   let boards = selectBoards(ws, names, Boolean(opts.all));
   if (shard)
@@ -128,19 +116,7 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
   progress.stop();
   const failed = result.boards.flatMap((b) => b.runs.filter((r) => !r.ok));
   const bootFailed = result.boards.flatMap((b) => b.runs.filter((r) => r.boot && !r.boot.ok));
-  const comparison = outcome ? comparisonJson(outcome) : null;
-  // Boards known not to be reproducible yet: their mismatch between these runs is expected.
-  // Every planned board, producers pulled in as inputs too: a board's verdict never depends
-  // on whether it was named, pulled in, or which shard it fell in.
-  if (comparison) applyVaried(comparison, variedByBoard(result));
-  if (comparison)
-    applyExpected(
-      comparison,
-      expectedMismatches(
-        ws,
-        plan.boards.map((b) => b.name),
-      ),
-    );
+  const comparison = judgedComparison(ws, plan, result, outcome);
   const exitCode =
     failed.length > 0 || bootFailed.length > 0
       ? ExitCode.buildFailed
@@ -169,6 +145,47 @@ export async function runBuildCommand(names: string[], opts: BuildCliOptions): P
     comparison ? (runs >= 2 ? verdictSummary(comparison) : ONE_RUN_SUMMARY) : undefined,
   );
   return exitCode;
+}
+
+/** The options checked before anything is loaded: each mistake is a usage error (exit 2). */
+function checkBuildOptions(names: string[], opts: BuildCliOptions) {
+  const runs = positiveInt(opts.runs, '--runs', 1);
+  const jobs = positiveInt(opts.jobs, '--jobs', 1);
+  if (!opts.all && names.length === 0)
+    throw new UsageError('name at least one board, or use --all', 'reprorom build BOARD… | --all');
+  const shard = opts.shard ? parseShard(opts.shard) : null;
+  if (opts.machine !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(opts.machine)) {
+    throw new UsageError(
+      `--machine "${opts.machine}" is not a simple name`,
+      'use letters, digits, ".", "_" or "-"',
+    );
+  }
+  // Unknown variation names are a usage error before anything is loaded.
+  chooseVariations({ vary: opts.vary ?? [], noVary: opts.noVary ?? [], cores: availableParallelism() });
+  return { runs, jobs, shard };
+}
+
+/** The comparison of the build's runs, with varied and expected mismatches marked (null: nothing compared). */
+function judgedComparison(
+  ws: Workspace,
+  plan: BuildPlan,
+  result: PipelineResult['build'],
+  outcome: PipelineResult['outcome'],
+) {
+  const comparison = outcome ? comparisonJson(outcome) : null;
+  // Boards known not to be reproducible yet: their mismatch between these runs is expected.
+  // Every planned board, producers pulled in as inputs too: a board's verdict never depends
+  // on whether it was named, pulled in, or which shard it fell in.
+  if (comparison) applyVaried(comparison, variedByBoard(result));
+  if (comparison)
+    applyExpected(
+      comparison,
+      expectedMismatches(
+        ws,
+        plan.boards.map((b) => b.name),
+      ),
+    );
+  return comparison;
 }
 
 /**
