@@ -17,7 +17,7 @@ import { selectBoards } from '../plan/plan.js';
 import { UsageError } from '../util/errors.js';
 import { withProducers } from '../workspace/inputs.js';
 import type { Workspace } from '../workspace/load.js';
-import { localSourceDirs, producerBoards } from './storeCache.js';
+import { localSourceDirs, producerBoards } from './producers.js';
 
 /** Where jobs get reprorom when the workspace does not depend on it: a GitHub repository at one commit. */
 export interface ReproromSource {

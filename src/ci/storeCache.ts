@@ -14,31 +14,7 @@
  * A too-broad key costs a cache miss, never a verdict: inside the folder each entry is found
  * by its exact store key, and one whose bytes changed is refused by the store's hash checks.
  */
-import type { Workspace } from '../workspace/load.js';
 import { imageKeyFiles, imageKeyPrefix, rr, STORE_DIR, type WorkflowPlan } from './generate.js';
-
-/** The boards of `built` that feed another board of it, sorted: what the producers job builds. */
-export function producerBoards(ws: Workspace, built: readonly string[]): string[] {
-  const names = new Set(built);
-  return [
-    ...new Set(
-      built.flatMap((b) =>
-        (ws.boards.get(b)?.value.inputs ?? []).flatMap((i) =>
-          i.type === 'board' && names.has(i.board) ? [i.board] : [],
-        ),
-      ),
-    ),
-  ].sort();
-}
-
-/** The local source folders of `built` (workspace-relative, `.` for the workspace itself), sorted. */
-export function localSourceDirs(ws: Workspace, built: readonly string[]): string[] {
-  const dirs = built.flatMap((b) => {
-    const source = ws.boards.get(b)?.value.source;
-    return source?.type === 'local' ? [source.path.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.'] : [];
-  });
-  return [...new Set(dirs)].sort();
-}
 
 /**
  * The files the store cache key hashes, as GitHub `hashFiles` patterns: `DIR/**` is a folder,
