@@ -37,16 +37,8 @@ export async function attestationHistory(
       notShown.push({ file: input.file, reason: 'no release manifest sha256 or no roms in the predicate' });
       continue;
     }
-    const subjects = new Map<string, string>();
-    let problem: string | undefined;
-    for (const sub of (Array.isArray(signed.statement.subject) ? signed.statement.subject : []) as Array<{
-      name?: unknown;
-      digest?: { sha256?: unknown };
-    } | null>) {
-      if (typeof sub?.name !== 'string' || typeof sub.digest?.sha256 !== 'string' || subjects.has(sub.name))
-        problem = 'malformed or repeated subject';
-      else subjects.set(sub.name, sub.digest.sha256);
-    }
+    const { subjects, problem: subjectProblem } = subjectsOf(signed.statement.subject);
+    let problem = subjectProblem;
     // The ROMs and their expected bytes as the statement itself lists them (no release folder here).
     const roms = p.roms as Array<{ name?: unknown; expected?: unknown }>;
     const expected = new Map(
@@ -101,4 +93,19 @@ export async function attestationHistory(
       })),
     notShown,
   };
+}
+
+/** A statement's subjects as ROM name → sha256; a malformed or repeated one is a problem. */
+function subjectsOf(subject: unknown): { subjects: Map<string, string>; problem?: string } {
+  const subjects = new Map<string, string>();
+  let problem: string | undefined;
+  for (const sub of (Array.isArray(subject) ? subject : []) as Array<{
+    name?: unknown;
+    digest?: { sha256?: unknown };
+  } | null>) {
+    if (typeof sub?.name !== 'string' || typeof sub.digest?.sha256 !== 'string' || subjects.has(sub.name))
+      problem = 'malformed or repeated subject';
+    else subjects.set(sub.name, sub.digest.sha256);
+  }
+  return problem === undefined ? { subjects } : { subjects, problem };
 }

@@ -90,15 +90,6 @@ export async function relockOffline(
   const full = resolve(workspaceRoot, LOCK_FILE);
   const previousText = await readFile(full, 'utf8').catch(() => undefined);
   const previous = previousText ? (JSON.parse(previousText) as Partial<DebLock>) : undefined;
-  const roots: Record<string, SetRoots> = previous?.sets
-    ? Object.fromEntries(
-        Object.entries(previous.sets).map(([k, v]) => [
-          k,
-          { roots: v.roots, closure: v.closure !== false, ...(v.arch ? { arch: v.arch } : {}) },
-        ]),
-      )
-    : DEFAULT_SETS;
-
   // `only`: re-resolve these sets (a package added to an initrd's list); the others keep their
   // locked debs, so nothing else moves to a newer version.
   const only = opts.only;
@@ -108,12 +99,58 @@ export async function relockOffline(
         `${LOCK_FILE} has no set ${name}`,
         'add the set (its roots) to the lock first',
       );
+  const { sets, keptDebs, versions } = await resolveSets(previous, only, log);
+  const debs = await lockedDebs(versions, keptDebs);
+  await recordSonames(sets, debs, previous?.debs ?? {}, log);
+  const lock: DebLock = {
+    version: 1,
+    distribution: 'debian bookworm amd64',
+    busybox: await lockedBusybox(previous, debs, only),
+    sets,
+    debs,
+  };
+  const text = `${canonicalJson(lock, 2)}\n`;
+  parseDebLock(text); // never write a lock the reader would refuse
+  const changed = text !== previousText;
+  if (changed) await writeFileAtomic(full, text);
+  return {
+    file: LOCK_FILE,
+    changed,
+    debs: Object.keys(debs).length,
+    sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.debs.length])),
+  };
+}
+
+/** The sets' roots as the previous lock has them (or the defaults for a first lock). */
+function rootsOf(previous: Partial<DebLock> | undefined): Record<string, SetRoots> {
+  if (!previous?.sets) return DEFAULT_SETS;
+  return Object.fromEntries(
+    Object.entries(previous.sets).map(([k, v]) => [
+      k,
+      { roots: v.roots, closure: v.closure !== false, ...(v.arch ? { arch: v.arch } : {}) },
+    ]),
+  );
+}
+
+/**
+ * Every set resolved by apt (or kept as locked when `only` leaves it out), and per
+ * architecture the one version of each package the resolved sets use.
+ */
+async function resolveSets(
+  previous: Partial<DebLock> | undefined,
+  only: readonly string[] | undefined,
+  log: (line: string) => void,
+): Promise<{
+  sets: DebLock['sets'];
+  keptDebs: Record<string, DebEntry>;
+  versions: Map<string, Map<string, string>>;
+}> {
   const kept = (set: string) => only !== undefined && !only.includes(set);
   const sets: DebLock['sets'] = {};
   const keptDebs: Record<string, DebEntry> = {};
   // Per architecture: package name → version (one version of a package per architecture).
   const versions = new Map<string, Map<string, string>>();
-  for (const [set, { roots: r, closure, arch }] of Object.entries(roots).sort()) {
+  for (const [set, { roots: r, closure, arch }] of Object.entries(rootsOf(previous)).sort()) {
     const locked = previous?.sets?.[set];
     if (kept(set) && locked) {
       sets[set] = locked;
@@ -147,6 +184,14 @@ export async function relockOffline(
       debs: resolved.map((d) => debKeyOf(d.name, arch)),
     };
   }
+  return { sets, keptDebs, versions };
+}
+
+/** The lock entry of every package version the sets use, as apt shows it, beside the kept ones. */
+async function lockedDebs(
+  versions: Map<string, Map<string, string>>,
+  keptDebs: Record<string, DebEntry>,
+): Promise<Record<string, DebEntry>> {
   const entryOf = (i: DebInfo): DebEntry => ({
     version: i.version,
     arch: i.arch,
@@ -170,9 +215,15 @@ export async function relockOffline(
       debs[key] = entryOf(i);
     }
   }
-  await recordSonames(sets, debs, previous?.debs ?? {}, log);
-  const count = Object.keys(debs).length;
+  return debs;
+}
 
+/** The bootstrap busybox: its deb's version names the store path; its narHash is kept when that did not move. */
+async function lockedBusybox(
+  previous: Partial<DebLock> | undefined,
+  debs: Record<string, DebEntry>,
+  only: readonly string[] | undefined,
+): Promise<DebLock['busybox']> {
   const bbDeb = previous?.busybox?.deb ?? 'busybox-static';
   const bbPath = previous?.busybox?.path ?? 'bin/busybox';
   const bbEntry = debs[bbDeb];
@@ -184,24 +235,7 @@ export async function relockOffline(
     heldBusybox && heldBusybox.storeName === bbStoreName && only !== undefined
       ? heldBusybox.narHash
       : await busyboxNarHash(bbDeb, bbEntry, bbPath, bbStoreName);
-
-  const lock: DebLock = {
-    version: 1,
-    distribution: 'debian bookworm amd64',
-    busybox: { deb: bbDeb, path: bbPath, storeName: bbStoreName, narHash },
-    sets,
-    debs,
-  };
-  const text = `${canonicalJson(lock, 2)}\n`;
-  parseDebLock(text); // never write a lock the reader would refuse
-  const changed = text !== previousText;
-  if (changed) await writeFileAtomic(full, text);
-  return {
-    file: LOCK_FILE,
-    changed,
-    debs: count,
-    sets: Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, v.debs.length])),
-  };
+  return { deb: bbDeb, path: bbPath, storeName: bbStoreName, narHash };
 }
 
 /**

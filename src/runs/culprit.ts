@@ -12,60 +12,26 @@ import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest } from '../hashes/runManifest.js';
 import type { BuildPlan, PlannedBoard, PlannedRun } from '../plan/plan.js';
 import { appliedVariations, VARIATION_NAMES, type VariationName, withOnly } from '../plan/variations.js';
+import {
+  type ArtifactCulprit,
+  CULPRIT_SEARCH_DIR,
+  type CulpritSearch,
+  type Hashes,
+  type Rerun,
+  type Suspect,
+  type Target,
+} from './culpritTypes.js';
 import { type BuildResult, type ExecuteOptions, executePlan } from './execute.js';
+import { type ClockFindings, frozenRun, tryFrozenClock } from './frozenClock.js';
 import { batchedSearches, searchGroups, searchSingles, singlesAreCheaper } from './groupSearch.js';
 import { describeInput } from './inputs.js';
 
-/** A varied name of one board, with the run its value comes from. */
-interface Suspect {
-  board: string;
-  name: VariationName;
-  run: PlannedRun;
-}
-
-/**
- * The folder inside a build's run folder that holds its culprit search's reruns. Not a board
- * name (those start with a letter or digit), so nothing that lists a run folder's boards (merge,
- * compare, the Action's newest run folder) takes the reruns for runs of the build.
- */
-export const CULPRIT_SEARCH_DIR = '_culprit-search';
-
-export type CulpritVerdict =
-  /** One or more single variations reproduce the difference: they are named. */
-  | 'variation'
-  /** No single variation does, and the reference repeated gives the same bytes. */
-  | 'combination'
-  /** The reference environment repeated gives different bytes, even with the clock frozen: nothing varied is needed. */
-  | 'nondeterministic'
-  /** An input (another board's artifact) differed between the runs: that input is named, nothing is rebuilt. */
-  | 'input'
-  /** The extra runs failed, so nothing could be concluded. */
-  | 'unknown';
-
-export interface ArtifactCulprit {
-  board: string;
-  /** The artifact's path in the run's manifest, e.g. artifacts/out/bios.bin. */
-  artifact: string;
-  verdict: CulpritVerdict;
-  /** Variation names whose change alone reproduces the difference. */
-  culprits: string[];
-}
-
-export interface CulpritSearch {
-  /** The run folders of the extra runs (the reference repeated, with a frozen clock if needed, then single variations). */
-  runDirs: string[];
-  extraRuns: number;
-  artifacts: ArtifactCulprit[];
-}
-
-type Hashes = Map<string, string>;
-
-/** The SOURCE_DATE_EPOCH a run was built with (the frozen clock's time). */
-async function sourceDateEpochOf(outDir: string | undefined): Promise<number | undefined> {
-  if (!outDir) return undefined;
-  const m = await readManifest(join(outDir, MANIFEST_FILE)).catch(() => undefined);
-  return m?.sourceDateEpoch;
-}
+export {
+  type ArtifactCulprit,
+  CULPRIT_SEARCH_DIR,
+  type CulpritSearch,
+  type CulpritVerdict,
+} from './culpritTypes.js';
 
 async function hashesOf(outDir: string | undefined): Promise<Hashes | undefined> {
   if (!outDir) return undefined;
@@ -124,20 +90,6 @@ async function differingInputs(
 function differing(a: Hashes, b: Hashes): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
-
-/** A board whose runs disagree with its reference run, and the runs that isolate each varied name. */
-interface Target {
-  planned: PlannedBoard;
-  against: PlannedRun[];
-  reference: Hashes;
-  referenceDir: string | undefined;
-  artifacts: string[];
-  runs: PlannedRun[];
-  names: Array<VariationName | 'reference'>;
-}
-
-/** Runs the given runs of each target as one plan; per board, their hashes in the order given. */
-type Rerun = (pick: (t: Target) => PlannedRun[]) => Promise<Map<string, Array<Hashes | undefined>>>;
 
 /**
  * For every board of `result` whose runs disagree with its reference run, find which
@@ -274,62 +226,6 @@ function splitByRepeat(
     }
   }
   return { stable, unstable };
-}
-
-/** What the frozen-clock pair found, per board. */
-interface ClockFindings {
-  /** The epoch the clock was frozen at, for boards with unstable artifacts. */
-  frozenAt: Map<string, number>;
-  /** The hashes the group reruns are compared with (the frozen reference's, when frozen). */
-  baseOf: Map<string, Hashes>;
-  /** Artifacts the frozen pair agrees on: the wall clock is one of their culprits. */
-  byClock: Map<string, Set<string>>;
-}
-
-/**
- * What differs between two reference runs may be the wall clock: the reference twice more
- * with the clock frozen (at SOURCE_DATE_EPOCH). If those agree, the clock is a culprit, and the
- * single variations are then tried from the frozen reference, so the other causes are named too.
- */
-async function tryFrozenClock(
-  targets: readonly Target[],
-  unstable: Map<string, string[]>,
-  rerun: Rerun,
-  artifacts: ArtifactCulprit[],
-): Promise<ClockFindings> {
-  const frozenAt = new Map<string, number>();
-  for (const t of targets) {
-    if (!unstable.has(t.planned.name)) continue;
-    const epoch = await sourceDateEpochOf(t.referenceDir);
-    if (epoch !== undefined) frozenAt.set(t.planned.name, epoch);
-  }
-  const pair = await rerun((t) => {
-    const reference = t.runs[0];
-    const epoch = frozenAt.get(t.planned.name);
-    if (epoch === undefined || !reference) return [];
-    return [frozenRun(reference, epoch), frozenRun({ ...reference, index: 2 }, epoch)];
-  });
-  const baseOf = new Map<string, Hashes>();
-  const byClock = new Map<string, Set<string>>();
-  for (const t of targets) {
-    const board = t.planned.name;
-    baseOf.set(board, t.reference);
-    const [a, b] = pair.get(board) ?? [];
-    for (const artifact of unstable.get(board) ?? []) {
-      if (a && b && a.get(artifact) === b.get(artifact)) {
-        baseOf.set(board, a);
-        byClock.set(board, new Set([...(byClock.get(board) ?? []), artifact]));
-      } else {
-        const verdict = frozenAt.has(board) && (!a || !b) ? 'unknown' : 'nondeterministic';
-        artifacts.push({ board, artifact, verdict, culprits: [] });
-      }
-    }
-  }
-  return { frozenAt, baseOf, byClock };
-}
-
-function frozenRun(run: PlannedRun, epoch: number): PlannedRun {
-  return { ...run, variation: { ...run.variation, frozenClock: epoch } };
 }
 
 /**

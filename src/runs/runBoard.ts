@@ -12,22 +12,14 @@ import type { ManifestInput } from '../hashes/runManifest.js';
 import type { Variation, VariationChoice } from '../plan/variations.js';
 import type { PreparedSource } from '../sources/prepare.js';
 import { BuildFailedError } from '../util/errors.js';
-import { printable } from '../util/printable.js';
 import { toolVersion } from '../util/version.js';
 import type { Board } from '../workspace/schema.js';
 import type { RunLog } from './cappedLog.js';
 import type { PlacedInput } from './inputs.js';
-import { BoardRunError, DEFAULT_LOG_TAIL, LogTail } from './logTail.js';
+import { BoardRunError, type LogTail } from './logTail.js';
+import { describeRefusal, type OutputWatch, watchOutput } from './outputWatch.js';
 import { writeRunRecords } from './runRecords.js';
-import {
-  ARTIFACT_MARK,
-  ARTIFACTS_REFUSED_EXIT,
-  BUILD_DIR,
-  containerCommand,
-  SOURCE_DIR,
-  VARIATION_END,
-  VARIATION_MARK,
-} from './script.js';
+import { ARTIFACTS_REFUSED_EXIT, BUILD_DIR, containerCommand, SOURCE_DIR } from './script.js';
 import { ASLR_SECURITY_OPT, seccompRefusal } from './seccompProbe.js';
 import { sourceTar } from './sourceTar.js';
 import { startTransfer, type Transfer } from './transfer.js';
@@ -95,7 +87,7 @@ export function runEnv(
 export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
   await mkdir(dirname(input.outDir), { recursive: true });
   const work = await mkdtemp(`${input.outDir}.tmp-`);
-  const watch = watchOutput(input);
+  const watch = watchOutput(input, planNotApplied(input));
   // A failed transfer stops the container at once: it may be waiting for the rest of its source.
   const stop = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
@@ -117,50 +109,6 @@ export async function runBoard(input: BoardRunInput): Promise<BoardRunResult> {
     transfer.close();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** What the run's stderr told: reprorom's own records, the board's failures by kind, its last lines. */
-interface OutputWatch {
-  lineTo: (line: string) => void;
-  tail: LogTail;
-  /** What the container says it applied, read only before the board's commands start. */
-  notApplied: Record<string, string>;
-  /** What the container refused among the declared artifacts (after the commands), `KIND: NAME`. */
-  refused: string[];
-  /** A process that cannot fork prints one of these: the pids limit, reported by name. */
-  forkFailed: boolean;
-  diskFull: boolean;
-}
-
-function watchOutput(input: BoardRunInput): OutputWatch {
-  const prefix = `[${input.boardName}#${input.index}]`;
-  let marksOpen = true;
-  const watch: OutputWatch = {
-    tail: new LogTail(input.logTailLines ?? DEFAULT_LOG_TAIL),
-    notApplied: { ...planNotApplied(input) },
-    refused: [],
-    forkFailed: false,
-    diskFull: false,
-    lineTo: (line: string) => {
-      if (!marksOpen && line.startsWith(ARTIFACT_MARK) && watch.refused.length < MAX_REFUSED_SHOWN)
-        watch.refused.push(line.slice(ARTIFACT_MARK.length).trim());
-      // reprorom's own records go to the log but are not the board's output: progress says
-      // "no output yet" until the board's commands print something.
-      const ownRecord = marksOpen && line.startsWith(VARIATION_MARK);
-      if (ownRecord) {
-        if (line === VARIATION_END) marksOpen = false;
-        const m = /^reprorom-variation: ([a-z-]+) not applied: (.*)$/.exec(line);
-        if (m?.[1] && m[2]) watch.notApplied[m[1]] = m[2];
-      }
-      watch.tail.push(line);
-      if (/Resource temporarily unavailable|fork: retry|Cannot fork|can't fork/i.test(line))
-        watch.forkFailed = true;
-      if (/No space left on device/i.test(line)) watch.diskFull = true;
-      input.log.write(`${prefix} ${line}\n`);
-      if (!ownRecord) input.onLine?.(line);
-    },
-  };
-  return watch;
 }
 
 /** The source goes in and the artifacts come out through one transfer; a mode the limits cannot use stops the run. */
@@ -350,28 +298,6 @@ function boardFailure(input: BoardRunInput, err: unknown, tail: LogTail): unknow
   if (failure instanceof BuildFailedError && !input.signal?.aborted)
     return new BoardRunError(failure, tail.get());
   return failure;
-}
-
-/** Refused artifacts named in one failure message; the log has every one. */
-const MAX_REFUSED_SHOWN = 20;
-
-/** `symbolic link: out/link.rom` (the container's record) → `out/link.rom is a symbolic link`. */
-function describeRefusal(record: string): string {
-  const colon = record.indexOf(': ');
-  const kind = colon < 0 ? '' : record.slice(0, colon);
-  const name = printable(colon < 0 ? record : record.slice(colon + 2));
-  switch (kind) {
-    case 'missing':
-      return /[*?[]/.test(name) ? `${name} matches nothing` : `${name} is missing`;
-    case 'control character':
-      return `${name} has a control character in its name (shown as ?)`;
-    case 'FIFO':
-      return `${name} is a FIFO`;
-    case '':
-      return name;
-    default:
-      return `${name} is a ${kind}`;
-  }
 }
 
 /** Plan-time reasons (e.g. one CPU) for the variations this run changes. */

@@ -5,7 +5,7 @@ import { comparisonJson } from '../../compare/outcome.js';
 import { planBuild } from '../../plan/plan.js';
 import { chooseVariations, describeChoice } from '../../plan/variations.js';
 import { refuseExpectedMismatch } from '../../release/expected.js';
-import { releaseBoards } from '../../release/release.js';
+import { type ReleaseResult, releaseBoards } from '../../release/release.js';
 import { RELEASE_MANIFEST } from '../../release/releaseManifest.js';
 import { checkOutFree } from '../../release/write.js';
 import { applyVaried } from '../../report/varied.js';
@@ -85,26 +85,42 @@ export async function runRelease(boards: string[], opts: ReleaseCliOptions): Pro
     // A signal after the rename: the release is whole and in place, and the message says so.
     { completed: (r) => (r.ok ? `the release was written completely to ${out}` : undefined) },
   );
+  return result.ok ? printReleased(result, out, opts) : printNotReleased(result, out, opts);
+}
+
+/** The runs disagreed: the comparison (or its JSON), and why nothing was written. */
+function printNotReleased(
+  result: Extract<ReleaseResult, { ok: false }>,
+  out: string,
+  opts: ReleaseCliOptions,
+): number {
   const { build, comparison } = result;
-  if (!result.ok) {
-    const message = `not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}`;
-    const hint = 'read the diff report above, fix the board, then release again';
-    if (opts.json)
-      printOutput('release-result', {
-        schema: 'reprorom.release-result/v1',
-        ok: false,
-        error: outcomeError(ExitCode.mismatch, message, hint),
-        out: null,
-        manifest: null,
-        runDir: build.runDir,
-        artifacts: [],
-        notReproducible: result.notReproducible,
-        comparison: comparisonJson(comparison),
-      });
-    else printComparison(comparison);
-    writeErr(`reprorom: ${message}\n  → ${hint}\n`);
-    return ExitCode.mismatch;
-  }
+  const message = `not reproducible: ${result.notReproducible.join(', ')}; nothing was written to ${out}`;
+  const hint = 'read the diff report above, fix the board, then release again';
+  if (opts.json)
+    printOutput('release-result', {
+      schema: 'reprorom.release-result/v1',
+      ok: false,
+      error: outcomeError(ExitCode.mismatch, message, hint),
+      out: null,
+      manifest: null,
+      runDir: build.runDir,
+      artifacts: [],
+      notReproducible: result.notReproducible,
+      comparison: comparisonJson(comparison),
+    });
+  else printComparison(comparison);
+  writeErr(`reprorom: ${message}\n  → ${hint}\n`);
+  return ExitCode.mismatch;
+}
+
+/** The release is written: each ROM's sha256 (or the JSON), and how to sign it. */
+function printReleased(
+  result: Extract<ReleaseResult, { ok: true }>,
+  out: string,
+  opts: ReleaseCliOptions,
+): number {
+  const { build, comparison } = result;
   if (opts.json) {
     printOutput('release-result', {
       schema: 'reprorom.release-result/v1',
