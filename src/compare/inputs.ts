@@ -60,8 +60,7 @@ async function fromManifest(path: string): Promise<HashSet> {
   }
   if (manifest.result === 'failed')
     notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
-  const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
-  const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
+  const run = runLabel(manifest);
   return {
     label: run,
     run,
@@ -122,8 +121,7 @@ async function fromStdin(): Promise<HashSet> {
   if (text.trimStart().startsWith('{')) {
     const manifest = parseManifest(text, STDIN_NAME);
     const { keyed } = assignKeys(manifest.artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })));
-    const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
-    const run = `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
+    const run = runLabel(manifest);
     return {
       label: run,
       run,
@@ -298,4 +296,10 @@ async function refuseSameInput(sets: readonly HashSet[]): Promise<void> {
     if (sameRun) throw refuse(sameRun, s, `the same run (${printable(s.run)}, read from two files)`);
     runs.set(s.run, s);
   }
+}
+
+/** `RUN/BOARD#N@MACHINE`: how a run is named in verdicts, from its manifest. */
+function runLabel(manifest: Manifest): string {
+  const machine = manifest.run.machine ? `@${manifest.run.machine}` : '';
+  return `${manifest.run.id}/${manifest.board}#${manifest.run.index}${machine}`;
 }

@@ -52,18 +52,7 @@ export function sameSha(p: PackedHashes, a: number, q: PackedHashes, b: number):
 /** True when both lists have the same keys in the same rows. */
 export function sameKeys(a: PackedHashes, b: PackedHashes): boolean {
   if (a.count !== b.count) return false;
-  for (let row = 0; row < a.count; row++)
-    if (
-      compareRanges(
-        a.paths,
-        a.keyStart[row] as number,
-        keyEnd(a, row),
-        b.paths,
-        b.keyStart[row] as number,
-        keyEnd(b, row),
-      ) !== 0
-    )
-      return false;
+  for (let row = 0; row < a.count; row++) if (compareKeys(a, row, b, row) !== 0) return false;
   return true;
 }
 
