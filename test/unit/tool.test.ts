@@ -6,6 +6,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { toolProbe } from '../../src/doctor/probes.js';
 import { DPKG_INSTALL, debSonames } from '../../src/offline/debSonames.js';
@@ -57,7 +58,7 @@ describe('runTool', () => {
   });
 
   it('a streamed stdout is read while the tool runs; its failure is mapped like runTool', async () => {
-    const read = (s: NodeJS.ReadableStream) => s.toArray().then((c) => Buffer.concat(c as Buffer[]).length);
+    const read = (s: Readable) => s.toArray().then((c) => Buffer.concat(c as Buffer[]).length);
     expect(await runToolStream('sh', ['-c', 'head -c 300000 /dev/zero'], { install }, read)).toBe(300000);
     const failed = await runToolStream('sh', ['-c', 'echo bad >&2; exit 2'], { install }, read).catch(
       (e) => e,
