@@ -42,7 +42,7 @@ export interface ToolResult {
   stderr: string;
   /** Undefined when the tool did not exit by itself (the timeout, or a signal killed it). */
   exitCode: number | undefined;
-  /** How it ended, when it did not exit by itself: "timed out after …", "was killed with SIGKILL". */
+  /** How it ended, when it did not exit by itself: "timed out after …", "was killed with SIGKILL", why it did not start. */
   killed?: string;
 }
 
@@ -109,7 +109,12 @@ export async function runToolResult(
   if (r.exitCode !== undefined) return out;
   return {
     ...out,
-    killed: r.timedOut ? `timed out after ${opts.timeoutMs} ms` : `was killed with ${r.signal}`,
+    // Or it never started (a file that is not executable): execa's words for it.
+    killed: r.timedOut
+      ? `timed out after ${opts.timeoutMs} ms`
+      : r.signal
+        ? `was killed with ${r.signal}`
+        : r.shortMessage,
   };
 }
 

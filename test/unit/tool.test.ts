@@ -51,10 +51,16 @@ describe('runTool', () => {
     expect(r).toEqual({ stdout: 'out', stderr: 'err', exitCode: 2 });
   });
 
-  it('a tool killed by its timeout has no exit code, and says so', async () => {
+  it('a tool killed by its timeout, or that cannot start, has no exit code, and says why', async () => {
     const r = await runToolResult('sleep', ['5'], { install, timeoutMs: 50 });
     expect(r.exitCode).toBeUndefined();
     expect(r.killed).toBe('timed out after 50 ms');
+    // A file that is there but cannot run is not "not installed": it says why it did not start.
+    const dir = await mkdtemp(join(tmpdir(), 'rr-tool-'));
+    await writeFile(join(dir, 'frob'), '#!/bin/sh\n', { mode: 0o644 });
+    const denied = await runToolResult(join(dir, 'frob'), [], { install });
+    expect(denied.exitCode).toBeUndefined();
+    expect(denied.killed).toMatch(/EACCES/);
   });
 
   it('a streamed stdout is read while the tool runs; its failure is mapped like runTool', async () => {
