@@ -7,8 +7,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
+import { runOptionalTool } from '../util/tool.js';
 import { builtinCompare, formatBuiltin } from './builtinDiff.js';
 import {
   type CpioMemberDiff,
@@ -49,6 +49,10 @@ export interface ExplainOptions {
   /** Stops diffoscope; the explanation then throws the signal's reason (no half-made report). */
   signal?: AbortSignal;
 }
+
+const FIX_DIFFOSCOPE = 'install it: apt-get install -y diffoscope-minimal';
+const DIFFOSCOPE_MISSING =
+  'diffoscope not found: built-in summary only (install diffoscope or diffoscope-minimal for a full report)';
 
 /** diffoscope's path from PATH, without spawning anything. */
 export async function findDiffoscope(pathEnv = process.env['PATH'] ?? ''): Promise<string | undefined> {
@@ -99,21 +103,15 @@ export async function explainDifference(
     ? undefined
     : opts.diffoscope === null
       ? 'diffoscope not used: built-in summary only'
-      : 'diffoscope not found: built-in summary only (install diffoscope or diffoscope-minimal for a full report)';
+      : DIFFOSCOPE_MISSING;
   if (tool) {
     const tmpText = tempSibling(textPath);
     const htmlPath = `${base}.html`;
     const tmpHtml = tempSibling(htmlPath);
     try {
-      const res = await execa(tool, ['--no-progress', '--text', tmpText, '--html', tmpHtml, a.path, b.path], {
-        reject: false,
-        timeout: opts.timeoutMs ?? 20 * 60_000,
-        stdin: 'ignore',
-        env: { TZ: 'UTC' },
-        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-      });
-      opts.signal?.throwIfAborted();
-      if (res.exitCode === 0 || res.exitCode === 1) {
+      const ran = await runDiffoscope(tool, [tmpText, tmpHtml, a.path, b.path], opts);
+      if (typeof ran === 'string') note = ran;
+      else {
         const diffoscopeText = await readFile(tmpText, 'utf8').catch(() => '');
         await writeFileAtomic(textPath, `${header.join('\n')}\n\n==== diffoscope ====\n${diffoscopeText}`);
         // diffoscope writes no report at all for identical files.
@@ -123,7 +121,7 @@ export async function explainDifference(
         );
         return {
           tool: 'diffoscope',
-          differs: res.exitCode === 1,
+          differs: ran.differs,
           text: textPath,
           html,
           summary: summaryLines,
@@ -131,8 +129,6 @@ export async function explainDifference(
           ...memberDiffs,
         };
       }
-      const why = (res.stderr || res.shortMessage || '').split('\n').filter(Boolean).slice(-1)[0] ?? '';
-      note = `diffoscope failed (exit ${res.exitCode ?? 'none'}): ${why}`;
     } finally {
       await rm(tmpText, { force: true });
       await rm(tmpHtml, { force: true });
@@ -148,6 +144,29 @@ export async function explainDifference(
     note,
     ...memberDiffs,
   };
+}
+
+/**
+ * diffoscope's answer (exit 0: same, 1: different), or why there is none: the note the
+ * built-in summary then carries (gone since it was found, failed, timed out).
+ */
+async function runDiffoscope(
+  tool: string,
+  [text, html, a, b]: [string, string, string, string],
+  opts: ExplainOptions,
+): Promise<{ differs: boolean } | string> {
+  // Gone since it was found: undefined, as if never found.
+  const res = await runOptionalTool(tool, ['--no-progress', '--text', text, '--html', html, a, b], {
+    timeoutMs: opts.timeoutMs ?? 20 * 60_000,
+    env: { TZ: 'UTC' },
+    signal: opts.signal,
+    install: FIX_DIFFOSCOPE,
+  });
+  opts.signal?.throwIfAborted();
+  if (res === undefined) return DIFFOSCOPE_MISSING;
+  if (res.exitCode === 0 || res.exitCode === 1) return { differs: res.exitCode === 1 };
+  const why = (res.stderr || res.killed || '').split('\n').filter(Boolean).slice(-1)[0] ?? '';
+  return `diffoscope failed (exit ${res.exitCode ?? 'none'}): ${why}`;
 }
 
 /**

@@ -7,11 +7,11 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { engineEndpoint } from '../engine/connection.js';
 import { connectEngine } from '../engine/docker.js';
 import { isRemoteEndpoint, NOT_DOCKER_HINT, remoteEngineHint } from '../engine/errors.js';
 import { NIX_OFFLINE_CONFIG, nix, nixVersion } from '../nix/nix.js';
+import { runOptionalTool } from '../util/tool.js';
 import type { Probe, ProbeOutcome } from './report.js';
 
 export const FIX = {
@@ -124,25 +124,19 @@ export function toolProbe(name: string, cmd: string, args: string[], fix: string
     required: false,
     fix,
     run: async (): Promise<ProbeOutcome> => {
-      try {
-        const r = await execa(cmd, args, { timeout: 30_000, stdin: 'ignore' });
-        const text = `${r.stdout}\n${r.stderr}`;
-        const version = /\b(\d+(?:\.\d+)*)\b/.exec(text)?.[1];
-        return {
-          ok: true,
-          ...(version ? { version } : {}),
-          detail: `${cmd}${version ? ` ${version}` : ''} (${purpose})`,
-        };
-      } catch (err) {
-        const missing = (err as { code?: unknown }).code === 'ENOENT';
-        return {
-          ok: false,
-          detail: missing
-            ? `${cmd} not found (${purpose})`
-            : `${cmd} does not run: ${(err as Error).message.split('\n')[0]}`,
-          fix,
-        };
+      const r = await runOptionalTool(cmd, args, { timeoutMs: 30_000, install: fix });
+      if (r === undefined) return { ok: false, detail: `${cmd} not found (${purpose})`, fix };
+      if (r.exitCode !== 0) {
+        const said = r.stderr.split('\n').find((l) => l.trim() !== '') ?? r.killed ?? `exit ${r.exitCode}`;
+        return { ok: false, detail: `${cmd} does not run: ${said}`, fix };
       }
+      const text = `${r.stdout}\n${r.stderr}`;
+      const version = /\b(\d+(?:\.\d+)*)\b/.exec(text)?.[1];
+      return {
+        ok: true,
+        ...(version ? { version } : {}),
+        detail: `${cmd}${version ? ` ${version}` : ''} (${purpose})`,
+      };
     },
   };
 }

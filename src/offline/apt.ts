@@ -1,16 +1,15 @@
 /**
- * The apt adapter: the only offline-set module that runs apt. Resolution runs
- * against an empty dpkg status so the result does not depend on what the host
- * has installed, only on the apt indexes.
+ * The offline set's use of apt (run through the apt adapter, `apt/apt.ts`). Resolution runs
+ * against an empty dpkg status so the result does not depend on what the host has installed,
+ * only on the apt indexes.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ExecaError } from 'execa';
+import { AptFailedError, type AptTool, aptRun, aptStateOptions } from '../apt/apt.js';
 import { EnvironmentError } from '../util/errors.js';
 import { acquireLock } from '../util/fileLock.js';
 import { cacheDir } from '../util/paths.js';
-import { runTool } from '../util/tool.js';
 
 export interface DebSpec {
   name: string;
@@ -70,23 +69,14 @@ export function foreignAptDir(arch: string): string {
  */
 export function foreignArchOptions(arch: string, dir: string): string[] {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(arch)) throw new Error(`not a Debian architecture: ${arch}`);
-  return [
-    '-o',
-    `APT::Architecture=${arch}`,
-    '-o',
-    `APT::Architectures=${arch}`,
-    '-o',
-    `Dir::State::Lists=${join(dir, 'lists')}`,
-    '-o',
-    `Dir::State::status=${join(dir, 'status')}`,
-    '-o',
-    `Dir::Cache=${join(dir, 'cache')}`,
-    '-o',
-    'Acquire::Languages=none',
+  return aptStateOptions({
+    architecture: arch,
+    lists: join(dir, 'lists'),
+    status: join(dir, 'status'),
+    cache: join(dir, 'cache'),
     // The folder is private to this user: _apt could not write it.
-    '-o',
-    'APT::Sandbox::User=root',
-  ];
+    settings: ['Acquire::Languages=none', 'APT::Sandbox::User=root'],
+  });
 }
 
 /** The apt options that select `arch`'s indexes: the host's own, or reprorom's copy for another architecture. */
@@ -118,11 +108,9 @@ export async function aptUpdateForeign(
     await writeFile(join(dir, 'status'), '');
     await apt('apt-get', ['update', '-q', ...options], undefined, opts.signal);
   } catch (err) {
-    if (!(err instanceof ExecaError)) throw err;
-    const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
-    const tail = output.trim().split('\n').slice(-4).join('\n  ');
+    if (!(err instanceof AptFailedError)) throw err;
     throw new EnvironmentError(
-      `apt-get update for ${arch} failed: ${tail || err.shortMessage}`,
+      `apt-get update for ${arch} failed: ${err.tail()}`,
       'check the apt sources and network access',
       { cause: err },
     );
@@ -136,27 +124,15 @@ async function hasIndexes(lists: string): Promise<boolean> {
   return names.some((n) => /_Packages(\.[a-z0-9]+)?$/.test(n));
 }
 
+/** A failure is an AptFailedError: the callers read apt's complaints from it. */
 async function apt(
-  cmd: 'apt-get' | 'apt-cache',
+  cmd: AptTool,
   args: string[],
   cwd?: string,
   signal?: AbortSignal,
 ): Promise<{ stdout: string }> {
-  try {
-    // Failures stay execa's errors: the callers read apt's complaints from them.
-    const stdout = await runTool(cmd, args, {
-      cwd,
-      signal,
-      env: { LC_ALL: 'C' },
-      maxBuffer: 256 * 1024 * 1024,
-      install: 'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host',
-      failed: (_message, cause) => cause as Error,
-    });
-    return { stdout };
-  } catch (err) {
-    signal?.throwIfAborted();
-    throw err;
-  }
+  const install = 'the offline package set is fetched with Debian apt; run on a Debian or Ubuntu host';
+  return { stdout: await aptRun(cmd, args, { cwd, signal, install }) };
 }
 
 /** The name=version pairs apt complained about, from its error lines. */
@@ -200,13 +176,11 @@ export async function aptDownload(
       signal,
     );
   } catch (err) {
-    if (!(err instanceof ExecaError)) throw err;
-    const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
-    const missing = missingFromAptOutput(output, specs);
-    if (missing.length > 0) throw new AptMissingError(missing, output);
-    const tail = output.trim().split('\n').slice(-4).join('\n  ');
+    if (!(err instanceof AptFailedError)) throw err;
+    const missing = missingFromAptOutput(err.output, specs);
+    if (missing.length > 0) throw new AptMissingError(missing, err.output);
     throw new EnvironmentError(
-      `apt-get download failed: ${tail || err.shortMessage}`,
+      `apt-get download failed: ${err.tail()}`,
       'check the apt sources and network access (apt-get update)',
       { cause: err },
     );
@@ -217,9 +191,9 @@ export async function aptUpdate(signal?: AbortSignal): Promise<void> {
   try {
     await apt('apt-get', ['update', '-q'], undefined, signal);
   } catch (err) {
-    if (!(err instanceof ExecaError)) throw err;
+    if (!(err instanceof AptFailedError)) throw err;
     throw new EnvironmentError(
-      `apt-get update failed: ${err.shortMessage}`,
+      `apt-get update failed: ${err.exit}`,
       'check the apt sources and network access',
       { cause: err },
     );
@@ -272,9 +246,8 @@ export async function aptShow(specs: DebSpec[], arch?: string): Promise<DebInfo[
       ...specs.map((s) => `${s.name}=${s.version}`),
     ]));
   } catch (err) {
-    if (!(err instanceof ExecaError)) throw err;
-    const output = `${String(err.stdout ?? '')}\n${String(err.stderr ?? '')}`;
-    throw new AptMissingError(missingFromAptOutput(output, specs), output);
+    if (!(err instanceof AptFailedError)) throw err;
+    throw new AptMissingError(missingFromAptOutput(err.output, specs), err.output);
   }
   const byKey = new Map<string, DebInfo>();
   for (const stanza of stdout.split(/\n\n+/)) {

@@ -9,11 +9,11 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import { addFixed, invalidPaths } from '../nix/store.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
+import { runTool } from '../util/tool.js';
 import {
   AptMissingError,
   aptDownload,
@@ -22,6 +22,7 @@ import {
   aptUpdateForeign,
   isForeignArch,
 } from './apt.js';
+import { DPKG_INSTALL } from './debSonames.js';
 import {
   type DebLock,
   debKeyOf,
@@ -306,7 +307,7 @@ export async function extractBusyboxTree(
 ): Promise<{ tmp: string; root: string }> {
   const tmp = await mkdtemp(join(cacheDir(), '.busybox-'));
   const unpacked = join(tmp, 'deb');
-  await execa('dpkg-deb', ['-x', debFile, unpacked]);
+  await runTool('dpkg-deb', ['-x', debFile, unpacked], { install: DPKG_INSTALL });
   const root = join(tmp, storeName);
   await mkdir(join(root, 'bin'), { recursive: true });
   await copyFile(join(unpacked, pathInDeb), join(root, 'bin', 'busybox'));

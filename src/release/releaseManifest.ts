@@ -58,36 +58,44 @@ export const releaseManifestSchema = z
   })
   .check(
     z.superRefine((m, ctx) => {
-      for (const [where, what, first] of repeatedNames(m.boards))
+      for (const { where, what, first } of repeatedNames(m.boards))
         ctx.addIssue({ code: 'custom', path: where, message: `${what} is named twice (first at ${first})` });
     }),
   );
+
+interface RepeatedName {
+  where: Array<string | number>;
+  what: string;
+  /** Where the name was first used. */
+  first: string;
+}
 
 /**
  * Boards and files a manifest names more than once: one path would stand for two files
  * (the second entry's hash checked against the first's bytes, or one of them never read).
  */
-function* repeatedNames(
-  boards: ReadonlyArray<z.output<typeof releaseBoardSchema>>,
-): Generator<[Array<string | number>, string, string]> {
+function repeatedNames(boards: ReadonlyArray<z.output<typeof releaseBoardSchema>>): RepeatedName[] {
+  // Each name with what it is and where it is used, in manifest order.
+  const uses: Array<[key: string, where: Array<string | number>, what: string]> = [];
+  for (const [i, b] of boards.entries()) {
+    uses.push([`board ${b.board}`, ['boards', i, 'board'], `board ${JSON.stringify(b.board)}`]);
+    uses.push([`file ${b.hashes}`, ['boards', i, 'hashes'], `path ${JSON.stringify(b.hashes)}`]);
+    const prov = b.provenance.path;
+    uses.push([`file ${prov}`, ['boards', i, 'provenance', 'path'], `path ${JSON.stringify(prov)}`]);
+    for (const [j, a] of b.artifacts.entries())
+      uses.push([`file ${a.path}`, ['boards', i, 'artifacts', j, 'path'], `path ${JSON.stringify(a.path)}`]);
+  }
   const seen = new Map<string, string>([
     [`file ${RELEASE_MANIFEST}`, 'the release manifest'],
     [`file ${RELEASE_HASHES}`, 'the release hashes list'],
   ]);
-  const claim = (key: string, where: Array<string | number>, what: string) => {
+  const repeated: RepeatedName[] = [];
+  for (const [key, where, what] of uses) {
     const first = seen.get(key);
-    const here = formatIssuePath(where);
-    if (first === undefined) seen.set(key, here);
-    return first === undefined ? [] : [[where, what, first] as [Array<string | number>, string, string]];
-  };
-  for (const [i, b] of boards.entries()) {
-    yield* claim(`board ${b.board}`, ['boards', i, 'board'], `board ${JSON.stringify(b.board)}`);
-    yield* claim(`file ${b.hashes}`, ['boards', i, 'hashes'], `path ${JSON.stringify(b.hashes)}`);
-    const prov = b.provenance.path;
-    yield* claim(`file ${prov}`, ['boards', i, 'provenance', 'path'], `path ${JSON.stringify(prov)}`);
-    for (const [j, a] of b.artifacts.entries())
-      yield* claim(`file ${a.path}`, ['boards', i, 'artifacts', j, 'path'], `path ${JSON.stringify(a.path)}`);
+    if (first === undefined) seen.set(key, formatIssuePath(where));
+    else repeated.push({ where, what, first });
   }
+  return repeated;
 }
 
 export type ReleaseManifest = z.output<typeof releaseManifestSchema>;

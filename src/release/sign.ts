@@ -8,10 +8,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type ExecaError, execa } from 'execa';
+import type { ExecaError } from 'execa';
 import { writeFilesAtomic } from '../util/atomic.js';
-import { EnvironmentError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { formatBytes, IrregularFileError, readRegularFile } from '../util/regularFile.js';
+import { runTool } from '../util/tool.js';
 import { envelopePath, formatEnvelope, readEd25519PrivateKey, signEnvelope } from './dsse.js';
 
 export type SignFormat = 'ssh' | 'gpg';
@@ -39,13 +40,11 @@ export function parseFormat(value: string | undefined, key: string): SignFormat 
   throw new UsageError(`--format ${value} is not known`, 'use --format ssh or --format gpg');
 }
 
-/** Missing tools are an environment problem (exit 3) with the package that brings them. */
-export function toolMissing(err: unknown, tool: string, pkg: string): EnvironmentError | undefined {
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as ExecaError).code === 'ENOENT') {
-    return new EnvironmentError(`${tool} is not installed`, `install it: apt-get install -y ${pkg}`);
-  }
-  return undefined;
-}
+/** How to get each signing tool: a missing one is an environment problem (exit 3) naming its package. */
+export const TOOL_INSTALL = {
+  'ssh-keygen': 'install it: apt-get install -y openssh-client',
+  gpg: 'install it: apt-get install -y gnupg',
+} as const;
 
 export function firstLines(text: string, n = 3): string {
   return text
@@ -89,37 +88,32 @@ async function signatureOf(
 ): Promise<string> {
   const data = await bytesToSign(file, opts.followLinks ?? false);
   // Data on stdin, signature on stdout: what is signed is what was checked, and we write the file.
-  const cancel = opts.signal ? { cancelSignal: opts.signal } : {};
+  const [tool, args] =
+    format === 'ssh'
+      ? (['ssh-keygen', ['-Y', 'sign', '-f', key, '-n', SSH_NAMESPACE]] as const)
+      : ([
+          'gpg',
+          ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-'],
+        ] as const);
   try {
-    if (format === 'ssh') {
-      const r = await execa('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', SSH_NAMESPACE], {
-        input: data,
-        stdin: 'pipe',
-        ...cancel,
-      });
-      return `${r.stdout}\n`;
-    }
-    const r = await execa(
-      'gpg',
-      ['--batch', '--yes', '--detach-sign', '--armor', '--local-user', key, '--output', '-'],
-      { input: data, ...cancel },
-    );
-    return `${r.stdout}\n`;
+    const signature = await runTool(tool, args, {
+      input: data,
+      signal: opts.signal,
+      install: TOOL_INSTALL[tool],
+      failed: (_message, cause) => {
+        const e = cause as ExecaError;
+        return new UsageError(
+          `cannot sign ${file} with ${format === 'ssh' ? 'OpenSSH key' : 'GnuPG key'} ${key}: ${firstLines(String(e.stderr ?? e.shortMessage))}`,
+          format === 'ssh'
+            ? 'pass a readable OpenSSH private key without passphrase (or loaded in ssh-agent), mode 0600'
+            : 'pass the id or fingerprint of a secret key in your GnuPG keyring (gpg --list-secret-keys)',
+        );
+      },
+    });
+    return `${signature}\n`;
   } catch (err) {
     opts.signal?.throwIfAborted();
-    const missing = toolMissing(
-      err,
-      format === 'ssh' ? 'ssh-keygen' : 'gpg',
-      format === 'ssh' ? 'openssh-client' : 'gnupg',
-    );
-    if (missing) throw missing;
-    const e = err as ExecaError;
-    throw new UsageError(
-      `cannot sign ${file} with ${format === 'ssh' ? 'OpenSSH key' : 'GnuPG key'} ${key}: ${firstLines(String(e.stderr ?? e.shortMessage))}`,
-      format === 'ssh'
-        ? 'pass a readable OpenSSH private key without passphrase (or loaded in ssh-agent), mode 0600'
-        : 'pass the id or fingerprint of a secret key in your GnuPG keyring (gpg --list-secret-keys)',
-    );
+    throw err;
   }
 }
 

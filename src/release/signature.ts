@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { MAX_INPUT_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES } from '../hashes/limits.js';
 import { UsageError } from '../util/errors.js';
 import { removeOnHardExit } from '../util/interrupt.js';
 import { printable } from '../util/printable.js';
 import { formatBytes, IrregularFileError, openRegularFile, readRegularFile } from '../util/regularFile.js';
+import { runToolResult } from '../util/tool.js';
 import { type Ed25519Key, ed25519PublicKeys } from './dsse.js';
-import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, toolMissing } from './sign.js';
+import { firstLines, SIGNATURE_EXT, type SignFormat, SSH_NAMESPACE, TOOL_INSTALL } from './sign.js';
 
 export interface SignatureCheck {
   file: string;
@@ -129,13 +129,9 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
     await writeFile(allowed, `${entries.join('\n')}\n`);
     describe = `OpenSSH public key ${keyFile}`;
   }
-  const run = async (args: string[], input?: Buffer) => {
-    try {
-      return await execa('ssh-keygen', args, { reject: false, ...(input ? { input } : { stdin: 'ignore' }) });
-    } catch (err) {
-      throw toolMissing(err, 'ssh-keygen', 'openssh-client') ?? err;
-    }
-  };
+  // The exit code is the answer (a good or a bad signature): only a missing ssh-keygen throws.
+  const run = (args: string[], input?: Buffer) =>
+    runToolResult('ssh-keygen', args, { install: TOOL_INSTALL['ssh-keygen'], ...(input ? { input } : {}) });
   return {
     format: 'ssh',
     describe,
@@ -145,13 +141,13 @@ async function sshVerifier(keyFile: string, text: string): Promise<Verifier> {
       const problem = await signatureProblem(signature);
       if (problem) return { file, signature, ok: false, message: problem };
       const found = await run(['-Y', 'find-principals', '-s', signature, '-f', allowed]);
-      const principal = String(found.stdout).split('\n')[0]?.trim();
+      const principal = found.stdout.split('\n')[0]?.trim();
       if (found.exitCode !== 0 || !principal) {
         return {
           file,
           signature,
           ok: false,
-          message: `signature ${signature} is not from the given key (${firstLines(String(found.stderr)) || 'no principal matched'})`,
+          message: `signature ${signature} is not from the given key (${firstLines(found.stderr) || 'no principal matched'})`,
         };
       }
       const r = await run(
@@ -186,15 +182,10 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
   await chmod(home, 0o700);
   const env = { GNUPGHOME: home };
   const ring = source.keyring ? ['--no-default-keyring', '--keyring', source.keyring] : [];
-  const gpg = async (args: string[]) => {
-    try {
-      return await execa('gpg', ['--batch', ...ring, ...args], { env, reject: false, stdin: 'ignore' });
-    } catch (err) {
-      throw toolMissing(err, 'gpg', 'gnupg') ?? err;
-    }
-  };
+  const gpg = (args: string[]) =>
+    runToolResult('gpg', ['--batch', ...ring, ...args], { env, install: TOOL_INSTALL.gpg });
   const close = async () => {
-    await execa('gpgconf', ['--kill', 'all'], { env, reject: false, stdin: 'ignore' }).catch(() => {});
+    await runToolResult('gpgconf', ['--kill', 'all'], { env, install: TOOL_INSTALL.gpg }).catch(() => {});
     await rm(home, { recursive: true, force: true });
     forget();
   };
@@ -214,7 +205,7 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
     if (r.exitCode !== 0) {
       await close();
       throw new UsageError(
-        `cannot import OpenPGP key ${source.keyFile}: ${firstLines(String(r.stderr))}`,
+        `cannot import OpenPGP key ${source.keyFile}: ${firstLines(r.stderr)}`,
         'pass an OpenPGP public key (gpg --export --armor KEY)',
       );
     }
@@ -230,7 +221,7 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
       const problem = await signatureProblem(signature);
       if (problem) return { file, signature, ok: false, message: problem };
       const r = await gpg(['--status-fd', '1', '--verify', signature, file]);
-      const status = String(r.stdout);
+      const status = r.stdout;
       const good = /^\[GNUPG:\] GOODSIG (\S+) (.*)$/m.exec(status);
       if (r.exitCode === 0 && good && /^\[GNUPG:\] VALIDSIG /m.test(status)) {
         return { file, signature, ok: true, message: `good OpenPGP signature by ${good[2]} (${good[1]})` };
@@ -254,7 +245,7 @@ async function gpgVerifier(source: { keyFile?: string; keyring?: string }): Prom
         file,
         signature,
         ok: false,
-        message: `signature ${signature} not accepted: ${firstLines((r.stderr as string) || status)}`,
+        message: `signature ${signature} not accepted: ${firstLines(r.stderr || status)}`,
       };
     },
     close,

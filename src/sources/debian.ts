@@ -7,11 +7,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecaError } from 'execa';
+import { type AptTool, aptResult, aptStateOptions } from '../apt/apt.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EnvironmentError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256Bytes, sha256File } from '../util/sha256.js';
-import { runTool, runToolResult } from '../util/tool.js';
+import { runTool, type ToolResult } from '../util/tool.js';
 import { hostDebSrc } from './aptSources.js';
 import { SourceError } from './errors.js';
 
@@ -34,30 +35,21 @@ export function debianCacheDir(pkg: string, version: string): string {
   return join(cacheDir(), 'sources', `${pkg}_${version.replace(/:/g, '%3a')}`);
 }
 
-interface AptRun {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
+/** apt on the private state (its own sources, lists and caches); its exit code is an answer here. */
 async function aptTool(
-  tool: 'apt-get' | 'apt-cache',
+  tool: AptTool,
   args: string[],
   opts: { cwd?: string; signal?: AbortSignal } = {},
-): Promise<AptRun> {
+): Promise<ToolResult> {
   const root = aptDir();
-  const config = [
-    `Dir::Etc::SourceList=${join(root, 'etc', 'sources.list')}`,
-    `Dir::Etc::SourceParts=${join(root, 'etc', 'sources.list.d')}`,
-    `Dir::State::Lists=${join(root, 'lists')}`,
-    `Dir::Cache=${join(root, 'cache')}`,
-    'APT::Get::List-Cleanup=1',
-  ].flatMap((o) => ['-o', o]);
-  // apt's exit code is an answer here (a version it lacks), so only "not installed" throws.
-  return runToolResult(tool, [...config, ...args], {
-    cwd: opts.cwd,
-    signal: opts.signal,
-    env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+  const state = aptStateOptions({
+    sources: { list: join(root, 'etc', 'sources.list'), parts: join(root, 'etc', 'sources.list.d') },
+    lists: join(root, 'lists'),
+    cache: join(root, 'cache'),
+    settings: ['APT::Get::List-Cleanup=1'],
+  });
+  return aptResult(tool, [...state, ...args], {
+    ...opts,
     install: 'debian-source boards need a Debian or Ubuntu machine with apt',
   });
 }

@@ -36,6 +36,30 @@ export async function probeNix(): Promise<RealProbe> {
   }
 }
 
+/**
+ * Host tools a test runs, each asked once: a name alone runs `NAME --version`, a list runs as
+ * given. Missing or failing, the probe names them with `hint` (how to install them).
+ */
+export async function probeTools(
+  what: string,
+  commands: ReadonlyArray<string | readonly string[]>,
+  hint: string,
+): Promise<RealProbe> {
+  try {
+    for (const c of commands) {
+      const [cmd = '', ...args] = typeof c === 'string' ? [c, '--version'] : c;
+      await execa(cmd, args, { stdin: 'ignore' });
+    }
+    return { what, ok: true, reason: '' };
+  } catch (err) {
+    return {
+      what: `${what} (${hint})`,
+      ok: false,
+      reason: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+    };
+  }
+}
+
 /** True when the test must be skipped: the piece is missing and this is not CI. */
 export function skipUnlessReal(p: RealProbe): boolean {
   return !p.ok && !inCi;

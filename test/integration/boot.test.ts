@@ -4,24 +4,18 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { inCi, probeEngine, probeNix, type RealProbe, requireReal, skipUnlessReal } from '../helpers/real.js';
+import { inCi, probeEngine, probeNix, probeTools, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
-async function probeQemu(): Promise<RealProbe> {
-  try {
-    await execa('qemu-system-x86_64', ['--version']);
-    await execa('qemu-system-riscv64', ['--version']);
-    return { what: 'QEMU', ok: true, reason: '' };
-  } catch (err) {
-    return {
-      what: 'QEMU (apt-get install -y qemu-system-x86 qemu-system-misc)',
-      ok: false,
-      reason: String(err),
-    };
-  }
-}
-
-const probes = [await probeEngine(), await probeNix(), await probeQemu()];
+const probes = [
+  await probeEngine(),
+  await probeNix(),
+  await probeTools(
+    'QEMU',
+    ['qemu-system-x86_64', 'qemu-system-riscv64'],
+    'apt-get install -y qemu-system-x86 qemu-system-misc',
+  ),
+];
 const qemuLeft = async () => (await execa('pgrep', ['-f', 'qemu-system'], { reject: false })).stdout.trim();
 
 describe.skipIf(probes.some(skipUnlessReal))('boot checks (real QEMU)', () => {

@@ -14,23 +14,18 @@ import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { inCi, probeEngine, probeNix, type RealProbe, requireReal, skipUnlessReal } from '../helpers/real.js';
+import { inCi, probeEngine, probeNix, probeTools, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
-
-async function probeTool(what: string, cmd: string[], hint: string): Promise<RealProbe> {
-  try {
-    await execa(cmd[0] as string, cmd.slice(1), { stdin: 'ignore' });
-    return { what, ok: true, reason: '' };
-  } catch (err) {
-    return { what: `${what} (${hint})`, ok: false, reason: String(err) };
-  }
-}
 
 const probes = [
   await probeEngine(),
   await probeNix(),
-  await probeTool('QEMU', ['qemu-system-x86_64', '--version'], 'apt-get install -y qemu-system-x86'),
-  await probeTool('ssh-keygen', ['sh', '-c', 'command -v ssh-keygen'], 'apt-get install -y openssh-client'),
+  await probeTools('QEMU', ['qemu-system-x86_64'], 'apt-get install -y qemu-system-x86'),
+  await probeTools(
+    'ssh-keygen',
+    [['sh', '-c', 'command -v ssh-keygen']],
+    'apt-get install -y openssh-client',
+  ),
 ];
 
 /** coreboot runs take 2-3 minutes on 2 quiet cores, and many times that on a loaded machine. */

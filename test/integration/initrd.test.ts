@@ -11,26 +11,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { inCi, probeEngine, probeNix, type RealProbe, requireReal, skipUnlessReal } from '../helpers/real.js';
+import { inCi, probeEngine, probeNix, probeTools, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
-async function probeQemu(): Promise<RealProbe> {
-  try {
-    for (const tool of ['qemu-system-x86_64', 'qemu-system-aarch64']) await execa(tool, ['--version']);
-    return { what: 'QEMU', ok: true, reason: '' };
-  } catch (err) {
-    return {
-      what: 'QEMU (apt-get install -y qemu-system-x86 qemu-system-arm)',
-      ok: false,
-      reason: String(err),
-    };
-  }
-}
-
-const probes = [await probeEngine(), await probeNix(), await probeQemu()];
+const probes = [
+  await probeEngine(),
+  await probeNix(),
+  await probeTools(
+    'QEMU',
+    ['qemu-system-x86_64', 'qemu-system-aarch64'],
+    'apt-get install -y qemu-system-x86 qemu-system-arm',
+  ),
+];
 
 interface BuildJson {
   boards: Array<{

@@ -18,24 +18,18 @@ import { readCpio } from '../../src/compare/cpio.js';
 import { readElf } from '../../src/initrd/elf.js';
 import { checkLoads } from '../../src/initrd/loadCheck.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { inCi, probeEngine, probeNix, type RealProbe, requireReal, skipUnlessReal } from '../helpers/real.js';
+import { inCi, probeEngine, probeNix, probeTools, requireReal, skipUnlessReal } from '../helpers/real.js';
 import { copyWorkspace } from '../helpers/workspace.js';
 
-async function probeQemu(): Promise<RealProbe> {
-  try {
-    for (const tool of ['qemu-system-x86_64', 'qemu-system-aarch64', 'cpio'])
-      await execa(tool, ['--version']);
-    return { what: 'QEMU and cpio', ok: true, reason: '' };
-  } catch (err) {
-    return {
-      what: 'QEMU (apt-get install -y qemu-system-x86 qemu-system-arm cpio)',
-      ok: false,
-      reason: String(err),
-    };
-  }
-}
-
-const probes = [await probeEngine(), await probeNix(), await probeQemu()];
+const probes = [
+  await probeEngine(),
+  await probeNix(),
+  await probeTools(
+    'QEMU and cpio',
+    ['qemu-system-x86_64', 'qemu-system-aarch64', 'cpio'],
+    'apt-get install -y qemu-system-x86 qemu-system-arm cpio',
+  ),
+];
 
 interface BuildJson {
   boards: Array<{

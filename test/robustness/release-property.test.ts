@@ -581,21 +581,24 @@ describe('release folders from elsewhere: verify --no-rebuild', () => {
     },
   );
 
-  it('a manifest signed again by the release key that names its ROM twice (or a ROM at the provenance path) is refused at the manifest, naming both places (exit 2; was not refused directly)', async () => {
-    for (const [name, edit, where] of [
-      [
-        'rom-twice',
-        (m: ManifestShape) => m.boards[0]!.artifacts.push({ ...m.boards[0]!.artifacts[0]! }),
-        `boards[0].artifacts[1].path: path "${ROM}" is named twice (first at boards[0].artifacts[0].path)`,
-      ],
-      [
-        'rom-at-provenance',
-        (m: ManifestShape) => {
-          m.boards[0]!.artifacts[0]!.path = `${BOARD}/provenance.json`;
-        },
-        `boards[0].artifacts[0].path: path "${BOARD}/provenance.json" is named twice (first at boards[0].provenance.path)`,
-      ],
-    ] as const) {
+  it.each([
+    [
+      'its ROM twice',
+      'rom-twice',
+      (m: ManifestShape) => m.boards[0]!.artifacts.push({ ...m.boards[0]!.artifacts[0]! }),
+      `boards[0].artifacts[1].path: path "${ROM}" is named twice (first at boards[0].artifacts[0].path)`,
+    ],
+    [
+      'a ROM at the provenance path',
+      'rom-at-provenance',
+      (m: ManifestShape) => {
+        m.boards[0]!.artifacts[0]!.path = `${BOARD}/provenance.json`;
+      },
+      `boards[0].artifacts[0].path: path "${BOARD}/provenance.json" is named twice (first at boards[0].provenance.path)`,
+    ],
+  ] as const)(
+    'a manifest signed again by the release key that names %s is refused at the manifest, naming both places (exit 2; was not refused directly)',
+    async (_what, name, edit, where) => {
       const dir = await copyOf(name);
       await editManifest(dir, edit);
       await resign(dir, key);
@@ -604,8 +607,8 @@ describe('release folders from elsewhere: verify --no-rebuild', () => {
       expect(r.stderr).toContain(where);
       expect(r.stdout).not.toMatch(/VERIFIED/);
       expectNoStack(r.stderr);
-    }
-  });
+    },
+  );
 
   it.each(['provenance.json', 'hashes.txt', 'hashes.txt.sig'])(
     'release refuses a board whose artifact is named %s (the file a release or sign writes in the board folder), before writing anything',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/port.js';
 import type { ImagePreparer } from '../../src/imagebuild/prepare.js';
 import { type BuildPlan, planBuild } from '../../src/plan/plan.js';
 import { type ReleaseResult, releaseBoards } from '../../src/release/release.js';
@@ -99,6 +100,51 @@ function recorder() {
   return { events, onProgress, stages, kinds };
 }
 
+/** The three commands' domain calls, as each command makes them, on a plan of two runs. */
+async function build(
+  engine: Engine,
+  opts: { onProgress?: (e: ProgressEvent) => void; explain?: boolean; signal?: AbortSignal } = {},
+) {
+  return runPipeline(await plan(2), {
+    engine,
+    prepareImage,
+    signal: opts.signal ?? new AbortController().signal,
+    cores: 2,
+    onProgress: opts.onProgress,
+    afterFailedRuns: 'compare',
+    explain: opts.explain ?? false,
+  });
+}
+
+async function release(engine: Engine, out: string, onProgress?: (e: ProgressEvent) => void) {
+  return releaseBoards(await plan(2), {
+    out,
+    engine,
+    prepareImage,
+    signal: new AbortController().signal,
+    cores: 2,
+    onProgress,
+    allowDirty: true,
+  });
+}
+
+/** verify of the release in `out`, signed first (verify checks the signature before it rebuilds). */
+async function verify(
+  engine: Engine,
+  out: string,
+  written: ReleaseResult,
+  onProgress: (e: ProgressEvent) => void,
+) {
+  return verifyRelease(out, {
+    workspace: root,
+    key: await signed(out, written),
+    engine,
+    prepareImage,
+    signal: new AbortController().signal,
+    onProgress,
+  });
+}
+
 /** How each command maps its result to an exit code (cli/commands/{build,release,verify}.ts). */
 const exitOf = {
   build: (verdict: string) =>
@@ -114,41 +160,14 @@ const exitOf = {
 describe('one pipeline for build, release and verify', () => {
   it('goes through build → compare → verdict in the same order, with the same events, in all three', async () => {
     // build (as `build` calls it, explain off so the stages are those of release and verify)
-    const b = recorder();
-    const built = await runPipeline(await plan(2), {
-      engine: steady(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      onProgress: b.onProgress,
-      afterFailedRuns: 'compare',
-      explain: false,
-    });
+    const [b, r, v] = [recorder(), recorder(), recorder()];
+    const built = await build(steady(), { onProgress: b.onProgress });
     expect(built.verdict).toBe('reproducible');
-    // release
-    const r = recorder();
     const out = join(outParent, 'release');
-    const released = await releaseBoards(await plan(2), {
-      out,
-      engine: steady(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      onProgress: r.onProgress,
-      allowDirty: true,
-    });
+    const released = await release(steady(), out, r.onProgress);
     expect(released.ok).toBe(true);
     // verify: the release just written, rebuilt once
-    const key = await signed(out, released);
-    const v = recorder();
-    const verified = await verifyRelease(out, {
-      workspace: root,
-      key,
-      engine: steady(),
-      prepareImage,
-      signal: new AbortController().signal,
-      onProgress: v.onProgress,
-    });
+    const verified = await verify(steady(), out, released, v.onProgress);
     expect(verified.ok).toBe(true);
 
     const order: PipelineStage[] = ['build', 'compare', 'verdict'];
@@ -181,47 +200,14 @@ describe('one pipeline for build, release and verify', () => {
   });
 
   it('gives a mismatch the same verdict and exit code in build, release and verify', async () => {
-    const b = recorder();
-    const built = await runPipeline(await plan(2), {
-      engine: stamped(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      onProgress: b.onProgress,
-      afterFailedRuns: 'compare',
-      explain: false,
-    });
-    const r = recorder();
-    const released = await releaseBoards(await plan(2), {
-      out: join(outParent, 'not-written'),
-      engine: stamped(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      onProgress: r.onProgress,
-      allowDirty: true,
-    });
+    const [b, r, v] = [recorder(), recorder(), recorder()];
+    const built = await build(stamped(), { onProgress: b.onProgress });
+    const released = await release(stamped(), join(outParent, 'not-written'), r.onProgress);
     // verify: a release made from steady runs, rebuilt by a machine whose build stamps its bytes
     const out = join(outParent, 'release');
-    const good = await releaseBoards(await plan(2), {
-      out,
-      engine: steady(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      allowDirty: true,
-    });
+    const good = await release(steady(), out);
     expect(good.ok).toBe(true);
-    const key = await signed(out, good);
-    const v = recorder();
-    const verified = await verifyRelease(out, {
-      workspace: root,
-      key,
-      engine: stamped(),
-      prepareImage,
-      signal: new AbortController().signal,
-      onProgress: v.onProgress,
-    });
+    const verified = await verify(stamped(), out, good, v.onProgress);
 
     expect(built.verdict).toBe('not-reproducible');
     expect(released.ok).toBe(false);
@@ -243,15 +229,7 @@ describe('one pipeline for build, release and verify', () => {
 
   it('adds the explain stage between compare and verdict when build explains a mismatch', async () => {
     const b = recorder();
-    const built = await runPipeline(await plan(2), {
-      engine: stamped(),
-      prepareImage,
-      signal: new AbortController().signal,
-      cores: 2,
-      onProgress: b.onProgress,
-      afterFailedRuns: 'compare',
-      explain: true,
-    });
+    const built = await build(stamped(), { onProgress: b.onProgress, explain: true });
     expect(built.verdict).toBe('not-reproducible');
     expect(b.stages()).toEqual(['build', 'compare', 'explain', 'verdict']);
     expect(built.culprits).toBeDefined();
@@ -265,15 +243,7 @@ describe('one pipeline for build, release and verify', () => {
       // Aborted as the last run ends: the compare stage must not start.
       if (e.type === 'run' && e.state === 'done' && e.index === 2) controller.abort(new Error('SIGINT'));
     };
-    const err = await runPipeline(await plan(2), {
-      engine: steady(),
-      prepareImage,
-      signal: controller.signal,
-      cores: 2,
-      onProgress,
-      afterFailedRuns: 'compare',
-      explain: false,
-    }).catch((e: unknown) => e);
+    const err = await build(steady(), { onProgress, signal: controller.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(b.stages()).toEqual(['build']);
   });
