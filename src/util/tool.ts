@@ -4,6 +4,7 @@
  * installed is an EnvironmentError naming how to install it, and a tool that fails is the
  * caller's error class with the last lines of its stderr (what the tool said, not a stack).
  */
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ExecaError, execa } from 'execa';
 import { EnvironmentError } from './errors.js';
@@ -59,7 +60,7 @@ export async function runTool(tool: string, args: readonly string[], opts: ToolO
 /** "not installed" and "failed" as the project's errors; a cancellation or a non-tool error unchanged. */
 function mapFailure(tool: string, args: readonly string[], opts: ToolOptions, err: unknown): unknown {
   if (!(err instanceof ExecaError) || err.isCanceled) return err;
-  if (err.code === 'ENOENT') return notInstalled(tool, opts.install, err);
+  if (err.code === 'ENOENT') return notFound(tool, opts, err);
   const message = `${tool} ${args[0] ?? ''} failed: ${stderrTail(err, opts.tailLines) || err.shortMessage}`;
   return (opts.failed ?? ((m, cause) => new EnvironmentError(m, undefined, { cause })))(message, err);
 }
@@ -104,7 +105,7 @@ export async function runToolResult(
 ): Promise<ToolResult> {
   const r = await execa(tool, args, { ...execaOptions(opts), reject: false });
   if (r.isCanceled) throw opts.signal?.reason ?? new Error(`${tool} was cancelled`);
-  if (r.code === 'ENOENT') throw notInstalled(tool, opts.install, r);
+  if (r.code === 'ENOENT') throw notFound(tool, opts, r);
   const out = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode };
   if (r.exitCode !== undefined) return out;
   return {
@@ -128,6 +129,19 @@ export async function runOptionalTool(
     if (err instanceof ToolMissingError) return undefined;
     throw err;
   });
+}
+
+/** spawn says ENOENT for a missing working folder too: that is not a missing tool. */
+function notFound(tool: string, opts: ToolOptions, cause: unknown): EnvironmentError {
+  if (opts.cwd !== undefined && !existsSync(opts.cwd))
+    return new EnvironmentError(
+      `${tool} could not start: its working folder ${opts.cwd} does not exist`,
+      undefined,
+      {
+        cause,
+      },
+    );
+  return notInstalled(tool, opts.install, cause);
 }
 
 export function notInstalled(tool: string, install: string, cause?: unknown): ToolMissingError {

@@ -32,6 +32,16 @@ describe('runTool', () => {
     expect(answer).toBeInstanceOf(EnvironmentError);
   });
 
+  it('a working folder that does not exist is said as such, not as a missing tool', async () => {
+    const cwd = join(tmpdir(), 'reprorom-no-such-folder', 'gone');
+    for (const run of [runTool, runToolResult]) {
+      const err = await run('sh', ['-c', 'true'], { install, cwd }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EnvironmentError);
+      expect(err).not.toBeInstanceOf(ToolMissingError);
+      expect((err as Error).message).toBe(`sh could not start: its working folder ${cwd} does not exist`);
+    }
+  });
+
   it('a failed run says which tool and the last lines it wrote to stderr, as the caller’s error', async () => {
     const script = 'for i in 1 2 3 4 5 6 7 8; do echo "line $i" >&2; done; echo; exit 3';
     const err = await runTool('sh', ['-c', script], {
