@@ -319,7 +319,6 @@ export async function seriesPatches(tree: string): Promise<AppliedPatch[]> {
     .split('\n')
     .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '')
     .filter((n) => n !== '' && !n.split('/').includes('..'));
-  const { sha256File } = await import('../util/sha256.js');
   const out: AppliedPatch[] = [];
   for (const name of names) out.push({ name, sha256: await sha256File(join(dir, name)) });
   return out;

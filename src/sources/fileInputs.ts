@@ -4,9 +4,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { aptPoolFolders, aptUpdateForeign, isForeignArch } from '../offline/apt.js';
 import { debianFileName } from '../offline/fetch.js';
 import { cacheDir } from '../util/paths.js';
+import { sha256File } from '../util/sha256.js';
 import type { BoardInput } from '../workspace/schema.js';
+import { downloadVerified } from './download.js';
 import { SourceError } from './errors.js';
 
 export type FileInput = Exclude<BoardInput, { type: 'board' }>;
@@ -32,7 +35,6 @@ export async function fetchFileInput(
   signal?: AbortSignal,
   workspaceRoot = '.',
 ): Promise<FetchedInput> {
-  const { downloadVerified } = await import('./download.js');
   const dest = join(cacheDir(), 'inputs', input.sha256);
   if (input.type === 'url') {
     await downloadVerified(input.url, input.sha256, dest, {
@@ -45,7 +47,7 @@ export async function fetchFileInput(
   return { file: dest, sha256: input.sha256, size: (await stat(dest)).size };
 }
 
-type Downloader = typeof import('./download.js').downloadVerified;
+type Downloader = typeof downloadVerified;
 
 /** From the cache when its hash still matches, else from a pool folder apt knows for the package. */
 async function fetchDeb(
@@ -54,7 +56,6 @@ async function fetchDeb(
   download: Downloader,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { sha256File } = await import('../util/sha256.js');
   if (
     await sha256File(dest).then(
       (h) => h === input.sha256,
@@ -62,7 +63,6 @@ async function fetchDeb(
     )
   )
     return;
-  const { aptPoolFolders, aptUpdateForeign, isForeignArch } = await import('../offline/apt.js');
   const filename = debianFileName({ name: input.package, version: input.version, arch: input.arch });
   // Another architecture's indexes live in reprorom's cache: fetched on first use, and once
   // more when no folder they know served the file at all (a newer upload moved it, say);

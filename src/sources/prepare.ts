@@ -9,18 +9,14 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import { excludeMatcher, LOCAL_SKIP } from '../vocabulary/exclude.js';
 import type { Source } from '../workspace/schema.js';
-import type { FetchedDebian } from './debian.js';
+import { extractDebianSource, type FetchedDebian, fetchDebianSource } from './debian.js';
+import { downloadVerified } from './download.js';
 import { SourceError } from './errors.js';
+import { checkoutGit, fetchGit } from './git.js';
 import { type CreationOrder, orderEntries } from './order.js';
 import { copyTree, scanTree, type TreeEntry, treeHash } from './tree.js';
-import type { LocalGitState } from './workspaceGit.js';
-
-/** Loaded on use: a local-source build needs none of them (git and debian also pull in execa). */
-const debian = () => import('./debian.js');
-const git = () => import('./git.js');
-const download = () => import('./download.js');
-const untar = () => import('./untar.js');
-const workspaceGit = () => import('./workspaceGit.js');
+import { extractTarball } from './untar.js';
+import { type LocalGitState, localGitState } from './workspaceGit.js';
 
 export type FetchedSource =
   | { type: 'local'; root: string }
@@ -40,11 +36,11 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
     case 'local':
       return { type: 'local', root: await localRoot(opts.workspaceRoot ?? '.', source.path) };
     case 'git': {
-      const { mirror, hit } = await (await git()).fetchGit(source.url, source.rev, opts.signal);
+      const { mirror, hit } = await fetchGit(source.url, source.rev, opts.signal);
       return { type: 'git', mirror, rev: source.rev, hit };
     }
     case 'tarball': {
-      const dl = await (await download()).downloadVerified(
+      const dl = await downloadVerified(
         source.url,
         source.sha256,
         join(cacheDir(), 'tarballs', source.sha256),
@@ -55,9 +51,7 @@ export async function fetchSource(source: Source, opts: FetchOptions = {}): Prom
     case 'debian-source':
       return {
         type: 'debian-source',
-        ...(await (
-          await debian()
-        ).fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
+        ...(await fetchDebianSource(source.package, source.version, source.sha256, opts.signal)),
       };
   }
 }
@@ -91,7 +85,7 @@ export async function localSourceState(
   signal?: AbortSignal,
 ): Promise<LocalGitState | null> {
   const root = await localRoot(workspaceRoot, source.path);
-  const state = await (await workspaceGit()).localGitState(root, {
+  const state = await localGitState(root, {
     skipNames: LOCAL_SKIP,
     exclude: excludeMatcher(source.exclude),
     ...(signal ? { signal } : {}),
@@ -207,12 +201,12 @@ async function unpackFetched(
 ): Promise<Unpacked> {
   if (fetched.type === 'git') {
     const label = `git ${source.type === 'git' ? source.url : ''} at ${fetched.rev}`;
-    const { commit, commitTime } = await (await git()).checkoutGit(fetched.mirror, fetched.rev, root, signal);
+    const { commit, commitTime } = await checkoutGit(fetched.mirror, fetched.rev, root, signal);
     return { label, commit, commitTime };
   }
   if (fetched.type === 'tarball') {
     const label = `tarball ${source.type === 'tarball' ? source.url : fetched.file}`;
-    await (await untar()).extractTarball(fetched.file, root, {
+    await extractTarball(fetched.file, root, {
       stripComponents: source.type === 'tarball' ? source.stripComponents : 0,
       label,
       signal,
@@ -221,6 +215,6 @@ async function unpackFetched(
   }
   const label = `Debian source ${source.type === 'debian-source' ? `${source.package} ${source.version}` : ''}`;
   const policy = source.type === 'debian-source' ? source.patches : 'debian';
-  const { commitTime, applied } = await (await debian()).extractDebianSource(fetched, root, signal, policy);
+  const { commitTime, applied } = await extractDebianSource(fetched, root, signal, policy);
   return { label, commitTime, patches: applied };
 }

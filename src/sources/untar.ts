@@ -4,13 +4,13 @@
  * the sources' policy: strip-components, hard links copied, a later entry
  * replaces an earlier one as with tar, and whatever is unsafe is refused.
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type ExtractPolicy, extractArchive } from '../archive/extract.js';
 import { EnvironmentError } from '../util/errors.js';
+import { runToolStream } from '../util/tool.js';
 import { SourceError } from './errors.js';
 
 type Codec = 'gzip' | 'xz' | 'bzip2' | 'zstd' | 'none';
@@ -30,29 +30,28 @@ async function sniff(path: string): Promise<Codec> {
   }
 }
 
-function decompressed(path: string, codec: Codec): { stream: Readable; done: Promise<void> } {
-  if (codec === 'none') return { stream: createReadStream(path), done: Promise.resolve() };
-  if (codec === 'gzip')
-    return { stream: createReadStream(path).pipe(createGunzip()), done: Promise.resolve() };
-  const child = spawn(codec, ['-dc', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const done = new Promise<void>((res, rej) => {
-    child.on('error', (err) =>
-      rej(
-        new EnvironmentError(
-          `cannot run ${codec} to unpack ${path}: ${err.message}`,
-          `install it (apt-get install -y ${codec === 'xz' ? 'xz-utils' : codec})`,
-        ),
-      ),
-    );
-    child.on('close', (code) =>
-      code === 0 ? res() : rej(new SourceError(`${codec} failed on ${path}: ${stderr.trim()}`)),
-    );
-  });
-  return { stream: child.stdout, done };
+/**
+ * The archive's bytes, decompressed, handed to `consume`: gzip in-process, the others through
+ * their tools (the one runner maps "not installed" and "failed: what it said").
+ */
+function withDecompressed<T>(
+  path: string,
+  codec: Codec,
+  signal: AbortSignal | undefined,
+  consume: (stream: Readable) => Promise<T>,
+): Promise<T> {
+  if (codec === 'none') return consume(createReadStream(path));
+  if (codec === 'gzip') return consume(createReadStream(path).pipe(createGunzip()));
+  return runToolStream(
+    codec,
+    ['-dc', path],
+    {
+      install: `install it: apt-get install -y ${codec === 'xz' ? 'xz-utils' : codec}`,
+      signal,
+      failed: (message, cause) => new SourceError(`${message} (unpacking ${path})`, undefined, { cause }),
+    },
+    consume,
+  );
 }
 
 export interface UntarOptions {
@@ -65,7 +64,7 @@ export interface UntarOptions {
 /** Unpack `archive` into the folder `dest` (created if missing). */
 export async function extractTarball(archive: string, dest: string, opts: UntarOptions): Promise<void> {
   const label = opts.label ?? archive;
-  const { stream, done } = decompressed(archive, await sniff(archive));
+  const codec = await sniff(archive);
   const policy: ExtractPolicy = {
     stripComponents: opts.stripComponents,
     hardLinks: 'copy',
@@ -80,9 +79,8 @@ export async function extractTarball(archive: string, dest: string, opts: UntarO
     signal: opts.signal,
   };
   try {
-    await Promise.all([extractArchive(stream, dest, policy), done]);
+    await withDecompressed(archive, codec, opts.signal, (stream) => extractArchive(stream, dest, policy));
   } catch (err) {
-    stream.destroy();
     if (err instanceof SourceError || err instanceof EnvironmentError) throw err;
     if (opts.signal?.aborted) throw err;
     throw new SourceError(

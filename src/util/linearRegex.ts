@@ -2,8 +2,8 @@
  * Regular expressions matched in time linear in the text (RE2 semantics, through re2js).
  * A board's `boot.expect` comes with a pull request and runs over whatever a guest prints:
  * JavaScript's backtracking engine would let `(a+)+$` spin for ever on a line of "a"s.
- * re2js is loaded on first use, so commands that never match a pattern never compile it.
  */
+import { RE2JS } from 're2js';
 
 export interface LinearRegex {
   readonly source: string;
@@ -22,7 +22,6 @@ export async function compileLinear(source: string): Promise<CompiledRegex> {
       ok: false,
       reason: `the pattern is ${source.length} characters long, at most ${MAX_PATTERN_LENGTH}`,
     };
-  const { RE2JS } = await import('./re2Engine.js');
   try {
     const re = RE2JS.compile(source);
     return {
