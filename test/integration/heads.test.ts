@@ -6,10 +6,10 @@
  * initrd in the release is named as the ROM's input. Kernel runs take minutes on 2 cores, so
  * every board is built exactly twice and nothing else is rebuilt.
  *
- * The chain takes about 43 minutes on this 2-core machine under load (four kernel-sized runs),
- * which would push `npm test` past its 60-minute CI budget: it runs with REPROROM_HEADS=1 (and
- * in CI only when that is set). The naive kernel's culprits (five kernel builds) and the arm64
- * kernel's boot (two more) run only with REPROROM_KERNEL_EXTRAS=1.
+ * The chain took 31 minutes on this 2-core machine under load average 7–13 (6 December; four
+ * kernel-sized runs), which would push `npm test` past its 60-minute CI budget: it runs with
+ * REPROROM_HEADS=1 (and in CI only when that is set). The naive kernel's culprits (five kernel
+ * builds) and the arm64 kernel's boot (two more) run only with REPROROM_KERNEL_EXTRAS=1.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
