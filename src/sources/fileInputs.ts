@@ -42,18 +42,15 @@ export async function fetchFileInput(
       ...(signal ? { signal } : {}),
     });
   } else {
-    await fetchDeb(input, dest, downloadVerified, signal);
+    await fetchDeb(input, dest, signal);
   }
   return { file: dest, sha256: input.sha256, size: (await stat(dest)).size };
 }
-
-type Downloader = typeof downloadVerified;
 
 /** From the cache when its hash still matches, else from a pool folder apt knows for the package. */
 async function fetchDeb(
   input: Extract<FileInput, { type: 'debian' }>,
   dest: string,
-  download: Downloader,
   signal?: AbortSignal,
 ): Promise<void> {
   if (
@@ -75,7 +72,7 @@ async function fetchDeb(
     for (const folder of await aptPoolFolders(input.package, signal, input.arch)) {
       try {
         // apt's own (local) mirrors: the folder comes from apt's configuration, not the board.
-        await download(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, {
+        await downloadVerified(`${folder}${encodeURIComponent(filename)}`, input.sha256, dest, {
           files: 'apt',
           ...(signal ? { signal } : {}),
         });
