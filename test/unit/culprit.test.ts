@@ -121,6 +121,28 @@ describe('culprit search', () => {
     expect(engine.specs.slice(3).map(frozenAt)).toEqual([1, 1]);
   });
 
+  it("the main job's seabios-qemu-naive (clock, host name, local time): 12 culprit reruns, the README's figure", async () => {
+    // Its version string holds the local build time and the host name: once the clock is frozen,
+    // the time zone still moves the rendered time.
+    const { search } = await buildAndSearch((spec, nth) => ({
+      exitCode: 0,
+      files: { 'out/bios.bin': `${frozenAt(spec) ?? `now${nth}`}@${spec.env?.['TZ'] ?? ''}-${spec.hostname}` },
+    }));
+    expect(search.artifacts).toEqual([
+      {
+        board: 'probe',
+        artifact: 'artifacts/out/bios.bin',
+        verdict: 'variation',
+        culprits: ['time', 'domain-host', 'timezone'],
+      },
+    ]);
+    const others = appliedVariations(variationFor(2, CORES), CORES).filter((n) => n !== 'time');
+    expect(others).toHaveLength(8);
+    // 1 repeat of the reference + 2 frozen-clock runs + 9 group reruns (one per name: 8). The
+    // README's "Set up and run" explains the main job's 22 with this count: change both together.
+    expect(search.extraRuns).toBe(1 + 2 + 9);
+  });
+
   it('names the wall clock when two reference runs differ but two with a frozen clock agree, then the other causes from the frozen reference', async () => {
     // SeaBIOS's naive version string: the time the build reads (a running clock moves between
     // runs; a frozen one does not) and the host name.
