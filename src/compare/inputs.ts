@@ -27,6 +27,9 @@ import type { HashSet } from './model.js';
 
 export type { ArtifactHash, HashSet, InputFormat } from './model.js';
 
+/** The argument that means standard input. */
+const STDIN = '-';
+
 async function fromManifest(path: string): Promise<HashSet> {
   const manifest: Manifest = parseManifest(await readText(path), path);
   const dir = dirname(path);
@@ -58,20 +61,34 @@ async function fromManifest(path: string): Promise<HashSet> {
     if (problems.length > 0)
       throw new ConfigError(problems, 'the run folder was edited after it was written: rebuild it');
   }
-  if (manifest.result === 'failed')
-    notes.push(`${display(path)}: the run failed (exit code ${manifest.exitCode})`);
+  return manifestSet(manifest, path, await keyedSet(dir, manifest.artifacts, notes, true), notes, dir);
+}
+
+/**
+ * One board run's set, read from its manifest wherever it came from (a file or stdin): a culprit
+ * rerun or a restored run stays marked as one, so it is never counted as another agreeing run.
+ */
+function manifestSet(
+  manifest: Manifest,
+  source: string,
+  rows: HashSet['rows'],
+  notes: string[],
+  manifestDir: string | undefined,
+): HashSet {
+  const name = source === STDIN ? STDIN_NAME : display(source);
+  if (manifest.result === 'failed') notes.push(`${name}: the run failed (exit code ${manifest.exitCode})`);
   const run = runLabel(manifest);
   return {
     label: run,
     run,
     buildInputs: buildInputsOf(manifest),
-    source: path,
+    source,
     format: 'manifest',
     board: manifest.board,
     complete: true,
-    rows: await keyedSet(dir, manifest.artifacts, notes, true),
+    rows,
     notes,
-    manifestDir: dir,
+    manifestDir,
     ...(manifest.run.culpritSearch ? { culpritRerun: true } : {}),
     ...(manifest.run.restored ? { restoredRun: true } : {}),
   };
@@ -121,28 +138,16 @@ async function fromStdin(): Promise<HashSet> {
   if (text.trimStart().startsWith('{')) {
     const manifest = parseManifest(text, STDIN_NAME);
     const { keyed } = assignKeys(manifest.artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })));
-    const run = runLabel(manifest);
-    return {
-      label: run,
-      run,
-      buildInputs: buildInputsOf(manifest),
-      source: STDIN,
-      format: 'manifest',
-      board: manifest.board,
-      complete: true,
-      rows: { kind: 'listed', artifacts: keyed, byKey: undefined },
-      notes:
-        manifest.result === 'failed'
-          ? [`${STDIN_NAME}: the run failed (exit code ${manifest.exitCode})`]
-          : [],
-      manifestDir: undefined,
-    };
+    return manifestSet(
+      manifest,
+      STDIN,
+      { kind: 'listed', artifacts: keyed, byKey: undefined },
+      [],
+      undefined,
+    );
   }
   return fromHashesText(text, STDIN, undefined);
 }
-
-/** The argument that means standard input. */
-const STDIN = '-';
 
 /** A hashes list read from `path` (or stdin); its local copies are looked for in `dir` when given. */
 async function fromHashesText(text: string, path: string, dir: string | undefined): Promise<HashSet> {

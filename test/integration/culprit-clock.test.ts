@@ -37,7 +37,9 @@ async function stampBoard(name: string, command: string): Promise<void> {
     [
       'image: firmware',
       `source: { type: local, path: src/${name} }`,
-      `commands: ['mkdir -p o', '${command} > o/stamp.txt']`,
+      // The sleep keeps the repeated reference a whole second past the reference's stamp: without
+      // it a quick repeat could stamp the same second, agree, and skip the frozen-clock runs.
+      `commands: ['mkdir -p o', 'sleep 1', '${command} > o/stamp.txt']`,
       'artifacts: [o/stamp.txt]',
       `sourceDateEpoch: ${EPOCH}`,
       '',

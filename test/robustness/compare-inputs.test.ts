@@ -4,12 +4,14 @@
  * that closes the pipe early (`| head -1`). The CLI runs from dist/ as a user would run it.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatManifest, type ManifestInput } from '../../src/hashes/runManifest.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { sampleManifest } from '../helpers/manifestFixture.js';
 import { CLI, expectNoStack } from './support.js';
 
 const temps: string[] = [];
@@ -73,6 +75,27 @@ describe('compare inputs and output', () => {
     const twice = await withStdin(['compare', '-', '-'], lines, root);
     expect(twice.exitCode).toBe(2);
     expect(twice.stderr).toMatch(/"-" \(standard input\) is given more than once/);
+  });
+
+  it('compare -: a culprit rerun or a restored run on standard input stays one, as from a file: never counted as another agreeing run', async () => {
+    const root = await scratch('stdin-marked');
+    await mkdir(join(root, 'a'));
+    await writeFile(join(root, 'a', 'manifest.json'), formatManifest(sampleManifest()));
+    const second = (over: Partial<ManifestInput['run']>) =>
+      formatManifest(sampleManifest({ run: { id: '20261122-111606-fa7ea1', index: 2, ...over } }));
+    // The same bytes from a plain second run: two runs agree.
+    const plain = await withStdin(['compare', 'a/manifest.json', '-', '--json'], second({}), root);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect((JSON.parse(plain.stdout) as JsonOut).artifacts[0]?.verdict).toBe('reproducible');
+    const marked = [
+      { culpritSearch: { of: '20261122-111606-fa7ea0', isolates: 'reference' } },
+      { restored: { key: sha('store key') } },
+    ];
+    for (const over of marked) {
+      const r = await withStdin(['compare', 'a/manifest.json', '-', '--json'], second(over), root);
+      expect(r.exitCode, JSON.stringify(over)).not.toBe(0);
+      expect(r.stdout, JSON.stringify(over)).not.toContain('"reproducible"');
+    }
   });
 
   it('compare: BSD "SHA256 (file) = hex" lines (sha256sum --tag) are read like plain lines; other algorithms are named', async () => {
