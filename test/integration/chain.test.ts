@@ -5,7 +5,7 @@
  * payload's sha256 in the consumer's provenance; `verify` rebuilds the chain (the producer once)
  * and passes, fails naming the input when the producer now builds other bytes (without rebuilding
  * the consumer), and names a payload changed in the release folder as the consumer's input.
- * coreboot's real chain is test/integration/coreboot.test.ts.
+ * Real firmware chains: test/integration/coreboot.test.ts and heads.test.ts.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
