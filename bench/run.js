@@ -61,6 +61,7 @@ const { cachedRebuildBench, hashingBench, startupBench } = await import('./cli.j
 const { compareBench } = await import('./compare.js');
 const { extractBench } = await import('./extract.js');
 const { graphBench } = await import('./graph.js');
+const { kernelSourceBench } = await import('./kernelSource.js');
 const { graph40Bench } = await import('./graph40.js');
 const { storeShardsBench } = await import('./storeShards.js');
 
@@ -78,6 +79,7 @@ const BENCHES = [
   ['startup', startupBench],
   ['compare', compareBench],
   ['extract', extractBench],
+  ['kernel-source', kernelSourceBench],
 ];
 const unknown = (only ?? []).filter((id) => !BENCHES.some(([b]) => b === id));
 if (unknown.length > 0) {

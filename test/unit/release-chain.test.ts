@@ -13,40 +13,23 @@ import { inputLinkChecks, inputUses, integrityChecks, provenanceChecks } from '.
 import { parseReleaseManifest, type ReleaseManifest } from '../../src/release/releaseManifest.js';
 import { writeRelease } from '../../src/release/write.js';
 import { sha256Bytes } from '../../src/util/sha256.js';
+import { sampleManifest } from '../helpers/manifestFixture.js';
 
-const NAR = 'sha256-vV78idCKkA39FG6H/dEbcvh97RzTpkxw37dgxJxMDH8=';
 const PAYLOAD = Buffer.from('\x7fELF seabios payload');
 const ROM = Buffer.from('coreboot rom holding the payload');
 
 function manifest(board: string, index: number, over: Partial<ManifestInput>): ManifestInput {
-  return {
-    schema: 'reprorom.manifest/v1',
-    tool: { name: 'reprorom', version: '0.1.0' },
+  return sampleManifest({
     board,
     run: { id: '20261202-130000-000001', index },
     source: { type: 'debian-source', hash: 'a'.repeat(64), package: board, version: '1' },
-    pin: { name: 'offline', flake: 'path:./pins/offline', narHash: NAR },
-    extraPins: [],
-    image: { name: 'firmware', id: `sha256:${'5'.repeat(64)}` },
     commands: ['make'],
     env: { SOURCE_DATE_EPOCH: '1' },
     sourceDateEpoch: 1,
-    variations: {
-      hostname: 'reprorom',
-      uid: 1000,
-      umask: '0022',
-      tz: 'UTC',
-      locale: 'C.UTF-8',
-      jobs: 2,
-      fileOrder: 'sorted',
-      seed: 0,
-    },
     artifacts: [],
     durationMs: 1,
-    exitCode: 0,
-    result: 'ok',
     ...over,
-  };
+  });
 }
 
 /** Two runs of a producer and of its consumer, as `release coreboot-qemu` builds them. */
