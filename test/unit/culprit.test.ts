@@ -126,7 +126,9 @@ describe('culprit search', () => {
     // the time zone still moves the rendered time.
     const { search } = await buildAndSearch((spec, nth) => ({
       exitCode: 0,
-      files: { 'out/bios.bin': `${frozenAt(spec) ?? `now${nth}`}@${spec.env?.['TZ'] ?? ''}-${spec.hostname}` },
+      files: {
+        'out/bios.bin': `${frozenAt(spec) ?? `now${nth}`}@${spec.env?.['TZ'] ?? ''}-${spec.hostname}`,
+      },
     }));
     expect(search.artifacts).toEqual([
       {
