@@ -3,17 +3,20 @@
 //     same unpack (ar, then tar -xJ twice: 139 MB of .deb to 1.3 GB of tree) on the host.
 //     The build is stopped there (SIGINT, as a user would): the compile itself is not measured.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parse } from 'yaml';
 import { cacheDir } from '../dist/util/paths.js';
 import { CLI, cli, ROOT, say, sh } from './measure.js';
 import { benchDir, WORK } from './paths.js';
 import { makeRow, median } from './report.js';
 
 const BOARD = 'linux-qemu-x86_64';
-/** The board's pinned linux-source-6.1 .deb, as the input cache names it. */
-const DEB_SHA256 = '5259c57ca92092da39bd2ea803046da0e3c28f2b6a11ea20f6297468188ceb67';
+/** The board's pinned linux-source-6.1 .deb (the input cache names it by this sha256), read from the board. */
+const DEB_SHA256 = parse(readFileSync(join(ROOT, 'boards', `${BOARD}.yaml`), 'utf8')).inputs.find(
+  (input) => input.type === 'debian' && input.package === 'linux-source-6.1',
+).sha256;
 const STARTED = new RegExp(`\\[${BOARD}\\] run 1/1 started`);
 /** Kbuild's quiet lines: the first compile is a host tool (fixdep). */
 const COMPILER = /\b(HOSTCC|CC)\s+\S/;
